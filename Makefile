@@ -1,0 +1,58 @@
+# pylme4 — the two commands a newcomer needs:
+#   make demo   set up, then run the lecture example on bundled data
+#   make test   set up, then run the whole test suite
+# `make setup` alone installs R + R packages (when missing) and the .venv; it
+# is idempotent and is what CI and the Dockerfile run.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+R_PACKAGES := lme4 lmerTest boot pbkrtest optimx dfoptim
+R_DEBS := r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-boot \
+          r-cran-pbkrtest r-cran-optimx r-cran-dfoptim
+R_CHECK := quit(status = !all(vapply(strsplit("$(R_PACKAGES)", " ")[[1]], \
+           requireNamespace, TRUE, quietly = TRUE)))
+
+.PHONY: setup r-packages demo test lint bench clean
+
+setup: r-packages $(VENV)/.installed
+
+# R and the R packages: Debian packages when we are root on Debian/Ubuntu
+# (CRAN may be unreachable there), CRAN through r_requirements.R elsewhere.
+r-packages:
+	@if command -v Rscript >/dev/null 2>&1 && Rscript -e '$(R_CHECK)' >/dev/null 2>&1; then \
+	  echo "setup: R and the R packages are present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "setup: installing R and R packages from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(R_DEBS) >/dev/null; \
+	elif command -v Rscript >/dev/null 2>&1; then \
+	  echo "setup: installing R packages from CRAN"; Rscript r_requirements.R; \
+	else \
+	  echo "setup: R is not installed. Install R (>= 4.2) and run 'Rscript r_requirements.R'," \
+	       "or run 'make setup' as root on Debian/Ubuntu." >&2; exit 1; \
+	fi
+
+# The virtual environment, rebuilt when pyproject.toml changes.  rpy2 compiles
+# against the installed R, so R must come first (order-only prerequisite).
+$(VENV)/.installed: pyproject.toml | r-packages
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: setup
+	$(PY) examples/sleepstudy.py
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check pylme4 tests
+	$(VENV)/bin/mypy pylme4
+
+bench: setup
+	$(PY) benchmarks/conversion.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,73 @@
+"""pylme4: lme4, exactly, from Python.
+
+Fit linear mixed-effects models with R's lme4 (and lmerTest) from pandas, and
+get back R's numbers and R's printed text, byte for byte.
+
+>>> import pylme4
+>>> sleep = pylme4.datasets.load("sleepstudy")
+>>> fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+>>> print(fit.summary(ddf="Satterthwaite"))  # doctest: +SKIP
+
+Importing pylme4 does not start R (nor import pandas): R starts on the first
+call that needs it, once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.  Loaded on first access so that
+# `import pylme4` stays cheap (no pandas, no rpy2, no R).
+_EXPORTS = {
+    "lmer": "models",
+    "LmerFit": "results",
+    "LmerSummary": "results",
+    "datasets": None,
+    "errors": None,
+    "PylmeError": "errors",
+    "FormulaError": "errors",
+    "DataError": "errors",
+    "RError": "errors",
+    "RNotAvailableError": "errors",
+    "ConvergenceWarning": "errors",
+    "SingularFitWarning": "errors",
+    "RWarning": "errors",
+    "RMessage": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets, errors
+    from .errors import (
+        ConvergenceWarning,
+        DataError,
+        FormulaError,
+        PylmeError,
+        RError,
+        RMessage,
+        RNotAvailableError,
+        RWarning,
+        SingularFitWarning,
+    )
+    from .models import lmer
+    from .results import LmerFit, LmerSummary
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'pylme4' has no attribute {name!r}")
+    module_name = _EXPORTS[name]
+    if module_name is None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,300 @@
+# R-side helpers of pylme4: calling and capturing, fitting, accessors.
+#
+# session.py sources every file in this folder (one per concept), once, into
+# one private environment (never the global one).  Every function here is
+# called from Python through call.py, which wraps it in pylme4_capture(), so
+# warnings, messages and console output come back as data.  Each helper
+# returns everything one Python operation needs in a single round trip.
+
+# ---------------------------------------------------------------------------
+# Calling and capturing
+# ---------------------------------------------------------------------------
+
+# Call `fun` with `args` and return list(value, error, conditions, output).
+# Warnings and messages are recorded in the order R signalled them and then
+# muffled, so nothing reaches the console; an error stops the call and is
+# returned, not thrown, so the embedded R never unwinds through rpy2.
+pylme4_capture <- function(fun, args) {
+  kinds <- character()
+  texts <- character()
+  record <- function(kind, cond) {
+    kinds <<- c(kinds, kind)
+    texts <<- c(texts, conditionMessage(cond))
+  }
+  error <- NULL
+  value <- NULL
+  output <- utils::capture.output({
+    value <- withCallingHandlers(
+      tryCatch(do.call(fun, args, quote = TRUE),
+               error = function(e) {
+                 error <<- conditionMessage(e)
+                 NULL
+               }),
+      warning = function(w) {
+        record("warning", w)
+        invokeRestart("muffleWarning")
+      },
+      message = function(m) {
+        record("message", m)
+        invokeRestart("muffleMessage")
+      })
+  })
+  list(value = value, error = error, kinds = kinds, texts = texts,
+       output = output)
+}
+
+# The printed form of an object, exactly as print() shows it at the console.
+pylme4_print <- function(x, ...) {
+  paste(utils::capture.output(print(x, ...)), collapse = "\n")
+}
+
+# Run R code given as text in a fresh environment (tests and pipelines use it
+# to ask R for reference values; never used on user data).
+pylme4_run_code <- function(code, env = new.env(parent = globalenv())) {
+  eval(parse(text = code, keep.source = FALSE), envir = env)
+}
+
+# Apply an R function given as text to arguments passed from Python.
+pylme4_call_code <- function(code, args) {
+  fun <- eval(parse(text = code, keep.source = FALSE), envir = globalenv())
+  do.call(fun, args, quote = TRUE)
+}
+
+# ---------------------------------------------------------------------------
+# Model fitting
+# ---------------------------------------------------------------------------
+
+# Variables a formula uses, whether it uses "." (all columns), and which of
+# its variables are neither columns of the data nor objects R can find.
+pylme4_formula_vars <- function(formula_text, columns) {
+  f <- str2lang(formula_text)
+  if (!is.call(f) || !identical(f[[1L]], as.name("~")))
+    stop("not a formula: it has no '~'")
+  vars <- setdiff(all.vars(f), ".")
+  outside <- setdiff(vars, columns)
+  found <- vapply(outside, exists, TRUE, envir = globalenv())
+  list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
+       unknown = outside[!found])
+}
+
+# Build a call to `fun_name` written as an R user would type it: the formula
+# as a language object, `data` as the *name* the data is bound to, and only
+# the arguments the user gave.  `values` are constants (REML = FALSE),
+# `symbols` are variable names (weights = w), `code` is R code as text
+# (control = lmerControl(...)), and `control` (a list of settings) becomes a
+# call to `control_fun`.  Evaluated in an environment holding the data, the
+# fit prints "Data: <name>", and update(), lmerTest, bootMer and allFit can
+# re-evaluate its call later.
+pylme4_build_call <- function(fun_name, formula_text, data_name, values = list(),
+                              symbols = list(), code = list(), control = NULL,
+                              control_fun = "lmerControl") {
+  args <- list(formula = str2lang(formula_text), data = as.name(data_name))
+  for (nm in names(values)) args[[nm]] <- values[[nm]]
+  for (nm in names(symbols)) args[[nm]] <- as.name(symbols[[nm]])
+  for (nm in names(code)) args[[nm]] <- str2lang(code[[nm]])
+  if (!is.null(control)) args$control <- as.call(c(list(as.name(control_fun)), control))
+  as.call(c(list(as.name(fun_name)), args))
+}
+
+# A new environment, child of the global one, holding the data under the name
+# the user chose (and any weights/offset given as vectors).  It becomes the
+# formula's environment, so refits find the same data again.
+pylme4_fit_env <- function(data, data_name, extra = list()) {
+  env <- new.env(parent = globalenv())
+  assign(data_name, data, envir = env)
+  for (nm in names(extra)) assign(nm, extra[[nm]], envir = env)
+  env
+}
+
+pylme4_fit <- function(fun_name, formula_text, data, data_name, values = list(),
+                       symbols = list(), code = list(), control = NULL,
+                       control_fun = "lmerControl", extra = list()) {
+  env <- pylme4_fit_env(data, data_name, extra)
+  call <- pylme4_build_call(fun_name, formula_text, data_name, values, symbols,
+                            code, control, control_fun)
+  eval(call, envir = env)
+}
+
+# Row positions (1-based, in the data given) that the model frame kept.
+pylme4_rows_used <- function(fit) {
+  as.integer(rownames(stats::model.frame(fit)))
+}
+
+# Everything cheap that describes a fitted model (lmer or glmer), in one round trip.
+pylme4_fit_info <- function(fit) {
+  na_act <- attr(stats::model.frame(fit), "na.action")
+  list(
+    formula = paste(deparse(stats::formula(fit)), collapse = " "),
+    data_name = if (is.null(fit@call$data)) "" else paste(deparse(fit@call$data), collapse = " "),
+    fixef = lme4::fixef(fit),
+    theta = unname(lme4::getME(fit, "theta")),
+    sigma = stats::sigma(fit),
+    nobs = stats::nobs(fit),
+    ngrps = vapply(fit@flist, nlevels, 0L),
+    reml = lme4::isREML(fit),
+    loglik = as.numeric(stats::logLik(fit)),
+    loglik_df = attr(stats::logLik(fit), "df"),
+    deviance = if (lme4::isREML(fit)) stats::deviance(fit, REML = FALSE) else stats::deviance(fit),
+    reml_criterion = if (lme4::isREML(fit)) lme4::REMLcrit(fit) else NULL,
+    aic = stats::AIC(fit),
+    bic = stats::BIC(fit),
+    singular = lme4::isSingular(fit),
+    optimizer = fit@optinfo$optimizer,
+    conv_code = fit@optinfo$conv$opt,
+    conv_messages = as.character(unlist(fit@optinfo$conv$lme4$messages)),
+    omitted = if (is.null(na_act)) integer() else as.integer(na_act),
+    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
+  )
+}
+
+# ---------------------------------------------------------------------------
+# Summaries
+# ---------------------------------------------------------------------------
+
+# lmerTest's object for a fit, computed once per fit on the Python side.
+pylme4_as_lmertest <- function(fit) {
+  lmerTest::as_lmerModLmerTest(fit)
+}
+
+# The pieces of summary(fit) plus its printed text.  `lt` is the lmerTest
+# version of the fit when ddf is not NULL.
+pylme4_lmer_summary <- function(fit, lt = NULL, ddf = NULL) {
+  s <- if (is.null(ddf)) summary(fit) else summary(lt, ddf = ddf)
+  digits <- max(3, getOption("digits") - 3)
+  vc <- as.data.frame(s$varcor, order = "lower.tri")
+  corr <- NULL
+  if (!is.null(s$vcov) && !is.null(s$vcov@factors$correlation)) {
+    corr <- as.matrix(s$vcov@factors$correlation)
+    dimnames(corr) <- list(rownames(s$coefficients), rownames(s$coefficients))
+  }
+  list(
+    title = s$methTitle,
+    object_class = s$objClass[[1L]],
+    formula = paste(deparse(s$call$formula), collapse = " "),
+    data_name = if (is.null(s$call$data)) "" else paste(deparse(s$call$data), collapse = " "),
+    aictab = s$AICtab,
+    residuals = stats::setNames(stats::quantile(s$residuals, na.rm = TRUE),
+                                c("Min", "1Q", "Median", "3Q", "Max")),
+    varcor = vc,
+    ngrps = s$ngrps,
+    nobs = s$devcomp$dims[["n"]],
+    coefficients = as.data.frame(s$coefficients, check.names = FALSE),
+    correlation = corr,
+    fit_messages = as.character(unlist(s$optinfo$conv$lme4$messages)),
+    text = pylme4_print(s)
+  )
+}
+
+# ---------------------------------------------------------------------------
+# Accessors
+# ---------------------------------------------------------------------------
+
+# ranef() as a list of data frames; with cond_var, the conditional standard
+# deviations (square roots of the diagonal of "postVar") alongside.
+pylme4_ranef <- function(fit, cond_var = FALSE) {
+  re <- lme4::ranef(fit, condVar = cond_var)
+  lapply(re, function(df) {
+    out <- list(values = as.data.frame(df, check.names = FALSE),
+                levels = rownames(df))
+    if (cond_var) {
+      pv <- attr(df, "postVar")
+      sds <- t(apply(pv, 3L, function(m) sqrt(diag(as.matrix(m)))))
+      if (ncol(df) == 1L) sds <- matrix(sqrt(pv[1, 1, ]), ncol = 1L)
+      colnames(sds) <- colnames(df)
+      out$condsd <- as.data.frame(sds, check.names = FALSE)
+    }
+    out
+  })
+}
+
+pylme4_coef <- function(fit) {
+  lapply(stats::coef(fit), function(df) {
+    list(values = as.data.frame(df, check.names = FALSE),
+         levels = rownames(df))
+  })
+}
+
+pylme4_var_corr <- function(fit) {
+  as.data.frame(lme4::VarCorr(fit))
+}
+
+pylme4_vcov <- function(fit) {
+  as.matrix(stats::vcov(fit))
+}
+
+pylme4_fitted <- function(fit) {
+  unname(stats::fitted(fit))
+}
+
+pylme4_residuals <- function(fit, type, scaled) {
+  unname(stats::residuals(fit, type = type, scaled = scaled))
+}
+
+pylme4_predict <- function(fit, newdata, re_form, allow_new_levels) {
+  re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
+  args <- list(fit, re.form = re, allow.new.levels = allow_new_levels)
+  if (!is.null(newdata)) args$newdata <- newdata
+  unname(do.call(stats::predict, args))
+}
+
+pylme4_is_singular <- function(fit, tol) {
+  lme4::isSingular(fit, tol = tol)
+}
+
+# The numbers broom.mixed's tidy() reports, built from lme4's own accessors
+# (broom.mixed is not a dependency): fixed effects with their t statistics
+# and, for an lmerTest fit, Satterthwaite/Kenward-Roger df and p-values; then
+# the random-effect standard deviations and correlations.
+pylme4_tidy <- function(fit, lt = NULL, ddf = NULL) {
+  cf <- if (is.null(lt)) stats::coef(summary(fit)) else stats::coef(summary(lt, ddf = ddf))
+  fixed <- data.frame(
+    effect = "fixed", group = NA_character_, term = rownames(cf),
+    estimate = unname(cf[, "Estimate"]),
+    std_error = unname(cf[, "Std. Error"]),
+    statistic = unname(cf[, "t value"]),
+    df = if ("df" %in% colnames(cf)) unname(cf[, "df"]) else NA_real_,
+    p_value = if ("Pr(>|t|)" %in% colnames(cf)) unname(cf[, "Pr(>|t|)"]) else NA_real_,
+    stringsAsFactors = FALSE)
+  vc <- as.data.frame(lme4::VarCorr(fit), order = "lower.tri")
+  term <- ifelse(is.na(vc$var2),
+                 paste0("sd__", ifelse(is.na(vc$var1), "Observation", vc$var1)),
+                 paste0("cor__", vc$var1, ".", vc$var2))
+  ran <- data.frame(
+    effect = "ran_pars", group = vc$grp, term = term, estimate = vc$sdcor,
+    std_error = NA_real_, statistic = NA_real_, df = NA_real_,
+    p_value = NA_real_, stringsAsFactors = FALSE)
+  rbind(fixed, ran)
+}
+
+# ---------------------------------------------------------------------------
+# Data sets
+# ---------------------------------------------------------------------------
+
+pylme4_dataset <- function(name, package) {
+  env <- new.env()
+  utils::data(list = name, package = package, envir = env)
+  if (!exists(name, envir = env, inherits = FALSE))
+    stop(sprintf("package %s has no data set '%s'", package, name))
+  as.data.frame(get(name, envir = env))
+}
+
+pylme4_dataset_names <- function(package) {
+  unname(utils::data(package = package)$results[, "Item"])
+}
+
+pylme4_serialize <- function(x) serialize(x, NULL)
+
+pylme4_unserialize <- function(payload) unserialize(payload)
+
+# ---------------------------------------------------------------------------
+# Session facts
+# ---------------------------------------------------------------------------
+
+pylme4_versions <- function() {
+  pv <- function(p) {
+    if (requireNamespace(p, quietly = TRUE)) as.character(utils::packageVersion(p)) else NA_character_
+  }
+  c(R = paste(R.version$major, R.version$minor, sep = "."),
+    lme4 = pv("lme4"), lmerTest = pv("lmerTest"), Matrix = pv("Matrix"),
+    nloptr = pv("nloptr"), boot = pv("boot"), pbkrtest = pv("pbkrtest"))
+}

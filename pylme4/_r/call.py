@@ -1,0 +1,99 @@
+"""Calling R: one function, under the session lock, with conditions as data.
+
+:func:`r_call` calls one of the helpers in ``_r/R/*.R`` with Python
+arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
+messages are recorded and muffled, console output is captured, and an error
+is returned instead of thrown.  Back in Python, an R error becomes a pylme4
+exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
+back as an :class:`ROutcome`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import rpy2.rinterface as ri
+from rpy2.rinterface_lib.embedded import RRuntimeError
+
+from ..errors import PylmeError, RCondition, RError, translate_r_error
+from . import session
+from .convert import RTYPES, RHandle, to_python, to_r
+
+
+@dataclass(frozen=True)
+class ROutcome:
+    """What an R call gave back: its value and what R said meanwhile."""
+
+    value: Any
+    conditions: tuple[RCondition, ...] = ()
+    output: str = ""
+
+
+def _pack_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    values = [to_r(a) for a in args] + [to_r(v) for v in kwargs.values()]
+    packed = ri.ListSexpVector(values)
+    packed.do_slot_assign("names", ri.StrSexpVector([""] * len(args) + list(kwargs.keys())))
+    return packed
+
+
+def r_call(helper: str, *args: Any, doing: str, keep: bool = False, **kwargs: Any) -> ROutcome:
+    """Call the R helper ``helper`` with the given arguments.
+
+    ``doing`` describes the operation for error messages ("fitting the
+    model").  With ``keep=True`` the value stays in R and comes back as an
+    :class:`RHandle`; otherwise it is converted with
+    :func:`pylme4._r.convert.to_python`.  Conditions raised before an error
+    are attached to the exception as ``exc.conditions``.
+    """
+    env = session.helpers()
+    with session.LOCK:
+        fun = env.find(helper)
+        packed = _pack_args(args, kwargs)
+        try:
+            result = env.find("pylme4_capture")(fun, packed)
+        except RRuntimeError as failure:  # only outside the capture (e.g. interrupts)
+            session.CONSOLE.clear()
+            raise RError(f"R failed while {doing}: {str(failure).strip()}", str(failure)) from None
+        value, error, kinds, texts, output = (result[i] for i in range(5))
+        conditions = tuple(RCondition(kind, text.rstrip("\n")) for kind, text in zip(kinds, texts))
+        console = "".join(session.CONSOLE)
+        session.CONSOLE.clear()
+        printed = "\n".join(output)
+        if console:
+            printed = f"{printed}\n{console}" if printed else console
+        if error.typeof != RTYPES.NILSXP:
+            exc: PylmeError = translate_r_error(error[0], doing)
+            exc.conditions = conditions  # type: ignore[attr-defined]
+            raise exc
+        converted = RHandle(value) if keep else to_python(value)
+    return ROutcome(converted, conditions, printed)
+
+
+def r_value(helper: str, *args: Any, doing: str, **kwargs: Any) -> Any:
+    """The converted value of :func:`r_call`, for helpers that warn about nothing."""
+    return r_call(helper, *args, doing=doing, **kwargs).value
+
+
+def run_code(code: str) -> Any:
+    """Evaluate R code given as text and return the converted value.
+
+    For tests and cross-checks against R itself; library code calls helpers.
+    """
+    return r_value("pylme4_run_code", code, doing="running R code")
+
+
+def run_function(code: str, *args: Any) -> Any:
+    """Apply an R function written as text (``"function(d) lapply(d, class)"``)
+    to Python arguments and return the converted value.  For tests."""
+    return r_value("pylme4_call_code", code, list(args), doing="running R code")
+
+
+def serialize(handle: RHandle) -> bytes:
+    """R's serialize() of an object: how fits travel to worker processes and pickles."""
+    return r_value("pylme4_serialize", handle, doing="serializing an R object")
+
+
+def unserialize(payload: bytes) -> RHandle:
+    """The R object that :func:`serialize` wrote."""
+    return r_call("pylme4_unserialize", payload, doing="restoring an R object", keep=True).value

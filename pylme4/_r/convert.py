@@ -1,0 +1,526 @@
+"""Conversion between pandas/numpy and R, written on numpy arrays.
+
+pandas -> R (:func:`frame_to_r`, :func:`to_r`), column by column:
+
+============================  ===========================================
+pandas dtype                  R type
+============================  ===========================================
+float16/32/64, Float64        double; NaN and pd.NA -> NA_real_
+int8..int64, uint8..uint64,   integer when every value fits R's integer
+Int8..Int64 (nullable)        range, else double (as read.csv does);
+                              pd.NA -> NA
+bool, boolean (nullable)      logical; pd.NA -> NA
+object of str, string         character (as read.csv gives); None/NaN/pd.NA
+                              -> NA
+Categorical                   factor with the same levels in the same order;
+                              ordered -> ordered factor; non-string
+                              categories get the labels R's as.character
+                              gives them
+datetime64 (naive / tz)       POSIXct (tzone "UTC" / the column's zone)
+============================  ===========================================
+
+R -> pandas (:func:`to_python`): data.frame -> DataFrame (factor ->
+Categorical with R's levels, integer with NA -> Int64, logical with NA ->
+boolean, character -> object with NaN for NA); matrix -> DataFrame; named
+vector -> Series; unnamed vector of length one -> Python scalar; other unnamed
+vectors -> numpy arrays; lists -> dict (named) or list; anything else ->
+:class:`RHandle`.
+
+Vectors cross the boundary as memory copies, never element by element; strings
+cross as their distinct values plus integer codes, expanded on the other side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import rpy2.rinterface as ri
+from rpy2.rinterface_lib import sexp as rsexp
+
+from ..errors import DataError
+
+RTYPES = rsexp.RTYPES
+
+NA_INTEGER = np.int32(np.iinfo(np.int32).min)
+# R's NA_real_ is a NaN with the payload 1954; a plain NaN is R's NaN, which
+# is.na() treats as missing too but which prints and propagates differently.
+NA_REAL = np.array([0x7FF00000000007A2], dtype=np.uint64).view(np.float64)[0]
+_INT32_MIN = int(np.iinfo(np.int32).min)  # reserved for NA in R
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+# Strings cross as factor codes + levels when there are more than this many.
+_STRING_CODES_THRESHOLD = 1000
+
+
+class RHandle:
+    """An R object that stays in R (a fitted model, an environment, ...).
+
+    Only ``pylme4._r`` looks inside; the rest of pylme4 passes it back to R.
+    """
+
+    __slots__ = ("sexp",)
+
+    def __init__(self, sexp: Any) -> None:
+        self.sexp = sexp
+
+    def __repr__(self) -> str:
+        return "<R object>"
+
+    def __del__(self) -> None:
+        # Releasing an R object touches R's memory manager, which must not run
+        # while another thread is inside R: drop the reference under the lock.
+        from . import session
+
+        with session.LOCK:
+            self.sexp = None
+
+
+class Columns:
+    """Some columns of a DataFrame, to be passed to R as a data.frame without
+    first copying them into a new DataFrame."""
+
+    __slots__ = ("frame", "names")
+
+    def __init__(self, frame: pd.DataFrame, names: list[str]) -> None:
+        self.frame = frame
+        self.names = names
+
+
+# ---------------------------------------------------------------------------
+# pandas / numpy -> R
+# ---------------------------------------------------------------------------
+
+
+def _set_attr(sexp: Any, name: str, value: Any) -> Any:
+    if name == "class":
+        # The class must go through R's class setter, which also marks the
+        # object for S3 dispatch (a plain attribute would leave dim() NULL).
+        sexp.rclass = value
+    else:
+        sexp.do_slot_assign(name, value)
+    return sexp
+
+
+def _double(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+    arr = np.ascontiguousarray(values, dtype=np.float64)
+    nan = np.isnan(arr)
+    if missing is not None:
+        nan = nan | missing
+    if nan.any():
+        arr = arr.copy()
+        arr[nan] = NA_REAL
+    return ri.FloatSexpVector.from_memoryview(arr.data)
+
+
+def _fits_int32(values: np.ndarray) -> bool:
+    if values.size == 0:
+        return True
+    return bool(values.min() > _INT32_MIN and values.max() <= _INT32_MAX)
+
+
+def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+    arr = np.ascontiguousarray(values, dtype=np.int32)
+    if missing is not None and missing.any():
+        arr = arr.copy()
+        arr[missing] = NA_INTEGER
+    return ri.IntSexpVector.from_memoryview(arr.data)
+
+
+def _logical(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+    arr = np.ascontiguousarray(values, dtype=np.int32)
+    if missing is not None and missing.any():
+        arr = arr.copy()
+        arr[missing] = NA_INTEGER
+    return ri.BoolSexpVector.from_memoryview(arr.data)
+
+
+def _strings_from_codes(codes: np.ndarray, uniques: list[str]) -> Any:
+    """character vector = uniques[codes], with code -1 meaning NA."""
+    levels = ri.StrSexpVector(uniques)
+    index = np.ascontiguousarray(codes, dtype=np.int32) + 1
+    index[index == 0] = NA_INTEGER
+    # Indexing in R is a C loop; NA indices give NA_character_.
+    return ri.baseenv["["](levels, ri.IntSexpVector.from_memoryview(index.data))
+
+
+def _strings(values: pd.Series | np.ndarray) -> Any:
+    """A character vector from strings with missing values (None/NaN/pd.NA)."""
+    if len(values) <= _STRING_CODES_THRESHOLD:
+        return ri.StrSexpVector(
+            [ri.NA_Character if _is_missing_scalar(v) else str(v) for v in values]
+        )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _strings_from_codes(codes, [str(u) for u in uniques])
+
+
+def _is_missing_scalar(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _factor(cat: pd.Categorical, column: str) -> Any:
+    codes = np.asarray(cat.codes, dtype=np.int32) + 1
+    codes[codes == 0] = NA_INTEGER
+    vec = ri.IntSexpVector.from_memoryview(codes.data)
+    labels = _level_labels(cat.categories, column)
+    _set_attr(vec, "levels", labels)
+    _set_attr(vec, "class", ri.StrSexpVector(["ordered", "factor"] if cat.ordered else ["factor"]))
+    return vec
+
+
+def _level_labels(categories: pd.Index, column: str) -> Any:
+    """Factor labels for a Categorical's categories, as R's as.character gives them."""
+    if categories.dtype == object or isinstance(categories.dtype, pd.StringDtype):
+        if pd.api.types.infer_dtype(categories, skipna=False) in ("string", "empty"):
+            labels = ri.StrSexpVector([str(c) for c in categories])
+        else:
+            raise DataError(
+                f"column {column!r}: Categorical with categories of mixed types "
+                f"({pd.api.types.infer_dtype(categories)}); use categories of one type"
+            )
+    elif pd.api.types.is_numeric_dtype(categories.dtype) or pd.api.types.is_bool_dtype(
+        categories.dtype
+    ):
+        # as.character(1) is "1" and as.character(0.1 + 0.2) is "0.3": let R
+        # write the labels so they match what factor() would give in R.
+        labels = ri.baseenv["as.character"](_column_to_r(pd.Series(categories), column))
+    else:
+        labels = ri.StrSexpVector([str(c) for c in categories])
+    if len(set(labels)) != len(labels):
+        raise DataError(
+            f"column {column!r}: its categories give duplicate factor labels in R; "
+            "make the categories distinct as strings"
+        )
+    return labels
+
+
+def _datetime(series: pd.Series, column: str) -> Any:
+    tz = series.dt.tz
+    values = series.dt.tz_convert("UTC") if tz is not None else series
+    ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    missing = series.isna().to_numpy()
+    vec = _double(ns / 1e9, missing)
+    _set_attr(vec, "class", ri.StrSexpVector(["POSIXct", "POSIXt"]))
+    _set_attr(vec, "tzone", ri.StrSexpVector([str(tz) if tz is not None else "UTC"]))
+    return vec
+
+
+def _column_to_r(series: pd.Series, column: str) -> Any:
+    """One pandas column as an R vector (see the module docstring for the rules)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _factor(series.array, column)  # type: ignore[arg-type]
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return _datetime(series, column)
+    if isinstance(dtype, pd.BooleanDtype):
+        mask = series.isna().to_numpy()
+        return _logical(series.to_numpy(dtype=bool, na_value=False), mask)
+    if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_integer_dtype(dtype):
+        mask = series.isna().to_numpy()
+        data = series.to_numpy(dtype=np.int64, na_value=0)
+        if _fits_int32(data[~mask]):
+            return _integer(data, mask)
+        return _double(data.astype(np.float64), mask)
+    if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_float_dtype(dtype):
+        return _double(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    if isinstance(dtype, pd.StringDtype):
+        return _strings(series.astype(object))
+    if pd.api.types.is_bool_dtype(dtype):
+        return _logical(series.to_numpy())
+    if pd.api.types.is_integer_dtype(dtype):
+        values = series.to_numpy()
+        if _fits_int32(values):
+            return _integer(values)
+        return _double(values.astype(np.float64))
+    if pd.api.types.is_float_dtype(dtype):
+        return _double(series.to_numpy())
+    if pd.api.types.is_object_dtype(dtype):
+        return _object_to_r(series, column)
+    raise DataError(
+        f"column {column!r} has dtype {dtype}, which pylme4 cannot pass to R; "
+        "convert it to a number, string, boolean, Categorical or datetime column"
+    )
+
+
+def _object_to_r(series: pd.Series, column: str) -> Any:
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("string", "empty"):
+        return _strings(series)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return _column_to_r(pd.to_numeric(series), column)
+    if kind == "boolean":
+        return _column_to_r(series.astype("boolean"), column)
+    if kind in ("datetime", "datetime64"):
+        return _column_to_r(pd.to_datetime(series), column)
+    examples = ", ".join(sorted({type(v).__name__ for v in series.dropna().head(1000)}))
+    raise DataError(
+        f"column {column!r} holds values of mixed types ({examples}); R needs one "
+        "type per column: convert it, e.g. with .astype(str) or pd.to_numeric()"
+    )
+
+
+def check_columns(columns: pd.Index) -> None:
+    """Column names R can use: unique, flat strings."""
+    if isinstance(columns, pd.MultiIndex):
+        raise DataError(
+            "the data has MultiIndex (hierarchical) column names; R needs flat string "
+            "names: join the levels, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+    bad = [c for c in columns if not isinstance(c, str)]
+    if bad:
+        raise DataError(
+            f"column name(s) {', '.join(repr(c) for c in bad[:5])} are not strings; R needs "
+            "string column names: rename them, e.g. df.columns = df.columns.astype(str)"
+        )
+    dup = columns[columns.duplicated()].unique().tolist()
+    if dup:
+        raise DataError(
+            f"column name(s) {', '.join(repr(c) for c in dup[:5])} occur more than once; "
+            "R needs unique column names"
+        )
+    empty = [c for c in columns if c == ""]
+    if empty:
+        raise DataError("a column has an empty name; R needs non-empty column names")
+
+
+def frame_to_r(df: pd.DataFrame, columns: list[str] | None = None) -> Any:
+    """A pandas DataFrame (or the given columns of it) as an R data.frame.
+
+    Column names are kept verbatim (R's ``check.names = FALSE``), so names with
+    spaces or non-ASCII letters are used in formulas with backticks, as in R.
+    The row names are R's automatic ones (1..n): position i in R is row i of
+    ``df``.
+    """
+    check_columns(df.columns)
+    names = list(df.columns) if columns is None else list(columns)
+    vectors = [_column_to_r(df[name], name) for name in names]
+    frame = ri.ListSexpVector(vectors)
+    _set_attr(frame, "names", ri.StrSexpVector(names))
+    _set_attr(frame, "class", ri.StrSexpVector(["data.frame"]))
+    # The compact form c(NA, -n) is how R itself stores automatic row names.
+    _set_attr(frame, "row.names", ri.IntSexpVector([int(NA_INTEGER), -len(df)]))
+    return frame
+
+
+def to_r(value: Any) -> Any:
+    """A Python value as an R object (for arguments of R calls)."""
+    if value is None:
+        return ri.NULL
+    if isinstance(value, RHandle):
+        return value.sexp
+    if isinstance(value, rsexp.Sexp):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return ri.BoolSexpVector([bool(value)])
+    # A Python number becomes an R double: that is what typing the number in R
+    # gives, and it deparses the same way in a printed call (1e+05, not 100000L).
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return ri.FloatSexpVector([float(value)])
+    if isinstance(value, str):
+        return ri.StrSexpVector([value])
+    if isinstance(value, (bytes, bytearray)):
+        return ri.ByteSexpVector(bytes(value))
+    if isinstance(value, pd.DataFrame):
+        return frame_to_r(value)
+    if isinstance(value, Columns):
+        return frame_to_r(value.frame, value.names)
+    if isinstance(value, pd.Series):
+        return _column_to_r(value, str(value.name))
+    if isinstance(value, pd.Categorical):
+        return _factor(value, "value")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise DataError(f"cannot pass a {value.ndim}-dimensional array to R")
+        return _column_to_r(pd.Series(value), "value")
+    if isinstance(value, Mapping):
+        vec = ri.ListSexpVector([to_r(v) for v in value.values()])
+        return _set_attr(vec, "names", ri.StrSexpVector([str(k) for k in value]))
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        if items and all(isinstance(v, str) for v in items):
+            return ri.StrSexpVector(items)
+        if items and all(isinstance(v, (bool, np.bool_)) for v in items):
+            return ri.BoolSexpVector([bool(v) for v in items])
+        if items and all(
+            isinstance(v, (int, float, np.integer, np.floating))
+            and not isinstance(v, (bool, np.bool_))
+            for v in items
+        ):
+            return ri.FloatSexpVector([float(v) for v in items])
+        return ri.ListSexpVector([to_r(v) for v in items])
+    raise TypeError(f"cannot pass a {type(value).__name__} to R")
+
+
+# ---------------------------------------------------------------------------
+# R -> pandas / numpy
+# ---------------------------------------------------------------------------
+
+
+def _attr(sexp: Any, name: str) -> Any:
+    try:
+        return sexp.do_slot(name)
+    except LookupError:
+        return None
+
+
+def _classes(sexp: Any) -> list[str]:
+    cls = _attr(sexp, "class")
+    return list(cls) if cls is not None else []
+
+
+def _strings_to_numpy(sexp: Any) -> np.ndarray:
+    """A character vector as an object array of str with NaN for NA."""
+    n = len(sexp)
+    if n <= _STRING_CODES_THRESHOLD:
+        return np.array([np.nan if v is ri.NA_Character else v for v in sexp], dtype=object)
+    # match(x, unique(x)) runs in C; only the distinct strings cross one by one.
+    uniq = ri.baseenv["unique"](sexp)
+    codes = np.array(ri.baseenv["match"](sexp, uniq), dtype=np.int64) - 1
+    table = np.array([np.nan if v is ri.NA_Character else v for v in uniq], dtype=object)
+    return table[codes]
+
+
+def _factor_to_pandas(sexp: Any) -> pd.Categorical:
+    codes = np.array(sexp, dtype=np.int32).astype(np.int64)
+    codes[codes == int(NA_INTEGER)] = 0
+    levels = list(_attr(sexp, "levels") or [])
+    return pd.Categorical.from_codes(
+        codes - 1, categories=levels, ordered="ordered" in _classes(sexp)
+    )
+
+
+def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
+    """An atomic R vector as a numpy array (or pandas nullable array)."""
+    t = sexp.typeof
+    if len(sexp) == 0:  # rpy2 cannot make a memoryview of an empty vector
+        return np.array(
+            [],
+            dtype={RTYPES.REALSXP: np.float64, RTYPES.INTSXP: np.int64, RTYPES.LGLSXP: bool}.get(
+                t, object
+            ),
+        )
+    if t == RTYPES.REALSXP:
+        return np.array(sexp.memoryview(), dtype=np.float64)
+    if t == RTYPES.INTSXP:
+        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        na = arr == NA_INTEGER
+        if na.any():
+            if nullable:
+                return pd.arrays.IntegerArray(arr.astype(np.int64), na)
+            out = arr.astype(np.float64)
+            out[na] = np.nan
+            return out
+        return arr.astype(np.int64)
+    if t == RTYPES.LGLSXP:
+        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        na = arr == NA_INTEGER
+        if na.any():
+            if nullable:
+                return pd.arrays.BooleanArray(arr == 1, na)
+            out = np.array([None if m else bool(v) for v, m in zip(arr, na)], dtype=object)
+            return out
+        return arr.astype(bool)
+    if t == RTYPES.STRSXP:
+        return _strings_to_numpy(sexp)
+    if t == RTYPES.CPLXSXP:
+        return np.array(list(sexp), dtype=complex)
+    raise TypeError(f"not an atomic vector: R type {t}")
+
+
+def _column_to_pandas(sexp: Any) -> Any:
+    classes = _classes(sexp)
+    if "factor" in classes:
+        return _factor_to_pandas(sexp)
+    if "POSIXct" in classes:
+        secs = np.array(sexp.memoryview(), dtype=np.float64)
+        tz = _attr(sexp, "tzone")
+        out = pd.to_datetime(secs, unit="s", utc=True)
+        zone = tz[0] if tz is not None and len(tz) and tz[0] else None
+        return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
+    if "Date" in classes:
+        days = np.array(sexp.memoryview(), dtype=np.float64)
+        return pd.to_datetime(days, unit="D")
+    return _vector_to_numpy(sexp, nullable=True)
+
+
+def _row_index(sexp: Any, n: int) -> pd.Index:
+    rn = _attr(sexp, "row.names")
+    if rn is None:
+        return pd.RangeIndex(n)
+    if rn.typeof == RTYPES.INTSXP and len(rn) == 2 and rn[0] is ri.NA_Integer:
+        return pd.RangeIndex(n)  # automatic row names
+    if rn.typeof == RTYPES.INTSXP:
+        values = np.array(rn, dtype=np.int64)
+        if np.array_equal(values, np.arange(1, n + 1)):
+            return pd.RangeIndex(n)  # 1..n written out: still automatic
+        return pd.Index(values)
+    return pd.Index(_strings_to_numpy(rn))
+
+
+def frame_to_pandas(sexp: Any) -> pd.DataFrame:
+    """An R data.frame as a pandas DataFrame (R's automatic row names -> RangeIndex)."""
+    names = list(_attr(sexp, "names") or [])
+    columns = {}
+    for name, col in zip(names, sexp):
+        if _attr(col, "dim") is not None and col.typeof != RTYPES.VECSXP:
+            raise TypeError(f"data.frame column {name!r} is a matrix")
+        columns[name] = _column_to_pandas(col)
+    n = len(sexp[0]) if len(sexp) else 0
+    if not len(sexp):
+        rn = _attr(sexp, "row.names")
+        n = abs(rn[1]) if rn is not None and len(rn) == 2 and rn[0] is ri.NA_Integer else 0
+    index = _row_index(sexp, n)
+    return pd.DataFrame(
+        columns, index=index, columns=names if len(set(names)) == len(names) else None
+    )
+
+
+def _matrix_to_pandas(sexp: Any) -> pd.DataFrame:
+    nrow, ncol = (int(d) for d in _attr(sexp, "dim"))
+    flat = _vector_to_numpy(sexp)
+    values = np.asarray(flat).reshape((nrow, ncol), order="F")
+    dimnames = _attr(sexp, "dimnames")
+    rows = cols = None
+    if dimnames is not None:
+        if dimnames[0] is not ri.NULL and dimnames[0].typeof == RTYPES.STRSXP:
+            rows = list(dimnames[0])
+        if dimnames[1] is not ri.NULL and dimnames[1].typeof == RTYPES.STRSXP:
+            cols = list(dimnames[1])
+    return pd.DataFrame(values, index=rows, columns=cols)
+
+
+def to_python(sexp: Any) -> Any:
+    """An R object as the natural Python value (see the module docstring)."""
+    if sexp is ri.NULL or sexp.typeof == RTYPES.NILSXP:
+        return None
+    classes = _classes(sexp)
+    t = sexp.typeof
+    if "data.frame" in classes:
+        return frame_to_pandas(sexp)
+    if t == RTYPES.VECSXP:
+        names = _attr(sexp, "names")
+        items = [to_python(item) for item in sexp]
+        if names is not None:
+            return dict(zip(names, items))
+        return items
+    if t == RTYPES.RAWSXP:
+        return bytes(sexp.memoryview()) if len(sexp) else b""
+    if t in (RTYPES.REALSXP, RTYPES.INTSXP, RTYPES.LGLSXP, RTYPES.STRSXP, RTYPES.CPLXSXP):
+        if "factor" in classes:
+            return _factor_to_pandas(sexp)
+        dim = _attr(sexp, "dim")
+        if dim is not None and len(dim) == 2:
+            return _matrix_to_pandas(sexp)
+        names = _attr(sexp, "names")
+        values = _vector_to_numpy(sexp)
+        if names is not None:
+            return pd.Series(values, index=list(names))
+        if len(values) == 1 and dim is None:
+            value = values[0]
+            if isinstance(value, np.generic):
+                return value.item()
+            return value
+        return values
+    return RHandle(sexp)

@@ -1,0 +1,138 @@
+"""The embedded R session: started once, on first use, and guarded by one lock.
+
+R is not thread-safe, so every call into R in pylme4 holds :data:`LOCK`.
+Importing this module does not start R; :func:`helpers` does, the first time it
+is called.  R's console output never reaches the user's terminal: rpy2's
+console callbacks write into :data:`CONSOLE`, which ``call.py`` drains per call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from typing import Any
+
+from ..errors import RNotAvailableError
+
+LOCK = threading.RLock()
+
+# Text R wrote to its console outside any capture.output() (for example from
+# compiled code during start-up).  Drained by call.py; never printed.
+CONSOLE: list[str] = []
+
+# Packages attached at start-up, as a user's script would do with library().
+# lme4 attaches Matrix itself.  lmerTest is *not* attached: it would mask
+# lme4::lmer; it is loaded on demand through its namespace.
+_ATTACHED = ("lme4",)
+
+# R packages pylme4 uses, with the Debian package that provides each.
+R_PACKAGES = {
+    "lme4": "r-cran-lme4",
+    "lmerTest": "r-cran-lmertest",
+    "boot": "r-cran-boot",
+    "pbkrtest": "r-cran-pbkrtest",
+    "optimx": "r-cran-optimx",
+    "dfoptim": "r-cran-dfoptim",
+}
+
+INSTALL_HINT = (
+    "install R and the R packages with `make setup` (Debian/Ubuntu as root: "
+    "apt-get install r-base-core r-base-dev "
+    + " ".join(R_PACKAGES.values())
+    + "; elsewhere: Rscript r_requirements.R)"
+)
+
+_state: dict[str, Any] = {}
+
+
+def _capture_console(text: str) -> None:
+    CONSOLE.append(text)
+
+
+def _start() -> Any:
+    """Start the embedded R and load the helpers; return the helper environment."""
+    try:
+        import rpy2.rinterface as ri
+        import rpy2.rinterface_lib.callbacks as callbacks
+    except Exception as exc:  # ImportError, or rpy2 failing to find/load libR
+        raise RNotAvailableError(
+            f"rpy2 could not load R ({type(exc).__name__}: {exc}); {INSTALL_HINT}"
+        ) from exc
+
+    callbacks.consolewrite_print = _capture_console
+    callbacks.consolewrite_warnerror = _capture_console
+    callbacks.showmessage = _capture_console
+    # R must never wait for keyboard input inside a library call.
+    callbacks.consoleread = lambda prompt: ""
+
+    ri.initr_simple()
+    # Non-ASCII column names and factor labels need a UTF-8 character locale;
+    # under the C locale R would print them as <U+00E9>.
+    ri.evalr('if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))')
+    missing = list(
+        ri.evalr(
+            "c(" + ",".join(f'"{p}"' for p in _ATTACHED) + ")"
+            "[!vapply(c("
+            + ",".join(f'"{p}"' for p in _ATTACHED)
+            + "), requireNamespace, TRUE, quietly = TRUE)]"
+        )
+    )
+    if missing:
+        raise RNotAvailableError(f"R package(s) {', '.join(missing)} not installed; {INSTALL_HINT}")
+    for pkg in _ATTACHED:
+        ri.evalr(f"suppressPackageStartupMessages(library({pkg}))")
+
+    env = ri.evalr("new.env(parent = globalenv())")
+    # One R file per concept (core.R, inference.R, ...), all in one environment.
+    r_dir = resources.files(__package__).joinpath("R")
+    for source in sorted(r_dir.iterdir(), key=lambda p: p.name):
+        if source.name.endswith(".R"):
+            code = source.read_text(encoding="utf-8")
+            ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([code])), env)
+    CONSOLE.clear()
+    return env
+
+
+def helpers() -> Any:
+    """The environment holding the R helpers (``_r/R/*.R``); starts R on first use."""
+    env = _state.get("helpers")
+    if env is not None and _state["pid"] == os.getpid():
+        return env
+    with LOCK:
+        if "helpers" in _state:
+            if _state["pid"] != os.getpid():
+                # A forked child shares the parent's R memory but not its
+                # state: using it corrupts both.  Workers must be spawned.
+                raise RNotAvailableError(
+                    "R was started in a parent process and this process is a fork of it; "
+                    "use the 'spawn' start method for worker processes"
+                )
+            return _state["helpers"]
+        env = _start()
+        _state["pid"] = os.getpid()
+        _state["helpers"] = env
+    return env
+
+
+def is_started() -> bool:
+    """Whether R has been started in this process."""
+    return "helpers" in _state
+
+
+_loaded_namespaces: set[str] = set(_ATTACHED)
+
+
+def require_namespace(package: str) -> None:
+    """Load an R package's namespace once, with an install hint if it is missing."""
+    if package in _loaded_namespaces:
+        return
+    import rpy2.rinterface as ri
+
+    helpers()
+    with LOCK:
+        ok = ri.baseenv["requireNamespace"](package, quietly=True)[0]
+        CONSOLE.clear()
+    if not ok:
+        raise RNotAvailableError(f"the R package {package} is not installed; {INSTALL_HINT}")
+    _loaded_namespaces.add(package)

@@ -1,0 +1,203 @@
+"""Exceptions and warnings raised by pylme4.
+
+Every exception pylme4 raises on purpose derives from :class:`PylmeError`:
+
+- :class:`FormulaError`: the formula cannot be parsed or names something that
+  is not in the data;
+- :class:`DataError`: the data cannot be used as given (wrong type, empty,
+  unsupported column types, bad weights, too few levels, ...);
+- :class:`RError`: R stopped with an error that pylme4 did not foresee; the
+  message says what R said, without R's traceback;
+- :class:`RNotAvailableError`: R, an R package or rpy2 is missing; the message
+  carries the command that installs it.
+
+R's warnings and messages are kept on results as :class:`RCondition` records
+and re-raised as Python warnings: :class:`ConvergenceWarning` for lme4's
+convergence checks, :class:`SingularFitWarning` for "boundary (singular) fit",
+:class:`RWarning` for any other R warning and :class:`RMessage` for any other
+R message.  After any of them the R session keeps working.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+
+class PylmeError(Exception):
+    """Base class of every exception pylme4 raises on purpose."""
+
+
+class FormulaError(PylmeError, ValueError):
+    """The model formula cannot be parsed or refers to unknown variables."""
+
+
+class DataError(PylmeError, ValueError):
+    """The data (or weights, offset, newdata) cannot be used as given."""
+
+
+class RError(PylmeError, RuntimeError):
+    """R stopped with an error.
+
+    ``str(exc)`` is one sentence for people; :attr:`r_message` is R's own text.
+    """
+
+    def __init__(self, message: str, r_message: str | None = None) -> None:
+        super().__init__(message)
+        self.r_message = r_message if r_message is not None else message
+
+
+class RNotAvailableError(PylmeError, ImportError):
+    """R, an R package, or rpy2 is not available; the message says how to install it."""
+
+
+class RWarning(UserWarning):
+    """A warning R gave while pylme4 was calling it."""
+
+
+class ConvergenceWarning(RWarning):
+    """lme4's convergence checks failed (gradient, Hessian, eigenvalues, optimizer code)."""
+
+
+class SingularFitWarning(RWarning):
+    """lme4 reported a boundary (singular) fit: a variance is (close to) zero
+    or a correlation is (close to) +/-1."""
+
+
+class RMessage(UserWarning):
+    """An informational message R gave while pylme4 was calling it."""
+
+
+@dataclass(frozen=True)
+class RCondition:
+    """A warning or message R signalled during a call, kept as data."""
+
+    kind: Literal["warning", "message"]
+    text: str
+
+    @property
+    def category(self) -> type[Warning]:
+        """The Python warning class this condition is raised as."""
+        if _SINGULAR.search(self.text):
+            return SingularFitWarning
+        if _CONVERGENCE.search(self.text):
+            return ConvergenceWarning
+        return RWarning if self.kind == "warning" else RMessage
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_SINGULAR = re.compile(r"boundary \(singular\) fit")
+_CONVERGENCE = re.compile(
+    r"failed to converge|convergence code|unidentifiable|eigenvalue|Hessian"
+    r"|scaled gradient|max\|grad\||iteration limit|did not converge|failure to converge",
+    re.IGNORECASE,
+)
+
+
+def emit(conditions: tuple[RCondition, ...], stacklevel: int = 3) -> None:
+    """Raise each R condition as a Python warning of its category."""
+    for cond in conditions:
+        warnings.warn(cond.text, cond.category, stacklevel=stacklevel)
+
+
+# ---------------------------------------------------------------------------
+# Translating R's errors
+# ---------------------------------------------------------------------------
+
+# (pattern on R's message, exception class, sentence).  The sentence may use
+# the pattern's named groups.  Order matters: the first match wins.
+_TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple(
+    (re.compile(p, re.DOTALL), cls, text)
+    for p, cls, text in (
+        (
+            r"object '(?P<name>[^']+)' not found",
+            FormulaError,
+            "the formula uses '{name}', which is neither a column of the data nor an R object",
+        ),
+        (
+            r"could not find function \"(?P<name>[^\"]+)\"",
+            FormulaError,
+            "the formula calls the function '{name}', which R does not know",
+        ),
+        (
+            r"number of levels of each grouping factor must be < number of observations"
+            r" \(problems: (?P<name>[^)]+)\)",
+            DataError,
+            "the grouping factor(s) {name} have as many levels as there are observations, "
+            "so their variance cannot be told apart from the residual variance",
+        ),
+        (
+            r"grouping factors must have > 1 sampled level",
+            DataError,
+            "a grouping factor has only one level; a random effect needs at least two groups",
+        ),
+        (
+            r"number of observations \(=(?P<n>\d+)\) (?:<|<=) number of random effects \(=(?P<q>\d+)\)"
+            r" for term \((?P<term>[^)]*)\)",
+            DataError,
+            "the random-effects term ({term}) has {q} random effects for only {n} "
+            "observations; its variance parameters cannot be identified",
+        ),
+        (
+            r"0 \(non-NA\) cases|no valid observations|0 cases",
+            DataError,
+            "no rows are left once rows with missing values in the model's variables are removed",
+        ),
+        (
+            r"NA/NaN/Inf in '(?P<name>[^']+)'",
+            DataError,
+            "'{name}' contains NA, NaN or infinite values that the model cannot use",
+        ),
+        (
+            r"Invalid grouping factor specification, (?P<name>.+)",
+            FormulaError,
+            "the grouping factor '{name}' of a random-effects term is not a usable variable",
+        ),
+        (
+            r"No random effects terms specified in formula",
+            FormulaError,
+            "the formula has no random-effects term such as (1 | group); "
+            "use pylme4.lm() for a model without random effects",
+        ),
+        (
+            r"response must be numeric|invalid type \(.*\) for variable '(?P<name>[^']+)'",
+            DataError,
+            "the response or a predictor has a type the model cannot use (R: {r})",
+        ),
+        (
+            r"negative weights not allowed|negative weights",
+            DataError,
+            "weights must not be negative",
+        ),
+        (
+            r"<text>:\d+:\d+: (?P<what>unexpected [^\n]*)",
+            FormulaError,
+            "the formula is not valid R syntax ({what})",
+        ),
+    )
+)
+
+
+def translate_r_error(r_message: str, doing: str) -> PylmeError:
+    """Turn R's error text into one clear pylme4 exception.
+
+    ``doing`` says what pylme4 was doing ("fitting the model", ...) and starts
+    the sentence of errors that have no specific translation.
+    """
+    text = r_message.strip()
+    for pattern, cls, sentence in _TRANSLATIONS:
+        match = pattern.search(text)
+        if match:
+            fields = {k: (v or "").strip() for k, v in match.groupdict().items()}
+            message = sentence.format(r=text.splitlines()[0], **fields)
+            if cls is RError:
+                return RError(message, text)
+            exc = cls(message)
+            exc.r_message = text  # type: ignore[attr-defined]
+            return exc
+    first_line = " ".join(text.split())
+    return RError(f"R failed while {doing}: {first_line}", text)

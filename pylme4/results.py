@@ -1,0 +1,519 @@
+"""Result objects: immutable, with lme4's names and lme4's meanings.
+
+A fitted model (:class:`LmerFit`) keeps a handle on its R object, so that
+accessors such as ``ranef()`` or ``summary()`` ask R on first use (and cache
+the answer).  Everything else here (:class:`LmerSummary`) is plain data.
+Printed forms are R's own: ``str(x)`` is exactly what ``print(x)`` shows in R.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import formatting
+from ._r.call import r_call, r_value, serialize, unserialize
+from ._r.convert import Columns, RHandle
+from .errors import RCondition, emit
+
+Ddf = Literal["Satterthwaite", "Kenward-Roger"]
+_DDF = ("Satterthwaite", "Kenward-Roger")
+ResidualType = Literal["response", "pearson", "working", "deviance"]
+
+
+def _frozen_array(values: Any) -> np.ndarray:
+    arr = np.array(np.atleast_1d(values), dtype=float)
+    arr.setflags(write=False)
+    return arr
+
+
+def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """R's list of per-group data frames (values + levels) as DataFrames indexed by level."""
+    out = {}
+    for name, part in groups.items():
+        levels = part["levels"]
+        index = pd.Index([levels] if isinstance(levels, str) else list(levels), name=name)
+        values = part["values"].set_axis(index, axis=0)
+        if "condsd" in part:
+            condsd = part["condsd"].set_axis(index, axis=0)
+            values = pd.concat({"condval": values, "condsd": condsd}, axis=1)
+        out[name] = values
+    return out
+
+
+def _check_ddf(ddf: str | None) -> None:
+    if ddf is not None and ddf not in _DDF:
+        raise ValueError(f"ddf must be None, 'Satterthwaite' or 'Kenward-Roger', not {ddf!r}")
+
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LmerSummary:
+    """``summary()`` of a linear mixed model, as lme4 (or lmerTest) computes it.
+
+    ``str(summary)`` is exactly R's ``print(summary(fit))``.
+    """
+
+    title: str
+    """lme4's method title, e.g. "Linear mixed model fit by REML"."""
+    object_class: str
+    formula: str
+    data_name: str
+    reml_criterion: float | None
+    """REML criterion at convergence (REML fits; None for ML fits)."""
+    fit_statistics: pd.Series | None
+    """AIC, BIC, logLik, deviance, df.resid (ML fits; None for REML fits)."""
+    scaled_residuals: pd.Series
+    random_effects: pd.DataFrame
+    """One row per variance component: Groups, Name, Variance, Std.Dev. and,
+    for correlated terms, Corr (then Corr.2, ... for larger blocks)."""
+    nobs: int
+    ngroups: Mapping[str, int]
+    fixed_effects: pd.DataFrame
+    """R's coefficient table: Estimate, Std. Error, (df,) t value (, Pr(>|t|))."""
+    correlation: pd.DataFrame | None
+    """Correlation of the fixed-effect estimates."""
+    optimizer_messages: tuple[str, ...]
+    ddf: str | None
+    text: str = field(repr=False)
+    """R's printed summary."""
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self.text)
+
+    @classmethod
+    def _from_r(cls, parts: dict[str, Any], ddf: str | None) -> LmerSummary:
+        aictab = parts["aictab"]
+        if isinstance(aictab, pd.Series) and list(aictab.index) == ["REML"]:
+            reml_criterion, stats = float(aictab["REML"]), None
+        else:
+            reml_criterion, stats = None, aictab
+        ngrps = parts["ngrps"]
+        return cls(
+            title=parts["title"],
+            object_class=parts["object_class"],
+            formula=parts["formula"],
+            data_name=parts["data_name"],
+            reml_criterion=reml_criterion,
+            fit_statistics=stats,
+            scaled_residuals=parts["residuals"],
+            random_effects=random_effects_table(parts["varcor"]),
+            nobs=int(parts["nobs"]),
+            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
+            fixed_effects=parts["coefficients"],
+            correlation=parts["correlation"],
+            optimizer_messages=tuple(_as_strings(parts["fit_messages"])),
+            ddf=ddf,
+            text=parts["text"],
+        )
+
+
+def _as_strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
+    """lme4's printed random-effects table as numbers.
+
+    ``vc`` is ``as.data.frame(VarCorr(fit))`` (grp, var1, var2, vcov, sdcor,
+    variances first).  Each variance becomes a row; each correlation goes in
+    the row of its first term, in column "Corr" for the block's first term,
+    "Corr.2" for the second, and so on, as R prints the lower triangle.
+    """
+    variances = vc[vc["var2"].isna()]
+    rows: list[dict[str, Any]] = []
+    position: dict[tuple[str, str], int] = {}
+    block_terms: dict[str, list[str]] = {}
+    for grp, var1, vcov, sd in zip(
+        variances["grp"], variances["var1"], variances["vcov"], variances["sdcor"]
+    ):
+        name = "" if pd.isna(var1) else str(var1)
+        block_terms.setdefault(grp, []).append(name)
+        position[(grp, name)] = len(rows)
+        rows.append({"Groups": grp, "Name": name, "Variance": vcov, "Std.Dev.": sd})
+    table = pd.DataFrame(rows, columns=["Groups", "Name", "Variance", "Std.Dev."])
+    corrs = vc[vc["var2"].notna()]
+    for grp, var1, var2, r in zip(corrs["grp"], corrs["var1"], corrs["var2"], corrs["sdcor"]):
+        terms = block_terms[grp]
+        i, j = terms.index(var1), terms.index(var2)
+        row, col = (var1, j) if i > j else (var2, i)
+        column = "Corr" if col == 0 else f"Corr.{col + 1}"
+        if column not in table:
+            table[column] = np.nan
+        table.loc[position[(grp, row)], column] = r
+    return table
+
+
+# ---------------------------------------------------------------------------
+# Fitted mixed models
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class MerFit:
+    """What every model fitted by lme4 has (``merMod``): the base of
+    :class:`LmerFit` (and of the generalized fits).
+
+    Attributes hold what lme4 reports directly (``sigma``, ``nobs``,
+    ``ngroups``, ``theta``); methods mirror lme4's accessors (``fixef()``,
+    ``ranef()``, ``coef()``, ``VarCorr()`` as ``var_corr()``, ``vcov()``,
+    ``logLik()`` as ``loglik()``, ...).  ``str(fit)`` is exactly R's
+    ``print(fit)``.
+    """
+
+    formula: str
+    data_name: str
+    nobs: int
+    ngroups: Mapping[str, int]
+    sigma: float
+    theta: np.ndarray
+    optimizer: str
+    messages: tuple[RCondition, ...]
+    """R's warnings and messages from the fit, in order."""
+    _fixef: pd.Series
+    _stats: Mapping[str, float]
+    _singular: bool
+    _conv_messages: tuple[str, ...]
+    _index: pd.Index
+    _used: np.ndarray
+    _na_action: str
+    _variables: tuple[str, ...]
+    _handle: RHandle
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: Any = field(default_factory=threading.RLock)
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def _from_r(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        index: pd.Index,
+        variables: tuple[str, ...],
+    ) -> Any:
+        """Build the result from the R object (one round trip for the basics)."""
+        info = r_value("pylme4_fit_info", handle, doing="reading the fitted model")
+        used = np.ones(len(index), dtype=bool)
+        omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
+        used[omitted - 1] = False
+        ngrps = info["ngrps"]
+        return cls(
+            formula=_formula_text(info["formula"]),
+            data_name=info["data_name"],
+            nobs=int(info["nobs"]),
+            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
+            sigma=float(info["sigma"]),
+            theta=_frozen_array(info["theta"]),
+            optimizer=str(info["optimizer"]),
+            messages=conditions,
+            _fixef=info["fixef"],
+            _stats=MappingProxyType(
+                {
+                    "loglik": float(info["loglik"]),
+                    "loglik_df": float(info["loglik_df"]),
+                    "aic": float(info["aic"]),
+                    "bic": float(info["bic"]),
+                    "deviance": float(info["deviance"]),
+                }
+            ),
+            _singular=bool(info["singular"]),
+            _conv_messages=tuple(_as_strings(info["conv_messages"])),
+            _index=index,
+            _used=used,
+            _na_action=str(info["na_action"]),
+            _variables=variables,
+            _handle=handle,
+            **cls._own_fields(info),
+        )
+
+    @classmethod
+    def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        """Fields a subclass adds, read from ``pylme4_fit_info()``'s answer."""
+        return {}
+
+    def _cached(self, key: str, compute: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    # -- printing ------------------------------------------------------------
+
+    def __str__(self) -> str:
+        return self._cached(
+            "print", lambda: r_value("pylme4_print", self._handle, doing="printing the model")
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
+            f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(str(self))
+
+    # -- pickling: the R object travels as R's serialize() bytes -----------
+
+    def __reduce__(self) -> Any:
+        return (
+            _restore_fit,
+            (type(self), serialize(self._handle), self.messages, self._index, self._variables),
+        )
+
+    # -- lme4's accessors --------------------------------------------------
+
+    def fixef(self) -> pd.Series:
+        """Fixed-effect estimates (lme4's ``fixef()``)."""
+        return self._fixef.copy()
+
+    def ranef(self, cond_var: bool = False) -> dict[str, pd.DataFrame]:
+        """Conditional modes of the random effects (lme4's ``ranef()``).
+
+        One DataFrame per grouping factor, indexed by level, one column per
+        term.  With ``cond_var=True`` the columns are a two-level index:
+        ``"condval"`` (the modes) and ``"condsd"`` (their conditional standard
+        deviations, the square roots of lme4's ``postVar``).
+        """
+        parts = self._cached(
+            f"ranef{bool(cond_var)}",
+            lambda: r_value(
+                "pylme4_ranef", self._handle, bool(cond_var), doing="computing ranef()"
+            ),
+        )
+        return {k: v.copy() for k, v in _group_frames(parts).items()}
+
+    def coef(self) -> dict[str, pd.DataFrame]:
+        """Per-group coefficients, fixed plus random (lme4's ``coef()``)."""
+        parts = self._cached(
+            "coef", lambda: r_value("pylme4_coef", self._handle, doing="computing coef()")
+        )
+        return {k: v.copy() for k, v in _group_frames(parts).items()}
+
+    def var_corr(self) -> pd.DataFrame:
+        """Variance components: ``as.data.frame(VarCorr(fit))``.
+
+        Columns grp, var1, var2, vcov, sdcor; for correlations ``vcov`` is the
+        covariance and ``sdcor`` the correlation.
+        """
+        return self._cached(
+            "var_corr",
+            lambda: r_value("pylme4_var_corr", self._handle, doing="computing VarCorr()"),
+        ).copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed-effect estimates (``vcov()``)."""
+        return self._cached(
+            "vcov", lambda: r_value("pylme4_vcov", self._handle, doing="computing vcov()")
+        ).copy()
+
+    def loglik(self) -> float:
+        """Log-likelihood (REML criterion's for REML fits, as R's ``logLik()``)."""
+        return self._stats["loglik"]
+
+    def aic(self) -> float:
+        """``AIC(fit)``."""
+        return self._stats["aic"]
+
+    def bic(self) -> float:
+        """``BIC(fit)``."""
+        return self._stats["bic"]
+
+    def deviance(self) -> float:
+        """Deviance: ``deviance(fit)`` for ML fits; ``deviance(fit, REML = FALSE)``
+        (the ML deviance at the REML estimates) for REML fits, as lme4 reports."""
+        return self._stats["deviance"]
+
+    def is_singular(self, tol: float = 1e-4) -> bool:
+        """``isSingular(fit, tol)``: a variance is ~0 or a correlation is ~+/-1."""
+        if tol == 1e-4:
+            return self._singular
+        return bool(r_value("pylme4_is_singular", self._handle, tol, doing="checking isSingular()"))
+
+    def _row_index(self, n: int) -> pd.Index:
+        if n == len(self._index):
+            return self._index
+        if n == int(self._used.sum()):
+            return self._index[self._used]
+        return pd.RangeIndex(n)
+
+    def fitted(self) -> pd.Series:
+        """Fitted values, indexed like the data (``fitted()``).
+
+        With ``na_action="exclude"`` rows dropped for missing values are
+        present and NaN; with ``"omit"`` they are absent.
+        """
+        values = np.atleast_1d(
+            self._cached(
+                "fitted", lambda: r_value("pylme4_fitted", self._handle, doing="computing fitted()")
+            )
+        )
+        return pd.Series(values, index=self._row_index(len(values)), name="fitted")
+
+    def residuals(self, type: ResidualType = "response", scaled: bool = False) -> pd.Series:
+        """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``."""
+        if type not in ("response", "pearson", "working", "deviance"):
+            raise ValueError(
+                f"type must be 'response', 'pearson', 'working' or 'deviance', not {type!r}"
+            )
+        values = np.atleast_1d(
+            r_value(
+                "pylme4_residuals", self._handle, type, bool(scaled), doing="computing residuals()"
+            )
+        )
+        return pd.Series(values, index=self._row_index(len(values)), name="residuals")
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+    ) -> pd.Series:
+        """Predictions (lme4's ``predict()``).
+
+        ``re_form=None`` uses all random effects; ``"NA"`` or ``"~0"`` gives
+        population-level predictions; a formula such as ``"~(1 | subject)"``
+        keeps only those terms.  Without ``newdata`` the result is indexed
+        like ``fitted()``; with it, like ``newdata``.
+        """
+        if re_form is not None and not isinstance(re_form, str):
+            raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
+        if newdata is None:
+            values = np.atleast_1d(
+                r_value(
+                    "pylme4_predict",
+                    self._handle,
+                    None,
+                    re_form,
+                    bool(allow_new_levels),
+                    doing="computing predict()",
+                )
+            )
+            return pd.Series(values, index=self._row_index(len(values)), name="predicted")
+        from . import checks
+
+        frame = checks.as_frame(newdata, "newdata")
+        checks.check_frame(frame, "newdata")
+        columns = [c for c in frame.columns if c in self._variables]
+        values = np.atleast_1d(
+            r_value(
+                "pylme4_predict",
+                self._handle,
+                Columns(frame, columns),
+                re_form,
+                bool(allow_new_levels),
+                doing="computing predict()",
+            )
+        )
+        return pd.Series(values, index=frame.index, name="predicted")
+
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class LmerFit(MerFit):
+    """A linear mixed model fitted by lme4's ``lmer()``.
+
+    Besides :class:`MerFit`'s accessors: ``reml``, ``reml_criterion`` and
+    ``summary(ddf=...)`` with lmerTest's Satterthwaite / Kenward-Roger tests.
+    """
+
+    reml: bool
+    reml_criterion: float | None
+    """REML criterion at convergence; None for a fit by maximum likelihood."""
+
+    @classmethod
+    def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        crit = info["reml_criterion"]
+        return {"reml": bool(info["reml"]), "reml_criterion": None if crit is None else float(crit)}
+
+    def __repr__(self) -> str:
+        crit = (
+            f"REML criterion {self.reml_criterion:.4f}"
+            if self.reml_criterion is not None
+            else f"logLik {self.loglik():.4f}"
+        )
+        return f"<LmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, {crit}>"
+
+    # -- summaries -----------------------------------------------------------
+
+    def _lmertest(self) -> RHandle:
+        """lmerTest's version of this fit (its Hessian is costly: made once)."""
+
+        def convert() -> RHandle:
+            from ._r import session
+
+            session.require_namespace("lmerTest")
+            outcome = r_call(
+                "pylme4_as_lmertest", self._handle, doing="preparing lmerTest's tests", keep=True
+            )
+            emit(outcome.conditions, stacklevel=5)
+            return outcome.value
+
+        return self._cached("lmertest", convert)
+
+    def summary(self, ddf: Ddf | None = None) -> LmerSummary:
+        """``summary(fit)``; with ``ddf``, lmerTest's summary with df and p-values.
+
+        ``ddf="Satterthwaite"`` or ``"Kenward-Roger"`` gives what
+        ``summary(lmerTest::lmer(...), ddf = ddf)`` gives.
+        """
+        _check_ddf(ddf)
+        lt = self._lmertest() if ddf is not None else None
+        if ddf == "Kenward-Roger":
+            from ._r import session
+
+            session.require_namespace("pbkrtest")
+
+        def compute() -> LmerSummary:
+            outcome = r_call(
+                "pylme4_lmer_summary", self._handle, lt, ddf, doing="computing summary()"
+            )
+            emit(outcome.conditions, stacklevel=6)
+            return LmerSummary._from_r(outcome.value, ddf)
+
+        return self._cached(f"summary{ddf}", compute)
+
+    def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
+        """Estimates in broom.mixed's layout.
+
+        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
+        std_error, statistic, df, p_value.  df and p_value are filled when
+        ``ddf`` asks for lmerTest's tests; random-effect rows carry standard
+        deviations (``sd__term``) and correlations (``cor__a.b``), with the
+        residual as ``sd__Observation`` in group "Residual".
+        """
+        _check_ddf(ddf)
+        lt = self._lmertest() if ddf is not None else None
+        return r_value("pylme4_tidy", self._handle, lt, ddf, doing="computing tidy()")
+
+
+def _formula_text(value: Any) -> str:
+    return value if isinstance(value, str) else " ".join(_as_strings(value))
+
+
+def _restore_fit(
+    cls: type[MerFit],
+    payload: bytes,
+    messages: tuple[RCondition, ...],
+    index: pd.Index,
+    variables: tuple[str, ...],
+) -> MerFit:
+    return cls._from_r(unserialize(payload), messages, index, variables)
