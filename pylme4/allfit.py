@@ -215,7 +215,7 @@ def all_fit(
         remote,
         doing="summarising allFit()",
     )
-    emit(conditions + outcome.conditions, stacklevel=3)
+    emit(conditions + outcome.conditions, stacklevel=4)
     parts = outcome.value
     which_ok = _series(parts["which_ok"], names, bool)
     ok = [n for n in names if which_ok[n]]

@@ -521,6 +521,44 @@ def boot_mer(
                 f"at module level, not as a lambda or closure), or use workers=1: {exc}"
             ) from None
 
+    # Ctrl-C is noted and acted on between steps (a long R call would
+    # otherwise swallow it).
+    with parallel.interruptible() as interrupt:
+        return _boot(
+            fit,
+            fun,
+            fun_name,
+            fun_code,
+            nsim,
+            seed,
+            type,
+            use_u,
+            re_form,
+            workers,
+            executor,
+            progress,
+            remote,
+            interrupt,
+        )
+
+
+def _boot(
+    fit: Any,
+    fun: Any,
+    fun_name: str,
+    fun_code: str,
+    nsim: int,
+    seed: int | None,
+    type: str,
+    use_u: bool,
+    re_form: str | None,
+    workers: int,
+    executor: Executor | None,
+    progress: bool | None,
+    remote: bool,
+    interrupt: parallel.Interrupt,
+) -> BootResult:
+    """boot_mer's steps, once its arguments are checked."""
     handle = fit._handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and
@@ -550,7 +588,8 @@ def boot_mer(
         type,
         doing="simulating the bootstrap responses",
     )
-    emit(simulated.conditions, stacklevel=3)
+    interrupt.check()
+    emit(simulated.conditions, stacklevel=5)
     ys = np.asarray(simulated.value["ys"], dtype=float)
     n, k, _ = (int(d) for d in np.atleast_1d(simulated.value["dim"]))
     levels = [str(v) for v in np.atleast_1d(simulated.value["levels"])]
@@ -621,7 +660,7 @@ def boot_mer(
     )
     result._cache["r"] = r_object
     if n_failed:
-        warnings.warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning, stacklevel=3)
+        warnings.warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning, stacklevel=4)
     return result
 
 

@@ -175,7 +175,7 @@ def lmertest_anova(
         ddf,
         doing="computing lmerTest's anova()",
     )
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions, stacklevel=4)
     return _anova_table(outcome.value)
 
 
@@ -191,7 +191,7 @@ def ranova(fit: LmerFit, reduce_terms: bool = True) -> AnovaTable:
     outcome = r_call(
         "pylme4_ranova", fit._lmertest(), bool(reduce_terms), doing="computing ranova()"
     )
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions, stacklevel=4)
     return _anova_table(outcome.value)
 
 
@@ -211,7 +211,7 @@ def one_sided_summary(
         alternative,
         doing="computing summary()",
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions, stacklevel=6)
     return LmerSummary._from_r(outcome.value, ddf, alternative)
 
 

@@ -243,6 +243,7 @@ class _Pool:
         fn: Callable[..., Any],
         tasks: Sequence[tuple[Any, ...]],
         on_result: Callable[[int, Any], None],
+        interrupt: Interrupt,
     ) -> list[Any]:
         results: list[Any] = [None] * len(tasks)
         pending = iter(range(len(tasks)))
@@ -269,6 +270,7 @@ class _Pool:
         try:
             dispatch()
             while remaining:
+                interrupt.check()
                 sentinels = {w.process.sentinel: w for w in busy.values()}
                 for obj in wait_connections(list(busy) + list(sentinels), timeout=0.2):
                     w = busy.get(obj)
@@ -401,6 +403,65 @@ def _check_workers(workers: Any) -> int:
 
 
 # ---------------------------------------------------------------------------
+# Ctrl-C
+# ---------------------------------------------------------------------------
+
+
+class Interrupt:
+    """Whether Ctrl-C was pressed during an :func:`interruptible` block."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the last check."""
+        if self.requested:
+            self.requested = False
+            raise KeyboardInterrupt
+
+
+_active: Interrupt | None = None
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[Interrupt]:
+    """Note Ctrl-C instead of raising it at once; callers check between steps.
+
+    Python raises KeyboardInterrupt only when it runs Python code; while R
+    computes, rpy2's event callback receives the interrupt and drops it, so a
+    Ctrl-C during a long R call would be lost.  Inside this block SIGINT
+    only sets a flag, which long operations check between R calls (every
+    chunk of refits, every 0.2 s while waiting for workers) to stop cleanly.
+    Outside the main thread (where Python does not deliver signals) the flag
+    is never set.
+    """
+    global _active
+    if _active is not None:  # nested: the outer block's flag serves
+        yield _active
+        return
+    flag = Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield flag
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        flag.requested = True
+
+    signal.signal(signal.SIGINT, note)
+    _active = flag
+    try:
+        yield flag
+        flag.check()
+    finally:
+        _active = None
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------------------
 # Running tasks: here, in workers, or on an Executor
 # ---------------------------------------------------------------------------
 
@@ -445,21 +506,23 @@ def run_tasks(
     workers (within two seconds) and raises KeyboardInterrupt.
     """
     report = on_result or (lambda i, r: None)
-    if executor is not None:
-        return _run_on_executor(executor, fn, tasks, report)
-    workers = _check_workers(workers)
-    if workers == 1:
-        results = []
-        for i, task in enumerate(tasks):
-            results.append(_call(fn, task))
-            report(i, results[-1])
-        return results
-    pool = _get_pool(workers)
-    try:
-        return pool.run(fn, tasks, report)
-    except (KeyboardInterrupt, WorkerError):
-        _discard_pool()
-        raise
+    with interruptible() as interrupt:
+        if executor is not None:
+            return _run_on_executor(executor, fn, tasks, report, interrupt)
+        workers = _check_workers(workers)
+        if workers == 1:
+            results = []
+            for i, task in enumerate(tasks):
+                interrupt.check()
+                results.append(_call(fn, task))
+                report(i, results[-1])
+            return results
+        pool = _get_pool(workers)
+        try:
+            return pool.run(fn, tasks, report, interrupt)
+        except (KeyboardInterrupt, WorkerError):
+            _discard_pool()
+            raise
 
 
 def _run_on_executor(
@@ -467,6 +530,7 @@ def _run_on_executor(
     fn: Callable[..., Any],
     tasks: Sequence[tuple[Any, ...]],
     report: Callable[[int, Any], None],
+    interrupt: Interrupt,
 ) -> list[Any]:
     futures: dict[Future[Any], int] = {}
     try:
@@ -475,6 +539,7 @@ def _run_on_executor(
         results: list[Any] = [None] * len(tasks)
         not_done = set(futures)
         while not_done:
+            interrupt.check()
             done, not_done = wait(not_done, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 i = futures[future]

@@ -308,6 +308,7 @@ pylme4_boot_confint <- function(b, level, type) {
 # The optimizers allFit tries by default (those whose packages are installed),
 # with the names allFit gives the fits.
 pylme4_allfit_methods <- function(fit) {
+  for (pkg in c("dfoptim", "optimx")) requireNamespace(pkg, quietly = TRUE)
   mt <- lme4::allFit(fit, show.meth.tab = TRUE)
   gsub("\\.$", "", paste(mt[, "optimizer"], mt[, "method"], sep = "."))
 }
@@ -315,6 +316,8 @@ pylme4_allfit_methods <- function(fit) {
 # One optimizer's refit, exactly as allFit runs it (allFit on that row of
 # its table of methods): the fit, or the error allFit keeps in its place.
 pylme4_allfit_one <- function(fit, name) {
+  # allFit loads these on first use, with a message; load them quietly.
+  for (pkg in c("dfoptim", "optimx")) requireNamespace(pkg, quietly = TRUE)
   mt <- lme4::allFit(fit, show.meth.tab = TRUE)
   names_all <- gsub("\\.$", "", paste(mt[, "optimizer"], mt[, "method"], sep = "."))
   i <- match(name, names_all)
