@@ -142,9 +142,9 @@ def _worker_main(conn: Connection) -> None:
     # decides what happens to workers, so they ignore it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from ._r import session
+        from ._r import worker
 
-        session.helpers()
+        worker.start()
     except BaseException as exc:  # report why R could not start, then end
         conn.send(("ready", f"{type(exc).__name__}: {exc}"))
         return

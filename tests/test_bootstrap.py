@@ -300,3 +300,46 @@ def test_ci_bad_arguments(sleep_fit):
         b.ci("Days", type="bca")
     with pytest.raises(ValueError, match="level"):
         b.ci("Days", level=95)
+
+
+def test_fits_with_control_and_missing_values():
+    # bootMer refits with the fit's own control and drops the rows the fit
+    # dropped; the replicates must still be R's.
+    setup = (
+        "sleep_na <- sleepstudy; sleep_na$Reaction[c(3, 50, 51)] <- NA; sleep_na$Days[100] <- NA\n"
+    )
+    data = r(setup + "sleep_na")
+    cases = [
+        (
+            {"control": {"optimizer": "bobyqa", "optCtrl": {"maxfun": 1e5}}},
+            "control = lmerControl(optimizer = 'bobyqa', optCtrl = list(maxfun = 1e5))",
+        ),
+        ({"na_action": "exclude"}, "na.action = na.exclude"),
+    ]
+    for kwargs, r_args in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = pylme4.lmer(
+                "Reaction ~ Days + (Days | Subject)", data, data_name="sleep_na", **kwargs
+            )
+        b = fit.boot_mer("fixef", nsim=20, seed=13)
+        ref = r(
+            setup + "fit <- lmer(Reaction ~ Days + (Days | Subject), data = sleep_na, "
+            f"{r_args})\n"
+            "unname(suppressWarnings(bootMer(fit, fixef, nsim = 20, seed = 13))$t)"
+        )
+        assert np.array_equal(b.t.to_numpy(), ref.to_numpy()), kwargs
+
+
+def test_failure_warning_points_at_the_caller(sleep_fit):
+    def fails_on_refits(fit: pylme4.LmerFit) -> float:
+        if fit is not sleep_fit:
+            raise RuntimeError("no")
+        return fit.sigma
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        b = sleep_fit.boot_mer(fails_on_refits, nsim=2, seed=1)
+    assert b.n_failed == 2 and b.t.isna().all().all()
+    failed = [w for w in caught if "bootstrap runs failed (2/2)" in str(w.message)]
+    assert len(failed) == 1 and failed[0].filename == __file__
