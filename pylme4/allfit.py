@@ -195,7 +195,7 @@ def all_fit(
     remote = executor is not None or workers > 1
     handle = fit._handle
     fit_ref: Any = fit._cached("shared", lambda: parallel.share(handle)) if remote else handle
-    bar = parallel._Progress(bool(progress), len(names), "allFit", "optimizer")
+    bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")
     try:
         results = parallel.run_tasks(
             _refit_with if remote else _refit_here,

@@ -505,7 +505,7 @@ def boot_mer(
     if re_form is not None and not isinstance(re_form, str):
         raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
     if executor is None:
-        workers = parallel._check_workers(workers)
+        workers = parallel.check_workers(workers)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
@@ -606,7 +606,7 @@ def _boot(
         for p in pieces
     ]
 
-    bar = parallel._Progress(bool(progress), nsim, "bootMer", "refit")
+    bar = parallel.Progress(bool(progress), nsim, "bootMer", "refit")
     failed = 0
 
     def on_result(i: int, part: dict[str, Any]) -> None:

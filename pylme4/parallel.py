@@ -339,6 +339,10 @@ class _Pool:
 
 _pool: _Pool | None = None
 _pool_lock = threading.RLock()
+# One parallel call at a time (other threads wait): the tasks of two calls
+# must not mix in the workers' pipes, nor may one call replace the workers
+# another is using.
+_run_lock = threading.Lock()
 
 
 def _get_pool(size: int) -> _Pool:
@@ -359,13 +363,14 @@ def start_workers(workers: int = 2) -> None:
     Workers started here are the ones ``workers=`` calls use (a call with a
     different number replaces them).
     """
-    _check_workers(workers)
-    pool = _get_pool(workers)
-    try:
-        pool.wait_ready()
-    except BaseException:
-        _discard_pool()
-        raise
+    check_workers(workers)
+    with _run_lock:
+        pool = _get_pool(workers)
+        try:
+            pool.wait_ready()
+        except BaseException:
+            _discard_pool()
+            raise
 
 
 def stop_workers() -> None:
@@ -396,7 +401,8 @@ def _discard_pool() -> None:
 atexit.register(stop_workers)
 
 
-def _check_workers(workers: Any) -> int:
+def check_workers(workers: Any) -> int:
+    """``workers`` if it is a positive integer; a ValueError otherwise."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, not {workers!r}")
     return workers
@@ -466,8 +472,8 @@ def interruptible() -> Iterator[Interrupt]:
 # ---------------------------------------------------------------------------
 
 
-class _Progress:
-    """A tqdm bar on stderr when asked for; otherwise nothing at all."""
+class Progress:
+    """A tqdm progress bar on stderr when ``enabled``; otherwise nothing at all."""
 
     def __init__(self, enabled: bool, total: int, desc: str, unit: str) -> None:
         self.bar: Any = None
@@ -509,7 +515,7 @@ def run_tasks(
     with interruptible() as interrupt:
         if executor is not None:
             return _run_on_executor(executor, fn, tasks, report, interrupt)
-        workers = _check_workers(workers)
+        workers = check_workers(workers)
         if workers == 1:
             results = []
             for i, task in enumerate(tasks):
@@ -517,12 +523,13 @@ def run_tasks(
                 results.append(_call(fn, task))
                 report(i, results[-1])
             return results
-        pool = _get_pool(workers)
-        try:
-            return pool.run(fn, tasks, report, interrupt)
-        except (KeyboardInterrupt, WorkerError):
-            _discard_pool()
-            raise
+        with _run_lock:
+            pool = _get_pool(workers)
+            try:
+                return pool.run(fn, tasks, report, interrupt)
+            except (KeyboardInterrupt, WorkerError):
+                _discard_pool()
+                raise
 
 
 def _run_on_executor(
