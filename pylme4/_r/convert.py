@@ -394,6 +394,24 @@ def _factor_to_pandas(sexp: Any) -> pd.Categorical:
     )
 
 
+def _copy_data(sexp: Any, dtype: Any) -> np.ndarray:
+    """A copy of a double/integer/logical vector's data, read through cffi.
+
+    Not ``sexp.memoryview()``: rpy2 3.5's C helper behind it
+    (``_bufferprotocol.memoryview_swapstrides``) returns None without taking
+    a reference, so every call drops one reference to None; after enough
+    calls Python aborts ("deallocating None").
+    """
+    from rpy2.rinterface_lib import openrlib
+
+    getter = openrlib.rlib.REAL if dtype == np.float64 else openrlib.rlib.INTEGER
+    if sexp.typeof == RTYPES.LGLSXP:
+        getter = openrlib.rlib.LOGICAL
+    pointer = getter(sexp.__sexp__._cdata)
+    size = len(sexp) * np.dtype(dtype).itemsize
+    return np.frombuffer(openrlib.ffi.buffer(pointer, size), dtype=dtype).copy()
+
+
 def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
     """An atomic R vector as a numpy array (or pandas nullable array)."""
     t = sexp.typeof
@@ -405,9 +423,9 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             ),
         )
     if t == RTYPES.REALSXP:
-        return np.array(sexp.memoryview(), dtype=np.float64)
+        return _copy_data(sexp, np.float64)
     if t == RTYPES.INTSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -417,7 +435,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             return out
         return arr.astype(np.int64)
     if t == RTYPES.LGLSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -437,13 +455,13 @@ def _column_to_pandas(sexp: Any) -> Any:
     if "factor" in classes:
         return _factor_to_pandas(sexp)
     if "POSIXct" in classes:
-        secs = np.array(sexp.memoryview(), dtype=np.float64)
+        secs = _copy_data(sexp, np.float64)
         tz = _attr(sexp, "tzone")
         out = pd.to_datetime(secs, unit="s", utc=True)
         zone = tz[0] if tz is not None and len(tz) and tz[0] else None
         return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
     if "Date" in classes:
-        days = np.array(sexp.memoryview(), dtype=np.float64)
+        days = _copy_data(sexp, np.float64)
         return pd.to_datetime(days, unit="D")
     return _vector_to_numpy(sexp, nullable=True)
 
