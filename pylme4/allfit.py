@@ -193,6 +193,8 @@ def all_fit(
         names = [o for o in available if o in names]
 
     remote = executor is not None or workers > 1
+    if remote and executor is None:
+        parallel.prepare_workers(workers)
     handle = fit._handle
     fit_ref: Any = fit._cached("shared", lambda: parallel.share(handle)) if remote else handle
     bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")

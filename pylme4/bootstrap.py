@@ -559,6 +559,8 @@ def _boot(
     interrupt: parallel.Interrupt,
 ) -> BootResult:
     """boot_mer's steps, once its arguments are checked."""
+    if remote and executor is None:
+        parallel.prepare_workers(workers)  # they start while this simulates
     handle = fit._handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and

@@ -57,6 +57,7 @@ __all__ = [
     "WorkerError",
     "run_tasks",
     "share",
+    "prepare_workers",
     "start_workers",
     "stop_workers",
     "worker_count",
@@ -371,6 +372,14 @@ def start_workers(workers: int = 2) -> None:
         except BaseException:
             _discard_pool()
             raise
+
+
+def prepare_workers(workers: int) -> None:
+    """Start ``workers`` worker processes without waiting for them, so that
+    their start-up overlaps the caller's own work (a no-op when they run)."""
+    if check_workers(workers) > 1:
+        with _run_lock:
+            _get_pool(workers)
 
 
 def stop_workers() -> None:
