@@ -4,15 +4,16 @@
 #
 # The bootstrap is split into the steps lme4::bootMer takes, so that the
 # refits can run in other processes and still give bootMer's replicates bit
-# for bit: (1) set the seed, evaluate FUN on the fit and simulate all nsim
-# responses in one simulate() call (pylme4_boot_seed, pylme4_boot_t0,
-# pylme4_boot_simulate); (2) refit each
-# response with refit(fit, y, control = <the fit's control>) and apply FUN,
-# recording messages, warnings and errors per replicate as bootMer's
-# "factory" does (pylme4_boot_refits, run anywhere); (3) assemble a genuine
-# "bootMer"/"boot" object from the replicates (pylme4_boot_object), so that
-# print(), boot::boot.ci() and confint() compute exactly what they compute on
-# bootMer's own result.
+# for bit:
+#  1. set the seed, evaluate FUN on the fit and simulate all nsim responses
+#     in one simulate() call (pylme4_boot_seed, pylme4_boot_t0,
+#     pylme4_boot_simulate), in this process's R;
+#  2. refit each response with refit(fit, y, control = <the fit's control>)
+#     and apply FUN, recording messages, warnings and errors per replicate
+#     as bootMer's "factory" does (pylme4_boot_refits; runs in any process);
+#  3. assemble a genuine "bootMer"/"boot" object from the replicates
+#     (pylme4_boot_object), so that print(), boot::boot.ci() and confint()
+#     compute exactly what they compute on bootMer's own result.
 
 # ---------------------------------------------------------------------------
 # Bootstrap statistics
