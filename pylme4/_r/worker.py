@@ -12,9 +12,15 @@ def start() -> None:
     R_CheckUserInterrupt); rpy2 answers each call in Python, which costs
     about 5% of a refit.  A worker has no events to process (no graphics
     device, no console, SIGINT ignored), so it runs without the hook.
+
+    Then one small fit and refit, so that R's one-off costs (method caches,
+    lazy loading) are paid now rather than by the first task.
     """
     session.helpers()
     from rpy2.rinterface_lib import openrlib
 
+    from .call import r_call
+
     with session.LOCK:
         openrlib.rlib.ptr_R_ProcessEvents = openrlib.ffi.NULL
+    r_call("pylme4_warm_up", doing="warming up a worker's R")

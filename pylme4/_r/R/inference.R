@@ -455,3 +455,16 @@ pylme4_flat_frame <- function(df) {
   names(out) <- unlist(lapply(parts, names))
   out
 }
+
+# ---------------------------------------------------------------------------
+# Worker processes
+# ---------------------------------------------------------------------------
+
+# A fresh R pays on its first fits and refits for method dispatch caches,
+# lazy loading and byte-code compilation; a worker pays it at start-up, while
+# the main process prepares the work, instead of on its first task.
+pylme4_warm_up <- function() {
+  fit <- lme4::lmer(Reaction ~ Days + (Days | Subject), data = lme4::sleepstudy)
+  y <- lme4::getME(fit, "y")
+  invisible(lme4::fixef(lme4::refit(fit, rev(y))))
+}
