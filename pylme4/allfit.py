@@ -78,6 +78,10 @@ class AllFitResult:
     def __str__(self) -> str:
         return self.text
 
+    def check_convergence(self, rtol: float = 1e-3, loglik_tol: float = 1e-3) -> ConvergenceCheck:
+        """Whether these optimizers agree: see :func:`pylme4.allfit.check_convergence`."""
+        return compare_optimizers(self, rtol=rtol, loglik_tol=loglik_tol)
+
     def __repr__(self) -> str:
         ok = int(self.which_ok.sum())
         return f"<AllFitResult: {ok} of {len(self.which_ok)} optimizers ran>"
@@ -294,10 +298,23 @@ def check_convergence(
     >>> print(check)  # doctest: +SKIP
     All 7 optimizers that ran agree: ...
     """
+    _check_tolerances(rtol, loglik_tol)
+    af = all_fit_result if all_fit_result is not None else all_fit(fit, optimizers, workers)
+    return compare_optimizers(af, rtol=rtol, loglik_tol=loglik_tol)
+
+
+def _check_tolerances(rtol: Any, loglik_tol: Any) -> None:
     for name, tol in (("rtol", rtol), ("loglik_tol", loglik_tol)):
         if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol <= 0:
             raise ValueError(f"{name} must be a positive number, not {tol!r}")
-    af = all_fit_result if all_fit_result is not None else all_fit(fit, optimizers, workers)
+
+
+def compare_optimizers(
+    af: AllFitResult, rtol: float = 1e-3, loglik_tol: float = 1e-3
+) -> ConvergenceCheck:
+    """Whether the optimizers of an :class:`AllFitResult` agree (see
+    :func:`check_convergence` for the criteria)."""
+    _check_tolerances(rtol, loglik_tol)
     failed = tuple(str(n) for n in af.which_ok.index[~af.which_ok.to_numpy(dtype=bool)])
     warned = tuple(str(n) for n, m in af.msgs.items() if len(m))
     spreads: dict[str, float] = {}

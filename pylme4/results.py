@@ -491,12 +491,21 @@ class MerFit:
         rtol: float = 1e-3,
         loglik_tol: float = 1e-3,
         workers: int = 1,
+        all_fit_result: Any = None,
     ) -> Any:
-        """Do the optimizers agree?  See :func:`pylme4.allfit.check_convergence`."""
+        """Do the optimizers agree?  See :func:`pylme4.allfit.check_convergence`.
+
+        Pass ``all_fit_result`` (from :meth:`all_fit`) to reuse its refits.
+        """
         from .allfit import check_convergence
 
         return check_convergence(
-            self, optimizers=optimizers, rtol=rtol, loglik_tol=loglik_tol, workers=workers
+            self,
+            optimizers=optimizers,
+            rtol=rtol,
+            loglik_tol=loglik_tol,
+            workers=workers,
+            all_fit_result=all_fit_result,
         )
 
     def confint(

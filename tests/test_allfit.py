@@ -128,7 +128,9 @@ def test_check_convergence_says_whether_optimizers_agree():
     assert check.spread["Subject.Days"] == pytest.approx(corr.max() - corr.min(), rel=1e-12)
     assert check.spread["logLik"] == af.llik.max() - af.llik.min()
 
-    strict = check_convergence(fit, rtol=1e-9, all_fit_result=af)
+    assert af.check_convergence().spread.equals(check.spread)
+    assert fit.check_convergence(all_fit_result=af).agree
+    strict = af.check_convergence(rtol=1e-9)
     assert not strict.agree
     assert "do NOT agree" in str(strict) and "Subject.(Intercept)" in str(strict)
 
