@@ -240,6 +240,9 @@ def test_workers_and_executor_give_the_same_replicates(sleep_fit):
     # A module-level Python statistic travels to the workers too.
     with_python = sleep_fit.boot_mer(_fixef_of, nsim=30, seed=9, workers=2)
     _same_replicates(with_python.t, ref)
+    for fun in ("sigma", "theta", "var_corr"):
+        in_workers = sleep_fit.boot_mer(fun, nsim=10, seed=9, workers=2)
+        _same_replicates(in_workers.t, _r_boot("sleepstudy", fun, 10, 9))
 
 
 def _fixef_of(fit: pylme4.LmerFit) -> pd.Series:
