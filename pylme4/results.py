@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,13 @@ from . import formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import RCondition, emit
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from .allfit import AllFitResult, ConvergenceCheck
+    from .bootstrap import BootResult, Statistic
+    from .inference import AnovaTable
 
 Ddf = Literal["Satterthwaite", "Kenward-Roger"]
 _DDF = ("Satterthwaite", "Kenward-Roger")
@@ -436,16 +443,16 @@ class MerFit:
 
     def boot_mer(
         self,
-        fun: Any = "fixef",
+        fun: Statistic = "fixef",
         nsim: int = 100,
         seed: int | None = None,
         type: Literal["parametric", "semiparametric"] = "parametric",
         use_u: bool = False,
         re_form: str | None = None,
         workers: int = 1,
-        executor: Any = None,
+        executor: Executor | None = None,
         progress: bool | None = None,
-    ) -> Any:
+    ) -> BootResult:
         """Parametric bootstrap (lme4's ``bootMer()``): see :func:`pylme4.bootstrap.boot_mer`.
 
         With ``seed``, the replicates ``t`` are bit for bit R's
@@ -473,11 +480,11 @@ class MerFit:
 
     def all_fit(
         self,
-        optimizers: Any = None,
+        optimizers: list[str] | None = None,
         workers: int = 1,
-        executor: Any = None,
+        executor: Executor | None = None,
         progress: bool | None = None,
-    ) -> Any:
+    ) -> AllFitResult:
         """Refit with every optimizer (lme4's ``allFit()``): see :func:`pylme4.allfit.all_fit`."""
         from .allfit import all_fit
 
@@ -487,12 +494,12 @@ class MerFit:
 
     def check_convergence(
         self,
-        optimizers: Any = None,
+        optimizers: list[str] | None = None,
         rtol: float = 1e-3,
         loglik_tol: float = 1e-3,
         workers: int = 1,
-        all_fit_result: Any = None,
-    ) -> Any:
+        all_fit_result: AllFitResult | None = None,
+    ) -> ConvergenceCheck:
         """Do the optimizers agree?  See :func:`pylme4.allfit.check_convergence`.
 
         Pass ``all_fit_result`` (from :meth:`all_fit`) to reuse its refits.
@@ -670,7 +677,7 @@ class LmerFit(MerFit):
         self,
         type: int | str = 3,
         ddf: Literal["Satterthwaite", "Kenward-Roger", "lme4"] = "Satterthwaite",
-    ) -> Any:
+    ) -> AnovaTable:
         """F tests of the fixed effects: lmerTest's ``anova(fit, type, ddf)``.
 
         See :func:`pylme4.inference.lmertest_anova`; to compare models use
@@ -680,7 +687,7 @@ class LmerFit(MerFit):
 
         return lmertest_anova(self, type=type, ddf=ddf)
 
-    def ranova(self, reduce_terms: bool = True) -> Any:
+    def ranova(self, reduce_terms: bool = True) -> AnovaTable:
         """Likelihood-ratio tests of the random effects: lmerTest's ``ranova(fit)``.
 
         See :func:`pylme4.inference.ranova`.

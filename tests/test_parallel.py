@@ -150,3 +150,21 @@ def test_ctrl_c_stops_workers_within_two_seconds(tmp_path):
     assert result["stopped"] < 2.0
     assert result["alive"] == []  # the interrupted workers are gone
     assert result["same"] and result["workers"] == 2
+
+
+def test_child_processes_run_this_python_after_r_started():
+    # rpy2 sets LD_LIBRARY_PATH (with /usr/lib/<arch>) when R starts; children
+    # must not inherit it, or a pyenv Python loads the system's libpython.
+    r("1")
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == sys.version
+    assert parallel.run_tasks(_python_version, [(0,)], workers=2) == [sys.version]
+
+
+def _python_version(_: int) -> str:
+    return sys.version
