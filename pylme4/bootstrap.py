@@ -189,6 +189,9 @@ class BootResult:
         >>> b = fit.boot_mer("fixef", nsim=100, seed=1)  # doctest: +SKIP
         >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
         """
+        return self._ci(term, type, level, stacklevel=4)
+
+    def _ci(self, term: str | int, type: str, level: float, stacklevel: int) -> BootCI:
         position = self._position(term)
         if type not in _CI_TYPES:
             raise ValueError(f"type must be one of {_CI_TYPES}, not {type!r}")
@@ -201,7 +204,7 @@ class BootResult:
             float(level),
             doing="computing boot.ci()",
         )
-        emit(outcome.conditions, stacklevel=3)
+        emit(outcome.conditions, stacklevel=stacklevel)
         parts = outcome.value
         return BootCI(
             term=str(self.t.columns[position]),
@@ -220,7 +223,7 @@ class BootResult:
         if the 95% interval of an effect does not contain 0, the effect is
         different from 0 at the 5% level (two-sided).
         """
-        return self.ci(term, type=type, level=level).excludes_zero()
+        return self._ci(term, type, level, stacklevel=5).excludes_zero()
 
     def confint(self, level: float = 0.95, type: CIType = "perc") -> pd.DataFrame:
         """Intervals for every statistic: lme4's ``confint()`` of a bootMer object.

@@ -346,3 +346,13 @@ def test_failure_warning_points_at_the_caller(sleep_fit):
     assert b.n_failed == 2 and b.t.isna().all().all()
     failed = [w for w in caught if "bootstrap runs failed (2/2)" in str(w.message)]
     assert len(failed) == 1 and failed[0].filename == __file__
+
+
+def test_boot_ci_warnings_point_at_the_caller(sleep_fit):
+    b = sleep_fit.boot_mer("fixef", nsim=20, seed=1)
+    for ask in (lambda: b.ci("Days"), lambda: b.excludes_zero("Days")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ask()
+        assert [str(w.message) for w in caught] == ["extreme order statistics used as endpoints"]
+        assert caught[0].filename == __file__ and caught[0].category is RWarning
