@@ -69,6 +69,7 @@ def test_profile_interval_names_and_level(sleep_fit):
         "suppressMessages(confint(lmer(Reaction ~ Days + (Days | Subject), "
         "data = sleepstudy), level = 0.9))"
     )
+    assert list(got.index) == list(ref.index) and list(got.columns) == list(ref.columns)
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), **PROFILE)
 
 
