@@ -23,6 +23,11 @@ __version__ = "0.1.0"
 # `import pylme4` stays cheap (no pandas, no rpy2, no R).
 _EXPORTS = {
     "lmer": "models",
+    "glmer": "models",
+    "glmer_nb": "models",
+    "Family": "families",
+    "GlmerFit": "results",
+    "GlmerSummary": "results",
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
@@ -53,8 +58,9 @@ if TYPE_CHECKING:  # pragma: no cover
         RWarning,
         SingularFitWarning,
     )
-    from .models import lmer
-    from .results import LmerFit, LmerSummary
+    from .families import Family
+    from .models import glmer, glmer_nb, lmer
+    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 
 
 def __getattr__(name: str) -> Any:

@@ -491,6 +491,17 @@ def _matrix_to_pandas(sexp: Any) -> pd.DataFrame:
     return pd.DataFrame(values, index=rows, columns=cols)
 
 
+def _raw_bytes(sexp: Any) -> bytes:
+    """An R raw vector as bytes, copied in one block (rpy2 3.5's ByteSexpVector
+    has no memoryview, and iterating it goes element by element)."""
+    if not len(sexp):
+        return b""
+    from rpy2.rinterface_lib import openrlib
+
+    ptr = openrlib.rlib.RAW(sexp.__sexp__._cdata)
+    return bytes(openrlib.ffi.buffer(ptr, len(sexp)))
+
+
 def to_python(sexp: Any) -> Any:
     """An R object as the natural Python value (see the module docstring)."""
     if sexp is ri.NULL or sexp.typeof == RTYPES.NILSXP:
@@ -506,7 +517,7 @@ def to_python(sexp: Any) -> Any:
             return dict(zip(names, items))
         return items
     if t == RTYPES.RAWSXP:
-        return bytes(sexp.memoryview()) if len(sexp) else b""
+        return _raw_bytes(sexp)
     if t in (RTYPES.REALSXP, RTYPES.INTSXP, RTYPES.LGLSXP, RTYPES.STRSXP, RTYPES.CPLXSXP):
         if "factor" in classes:
             return _factor_to_pandas(sexp)
