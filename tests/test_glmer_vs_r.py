@@ -61,6 +61,17 @@ NB = (
     "set.seed(101); nbdat <- data.frame(f = gl(10, 20), x = rnorm(200)); "
     "nbdat$y <- rnbinom(200, mu = exp(1 + 0.5 * nbdat$x + rnorm(10)[nbdat$f]), size = 2)"
 )
+# Counts over an exposure time t, for a negative binomial with an offset.
+NB_T = (
+    NB + "; nbdat$t <- runif(200, 1, 4); nbdat$logt <- log(nbdat$t); "
+    "nbdat$y2 <- rnbinom(200, mu = nbdat$t * exp(0.5 + 0.5 * nbdat$x + rnorm(10)[nbdat$f]), "
+    "size = 3)"
+)
+# 0/1 data without group differences: the group variance is estimated as 0.
+SINGULAR = (
+    "set.seed(1); sing <- data.frame(g = gl(8, 15), x = rnorm(120)); "
+    "sing$y <- rbinom(120, 1, plogis(-0.5 + 0.8 * sing$x))"
+)
 # Positive, skewed responses for Gamma and inverse Gaussian.
 GAMMA = (
     "set.seed(2); gam <- data.frame(g = gl(12, 10), x = runif(120)); "
@@ -201,6 +212,24 @@ CASES = [
         "y ~ x + (1 | f)",
         "glmer.nb(y ~ x + (1 | f), data = nbdat)",
         fun="glmer_nb",
+    ),
+    Case(
+        "negative_binomial_offset_control",
+        "nbdat",
+        NB_T,
+        "y2 ~ x + (1 | f)",
+        "glmer.nb(y2 ~ x + (1 | f), data = nbdat, offset = logt, "
+        'control = glmerControl(optimizer = "bobyqa"))',
+        {"offset": "logt", "control": {"optimizer": "bobyqa"}},
+        fun="glmer_nb",
+    ),
+    Case(
+        "binomial_singular",
+        "sing",
+        SINGULAR,
+        "y ~ x + (1 | g)",
+        "glmer(y ~ x + (1 | g), data = sing, family = binomial)",
+        {"family": "binomial"},
     ),
     Case(
         "gamma_log",
@@ -561,8 +590,10 @@ def test_logical_response_as_r():
 
 def test_family_links_are_r_links():
     """Every link Family accepts is one R's families accept, for every family."""
-    for name in pylme4.families.FAMILIES:
-        for link in pylme4.families.LINKS:
+    from pylme4.families import FAMILIES, LINKS
+
+    for name in FAMILIES:
+        for link in LINKS:
             code = pylme4.Family(name, link).r_code
             got = r(f"f <- {code}; c(f$family, f$link)")
             assert list(got) == [name, link]
@@ -606,3 +637,19 @@ def test_r_errors_are_translated_and_the_session_survives():
         pylme4.glmer(CBIND, cbpp, family='binomial(link = "nonsense")')
     fit = pylme4.glmer(CBIND, cbpp, family="binomial", data_name="cbpp")
     assert fit.nobs == 56
+
+
+def test_binomial_example_prints_r_summary(capsys):
+    """examples/glmer_binomial.py prints R's own summary of the cbpp model."""
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "glmer_binomial.py"
+    runpy.run_path(str(example), run_name="__main__")
+    printed = capsys.readouterr().out
+    expected = r(
+        f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
+        "paste(capture.output(print(summary(m))), collapse = '\\n')"
+    )
+    assert expected in printed
+    assert "Same estimates from proportions with weights: True" in printed
