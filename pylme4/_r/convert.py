@@ -72,10 +72,13 @@ class RHandle:
     def __del__(self) -> None:
         # Releasing an R object touches R's memory manager, which must not run
         # while another thread is inside R: drop the reference under the lock.
-        from . import session
+        try:
+            from . import session
 
-        with session.LOCK:
-            self.sexp = None
+            with session.LOCK:
+                self.sexp = None
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
 
 
 class Columns:
@@ -492,14 +495,14 @@ def _matrix_to_pandas(sexp: Any) -> pd.DataFrame:
 
 
 def _raw_bytes(sexp: Any) -> bytes:
-    """An R raw vector as bytes, copied in one block (rpy2 3.5's ByteSexpVector
-    has no memoryview, and iterating it goes element by element)."""
-    if not len(sexp):
-        return b""
+    """A raw vector's bytes in one copy (iterating a ByteSexpVector goes
+    byte by byte: seconds for a serialized fit)."""
     from rpy2.rinterface_lib import openrlib
 
-    ptr = openrlib.rlib.RAW(sexp.__sexp__._cdata)
-    return bytes(openrlib.ffi.buffer(ptr, len(sexp)))
+    if len(sexp) == 0:
+        return b""
+    pointer = openrlib.rlib.RAW(sexp.__sexp__._cdata)
+    return bytes(openrlib.ffi.buffer(pointer, len(sexp)))
 
 
 def to_python(sexp: Any) -> Any:
