@@ -288,6 +288,9 @@ def glmer(
         contrasts=contrasts,
         values={} if nagq == 1 else {"nAGQ": nagq},
         control_fun="glmerControl",
+        # A binomial response may be logical or a factor (first level =
+        # failure); R's family checks the response.
+        numeric_response=False,
     )
     prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
     return _fit_glmer("glmer", prepared)
@@ -332,6 +335,9 @@ def glmer_nb(
         contrasts=contrasts,
         values={} if nagq == 1 else {"nAGQ": nagq},
         control_fun="glmerControl",
+        # A binomial response may be logical or a factor (first level =
+        # failure); R's family checks the response.
+        numeric_response=False,
     )
     return _fit_glmer("glmer.nb", prepared)
 

@@ -577,15 +577,22 @@ def test_pickle_round_trip():
     assert_same_series(back.residuals(), fit.residuals())
 
 
-def test_logical_response_as_r():
-    data = r(f"{CBPP01}\ncbpp01$y <- cbpp01$y == 1L\ncbpp01")
-    assert data["y"].dtype == bool
+@pytest.mark.parametrize(
+    "convert",
+    ["cbpp01$y <- cbpp01$y == 1L", "cbpp01$y <- factor(cbpp01$y, labels = c('no', 'yes'))"],
+    ids=["logical", "factor"],
+)
+def test_logical_and_factor_responses_as_r(convert):
+    """A binomial response may be logical or a factor (first level = failure), as in R."""
+    data = r(f"{CBPP01}\n{convert}\ncbpp01")
     fit = pylme4.glmer("y ~ period + (1 | herd)", data, family="binomial", data_name="cbpp01")
     expected = r(
-        f"{CBPP01}\ncbpp01$y <- cbpp01$y == 1L\n"
-        "fixef(glmer(y ~ period + (1 | herd), data = cbpp01, family = binomial))"
+        f"{CBPP01}\n{convert}\n"
+        "m <- glmer(y ~ period + (1 | herd), data = cbpp01, family = binomial)\n"
+        "list(fixef = fixef(m), summary = paste(capture.output(print(summary(m))), collapse = '\\n'))"
     )
-    assert_same_series(fit.fixef(), expected)
+    assert_same_series(fit.fixef(), expected["fixef"])
+    assert str(fit.summary()) == expected["summary"]
 
 
 def test_family_links_are_r_links():
