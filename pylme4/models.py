@@ -276,6 +276,11 @@ def glmer(
     -0.9919
     """
     code = family_code(family)
+    if code == data_name:
+        # R would find the data, not the family function, under that name.
+        raise DataError(
+            f"data_name {data_name!r} is the name of the family; choose another data_name"
+        )
     nagq = _check_nagq(nAGQ)
     prepared = prepare_call(
         formula,

@@ -623,6 +623,8 @@ def test_family_is_checked_before_r():
         pylme4.glmer(CBIND, cbpp, family="binomial", nAGQ=2.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="nAGQ must be 0, 1, or more"):
         pylme4.glmer(CBIND, cbpp, family="binomial", nAGQ=-1)
+    with pytest.raises(DataError, match="name of the family"):
+        pylme4.glmer(CBIND, cbpp, family="binomial", data_name="binomial")
     with pytest.raises(TypeError, match="glmerControl"):
         pylme4.glmer(CBIND, cbpp, family="binomial", control=3)  # type: ignore[arg-type]
 
