@@ -662,3 +662,25 @@ def test_binomial_example_prints_r_summary(capsys):
     )
     assert expected in printed
     assert "Same estimates from proportions with weights: True" in printed
+
+
+def test_shared_pieces_still_match_r_for_lmer():
+    """What this work changed in shared code (list arguments in the call,
+    predict's type) gives R's answers for lmer too."""
+    cake = pylme4.datasets.load("cake")
+    fit = pylme4.lmer(
+        "angle ~ recipe + temp + (1 | recipe:replicate)",
+        cake,
+        data_name="cake",
+        contrasts={"recipe": "contr.sum"},
+    )
+    ref = r(
+        "m <- lmer(angle ~ recipe + temp + (1 | recipe:replicate), data = cake, "
+        "contrasts = list(recipe = 'contr.sum'))\n"
+        "list(call = paste(deparse(m@call), collapse = ' '), "
+        "response = unname(predict(m, type = 'response')))"
+    )
+    assert (
+        r_apply("function(m) paste(deparse(m@call), collapse = ' ')", fit._handle) == (ref["call"])
+    )
+    assert_same_series(fit.predict(type="response"), ref["response"])
