@@ -684,3 +684,15 @@ def test_shared_pieces_still_match_r_for_lmer():
         r_apply("function(m) paste(deparse(m@call), collapse = ' ')", fit._handle) == (ref["call"])
     )
     assert_same_series(fit.predict(type="response"), ref["response"])
+
+
+def test_ranef_cond_var_matches_r_postvar():
+    cbpp = pylme4.datasets.load("cbpp")
+    fit = pylme4.glmer(CBIND, cbpp, family="binomial", data_name="cbpp")
+    re = fit.ranef(cond_var=True)["herd"]
+    expected = r(
+        f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
+        "sqrt(attr(ranef(m, condVar = TRUE)$herd, 'postVar')[1, 1, ])"
+    )
+    np.testing.assert_allclose(re["condsd"].to_numpy().ravel(), expected, **SAME)
+    np.testing.assert_allclose(re["condval"].to_numpy(), fit.ranef()["herd"].to_numpy(), **SAME)
