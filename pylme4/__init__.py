@@ -30,6 +30,11 @@ _EXPORTS = {
     "AllFitResult": "allfit",
     "ConvergenceCheck": "allfit",
     "parallel": None,
+    "glmer": "models",
+    "glmer_nb": "models",
+    "Family": "families",
+    "GlmerFit": "results",
+    "GlmerSummary": "results",
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
@@ -62,9 +67,10 @@ if TYPE_CHECKING:  # pragma: no cover
         RWarning,
         SingularFitWarning,
     )
+    from .families import Family
     from .inference import AnovaTable, anova
-    from .models import lmer
-    from .results import LmerFit, LmerSummary
+    from .models import glmer, glmer_nb, lmer
+    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 
 
 def __getattr__(name: str) -> Any:

@@ -174,6 +174,17 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             "weights must not be negative",
         ),
         (
+            r"y values must be 0 <= y <= 1",
+            DataError,
+            "for the binomial family the response must be 0/1, a proportion (with the "
+            "numbers of trials as weights) or cbind(successes, failures) (R: {r})",
+        ),
+        (
+            r"(?:negative|non-positive) values not allowed for the '(?P<name>[^']+)' family",
+            DataError,
+            "the response has values the {name} family does not allow (R: {r})",
+        ),
+        (
             r"<text>:\d+:\d+: (?P<what>unexpected [^\n]*)",
             FormulaError,
             "the formula is not valid R syntax ({what})",

@@ -12,7 +12,8 @@ from . import checks
 from ._r.call import r_call
 from ._r.convert import Columns
 from .errors import DataError, emit
-from .results import LmerFit
+from .families import Family, family_code
+from .results import GlmerFit, LmerFit
 
 NaAction = Literal["omit", "exclude", "fail"]
 _NA_ACTIONS = {"omit": None, "exclude": "na.exclude", "fail": "na.fail"}
@@ -23,8 +24,10 @@ _WEIGHTS_NAME = ".weights"
 _OFFSET_NAME = ".offset"
 
 
-def _control_args(control: Any) -> tuple[dict[str, str], Mapping[str, Any] | None]:
-    """lmerControl settings as (R code args, settings list)."""
+def _control_args(
+    control: Any, control_fun: str = "lmerControl"
+) -> tuple[dict[str, str], Mapping[str, Any] | None]:
+    """lmerControl (or glmerControl) settings as (R code args, settings list)."""
     if control is None:
         return {}, None
     if isinstance(control, str):
@@ -32,8 +35,8 @@ def _control_args(control: Any) -> tuple[dict[str, str], Mapping[str, Any] | Non
     if isinstance(control, Mapping):
         return {}, dict(control)
     raise TypeError(
-        "control must be a dict of lmerControl() settings, e.g. {'optimizer': 'bobyqa'}, "
-        f"or R code such as 'lmerControl(optimizer = \"bobyqa\")', not {type(control).__name__}"
+        f"control must be a dict of {control_fun}() settings, e.g. {{'optimizer': 'bobyqa'}}, "
+        f"or R code such as '{control_fun}(optimizer = \"bobyqa\")', not {type(control).__name__}"
     )
 
 
@@ -90,7 +93,7 @@ def prepare_call(
         if missing:
             raise DataError(f"contrasts name {missing[0]!r}, which is not a column of the data")
         values = {**values, "contrasts": dict(contrasts)}
-    code, settings = _control_args(control)
+    code, settings = _control_args(control, control_fun)
     columns = list(df.columns) if fvars.uses_dot else used
     return {
         "df": df,
@@ -192,5 +195,168 @@ def _fit_lmer(prepared: dict[str, Any]) -> LmerFit:
         **prepared["args"],
     )
     fit = LmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    emit(outcome.conditions, stacklevel=4)
+    return fit
+
+
+def _check_nagq(nAGQ: Any) -> int:
+    if isinstance(nAGQ, (bool, np.bool_)) or not isinstance(nAGQ, (int, np.integer)):
+        raise TypeError(f"nAGQ must be a whole number (0, 1, or more), not {nAGQ!r}")
+    if nAGQ < 0:
+        raise ValueError(f"nAGQ must be 0, 1, or more, not {nAGQ}")
+    return int(nAGQ)
+
+
+def glmer(
+    formula: str,
+    data: Any,
+    *,
+    family: str | Family,
+    weights: str | Any | None = None,
+    offset: str | Any | None = None,
+    nAGQ: int = 1,
+    control: Mapping[str, Any] | str | None = None,
+    data_name: str = "data",
+    na_action: NaAction = "omit",
+    contrasts: Mapping[str, str] | None = None,
+) -> GlmerFit:
+    """Fit a generalized linear mixed-effects model with lme4's ``glmer()``.
+
+    Parameters
+    ----------
+    formula
+        An lme4 formula as text, used unchanged.  For the binomial family the
+        response may be ``cbind(successes, failures)``, a 0/1 (or logical)
+        column, or a proportion with the numbers of trials as ``weights``.
+    data
+        A pandas DataFrame (polars and Arrow tables are converted once).
+    family
+        ``"binomial"``, ``"poisson"``, ``"Gamma"``, ``"gaussian"`` or
+        ``"inverse.gaussian"`` (canonical link), a :class:`~pylme4.Family`
+        naming the link (``Family("binomial", "probit")``), or R code such as
+        ``'binomial(link = "cloglog")'``.  The printed call shows it as an R
+        user types it (``family = binomial``).  As in lme4, the gaussian
+        family with the identity link is a deprecated shortcut to ``lmer()``:
+        R warns and the fit is a linear mixed model.
+    weights, offset
+        A column name, or an array with one value per row.  The offset is on
+        the scale of the linear predictor (e.g. ``np.log(exposure)``); an
+        ``offset(log(exposure))`` term in the formula works too.
+    nAGQ
+        Points of adaptive Gauss-Hermite quadrature: 1 (the Laplace
+        approximation, lme4's default), 0 (faster, less exact), or more
+        (models with a single scalar random effect only).
+    control
+        glmerControl() settings as a dict, e.g. ``{"optimizer": "bobyqa"}``,
+        or R code such as ``'glmerControl(optimizer = "bobyqa")'``.
+    data_name
+        The name R binds the data to; R's printout shows it after ``Data:``.
+    na_action
+        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
+    contrasts
+        Contrasts per factor column, e.g. ``{"period": "contr.sum"}``.
+
+    Returns
+    -------
+    GlmerFit
+        The fitted model.  R's warnings and messages (convergence trouble is
+        common in GLMMs: "Model failed to converge with max|grad| = ...",
+        "very large eigenvalue") are kept in ``fit.messages`` and raised as
+        :class:`~pylme4.errors.ConvergenceWarning`,
+        :class:`~pylme4.errors.SingularFitWarning`,
+        :class:`~pylme4.errors.RWarning` or :class:`~pylme4.errors.RMessage`.
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> cbpp = pylme4.datasets.load("cbpp")
+    >>> fit = pylme4.glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)",
+    ...                    cbpp, family="binomial", data_name="cbpp")
+    >>> round(fit.fixef()["period2"], 4)
+    -0.9919
+    """
+    code = family_code(family)
+    if code == data_name:
+        # R would find the data, not the family function, under that name.
+        raise DataError(
+            f"data_name {data_name!r} is the name of the family; choose another data_name"
+        )
+    nagq = _check_nagq(nAGQ)
+    prepared = prepare_call(
+        formula,
+        data,
+        data_name=data_name,
+        weights=weights,
+        offset=offset,
+        na_action=na_action,
+        control=control,
+        contrasts=contrasts,
+        values={} if nagq == 1 else {"nAGQ": nagq},
+        control_fun="glmerControl",
+        # A binomial response may be logical or a factor (first level =
+        # failure); R's family checks the response.
+        numeric_response=False,
+    )
+    prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
+    return _fit_glmer("glmer", prepared)
+
+
+def glmer_nb(
+    formula: str,
+    data: Any,
+    *,
+    weights: str | Any | None = None,
+    offset: str | Any | None = None,
+    nAGQ: int = 1,
+    control: Mapping[str, Any] | str | None = None,
+    data_name: str = "data",
+    na_action: NaAction = "omit",
+    contrasts: Mapping[str, str] | None = None,
+) -> GlmerFit:
+    """Fit a negative binomial mixed model with lme4's ``glmer.nb()``.
+
+    lme4 starts from a Poisson fit, estimates the negative binomial's theta
+    and refits until theta settles; the result is a ``glmer()`` fit with
+    family ``MASS::negative.binomial(theta = ...)``, whose theta is
+    ``fit.nb_theta``.  The arguments are those of :func:`glmer` without
+    ``family``.
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> ticks = pylme4.datasets.load("grouseticks")
+    >>> fit = pylme4.glmer_nb("TICKS ~ YEAR + (1 | LOCATION)", ticks,
+    ...                       data_name="grouseticks")  # doctest: +SKIP
+    """
+    nagq = _check_nagq(nAGQ)
+    prepared = prepare_call(
+        formula,
+        data,
+        data_name=data_name,
+        weights=weights,
+        offset=offset,
+        na_action=na_action,
+        control=control,
+        contrasts=contrasts,
+        values={} if nagq == 1 else {"nAGQ": nagq},
+        control_fun="glmerControl",
+        # A binomial response may be logical or a factor (first level =
+        # failure); R's family checks the response.
+        numeric_response=False,
+    )
+    return _fit_glmer("glmer.nb", prepared)
+
+
+def _fit_glmer(fun_name: str, prepared: dict[str, Any]) -> GlmerFit:
+    df: pd.DataFrame = prepared["df"]
+    outcome = r_call(
+        "pylme4_fit",
+        fun_name,
+        data=Columns(df, prepared["columns"]),
+        doing=f"fitting the model with {fun_name}()",
+        keep=True,
+        **prepared["args"],
+    )
+    fit = GlmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
     emit(outcome.conditions, stacklevel=4)
     return fit

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 Ddf = Literal["Satterthwaite", "Kenward-Roger"]
 _DDF = ("Satterthwaite", "Kenward-Roger")
 ResidualType = Literal["response", "pearson", "working", "deviance"]
+PredictType = Literal["link", "response"]
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -135,6 +136,70 @@ class LmerSummary:
         )
 
 
+@dataclass(frozen=True)
+class GlmerSummary:
+    """``summary()`` of a generalized linear mixed model (lme4's ``glmer()``).
+
+    ``str(summary)`` is exactly R's ``print(summary(fit))``.
+    """
+
+    title: str
+    """lme4's method title, e.g. "Generalized linear mixed model fit by maximum
+    likelihood (Laplace Approximation)"."""
+    object_class: str
+    family: str
+    """The family as R prints it: "binomial", "poisson", "Gamma",
+    "Negative Binomial(1.456)", ..."""
+    link: str
+    formula: str
+    data_name: str
+    fit_statistics: pd.Series
+    """R's table: AIC, BIC, logLik, deviance (-2 logLik) and df.resid."""
+    scaled_residuals: pd.Series
+    """Quantiles of the scaled Pearson residuals."""
+    random_effects: pd.DataFrame
+    """One row per variance component: Groups, Name, Variance, Std.Dev. (and
+    Corr columns for correlated terms); a Residual row for families with a
+    scale parameter (Gamma, gaussian, inverse.gaussian)."""
+    nobs: int
+    ngroups: Mapping[str, int]
+    fixed_effects: pd.DataFrame
+    """R's coefficient table: Estimate, Std. Error, z value (t value for
+    families with a scale parameter), Pr(>|z|)."""
+    correlation: pd.DataFrame | None
+    """Correlation of the fixed-effect estimates."""
+    optimizer_messages: tuple[str, ...]
+    text: str = field(repr=False)
+    """R's printed summary."""
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self.text)
+
+    @classmethod
+    def _from_r(cls, parts: dict[str, Any]) -> GlmerSummary:
+        ngrps = parts["ngrps"]
+        return cls(
+            title=parts["title"],
+            object_class=parts["object_class"],
+            family=str(parts["family"]),
+            link=str(parts["link"]),
+            formula=parts["formula"],
+            data_name=parts["data_name"],
+            fit_statistics=parts["aictab"],
+            scaled_residuals=parts["residuals"],
+            random_effects=random_effects_table(parts["varcor"]),
+            nobs=int(parts["nobs"]),
+            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
+            fixed_effects=parts["coefficients"],
+            correlation=parts["correlation"],
+            optimizer_messages=tuple(_as_strings(parts["fit_messages"])),
+            text=parts["text"],
+        )
+
+
 def _as_strings(value: Any) -> list[str]:
     if value is None:
         return []
@@ -213,6 +278,9 @@ class MerFit:
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
+    # The R helper that reads the basics of a fit (a subclass may add its own).
+    _INFO_HELPER: ClassVar[str] = "pylme4_fit_info"
+
     # -- construction ------------------------------------------------------
 
     @classmethod
@@ -224,7 +292,7 @@ class MerFit:
         variables: tuple[str, ...],
     ) -> Any:
         """Build the result from the R object (one round trip for the basics)."""
-        info = r_value("pylme4_fit_info", handle, doing="reading the fitted model")
+        info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         used = np.ones(len(index), dtype=bool)
         omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
         used[omitted - 1] = False
@@ -400,16 +468,21 @@ class MerFit:
         newdata: pd.DataFrame | None = None,
         re_form: str | None = None,
         allow_new_levels: bool = False,
+        type: PredictType = "link",
     ) -> pd.Series:
         """Predictions (lme4's ``predict()``).
 
         ``re_form=None`` uses all random effects; ``"NA"`` or ``"~0"`` gives
         population-level predictions; a formula such as ``"~(1 | subject)"``
-        keeps only those terms.  Without ``newdata`` the result is indexed
-        like ``fitted()``; with it, like ``newdata``.
+        keeps only those terms.  ``type="link"`` (lme4's default) predicts on
+        the scale of the linear predictor, ``"response"`` on the scale of the
+        response (the same for a linear model).  Without ``newdata`` the
+        result is indexed like ``fitted()``; with it, like ``newdata``.
         """
         if re_form is not None and not isinstance(re_form, str):
             raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
+        if type not in ("link", "response"):
+            raise ValueError(f"type must be 'link' or 'response', not {type!r}")
         if newdata is None:
             values = np.atleast_1d(
                 r_value(
@@ -418,6 +491,7 @@ class MerFit:
                     None,
                     re_form,
                     bool(allow_new_levels),
+                    type,
                     doing="computing predict()",
                 )
             )
@@ -434,6 +508,7 @@ class MerFit:
                 Columns(frame, columns),
                 re_form,
                 bool(allow_new_levels),
+                type,
                 doing="computing predict()",
             )
         )
@@ -708,6 +783,83 @@ class LmerFit(MerFit):
         _check_ddf(ddf)
         lt = self._lmertest() if ddf is not None else None
         return r_value("pylme4_tidy", self._handle, lt, ddf, doing="computing tidy()")
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class GlmerFit(MerFit):
+    """A generalized linear mixed model fitted by lme4's ``glmer()`` or ``glmer.nb()``.
+
+    Besides :class:`MerFit`'s accessors: ``family`` and ``link``, ``nagq``,
+    ``nb_theta`` for a negative binomial, ``residuals()`` with lme4's GLMM
+    default (deviance residuals), ``predict(type="response")`` and
+    ``summary()`` with Wald z tests.
+    """
+
+    family: str
+    """The family as R prints it: "binomial", "poisson", "Gamma",
+    "Negative Binomial(1.456)", ..."""
+    link: str
+    """The link function: "logit", "probit", "log", "inverse", ..."""
+    nagq: int | None
+    """Points of adaptive Gauss-Hermite quadrature (1: the Laplace
+    approximation; 0: the faster, less exact nAGQ = 0 fit).  None when
+    lme4 fitted a linear model instead (gaussian family, identity link)."""
+    nb_theta: float | None
+    """The negative binomial's estimated theta (``getME(fit, "glmer.nb.theta")``);
+    None for other families."""
+
+    _INFO_HELPER: ClassVar[str] = "pylme4_glmer_info"
+
+    @classmethod
+    def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        nagq, theta = info["nagq"], info["nb_theta"]
+        return {
+            "family": str(info["family"]),
+            "link": str(info["link"]),
+            "nagq": None if nagq is None else int(nagq),
+            "nb_theta": None if theta is None else float(theta),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<GlmerFit {self.formula} | family={self.family} ({self.link}), "
+            f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik():.4f}>"
+        )
+
+    def deviance(self) -> float:
+        """``deviance(fit)``: for a GLMM, lme4's conditional deviance (the sum of
+        the squared deviance residuals), which is *not* the "deviance"
+        column of ``summary()`` (that one is -2 logLik)."""
+        return self._stats["deviance"]
+
+    def residuals(self, type: ResidualType = "deviance", scaled: bool = False) -> pd.Series:
+        """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``.
+
+        The default type is lme4's default for GLMMs, ``"deviance"``; also
+        ``"pearson"``, ``"response"`` and ``"working"``.
+        """
+        return super().residuals(type=type, scaled=scaled)
+
+    def summary(self) -> GlmerSummary:
+        """``summary(fit)``: Wald z tests of the fixed effects, as lme4 prints them."""
+
+        def compute() -> GlmerSummary:
+            outcome = r_call("pylme4_glmer_summary", self._handle, doing="computing summary()")
+            emit(outcome.conditions, stacklevel=6)
+            return GlmerSummary._from_r(outcome.value)
+
+        return self._cached("summary", compute)
+
+    def tidy(self) -> pd.DataFrame:
+        """Estimates in broom.mixed's layout.
+
+        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
+        std_error, statistic (z, or t for families with a scale parameter),
+        df (always NaN: Wald tests have none), p_value (lme4's Wald
+        ``Pr(>|z|)``); random-effect rows carry standard deviations
+        (``sd__term``) and correlations (``cor__a.b``).
+        """
+        return r_value("pylme4_tidy", self._handle, doing="computing tidy()")
 
 
 def _formula_text(value: Any) -> str:

@@ -547,6 +547,8 @@ def to_python(sexp: Any) -> Any:
             return _matrix_to_pandas(sexp)
         names = _attr(sexp, "names")
         values = _vector_to_numpy(sexp)
+        if dim is not None and len(dim) > 2 and isinstance(values, np.ndarray):
+            values = values.reshape(tuple(int(d) for d in dim), order="F")
         if names is not None:
             return pd.Series(values, index=list(names))
         if len(values) == 1 and dim is None:

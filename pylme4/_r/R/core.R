@@ -90,7 +90,12 @@ pylme4_build_call <- function(fun_name, formula_text, data_name, values = list()
                               symbols = list(), code = list(), control = NULL,
                               control_fun = "lmerControl") {
   args <- list(formula = str2lang(formula_text), data = as.name(data_name))
-  for (nm in names(values)) args[[nm]] <- values[[nm]]
+  # A list (contrasts = list(g = "contr.sum")) goes in as the call list(...),
+  # as typed, not as a list object, which deparses as "list(     g = ...)".
+  for (nm in names(values)) {
+    v <- values[[nm]]
+    args[[nm]] <- if (is.list(v)) as.call(c(list(as.name("list")), v)) else v
+  }
   for (nm in names(symbols)) args[[nm]] <- as.name(symbols[[nm]])
   for (nm in names(code)) args[[nm]] <- str2lang(code[[nm]])
   if (!is.null(control)) args$control <- as.call(c(list(as.name(control_fun)), control))
@@ -231,9 +236,9 @@ pylme4_residuals <- function(fit, type, scaled) {
   unname(stats::residuals(fit, type = type, scaled = scaled))
 }
 
-pylme4_predict <- function(fit, newdata, re_form, allow_new_levels) {
+pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, type = "link") {
   re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
-  args <- list(fit, re.form = re, allow.new.levels = allow_new_levels)
+  args <- list(fit, re.form = re, allow.new.levels = allow_new_levels, type = type)
   if (!is.null(newdata)) args$newdata <- newdata
   unname(do.call(stats::predict, args))
 }
@@ -243,18 +248,21 @@ pylme4_is_singular <- function(fit, tol) {
 }
 
 # The numbers broom.mixed's tidy() reports, built from lme4's own accessors
-# (broom.mixed is not a dependency): fixed effects with their t statistics
-# and, for an lmerTest fit, Satterthwaite/Kenward-Roger df and p-values; then
-# the random-effect standard deviations and correlations.
+# (broom.mixed is not a dependency): fixed effects with their t (or, for
+# glmer, z) statistics and, for an lmerTest fit, Satterthwaite/Kenward-Roger
+# df and p-values (glmer's Wald p-values); then the random-effect standard
+# deviations and correlations.
 pylme4_tidy <- function(fit, lt = NULL, ddf = NULL) {
   cf <- if (is.null(lt)) stats::coef(summary(fit)) else stats::coef(summary(lt, ddf = ddf))
+  stat <- intersect(c("t value", "z value"), colnames(cf))[[1L]]
+  p <- intersect(c("Pr(>|t|)", "Pr(>|z|)"), colnames(cf))
   fixed <- data.frame(
     effect = "fixed", group = NA_character_, term = rownames(cf),
     estimate = unname(cf[, "Estimate"]),
     std_error = unname(cf[, "Std. Error"]),
-    statistic = unname(cf[, "t value"]),
+    statistic = unname(cf[, stat]),
     df = if ("df" %in% colnames(cf)) unname(cf[, "df"]) else NA_real_,
-    p_value = if ("Pr(>|t|)" %in% colnames(cf)) unname(cf[, "Pr(>|t|)"]) else NA_real_,
+    p_value = if (length(p)) unname(cf[, p[[1L]]]) else NA_real_,
     stringsAsFactors = FALSE)
   vc <- as.data.frame(lme4::VarCorr(fit), order = "lower.tri")
   term <- ifelse(is.na(vc$var2),
