@@ -23,6 +23,13 @@ __version__ = "0.1.0"
 # `import pylme4` stays cheap (no pandas, no rpy2, no R).
 _EXPORTS = {
     "lmer": "models",
+    "lm": "linear",
+    "lm_list": "linear",
+    "LmFit": "linear",
+    "LmListFit": "linear",
+    "pooling": None,
+    "resampling": None,
+    "plot": None,
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
@@ -41,7 +48,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, errors
+    from . import datasets, errors, plot, pooling, resampling
     from .errors import (
         ConvergenceWarning,
         DataError,
@@ -53,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RWarning,
         SingularFitWarning,
     )
+    from .linear import LmFit, LmListFit, lm, lm_list
     from .models import lmer
     from .results import LmerFit, LmerSummary
 

@@ -201,7 +201,9 @@ def mixed_data(
     """
     if sample_kind not in ("Rounding", "Rejection"):
         raise ValueError(f"sample_kind must be 'Rounding' or 'Rejection', not {sample_kind!r}")
-    preset_means, preset_sds = ((1.0, 30.0), (1.0, 10.0)) if group_variance else ((1.0, 10.0), (0.5, 0.5))
+    preset_means, preset_sds = (
+        ((1.0, 30.0), (1.0, 10.0)) if group_variance else ((1.0, 10.0), (0.5, 0.5))
+    )
     means = _pair(means if means is not None else preset_means, "means")
     sds = _pair(sds if sds is not None else preset_sds, "sds")
     for value in sds:

@@ -420,4 +420,3 @@ def lm_list(
     )
     emit(outcome.conditions, stacklevel=3)
     return fit
-
