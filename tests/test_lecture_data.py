@@ -109,9 +109,7 @@ def test_simulators_leave_rs_random_stream_alone():
     np.testing.assert_array_equal(r(".Random.seed"), state)
     assert list(r("RNGkind()")) == list(before)
     # R's stream continues where set.seed(42) left it.
-    np.testing.assert_array_equal(
-        r("runif(3)"), r("set.seed(42); runif(3)")
-    )
+    np.testing.assert_array_equal(r("runif(3)"), r("set.seed(42); runif(3)"))
 
 
 def test_sample_kind_changes_the_group_assignment():

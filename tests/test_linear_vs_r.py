@@ -66,8 +66,10 @@ def test_lm_matches_r(complete):
 
 def test_lm_predict_newdata_matches_r(complete):
     new = pd.DataFrame({"days": [0.0, 10.0, 12.5]}, index=["a", "b", "c"])
-    expected = r(SLEEP + "unname(predict(lm(reaction ~ days, df.sleep), "
-                 "newdata = data.frame(days = c(0, 10, 12.5))))")
+    expected = r(
+        SLEEP + "unname(predict(lm(reaction ~ days, df.sleep), "
+        "newdata = data.frame(days = c(0, 10, 12.5))))"
+    )
     got = complete.predict(new)
     assert list(got.index) == ["a", "b", "c"]
     np.testing.assert_allclose(got, expected, **SAME)

@@ -75,9 +75,7 @@ def test_shrinkage_has_arrows_points_and_normal_contours(fit):
     arrows = [child for child in ax.get_children() if isinstance(child, Annotation)]
     assert len(arrows) == 19  # every participant with a no-pooling slope (not 373)
     est = pooling.estimates(fit)
-    a374 = next(
-        arrow for arrow in arrows if np.allclose(arrow.xy, est.partial_pooling.loc["374"])
-    )
+    a374 = next(arrow for arrow in arrows if np.allclose(arrow.xy, est.partial_pooling.loc["374"]))
     np.testing.assert_allclose(a374.xyann, est.no_pooling.loc["374"])
     contours = [c for c in ax.collections if isinstance(c, ContourSet)]
     assert len(contours) == 1 and len(contours[0].levels) == 2

@@ -60,7 +60,9 @@ def test_percentile_interval_is_rs_quantile(sleep):
     fit = pylme4.lm("reaction ~ 1 + days", sleep, data_name="df.sleep")
     boot = resampling.bootstrap_lm(fit, n=40, seed=3)
     expected = r(
-        SLEEP + _R_BOOT % {"seed": 3, "n": 40, "estimate": _LM} + "\nunname(quantile(t[, 2], c(0.05, 0.95)))"
+        SLEEP
+        + _R_BOOT % {"seed": 3, "n": 40, "estimate": _LM}
+        + "\nunname(quantile(t[, 2], c(0.05, 0.95)))"
     )
     ci = boot.ci("days", level=0.9)
     np.testing.assert_allclose([ci.low, ci.high], expected, **SAME)
