@@ -394,6 +394,29 @@ def _factor_to_pandas(sexp: Any) -> pd.Categorical:
     )
 
 
+def _numbers(sexp: Any) -> np.ndarray:
+    """A double, integer or logical R vector's values as a flat numpy array
+    (float64 or int32, in R's column-major order), copied in one block.
+
+    rpy2's ``memoryview()`` is not used: in rpy2 3.5 its C helper
+    (``memoryview_swapstrides``) returns None without taking a reference, so
+    every call drops one reference to None, and after some tens of thousands
+    of conversions Python 3.11 aborts ("Fatal Python error: none_dealloc").
+    """
+    from rpy2.rinterface_lib import openrlib
+
+    pointer, dtype = {
+        RTYPES.REALSXP: (openrlib.REAL, np.float64),
+        RTYPES.INTSXP: (openrlib.INTEGER, np.int32),
+        RTYPES.LGLSXP: (openrlib.LOGICAL, np.int32),
+    }[sexp.typeof]
+    n = len(sexp)
+    if n == 0:
+        return np.array([], dtype=dtype)
+    block = openrlib.ffi.buffer(pointer(sexp.__sexp__._cdata), np.dtype(dtype).itemsize * n)
+    return np.frombuffer(block, dtype=dtype).copy()
+
+
 def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
     """An atomic R vector as a numpy array (or pandas nullable array)."""
     t = sexp.typeof
@@ -405,9 +428,9 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             ),
         )
     if t == RTYPES.REALSXP:
-        return np.array(sexp.memoryview(), dtype=np.float64)
+        return _numbers(sexp)
     if t == RTYPES.INTSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _numbers(sexp)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -417,7 +440,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             return out
         return arr.astype(np.int64)
     if t == RTYPES.LGLSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _numbers(sexp)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -437,13 +460,13 @@ def _column_to_pandas(sexp: Any) -> Any:
     if "factor" in classes:
         return _factor_to_pandas(sexp)
     if "POSIXct" in classes:
-        secs = np.array(sexp.memoryview(), dtype=np.float64)
+        secs = _numbers(sexp)
         tz = _attr(sexp, "tzone")
         out = pd.to_datetime(secs, unit="s", utc=True)
         zone = tz[0] if tz is not None and len(tz) and tz[0] else None
         return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
     if "Date" in classes:
-        days = np.array(sexp.memoryview(), dtype=np.float64)
+        days = _numbers(sexp)
         return pd.to_datetime(days, unit="D")
     return _vector_to_numpy(sexp, nullable=True)
 
@@ -529,6 +552,8 @@ def to_python(sexp: Any) -> Any:
             return _matrix_to_pandas(sexp)
         names = _attr(sexp, "names")
         values = _vector_to_numpy(sexp)
+        if dim is not None and len(dim) > 2 and isinstance(values, np.ndarray):
+            values = values.reshape(tuple(int(d) for d in dim), order="F")
         if names is not None:
             return pd.Series(values, index=list(names))
         if len(values) == 1 and dim is None:
