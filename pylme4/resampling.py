@@ -210,7 +210,7 @@ def _call_text(fit: LmFit | MerFit) -> str:
 
 
 def bootstrap_lm(fit: LmFit, n: int = 100, seed: int | None = None) -> CaseBootstrap:
-    """Case-resampling bootstrap of a linear model (the lecture's ``modelr::bootstrap``).
+    """``modelr::bootstrap()`` of an ``lm()``: case-resampling bootstrap (the lecture's).
 
     Each replicate draws ``nrow(data)`` rows with replacement, as modelr's
     ``resample_bootstrap()`` does (``sample(nrow(data), replace = TRUE)``),
@@ -251,7 +251,7 @@ def bootstrap_lm(fit: LmFit, n: int = 100, seed: int | None = None) -> CaseBoots
 
 
 def bootstrap_lmer_rows(fit: MerFit, n: int = 100, seed: int | None = None) -> CaseBootstrap:
-    """Naive row-resampling bootstrap of a mixed model: how *not* to bootstrap an ``lmer()``.
+    """``modelr::bootstrap()`` of an ``lmer()``: how *not* to bootstrap a mixed model.
 
     The lecture's second bootstrap: resample the rows of the data with
     replacement, as for ``lm()``, and refit the ``lmer()`` call on each
