@@ -332,6 +332,47 @@ class LmListFit:
         """Per-group coefficients (R's ``coef(lmList)``), NaN where R has NA."""
         return self._coef.copy()
 
+    @classmethod
+    def _from_r(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        formula: str,
+        data_name: str,
+    ) -> LmListFit:
+        info = r_value("pylme4_lmlist_info", handle, doing="reading the lmList() fit")
+        group = formula.rsplit("|", 1)[1].strip()
+        levels = pd.Index([str(v) for v in info["coef"]["levels"]], name=group)
+        coef = info["coef"]["values"].set_axis(levels, axis=0).astype(float)
+        sizes = pd.Series({str(k): int(v) for k, v in info["sizes"].items()}, name="n")
+        sigma, df_res = info["sigma"], info["df_residual"]
+        return cls(
+            formula=formula,
+            data_name=data_name,
+            group=group,
+            nobs=int(sizes.sum()),
+            group_sizes=sizes,
+            failed=tuple(str(g) for g in info["failed"]),
+            sigma=None if sigma is None else float(sigma),
+            df_residual=None if df_res is None else int(df_res),
+            messages=conditions,
+            _coef=coef,
+            _text=str(info["text"]),
+            _handle=handle,
+        )
+
+    def __reduce__(self) -> Any:
+        return (
+            _restore_lm_list,
+            (serialize(self._handle), self.messages, self.formula, self.data_name),
+        )
+
+
+def _restore_lm_list(
+    payload: bytes, messages: tuple[RCondition, ...], formula: str, data_name: str
+) -> LmListFit:
+    return LmListFit._from_r(unserialize(payload), messages, formula, data_name)
+
 
 def lm_list(
     formula: str,
@@ -397,26 +438,6 @@ def lm_list(
         keep=True,
         **prepared["args"],
     )
-    info = r_value("pylme4_lmlist_info", outcome.value, doing="reading the lmList() fit")
-    levels = [str(v) for v in info["coef"]["levels"]]
-    group = formula.rsplit("|", 1)[1].strip()
-    coef = info["coef"]["values"].set_axis(pd.Index(levels, name=group), axis=0).astype(float)
-    sizes = pd.Series({str(k): int(v) for k, v in info["sizes"].items()}, name="n")
-    sigma = info["sigma"]
-    df_res = info["df_residual"]
-    fit = LmListFit(
-        formula=formula,
-        data_name=data_name,
-        group=group,
-        nobs=int(sizes.sum()),
-        group_sizes=sizes,
-        failed=tuple(str(g) for g in info["failed"]),
-        sigma=None if sigma is None else float(sigma),
-        df_residual=None if df_res is None else int(df_res),
-        messages=outcome.conditions,
-        _coef=coef,
-        _text=str(info["text"]),
-        _handle=outcome.value,
-    )
+    fit = LmListFit._from_r(outcome.value, outcome.conditions, formula, data_name)
     emit(outcome.conditions, stacklevel=3)
     return fit

@@ -124,6 +124,12 @@ def test_lm_list_matches_r(nopool):
     assert nopool.nobs == 183 and nopool.failed == ()
 
 
+def test_lm_list_pickles(nopool):
+    again = pickle.loads(pickle.dumps(nopool))
+    assert str(again) == str(nopool)
+    pd.testing.assert_frame_equal(again.coef(), nopool.coef())
+
+
 def test_lm_list_without_pooling_matches_r(sleep):
     fit = pylme4.lm_list("reaction ~ days | subject", sleep, data_name="df.sleep", pool=False)
     ref = r(SLEEP + _OUT + "out(lmList(reaction ~ days | subject, data = df.sleep, pool = FALSE))")
