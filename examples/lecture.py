@@ -265,7 +265,18 @@ def main() -> None:
     print(fit_lmer_lecture.summary(ddf="Satterthwaite"))
 
     section("My model does not converge: allFit(fit.lmer) %>% summary()")
-    print(fit_lmer.all_fit())
+    from pylme4.allfit import check_convergence
+
+    all_fit = fit_lmer.all_fit()
+    print(all_fit, end="\n\n")
+    print(check_convergence(fit_lmer, all_fit_result=all_fit), end="\n\n")
+    row = fit_lmer_lecture.all_fit().sdcor.loc["nloptwrap.NLOPT_LN_BOBYQA"]
+    note(
+        "lme4 1.1-31 also runs nmkbw and optimx.L-BFGS-B (dfoptim and optimx are installed).  "
+        "The lecture's nloptwrap rows (24.13979 5.918851 0.06927975 25.48255) are the old "
+        "tolerances' optimum: with them, R's NLOPT_LN_BOBYQA row is "
+        + " ".join(f"{v:.7g}" for v in row)
+    )
 
     section("Remove the correlation component from your model")
     print(fit_lmer.summary(), end="\n\n")
