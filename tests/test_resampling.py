@@ -127,3 +127,8 @@ def test_arguments_are_checked(sleep):
         )
     with pytest.raises(TypeError, match="lmer"):
         resampling.bootstrap_lmer_rows(fit)  # type: ignore[arg-type]
+    weighted = pylme4.lm("reaction ~ days", sleep, weights=np.ones(len(sleep)))
+    with pytest.raises(pylme4.RError, match="columns of the data"):
+        resampling.bootstrap_lm(weighted, n=2)
+    by_column = pylme4.lm("reaction ~ days", sleep.assign(w=1.0), weights="w")
+    assert resampling.bootstrap_lm(by_column, n=2, seed=1).n_failed == 0

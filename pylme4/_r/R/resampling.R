@@ -16,6 +16,10 @@ pylme4_resample_rows <- function(fit, n, seed = NULL) {
   is_mer <- methods::is(fit, "merMod")
   call <- if (is_mer) fit@call else fit$call
   estimates <- if (is_mer) lme4::fixef else stats::coef
+  # Weights or an offset given as arrays are bound beside the data
+  # (.weights, .offset) and cannot follow the resampled rows.
+  if (any(c(".weights", ".offset") %in% all.names(call)))
+    stop("resampling rows needs weights and offset given as columns of the data, not as arrays")
   data <- pylme4_call_data(call, stats::formula(fit))
   t0 <- estimates(fit)
   call$data <- quote(.resample)
