@@ -42,7 +42,7 @@ $(VENV)/.installed: pyproject.toml | r-packages
 	@touch $@
 
 demo: setup
-	$(PY) examples/sleepstudy.py
+	$(PY) examples/lecture.py
 
 test: setup
 	$(PY) -m pytest -q

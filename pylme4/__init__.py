@@ -35,6 +35,13 @@ _EXPORTS = {
     "Family": "families",
     "GlmerFit": "results",
     "GlmerSummary": "results",
+    "lm": "linear",
+    "lm_list": "linear",
+    "LmFit": "linear",
+    "LmListFit": "linear",
+    "pooling": None,
+    "resampling": None,
+    "plot": None,
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
@@ -53,7 +60,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, errors, parallel
+    from . import datasets, errors, parallel, plot, pooling, resampling
     from .allfit import AllFitResult, ConvergenceCheck
     from .bootstrap import BootCI, BootResult
     from .errors import (
@@ -69,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .families import Family
     from .inference import AnovaTable, anova
+    from .linear import LmFit, LmListFit, lm, lm_list
     from .models import glmer, glmer_nb, lmer
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 

@@ -1,0 +1,443 @@
+"""Linear models without random effects: complete and no pooling.
+
+:func:`lm` fits one regression to all rows (R's ``lm()``: complete pooling);
+:func:`lm_list` fits one regression per group (lme4's ``lmList()``: no
+pooling).  Together with a mixed model (partial pooling) they are the three
+views of grouped data the lecture compares; :mod:`pylme4.pooling` puts them
+side by side.  Printed forms are R's own text.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import checks, formatting
+from ._r.call import r_call, r_value, serialize, unserialize
+from ._r.convert import Columns, RHandle
+from .errors import FormulaError, RCondition, emit
+from .models import NaAction, prepare_call
+
+# ---------------------------------------------------------------------------
+# lm(): complete pooling
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LmSummary:
+    """``summary()`` of a linear model, as R's ``summary.lm`` computes it.
+
+    ``str(summary)`` is exactly R's ``print(summary(fit))``.
+    """
+
+    coefficients: pd.DataFrame
+    """Estimate, Std. Error, t value, Pr(>|t|); one row per estimable coefficient."""
+    sigma: float
+    """Residual standard error."""
+    df: tuple[int, int, int]
+    """R's ``df``: (rank, residual df, number of coefficients)."""
+    r_squared: float
+    adj_r_squared: float
+    fstatistic: pd.Series | None
+    """value, numdf, dendf (None for a model with only an intercept)."""
+    text: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self.text)
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class LmFit:
+    """A linear model fitted by R's ``lm()``: the complete-pooling model.
+
+    ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
+    ``summary()``; ``coef()``, ``vcov()``, ``fitted()``, ``residuals()`` and
+    ``predict()`` are R's accessors.
+    """
+
+    formula: str
+    data_name: str
+    nobs: int
+    df_residual: int
+    sigma: float
+    """Residual standard error (R's ``sigma()``)."""
+    messages: tuple[RCondition, ...]
+    """R's warnings and messages from the fit, in order."""
+    _coef: pd.Series
+    _text: str
+    _index: pd.Index
+    _used: np.ndarray
+    _variables: tuple[str, ...]
+    _handle: RHandle
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: Any = field(default_factory=threading.RLock)
+
+    @classmethod
+    def _from_r(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        index: pd.Index,
+        variables: tuple[str, ...],
+    ) -> LmFit:
+        info = r_value("pylme4_lm_info", handle, doing="reading the fitted linear model")
+        used = np.ones(len(index), dtype=bool)
+        omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
+        used[omitted - 1] = False
+        coef = pd.Series(
+            {k: (np.nan if v is None else float(v)) for k, v in info["coef"].items()},
+            dtype=float,
+        )
+        return cls(
+            formula=str(info["formula"]),
+            data_name=str(info["data_name"]),
+            nobs=int(info["nobs"]),
+            df_residual=int(info["df_residual"]),
+            sigma=float(info["sigma"]),
+            messages=conditions,
+            _coef=coef,
+            _text=str(info["text"]),
+            _index=index,
+            _used=used,
+            _variables=variables,
+            _handle=handle,
+        )
+
+    def _cached(self, key: str, compute: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"<LmFit {self.formula} | data={self.data_name}, nobs={self.nobs}>"
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self._text)
+
+    def __reduce__(self) -> Any:
+        return (
+            _restore_lm,
+            (serialize(self._handle), self.messages, self._index, self._variables),
+        )
+
+    def coef(self) -> pd.Series:
+        """Coefficients (R's ``coef()``); NaN for a coefficient R could not estimate."""
+        return self._coef.copy()
+
+    def summary(self) -> LmSummary:
+        """R's ``summary()``: coefficient table with t tests, R-squared, F test."""
+
+        def compute() -> LmSummary:
+            parts = r_value("pylme4_lm_summary", self._handle, doing="computing summary()")
+            fstat = parts["fstatistic"]
+            return LmSummary(
+                coefficients=parts["coefficients"],
+                sigma=float(parts["sigma"]),
+                df=tuple(int(v) for v in np.atleast_1d(parts["df"])),  # type: ignore[arg-type]
+                r_squared=float(parts["r_squared"]),
+                adj_r_squared=float(parts["adj_r_squared"]),
+                fstatistic=None if fstat is None else pd.Series(fstat, dtype=float),
+                text=str(parts["text"]),
+            )
+
+        return self._cached("summary", compute)
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the coefficient estimates (R's ``vcov()``)."""
+        return self._cached(
+            "vcov", lambda: r_value("pylme4_lm_vcov", self._handle, doing="computing vcov()")
+        ).copy()
+
+    def _row_index(self, n: int) -> pd.Index:
+        if n == len(self._index):
+            return self._index
+        if n == int(self._used.sum()):
+            return self._index[self._used]
+        return pd.RangeIndex(n)
+
+    def fitted(self) -> pd.Series:
+        """Fitted values (R's ``fitted()``), indexed like the rows used."""
+        values = np.atleast_1d(
+            r_value("pylme4_lm_fitted", self._handle, doing="computing fitted()")
+        ).astype(float)
+        return pd.Series(values, index=self._row_index(len(values)), name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """Response residuals (R's ``residuals()``), indexed like ``fitted()``."""
+        values = np.atleast_1d(
+            r_value("pylme4_lm_residuals", self._handle, doing="computing residuals()")
+        ).astype(float)
+        return pd.Series(values, index=self._row_index(len(values)), name="residuals")
+
+    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
+        """Predictions (R's ``predict()``) for the data or for ``newdata``."""
+        if newdata is None:
+            values = np.atleast_1d(
+                r_value("pylme4_lm_predict", self._handle, None, doing="computing predict()")
+            ).astype(float)
+            return pd.Series(values, index=self._row_index(len(values)), name="predicted")
+        frame = checks.as_frame(newdata, "newdata")
+        checks.check_frame(frame, "newdata")
+        columns = [c for c in frame.columns if c in self._variables]
+        values = np.atleast_1d(
+            r_value(
+                "pylme4_lm_predict",
+                self._handle,
+                Columns(frame, columns),
+                doing="computing predict()",
+            )
+        ).astype(float)
+        return pd.Series(values, index=frame.index, name="predicted")
+
+
+def _restore_lm(
+    payload: bytes,
+    messages: tuple[RCondition, ...],
+    index: pd.Index,
+    variables: tuple[str, ...],
+) -> LmFit:
+    return LmFit._from_r(unserialize(payload), messages, index, variables)
+
+
+def lm(
+    formula: str,
+    data: Any,
+    *,
+    data_name: str = "data",
+    weights: str | Any | None = None,
+    offset: str | Any | None = None,
+    na_action: NaAction = "omit",
+    contrasts: Mapping[str, str] | None = None,
+) -> LmFit:
+    """Fit a linear model with R's ``lm()``: complete pooling.
+
+    One regression for all rows, ignoring which group a row belongs to.
+
+    Parameters
+    ----------
+    formula
+        An R model formula as text, e.g. ``"reaction ~ days"``.
+    data
+        A pandas DataFrame (polars and Arrow tables are converted once).
+    data_name
+        The name R binds the data to; R's printout shows it in the call.
+    weights, offset
+        A column name, or an array with one value per row.
+    na_action
+        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
+    contrasts
+        Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
+
+    Returns
+    -------
+    LmFit
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> sleep = pylme4.datasets.lecture_sleep()
+    >>> fit = pylme4.lm("reaction ~ days", sleep, data_name="df.sleep")
+    >>> fit.coef().round(5).tolist()
+    [252.3207, 10.32766]
+    """
+    if isinstance(formula, str) and "|" in formula:
+        raise FormulaError(
+            f"the formula {formula!r} has a random-effects or grouping bar '|'; lm() fits one "
+            "regression to all rows: use pylme4.lmer() for a mixed model or "
+            "pylme4.lm_list() for one regression per group"
+        )
+    prepared = prepare_call(
+        formula,
+        data,
+        data_name=data_name,
+        weights=weights,
+        offset=offset,
+        na_action=na_action,
+        control=None,
+        contrasts=contrasts,
+        values={},
+        control_fun="lmerControl",
+    )
+    df: pd.DataFrame = prepared["df"]
+    outcome = r_call(
+        "pylme4_fit",
+        "lm",
+        data=Columns(df, prepared["columns"]),
+        doing="fitting the model with lm()",
+        keep=True,
+        **prepared["args"],
+    )
+    fit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    emit(outcome.conditions, stacklevel=3)
+    return fit
+
+
+# ---------------------------------------------------------------------------
+# lmList(): no pooling
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class LmListFit:
+    """One linear model per group, fitted by lme4's ``lmList()``: no pooling.
+
+    ``coef()`` has one row per group; a coefficient a group's rows cannot
+    identify (a slope from a single row, say) is NaN, as R's NA.
+    ``str(fit)`` is exactly R's ``print(fit)``.
+    """
+
+    formula: str
+    data_name: str
+    group: str
+    """The grouping variable (right of the bar)."""
+    nobs: int
+    group_sizes: pd.Series
+    """Rows per group (0 for a group whose fit failed)."""
+    failed: tuple[str, ...]
+    """Groups whose lm() failed (R keeps them as NULL fits; their coefficients are NaN)."""
+    sigma: float | None
+    """Pooled residual standard error (None with ``pool=False``)."""
+    df_residual: int | None
+    """Residual degrees of freedom of the pooled SD."""
+    messages: tuple[RCondition, ...]
+    _coef: pd.DataFrame
+    _text: str
+    _handle: RHandle
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return (
+            f"<LmListFit {self.formula} | data={self.data_name}, "
+            f"{len(self._coef)} groups, nobs={self.nobs}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self._text)
+
+    def coef(self) -> pd.DataFrame:
+        """Per-group coefficients (R's ``coef(lmList)``), NaN where R has NA."""
+        return self._coef.copy()
+
+    @classmethod
+    def _from_r(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        formula: str,
+        data_name: str,
+    ) -> LmListFit:
+        info = r_value("pylme4_lmlist_info", handle, doing="reading the lmList() fit")
+        group = formula.rsplit("|", 1)[1].strip()
+        levels = pd.Index([str(v) for v in info["coef"]["levels"]], name=group)
+        coef = info["coef"]["values"].set_axis(levels, axis=0).astype(float)
+        sizes = pd.Series({str(k): int(v) for k, v in info["sizes"].items()}, name="n")
+        sigma, df_res = info["sigma"], info["df_residual"]
+        return cls(
+            formula=formula,
+            data_name=data_name,
+            group=group,
+            nobs=int(sizes.sum()),
+            group_sizes=sizes,
+            failed=tuple(str(g) for g in info["failed"]),
+            sigma=None if sigma is None else float(sigma),
+            df_residual=None if df_res is None else int(df_res),
+            messages=conditions,
+            _coef=coef,
+            _text=str(info["text"]),
+            _handle=handle,
+        )
+
+    def __reduce__(self) -> Any:
+        return (
+            _restore_lm_list,
+            (serialize(self._handle), self.messages, self.formula, self.data_name),
+        )
+
+
+def _restore_lm_list(
+    payload: bytes, messages: tuple[RCondition, ...], formula: str, data_name: str
+) -> LmListFit:
+    return LmListFit._from_r(unserialize(payload), messages, formula, data_name)
+
+
+def lm_list(
+    formula: str,
+    data: Any,
+    *,
+    data_name: str = "data",
+    pool: bool = True,
+) -> LmListFit:
+    """Fit one linear model per group with lme4's ``lmList()``: no pooling.
+
+    Parameters
+    ----------
+    formula
+        ``"response ~ terms | group"``, e.g. ``"reaction ~ days | subject"``.
+    data
+        A pandas DataFrame.
+    data_name
+        The name R binds the data to; R's printout shows it in the call.
+    pool
+        Pool the residual variance across groups (lmList's default), which
+        gives the printed "Residual standard error".
+
+    Returns
+    -------
+    LmListFit
+        A group with too few rows for a coefficient gets NaN for it, as in R
+        (the lecture's table shows 0 there: its tidyverse code filled the
+        gap with ``complete(fill = list(estimate = 0))``).
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> sleep = pylme4.datasets.lecture_sleep()
+    >>> nopool = pylme4.lm_list("reaction ~ days | subject", sleep, data_name="df.sleep")
+    >>> nopool.coef().loc["373"].tolist()
+    [245.0, nan]
+    """
+    if not isinstance(formula, str) or "|" not in formula:
+        raise FormulaError(
+            f"lm_list() needs a formula 'response ~ terms | group', e.g. "
+            f"'reaction ~ days | subject', not {formula!r}"
+        )
+    if not isinstance(pool, (bool, np.bool_)):
+        raise TypeError(f"pool must be True or False, not {pool!r}")
+    prepared = prepare_call(
+        formula,
+        data,
+        data_name=data_name,
+        weights=None,
+        offset=None,
+        na_action="omit",
+        control=None,
+        contrasts=None,
+        values={} if pool else {"pool": False},
+        control_fun="lmerControl",
+    )
+    df: pd.DataFrame = prepared["df"]
+    outcome = r_call(
+        "pylme4_fit",
+        "lmList",
+        data=Columns(df, prepared["columns"]),
+        doing="fitting one linear model per group with lmList()",
+        keep=True,
+        **prepared["args"],
+    )
+    fit = LmListFit._from_r(outcome.value, outcome.conditions, formula, data_name)
+    emit(outcome.conditions, stacklevel=3)
+    return fit

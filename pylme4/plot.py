@@ -1,0 +1,443 @@
+"""The lecture's figures, drawn with matplotlib (``pip install 'pylme4[plot]'``).
+
+Each function returns a :class:`matplotlib.figure.Figure` built without
+pyplot: nothing is shown, no global figure state is touched, and it works
+headless.  Save it with ``fig.savefig(path)``; in a notebook it displays as
+the cell's value.
+
+- :func:`pooling`: per group, the raw points with the complete, no and
+  partial pooling lines;
+- :func:`shrinkage`: no-pooling -> partial-pooling arrows in
+  intercept-slope space over the fitted bivariate normal's contours;
+- :func:`caterpillar`: random effects with conditional intervals;
+- :func:`bootstrap`: bootstrap distributions with the interval marked;
+- :func:`simulated`: the data next to data simulated from the model.
+
+The numbers drawn come from R (through :mod:`pylme4.pooling`,
+``fit.ranef(cond_var=True)``, the bootstrap results and ``fit.simulate()``);
+this module only draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import pooling as _pooling
+from .results import MerFit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+# The lecture's colours for the three kinds of pooling.
+COLORS = {
+    "complete pooling": "tab:green",
+    "no pooling": "tab:orange",
+    "partial pooling": "tab:blue",
+}
+
+
+def _figure(**kwargs: Any) -> Figure:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("pylme4.plot needs matplotlib: pip install 'pylme4[plot]'") from exc
+    return Figure(**kwargs)
+
+
+def _grid(n: int, ncols: int, panel: tuple[float, float] = (2.4, 2.0)) -> tuple[Figure, list[Axes]]:
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    fig = _figure(figsize=(panel[0] * ncols + 0.8, panel[1] * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _check_level(level: float) -> float:
+    if isinstance(level, bool) or not 0 < float(level) < 1:
+        raise ValueError(f"level must be a number strictly between 0 and 1, not {level!r}")
+    return float(level)
+
+
+# ---------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------
+
+
+def pooling(
+    fit: MerFit,
+    groups: Sequence[str] | None = None,
+    *,
+    ncols: int = 5,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Per group: the data with the complete, no and partial pooling lines.
+
+    The lecture's comparison figure (green: one regression for everybody,
+    ``lm()``; orange: one regression per group, ``lmList()``; blue: the mixed
+    model's ``coef()``), from :func:`pylme4.pooling.estimates`.  A group
+    without a no-pooling slope (a single row) has no orange line.
+
+    Parameters
+    ----------
+    fit
+        A mixed model with one grouping factor and fixed effects ``1 + x``.
+    groups
+        The groups to show (default all), e.g. ``["373", "374"]`` for the
+        lecture's close-up of the participants with incomplete data.
+    ncols
+        Panels per row.
+    """
+    est = _pooling.estimates(fit)
+    levels = list(est.no_pooling.index)
+    shown = levels if groups is None else [str(g) for g in groups]
+    unknown = [g for g in shown if g not in levels]
+    if unknown:
+        raise KeyError(f"no group {unknown[0]!r} in {est.group!r}; groups: {levels}")
+    if not shown:
+        raise ValueError("groups is empty: nothing to draw")
+    points = est.points
+    x_all = points["x"].to_numpy(dtype=float)
+    if np.isnan(x_all).all():
+        raise ValueError(
+            f"the slope term {est.slope_term!r} is not a column of the data, so there is no "
+            "x axis to draw the lines over"
+        )
+    xs = np.array([np.nanmin(x_all), np.nanmax(x_all)])
+    fig, axes = _grid(len(shown), ncols)
+    lines = {
+        "complete pooling": lambda g: est.complete,
+        "no pooling": lambda g: est.no_pooling.loc[g],
+        "partial pooling": lambda g: est.partial_pooling.loc[g],
+    }
+    for ax, g in zip(axes, shown):
+        mine = points[points["group"] == g]
+        ax.scatter(mine["x"], mine["y"], s=12, color="black", zorder=3)
+        for method, coef in lines.items():
+            a, b = (float(v) for v in coef(g))
+            if np.isnan(a) or np.isnan(b):
+                continue
+            ax.plot(xs, a + b * xs, color=COLORS[method], label=method, linewidth=1.4)
+        ax.set_title(g, fontsize=9)
+    fig.supxlabel(xlabel or est.slope_term)
+    fig.supylabel(ylabel or est.response)
+    handles = [
+        _line_handle(COLORS[m], m) for m in ("complete pooling", "no pooling", "partial pooling")
+    ]
+    fig.legend(handles=handles, loc="outside upper center", ncols=3, frameon=False)
+    return fig
+
+
+def _line_handle(color: str, label: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=color, label=label)
+
+
+# ---------------------------------------------------------------------------
+# Shrinkage
+# ---------------------------------------------------------------------------
+
+
+def shrinkage(
+    fit: MerFit,
+    *,
+    levels: Sequence[float] = (0.1, 0.3, 0.5, 0.7, 0.9),
+    label_groups: bool = False,
+) -> Figure:
+    """No-pooling -> partial-pooling arrows in intercept-slope space.
+
+    Each group's ``lmList()`` estimate (orange) moves to its mixed-model
+    estimate (blue), toward the complete-pooling estimate (green); behind
+    them, the contours of the fitted bivariate normal of intercepts and
+    slopes (mean ``fixef(fit)``, covariance from ``VarCorr(fit)``), enclosing
+    ``levels`` of its probability.  A group without a no-pooling estimate
+    (a single row) shows its partial-pooling point only.  The contours need a
+    random intercept and a random slope; without them, none are drawn.
+    """
+    est = _pooling.estimates(fit)
+    probs = sorted(float(p) for p in levels)
+    if any(not 0 < p < 1 for p in probs):
+        raise ValueError(f"levels must lie strictly between 0 and 1, not {levels!r}")
+    fig = _figure(figsize=(6.4, 5.2), layout="constrained")
+    ax = fig.subplots()
+    nop, part = est.no_pooling, est.partial_pooling
+    all_x = np.concatenate([nop.iloc[:, 0].dropna(), part.iloc[:, 0]])
+    all_y = np.concatenate([nop.iloc[:, 1].dropna(), part.iloc[:, 1]])
+    if est.covariance is not None and probs:
+        _normal_contours(ax, est.fixef.to_numpy(), est.covariance.to_numpy(), probs, all_x, all_y)
+    for g in nop.index:
+        start, end = nop.loc[g].to_numpy(float), part.loc[g].to_numpy(float)
+        if np.isnan(start).any():
+            continue
+        ax.annotate(
+            "",
+            xy=(end[0], end[1]),
+            xytext=(start[0], start[1]),
+            arrowprops={"arrowstyle": "->", "color": "0.45", "linewidth": 0.8},
+        )
+    ax.scatter(
+        nop.iloc[:, 0], nop.iloc[:, 1], color=COLORS["no pooling"], label="no pooling", zorder=3
+    )
+    ax.scatter(
+        part.iloc[:, 0],
+        part.iloc[:, 1],
+        color=COLORS["partial pooling"],
+        label="partial pooling",
+        zorder=3,
+    )
+    ax.scatter(
+        [est.complete.iloc[0]],
+        [est.complete.iloc[1]],
+        color=COLORS["complete pooling"],
+        marker="D",
+        s=60,
+        label="complete pooling",
+        zorder=4,
+    )
+    if label_groups:
+        for g in part.index:
+            ax.text(part.loc[g].iloc[0], part.loc[g].iloc[1], f" {g}", fontsize=7, va="center")
+    ax.set_xlabel("intercept")
+    ax.set_ylabel(f"slope ({est.slope_term})")
+    ax.legend(frameon=False)
+    ax.set_title(f"Shrinkage of per-{est.group} estimates")
+    return fig
+
+
+def _normal_contours(
+    ax: Axes,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    probs: list[float],
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> None:
+    """Contours of N(mean, cov) at the densities enclosing `probs` of its mass.
+
+    For a bivariate normal the region {r^2 <= c} (r the Mahalanobis distance)
+    holds probability 1 - exp(-c / 2), so mass p lies inside the density
+    level exp(-c / 2) / (2 pi sqrt(det)) with c = -2 log(1 - p).
+    """
+    det = float(np.linalg.det(cov))
+    if not det > 0:
+        return
+    inv = np.linalg.inv(cov)
+    reach = math.sqrt(-2 * math.log(1 - max(probs)))
+    sd = np.sqrt(np.diag(cov))
+    lo = np.minimum([xs.min(), ys.min()], mean - 1.05 * reach * sd)
+    hi = np.maximum([xs.max(), ys.max()], mean + 1.05 * reach * sd)
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+    d = np.stack([gx - mean[0], gy - mean[1]], axis=-1)
+    r2 = np.einsum("...i,ij,...j->...", d, inv, d)
+    density = np.exp(-r2 / 2) / (2 * math.pi * math.sqrt(det))
+    heights = sorted((1 - p) / (2 * math.pi * math.sqrt(det)) for p in probs)
+    ax.contour(gx, gy, density, levels=heights, colors="0.6", linewidths=0.8)
+
+
+# ---------------------------------------------------------------------------
+# Caterpillar
+# ---------------------------------------------------------------------------
+
+
+def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -> Figure:
+    """Random effects with conditional intervals, sorted (a caterpillar plot).
+
+    For each term of the grouping factor ``group`` (default: the first),
+    the conditional modes from ``fit.ranef(cond_var=True)`` with intervals
+    ``condval +/- z * condsd``, ``z`` the normal quantile for ``level``.
+    """
+    level = _check_level(level)
+    ranef = fit.ranef(cond_var=True)
+    if group is None:
+        group = next(iter(ranef))
+    if group not in ranef:
+        raise KeyError(f"no grouping factor {group!r}; the model has {list(ranef)}")
+    table = ranef[group]
+    terms = list(table["condval"].columns)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    n = len(table)
+    fig = _figure(figsize=(3.2 * len(terms) + 0.6, max(2.5, 0.22 * n + 1.2)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(terms), squeeze=False)).ravel()
+    for ax, term in zip(axes, terms):
+        values = table["condval"][term].astype(float)
+        sds = table["condsd"][term].astype(float)
+        order = np.argsort(values.to_numpy(), kind="stable")
+        pos = np.arange(n)
+        ax.errorbar(
+            values.to_numpy()[order],
+            pos,
+            xerr=z * sds.to_numpy()[order],
+            fmt="o",
+            color=COLORS["partial pooling"],
+            ecolor="0.5",
+            markersize=3,
+            capsize=0,
+        )
+        ax.axvline(0.0, color="0.3", linewidth=0.8, linestyle="--")
+        ax.set_yticks(pos, [str(v) for v in values.index.to_numpy()[order]], fontsize=7)
+        ax.set_title(term)
+    fig.supxlabel(f"conditional mode +/- {level:.0%} interval")
+    fig.suptitle(f"Random effects of {group}")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap distributions
+# ---------------------------------------------------------------------------
+
+
+def bootstrap(
+    boot: Any,
+    terms: Sequence[str] | None = None,
+    *,
+    type: str = "perc",
+    level: float = 0.95,
+    bins: int = 20,
+    title: str | None = None,
+) -> Figure:
+    """Bootstrap distributions with the interval marked.
+
+    ``boot`` is a bootstrap result with replicates ``t`` (one column per
+    term) and ``ci(term, type=..., level=...)`` giving an interval with
+    ``low``/``high``: ``fit.boot_mer()``'s result or
+    :func:`pylme4.resampling.bootstrap_lm`'s.  Each panel: a histogram of a
+    term's replicates, the interval's ends (dashed) and the estimate on the
+    original data (solid, when the result has ``t0``).
+    """
+    level = _check_level(level)
+    t = getattr(boot, "t", None)
+    if not isinstance(t, pd.DataFrame) or not hasattr(boot, "ci"):
+        raise TypeError(
+            "bootstrap() draws a bootstrap result with replicates .t (a DataFrame) and .ci(); "
+            f"not {_type_name(boot)}"
+        )
+    names = list(t.columns) if terms is None else [str(x) for x in terms]
+    missing = [x for x in names if x not in t.columns]
+    if missing:
+        raise KeyError(f"{missing[0]!r} is not a bootstrapped term; terms: {list(t.columns)}")
+    t0 = getattr(boot, "t0", None)
+    fig = _figure(figsize=(3.4 * len(names) + 0.4, 3.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)).ravel()
+    for ax, term in zip(axes, names):
+        values = t[term].dropna().to_numpy(dtype=float)
+        ax.hist(values, bins=bins, density=True, color="0.8", edgecolor="0.5")
+        interval = boot.ci(term, type=type, level=level)
+        for end in (interval.low, interval.high):
+            ax.axvline(end, color="tab:red", linestyle="--", linewidth=1.2)
+        if isinstance(t0, pd.Series) and term in t0.index:
+            ax.axvline(float(t0[term]), color="black", linewidth=1.2)
+        ax.set_title(term)
+        ax.set_xlabel(f"{level:.0%} interval: ({interval.low:.3g}, {interval.high:.3g})")
+    fig.suptitle(title or f"{len(t)} bootstrap replicates")
+    return fig
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+# ---------------------------------------------------------------------------
+# Actual vs simulated data
+# ---------------------------------------------------------------------------
+
+
+def simulated(
+    fit: MerFit,
+    data: pd.DataFrame,
+    x: str,
+    group: str,
+    *,
+    simulated: pd.Series | np.ndarray | None = None,
+    seed: int | None = None,
+    fitted: bool = True,
+) -> Figure:
+    """The data next to data simulated from the fitted model.
+
+    Two panels with one line per ``group`` across ``x`` (the lecture's
+    condition 0/1 plots): left the actual responses (with the model's fitted
+    values in red when ``fitted``), right one simulated response vector.  By
+    default the simulation is ``fit.simulate(seed=seed)`` (R's
+    ``simulate()``); pass ``simulated`` to draw one you already have.  A
+    model that describes the data well produces a right panel that looks
+    like the left one; the lecture's mixture and outlier examples do not.
+    """
+    for name in (x, group):
+        if name not in data.columns:
+            raise KeyError(f"{name!r} is not a column of the data")
+    used = _rows_used(fit, data)
+    frame = data.loc[used]
+    response = fit.formula.split("~", 1)[0].strip()
+    if response not in frame.columns:
+        raise KeyError(f"the response {response!r} is not a column of the data")
+    if simulated is None:
+        simulate = getattr(fit, "simulate", None)
+        if simulate is None:
+            raise NotImplementedError(
+                "this pylme4 has no fit.simulate(); pass simulated= (one simulated response "
+                "per row the model used)"
+            )
+        sims = simulate(nsim=1, seed=seed)
+        simulated = sims.iloc[:, 0] if isinstance(sims, pd.DataFrame) else sims
+    sim = np.asarray(simulated, dtype=float).ravel()
+    if sim.size != len(frame):
+        raise ValueError(f"simulated has {sim.size} values but the model used {len(frame)} rows")
+    fig = _figure(figsize=(8.0, 3.6), layout="constrained")
+    ax_data, ax_sim = fig.subplots(1, 2, sharey=True)
+    xs = _x_positions(frame[x])
+    fitted_values = fit.fitted().to_numpy(dtype=float) if fitted else None
+    groups = frame[group].astype(str).to_numpy()
+    actual = frame[response].to_numpy(dtype=float)
+    for g in pd.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        rows = rows[np.argsort(xs[rows], kind="stable")]
+        ax_data.plot(xs[rows], actual[rows], "o-", color="black", alpha=0.5, markersize=3)
+        if fitted_values is not None:
+            ax_data.plot(
+                xs[rows], fitted_values[rows], "o-", color="tab:red", alpha=0.7, markersize=3
+            )
+        ax_sim.plot(xs[rows], sim[rows], "o-", color="black", alpha=0.5, markersize=3)
+    labels = _x_labels(frame[x])
+    for ax, title in ((ax_data, "actual data"), (ax_sim, "simulated data")):
+        ax.set_title(title)
+        ax.set_xlabel(x)
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), labels)
+    ax_data.set_ylabel(response)
+    return fig
+
+
+def _rows_used(fit: MerFit, data: pd.DataFrame) -> pd.Index:
+    if len(data) == len(fit._index) and data.index.equals(fit._index):
+        return fit._index[fit._used]
+    if len(data) == fit.nobs:
+        return data.index
+    raise ValueError(
+        f"data has {len(data)} rows but the model used {fit.nobs}; pass the data it was fitted to"
+    )
+
+
+def _x_positions(values: pd.Series) -> np.ndarray:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=float)
+    codes, _ = pd.factorize(values, sort=True)
+    return codes.astype(float)
+
+
+def _x_labels(values: pd.Series) -> list[str] | None:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(c) for c in values.cat.categories]
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return None
+    return [str(c) for c in sorted(pd.unique(values))]

@@ -1,0 +1,144 @@
+"""pylme4.plot: headless (Agg) figures with the artists each plot promises."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from matplotlib.contour import ContourSet  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Annotation  # noqa: E402
+
+import pylme4  # noqa: E402
+from pylme4 import datasets, plot, pooling, resampling  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fit() -> pylme4.LmerFit:
+    return pylme4.lmer(
+        "reaction ~ 1 + days + (1 + days | subject)",
+        datasets.lecture_sleep(),
+        data_name="df.sleep",
+    )
+
+
+def _renders(fig: Figure) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=40)
+    assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def _visible_axes(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def test_pooling_draws_three_lines_per_group_over_the_points(fit):
+    fig = plot.pooling(fit)
+    assert isinstance(fig, Figure)
+    axes = _visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == [str(g) for g in fit.coef()["subject"].index]
+    est = pooling.estimates(fit)
+    for ax in axes:
+        g = ax.get_title()
+        points = ax.collections[0].get_offsets()
+        assert len(points) == int((est.points["group"] == g).sum())
+        labels = [line.get_label() for line in ax.get_lines()]
+        # 373 has one row, so no no-pooling line.
+        expected = ["complete pooling", "partial pooling"] if g == "373" else list(pooling.METHODS)
+        assert labels == expected
+    # The partial-pooling line of 374 is the mixed model's coef().
+    ax374 = next(ax for ax in axes if ax.get_title() == "374")
+    line = next(line for line in ax374.get_lines() if line.get_label() == "partial pooling")
+    x, y = line.get_data()
+    a, b = fit.coef()["subject"].loc["374"]
+    np.testing.assert_allclose(y, a + b * np.asarray(x), rtol=1e-12)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(pooling.METHODS)
+    _renders(fig)
+
+
+def test_pooling_subset_of_groups(fit):
+    fig = plot.pooling(fit, ["373", "374"])
+    assert [ax.get_title() for ax in _visible_axes(fig)] == ["373", "374"]
+    with pytest.raises(KeyError, match="999"):
+        plot.pooling(fit, ["999"])
+
+
+def test_shrinkage_has_arrows_points_and_normal_contours(fit):
+    fig = plot.shrinkage(fit, levels=(0.5, 0.9))
+    (ax,) = fig.axes
+    arrows = [child for child in ax.get_children() if isinstance(child, Annotation)]
+    assert len(arrows) == 19  # every participant with a no-pooling slope (not 373)
+    est = pooling.estimates(fit)
+    a374 = next(arrow for arrow in arrows if np.allclose(arrow.xy, est.partial_pooling.loc["374"]))
+    np.testing.assert_allclose(a374.xyann, est.no_pooling.loc["374"])
+    contours = [c for c in ax.collections if isinstance(c, ContourSet)]
+    assert len(contours) == 1 and len(contours[0].levels) == 2
+    scatters = [c for c in ax.collections if not isinstance(c, ContourSet)]
+    assert [len(c.get_offsets()) for c in scatters] == [20, 20, 1]
+    _renders(fig)
+
+
+def test_shrinkage_without_random_slopes_draws_no_contours():
+    fit = pylme4.lmer("reaction ~ 1 + days + (1 | subject)", datasets.lecture_sleep())
+    (ax,) = plot.shrinkage(fit).axes
+    assert not [c for c in ax.collections if isinstance(c, ContourSet)]
+
+
+def test_caterpillar_shows_conditional_intervals_sorted(fit):
+    fig = plot.caterpillar(fit, level=0.9)
+    assert [ax.get_title() for ax in fig.axes] == ["(Intercept)", "days"]
+    re = fit.ranef(cond_var=True)["subject"]
+    ax = fig.axes[1]
+    (container,) = ax.containers
+    order = np.argsort(re["condval"]["days"].to_numpy(), kind="stable")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [str(g) for g in re.index[order]]
+    x, _ = container.lines[0].get_data()
+    np.testing.assert_allclose(x, re["condval"]["days"].to_numpy()[order], rtol=1e-12)
+    # Error bar half-widths are z(0.95) * condsd.
+    segments = container.lines[2][0].get_segments()
+    widths = np.array([seg[1][0] - seg[0][0] for seg in segments]) / 2
+    np.testing.assert_allclose(
+        widths, 1.6448536269514722 * re["condsd"]["days"].to_numpy()[order], rtol=1e-9
+    )
+    with pytest.raises(KeyError, match="school"):
+        plot.caterpillar(fit, "school")
+    _renders(fig)
+
+
+def test_bootstrap_marks_the_interval():
+    sleep = datasets.lecture_sleep()
+    boot = resampling.bootstrap_lm(pylme4.lm("reaction ~ 1 + days", sleep), n=30, seed=2)
+    fig = plot.bootstrap(boot, level=0.8)
+    assert [ax.get_title() for ax in fig.axes] == ["(Intercept)", "days"]
+    for ax in fig.axes:
+        term = ax.get_title()
+        ci = boot.ci(term, level=0.8)
+        xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
+        np.testing.assert_allclose(xs, sorted([ci.low, ci.high, boot.t0[term]]), rtol=1e-12)
+        assert len(ax.patches) == 20  # the histogram's bars
+    with pytest.raises(TypeError, match="bootstrap result"):
+        plot.bootstrap(pd.DataFrame())
+    _renders(fig)
+
+
+def test_simulated_panels_show_data_and_a_simulation():
+    data = datasets.mixed_data(seed=1)
+    fit = pylme4.lmer("value ~ 1 + condition + (1 | participant)", data)
+    sims = np.arange(40, dtype=float)
+    fig = plot.simulated(fit, data, "condition", "participant", simulated=sims)
+    actual, simulated = fig.axes
+    assert [actual.get_title(), simulated.get_title()] == ["actual data", "simulated data"]
+    assert len(actual.get_lines()) == 40  # data and fitted values, per participant
+    assert len(simulated.get_lines()) == 20
+    first = simulated.get_lines()[0].get_ydata()
+    np.testing.assert_array_equal(first, [0.0, 20.0])  # participant 1: rows 1 and 21
+    with pytest.raises(ValueError, match="simulated has 3 values"):
+        plot.simulated(fit, data, "condition", "participant", simulated=[1.0, 2.0, 3.0])
+    _renders(fig)
