@@ -53,7 +53,7 @@ def _pip(requirement: str) -> str:
 
 def _apt(packages: list[str]) -> str | None:
     """apt-get install ... on Debian/Ubuntu (with sudo unless root), else None."""
-    if shutil.which("apt-get") is None:
+    if shutil.which("apt-get") is None and shutil.which("apt-get", path="/usr/bin:/bin") is None:
         return None
     sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
     return f"{sudo}apt-get install -y --no-install-recommends {' '.join(packages)}"
@@ -143,7 +143,7 @@ def check_r_packages() -> Check:
         "for (p in c("
         + ", ".join(f'"{p}"' for p in names)
         + ")) cat(p, if (requireNamespace(p, quietly = TRUE)) "
-        'as.character(utils::packageVersion(p)) else "MISSING", "\\n")'
+        'utils::packageDescription(p, fields = "Version") else "MISSING", "\\n")'
     )
     try:
         done = _run_r(code)

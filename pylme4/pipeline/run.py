@@ -303,6 +303,11 @@ def _run_into(
     where = pdata.describe(spec)
     _say(progress, f"reading {where}")
     loaded = pdata.load_data(spec)
+    # Start R now, so that a missing R is reported as such (RNotAvailableError)
+    # rather than as a formula that R could not parse.
+    from .._r import session
+
+    session.helpers()
     _say(progress, f"checking the formulas against {len(loaded.frame.columns)} columns")
     pdata.check_formulas(spec, loaded.frame, where)
     (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")

@@ -196,7 +196,7 @@ def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> 
 
 def _row_label(frame: pd.DataFrame, i: int, numeric: Mapping[str, bool]) -> str:
     keys = [str(frame.at[i, c]) for c in frame.columns if not numeric[c]]
-    return f" ({', '.join(keys)})" if keys else ""
+    return f" [{', '.join(keys)}]" if keys else ""
 
 
 def _cap(tally: _Tally, before: int, name: str) -> None:
@@ -215,7 +215,7 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield f"{path}.columns", columns
             for i, row in enumerate(value["data"]):
                 keys = [str(v) for v in row if isinstance(v, str)]
-                label = f" ({', '.join(keys)})" if keys else ""
+                label = f" [{', '.join(keys)}]" if keys else ""
                 for c, cell in zip(columns, row):
                     yield f"{path} row {i + 1}{label}, column {c!r}", cell
                 if len(row) != len(columns):
