@@ -28,6 +28,8 @@ class FormulaVars:
     variables: tuple[str, ...]
     uses_dot: bool
     has_response: bool
+    response: str | None
+    """The response when it is a bare column name (not an expression)."""
 
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
@@ -82,7 +84,27 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
             f"the formula uses {name!r}{more}, which is not a column of the data"
             f"{_suggest(name, columns)}"
         )
-    return FormulaVars(tuple(_strings(info["vars"])), bool(info["dot"]), bool(info["has_lhs"]))
+    return FormulaVars(
+        tuple(_strings(info["vars"])),
+        bool(info["dot"]),
+        bool(info["has_lhs"]),
+        info["response"] or None,
+    )
+
+
+def check_response(df: pd.DataFrame, response: str | None, numeric: bool = True) -> None:
+    """A response column R can model: numeric (when asked) and not all missing."""
+    if response is None or response not in df.columns:
+        return
+    values = df[response]
+    if values.isna().all():
+        raise DataError(f"the response {response!r} has no non-missing values")
+    if numeric and (
+        not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+    ):
+        raise DataError(
+            f"the response {response!r} must be numeric, but its dtype is {values.dtype}"
+        )
 
 
 def _first_line(exc: Exception) -> str:

@@ -49,6 +49,7 @@ def prepare_call(
     contrasts: Mapping[str, str] | None,
     values: dict[str, Any],
     control_fun: str,
+    numeric_response: bool = True,
 ) -> dict[str, Any]:
     """Check the inputs of a model call and build the arguments of pylme4_fit()."""
     df = checks.as_frame(data)
@@ -60,6 +61,7 @@ def prepare_call(
     fvars = checks.formula_vars(formula, list(df.columns))
     if not fvars.has_response:
         raise checks.FormulaError(f"the formula {formula!r} has no response (left of '~')")
+    checks.check_response(df, fvars.response, numeric=numeric_response)
 
     symbols: dict[str, str] = {}
     extra: dict[str, np.ndarray] = {}

@@ -426,7 +426,6 @@ class MerFit:
         return pd.Series(values, index=frame.index, name="predicted")
 
 
-
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class LmerFit(MerFit):
     """A linear mixed model fitted by lme4's ``lmer()``.

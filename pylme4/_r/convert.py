@@ -72,10 +72,13 @@ class RHandle:
     def __del__(self) -> None:
         # Releasing an R object touches R's memory manager, which must not run
         # while another thread is inside R: drop the reference under the lock.
-        from . import session
+        try:
+            from . import session
 
-        with session.LOCK:
-            self.sexp = None
+            with session.LOCK:
+                self.sexp = None
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
 
 
 class Columns:
@@ -491,6 +494,17 @@ def _matrix_to_pandas(sexp: Any) -> pd.DataFrame:
     return pd.DataFrame(values, index=rows, columns=cols)
 
 
+def _raw_bytes(sexp: Any) -> bytes:
+    """A raw vector's bytes in one copy (iterating a ByteSexpVector goes
+    byte by byte: seconds for a serialized fit)."""
+    from rpy2.rinterface_lib import openrlib
+
+    if len(sexp) == 0:
+        return b""
+    pointer = openrlib.rlib.RAW(sexp.__sexp__._cdata)
+    return bytes(openrlib.ffi.buffer(pointer, len(sexp)))
+
+
 def to_python(sexp: Any) -> Any:
     """An R object as the natural Python value (see the module docstring)."""
     if sexp is ri.NULL or sexp.typeof == RTYPES.NILSXP:
@@ -506,7 +520,7 @@ def to_python(sexp: Any) -> Any:
             return dict(zip(names, items))
         return items
     if t == RTYPES.RAWSXP:
-        return bytes(sexp.memoryview()) if len(sexp) else b""
+        return _raw_bytes(sexp)
     if t in (RTYPES.REALSXP, RTYPES.INTSXP, RTYPES.LGLSXP, RTYPES.STRSXP, RTYPES.CPLXSXP):
         if "factor" in classes:
             return _factor_to_pandas(sexp)

@@ -73,8 +73,9 @@ pylme4_formula_vars <- function(formula_text, columns) {
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
   found <- vapply(outside, exists, TRUE, envir = globalenv())
+  response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
   list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       unknown = outside[!found])
+       response = response, unknown = outside[!found])
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
