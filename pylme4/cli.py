@@ -64,9 +64,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for model, text in result.messages:
         _err(f"warning: {model}: {' '.join(text.split())}")
     print(f"results in {result.out_dir}")
+    width = max(len(name) for name in result.results["models"]) + 1
     for name, entry in result.results["models"].items():
-        print(f"  {name}/  {' '.join(entry['files'])}")
-    print("  results.json  spec.yaml")
+        print(f"  {name + '/':{width}}  {' '.join(entry['files'])}")
+    print(f"  {'results.json':{width}}  every number, the spec and the provenance")
     return EXIT_OK
 
 

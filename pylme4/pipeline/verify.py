@@ -111,10 +111,14 @@ class VerifyReport:
 
     def summary(self) -> str:
         """One line saying what was compared and how it came out."""
-        what = (
-            f"{self.files} files: {self.numbers} numbers ({self.identical} identical, "
-            f"the rest within {self.tolerance}), {self.texts} texts identical"
-        )
+        if self.identical == self.numbers:
+            numbers = f"{self.numbers} numbers, all identical"
+        else:
+            numbers = (
+                f"{self.numbers} numbers ({self.identical} identical, "
+                f"{self.numbers - self.identical} within {self.tolerance})"
+            )
+        what = f"{self.files} files: {numbers}; {self.texts} texts identical"
         against = "the re-run" + (" and R's own script" if self.with_r else "")
         if self.ok:
             return f"verified against {against}: {what}"
