@@ -394,10 +394,26 @@ def _factor_to_pandas(sexp: Any) -> pd.Categorical:
     )
 
 
+def _copy_data(sexp: Any, dtype: Any) -> np.ndarray:
+    """A copy of the data of a double, integer or logical R vector, as a 1-d array.
+
+    Read through cffi rather than ``sexp.memoryview()``: rpy2 3.5's
+    memoryview() calls a C helper (``_bufferprotocol.memoryview_swapstrides``)
+    that returns None without a new reference, so every call takes one
+    reference from None, and after some tens of thousands of conversions
+    Python aborts ("none_dealloc: deallocating None").
+    """
+    from rpy2.rinterface_lib import openrlib
+
+    size = np.dtype(dtype).itemsize * len(sexp)
+    data = openrlib.ffi.buffer(sexp._R_GET_PTR(sexp.__sexp__._cdata), size)
+    return np.frombuffer(data, dtype=dtype).copy()
+
+
 def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
     """An atomic R vector as a numpy array (or pandas nullable array)."""
     t = sexp.typeof
-    if len(sexp) == 0:  # rpy2 cannot make a memoryview of an empty vector
+    if len(sexp) == 0:
         return np.array(
             [],
             dtype={RTYPES.REALSXP: np.float64, RTYPES.INTSXP: np.int64, RTYPES.LGLSXP: bool}.get(
@@ -405,9 +421,9 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             ),
         )
     if t == RTYPES.REALSXP:
-        return np.array(sexp.memoryview(), dtype=np.float64)
+        return _copy_data(sexp, np.float64)
     if t == RTYPES.INTSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -417,7 +433,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             return out
         return arr.astype(np.int64)
     if t == RTYPES.LGLSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -437,13 +453,13 @@ def _column_to_pandas(sexp: Any) -> Any:
     if "factor" in classes:
         return _factor_to_pandas(sexp)
     if "POSIXct" in classes:
-        secs = np.array(sexp.memoryview(), dtype=np.float64)
+        secs = _copy_data(sexp, np.float64)
         tz = _attr(sexp, "tzone")
         out = pd.to_datetime(secs, unit="s", utc=True)
         zone = tz[0] if tz is not None and len(tz) and tz[0] else None
         return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
     if "Date" in classes:
-        days = np.array(sexp.memoryview(), dtype=np.float64)
+        days = _copy_data(sexp, np.float64)
         return pd.to_datetime(days, unit="D")
     return _vector_to_numpy(sexp, nullable=True)
 
