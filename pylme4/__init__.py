@@ -26,6 +26,7 @@ _EXPORTS = {
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
+    "pipeline": None,
     "errors": None,
     "PylmeError": "errors",
     "FormulaError": "errors",
@@ -41,7 +42,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, errors
+    from . import datasets, errors, pipeline
     from .errors import (
         ConvergenceWarning,
         DataError,

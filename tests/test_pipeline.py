@@ -27,6 +27,7 @@ from pylme4 import pipeline
 from pylme4.errors import DataError
 from pylme4.pipeline import ModelError, OutputDirError, SpecError, parse_spec
 from pylme4.pipeline.data import load_data
+from pylme4.pipeline.spec import SCRIPT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 PASTES_LEVELS = ["B", "A", "C", "D", "E", "F", "G", "H", "I", "J"]
@@ -440,6 +441,10 @@ SPEC_ERRORS = [
         r"not a syntactic R name",
     ),
     (
+        "data: {csv: a.csv, name: fit}\nmodels: [{name: a, formula: y ~ x}]\n",
+        r"<s>:1: data\.name: 'fit' is a name the exported R script uses for itself",
+    ),
+    (
         "data:\n  csv: a.csv\n  factors:\n    g: [a, b, a]\nmodels: [{name: a, formula: y ~ g}]\n",
         r"<s>:4: data\.factors\.g: level 'a' is listed twice",
     ),
@@ -735,3 +740,12 @@ def test_verify_after_the_spec_and_data_moved(project: Path, tmp_path: Path) -> 
     report = pipeline.verify(tmp_path / "results", spec_path=moved / "analysis.yaml")
     assert report.ok, report.differences
     assert report.numbers == report.identical > 0
+
+
+def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
+    text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
+    bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
+    assert bound - SCRIPT_NAMES == {"pastes"}
+    assert "fit" in bound and "write_model" in bound
+    spec = parse_spec("data: {csv: fit.csv}\nmodels: [{name: a, formula: y ~ x}]\n")
+    assert spec.data.name == "fit_data"

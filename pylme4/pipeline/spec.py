@@ -91,6 +91,28 @@ _R_RESERVED = frozenset(
         "in",
     ]
 )
+# Names the exported R script (export_r.py) binds at top level: the data
+# cannot take one of them there (`fit <- read.csv(...)` would be overwritten
+# by the first model).  tests/test_pipeline.py checks the list is complete.
+SCRIPT_NAMES = frozenset(
+    {
+        "args",
+        "out_dir",
+        "script_dir",
+        "data_file",
+        "fit",
+        "b",
+        "as_factor",
+        "write_table",
+        "write_text",
+        "console_text",
+        "write_model",
+        "sdcor_names",
+        "write_boot",
+        "write_all_fit",
+        "write_confint",
+    }
+)
 _YAML_TRUE = ("true", "True", "TRUE")
 _YAML_FALSE = ("false", "False", "FALSE")
 
@@ -438,6 +460,12 @@ class _Reader:
                     f"{name!r} is not a syntactic R name (letters, digits, '.' and '_', "
                     "starting with a letter or '.'), which R binds the data to",
                 )
+            if name in SCRIPT_NAMES:
+                self.fail(
+                    entries["name"][1],
+                    "data.name",
+                    f"{name!r} is a name the exported R script uses for itself; choose another",
+                )
         else:
             name = _default_data_name(dataset if dataset is not None else Path(str(csv)).stem)
         factors = self.factors(entries["factors"][1]) if "factors" in entries else {}
@@ -632,4 +660,6 @@ def _default_data_name(stem: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._]", "_", stem)
     if not name or not re.match(r"[A-Za-z]", name[0]):
         name = "data_" + name
+    if name in SCRIPT_NAMES:
+        name += "_data"
     return name if _is_r_name(name) else "data"
