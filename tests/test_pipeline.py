@@ -749,3 +749,19 @@ def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) ->
     assert "fit" in bound and "write_model" in bound
     spec = parse_spec("data: {csv: fit.csv}\nmodels: [{name: a, formula: y ~ x}]\n")
     assert spec.data.name == "fit_data"
+
+
+def test_unreadable_or_empty_csv_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    (tmp_path / "header.csv").write_text("y,g\n", encoding="utf-8")
+    for name, message in (
+        ("empty.csv", r"s\.yaml:1: data\.csv: cannot read empty\.csv as CSV: "),
+        ("header.csv", r"header\.csv has no rows"),
+    ):
+        spec = parse_spec(
+            f"data: {{csv: {name}}}\nmodels: [{{name: m, formula: y ~ (1 | g)}}]\n",
+            source="s.yaml",
+            base_dir=tmp_path,
+        )
+        with pytest.raises(DataError, match=message):
+            load_data(spec)

@@ -19,6 +19,7 @@ the levels is an error naming it (R would silently make it NA).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,29 @@ def sha256_file(path: Path) -> str:
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
-    """SHA-256 of a DataFrame written as CSV (for bundled data sets, which have no file)."""
-    text = frame.to_csv(index=False, na_rep="NA", lineterminator="\n")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of a DataFrame's content, for bundled data sets (which have no file).
+
+    Column by column, as canonical JSON: the name, then factor levels and
+    codes, or the values (doubles in hexadecimal, exact; missing as null).
+    It does not depend on how a pandas version writes CSV.
+    """
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        column = frame[name]
+        payload: dict[str, Any] = {"name": str(name)}
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            payload["levels"] = [str(c) for c in column.cat.categories]
+            payload["codes"] = column.cat.codes.tolist()
+        elif pd.api.types.is_float_dtype(column.dtype):
+            payload["values"] = [None if v != v else float(v).hex() for v in column.tolist()]
+        elif pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_integer_dtype(
+            column.dtype
+        ):
+            payload["values"] = [None if pd.isna(v) else int(v) for v in column.tolist()]
+        else:
+            payload["values"] = [None if pd.isna(v) else str(v) for v in column.tolist()]
+        digest.update(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -96,7 +117,8 @@ def load_data(spec: Spec) -> LoadedData:
             frame = read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(
-                f"{path.name}: cannot read the CSV: {' '.join(str(exc).split())}"
+                f"{spec.where('data.csv')}: data.csv: cannot read {path.name} as CSV: "
+                f"{' '.join(str(exc).split())}"
             ) from None
         source: dict[str, Any] = {
             "kind": "csv",
@@ -113,7 +135,7 @@ def load_data(spec: Spec) -> LoadedData:
             "dataset": spec.data.dataset,
             "package": package,
             "sha256": frame_sha256(frame),
-            "sha256_of": "the data set written by pandas as CSV (na_rep='NA')",
+            "sha256_of": "the data set's columns as canonical JSON (pipeline.data.frame_sha256)",
         }
         where = f"the data set {spec.data.dataset}"
     if len(frame) == 0:
