@@ -432,6 +432,12 @@ SPEC_ERRORS = [
         r"<s>:5: models\[0\]\.confint: a bootstrap interval needs a seed",
     ),
     (
+        "data: {csv: a.csv}\nmodels:\n - name: a\n   formula: y ~ x\n"
+        "   boot: {nsim: 9, seed: 1, type: semiparametric}\n",
+        r"<s>:5: models\[0\]\.boot\.type: lme4 implements the semiparametric bootstrap only "
+        r"with 'use_u: true'",
+    ),
+    (
         "data: {csv: a.csv}\nmodels:\n - name: a/b\n   formula: y ~ x\n",
         r"<s>:3: models\[0\]\.name: 'a/b' must be letters, digits",
     ),
@@ -614,6 +620,13 @@ def test_lecture_example_runs_as_is(tmp_path: Path) -> None:
     np.testing.assert_allclose(
         two_terms[["condval", "condsd"]], reference[["condval", "condsd"]], **SAME
     )
+    # The bootstrap ran in 2 worker processes; its replicates are R's serial bootMer's.
+    boot = pd.read_csv(tmp_path / "lecture" / "partial_pooling" / "boot.csv")
+    t = r(
+        "fit <- lmerTest::lmer(Reaction ~ 1 + Days + (1 + Days | Subject), data = sleepstudy)\n"
+        "bootMer(fit, FUN = fixef, nsim = 100, seed = 1)$t"
+    )
+    np.testing.assert_array_equal(boot[["(Intercept)", "Days"]].to_numpy(), t.to_numpy())
 
 
 def test_csv_example_runs_and_verifies_from_the_command_line(tmp_path: Path) -> None:
@@ -765,3 +778,89 @@ def test_unreadable_or_empty_csv_is_a_data_error(tmp_path: Path) -> None:
         )
         with pytest.raises(DataError, match=message):
             load_data(spec)
+
+
+# ---------------------------------------------------------------------------
+# Optional outputs: boot, all_fit, confint
+# ---------------------------------------------------------------------------
+
+OPTIONAL_SPEC = """\
+data:
+  dataset: sleepstudy
+models:
+  - name: main
+    formula: "Reaction ~ Days + (Days | Subject)"
+    ddf: Satterthwaite
+    boot: {nsim: 20, seed: 1, workers: 2}
+    all_fit: true
+    confint: Wald
+  - name: vc
+    formula: "Reaction ~ Days + (1 | Subject)"
+    boot: {nsim: 10, seed: 2, fun: var_corr}
+    confint: {method: boot, nsim: 20, seed: 3, level: 0.9}
+  - name: sig
+    formula: "Reaction ~ Days + (1 | Subject)"
+    reml: false
+    boot: {nsim: 10, seed: 2, fun: sigma, type: semiparametric, use_u: true}
+    confint: profile
+  - name: th
+    formula: "Reaction ~ Days + (Days || Subject)"
+    boot: {nsim: 10, seed: 4, fun: theta}
+"""
+
+
+def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(OPTIONAL_SPEC, encoding="utf-8")
+    spec = pipeline.load_spec(tmp_path / "spec.yaml")
+    result = pipeline.run(spec, tmp_path / "results")
+    models = result.results["models"]
+    assert models["main"]["files"] == [
+        "summary.txt", "fixef.csv", "ranef.csv", "var_corr.csv", "stats.csv",
+        "boot.csv", "boot_ci.csv", "all_fit.csv", "confint.csv", "boot.txt",
+    ]  # fmt: skip
+    assert result.results["provenance"]["seeds"] == {
+        "main.boot": 1, "vc.boot": 2, "vc.confint": 3, "sig.boot": 2, "th.boot": 4,
+    }  # fmt: skip
+
+    # The same analysis in R alone: R's bootMer, allFit and confint.
+    script = tmp_path / "analysis.R"
+    script.write_text(pipeline.export_r(spec, script_path=script), encoding="utf-8")
+    text = script.read_text(encoding="utf-8")
+    assert "b <- bootMer(fit, FUN = fixef, nsim = 20, seed = 1)" in text
+    assert 'use.u = TRUE, type = "semiparametric"' in text
+    assert (
+        'write_confint(confint(fit, method = "boot", level = 0.9, nsim = 20, seed = 3), "vc")'
+        in text
+    )
+    ran = subprocess.run(
+        [shutil.which("Rscript") or "Rscript", str(script), str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr
+    for model, entry in models.items():
+        for file in entry["files"]:
+            ours, rs = tmp_path / "results" / model / file, tmp_path / "r" / model / file
+            if file.endswith(".txt"):
+                assert ours.read_text(encoding="utf-8") == rs.read_text(encoding="utf-8"), file
+                continue
+            a = pd.read_csv(ours, keep_default_na=False, na_values=["NA"])
+            b = pd.read_csv(rs, keep_default_na=False, na_values=["NA"])
+            assert list(a.columns) == list(b.columns), (model, file)
+            for column in a.columns:
+                if pd.api.types.is_numeric_dtype(b[column]) and pd.api.types.is_numeric_dtype(
+                    a[column]
+                ):
+                    np.testing.assert_allclose(
+                        a[column], b[column], **SAME, err_msg=f"{model}/{file}"
+                    )
+                else:
+                    assert list(a[column].astype(str)) == list(b[column].astype(str)), (model, file)
+    assert "Call:\nbootMer(x = fit, FUN = fixef, nsim = 20, seed = 1)" in (
+        tmp_path / "results" / "main" / "boot.txt"
+    ).read_text(encoding="utf-8")
+    all_fit = pd.read_csv(tmp_path / "results" / "main" / "all_fit.csv")
+    assert "bobyqa" in set(all_fit["optimizer"]) and all_fit["ok"].all()
+    assert not any(c.startswith("times") for c in all_fit.columns)

@@ -23,10 +23,12 @@ from .. import __version__
 from .data import NA_STRINGS
 from .spec import ModelSpec, Spec
 
+# bootMer's FUN for each named statistic, as pylme4's boot_mer() prints it.
 _BOOT_FUN = {
     "fixef": "fixef",
     "sigma": "sigma",
-    "theta": 'function(m) getME(m, "theta")',
+    "theta": 'function(x) getME(x, "theta")',
+    "var_corr": 'function(x) as.data.frame(VarCorr(x), order = "lower.tri")$sdcor',
 }
 
 
@@ -81,14 +83,34 @@ write_table <- function(x, path) {
                    eol = "\n", quote = which(!numeric))
 }
 
+# Text as a UTF-8 file ending in a newline.
+write_text <- function(text, path) {
+  con <- file(path, open = "w", encoding = "UTF-8")
+  writeLines(text, con)
+  close(con)
+}
+
+# What the console shows for print(x): the printed lines, then any message()
+# (bootMer reports refits that warned or failed that way).
+console_text <- function(x) {
+  said <- character()
+  out <- withCallingHandlers(
+    utils::capture.output(print(x)),
+    message = function(m) {
+      said <<- c(said, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  text <- paste(c(out, ""), collapse = "\n")
+  if (length(said)) text <- paste0(text, paste(said, collapse = ""))
+  sub("\n$", "", text)
+}
+
 # The outputs every model writes: R's printed summary and the numbers.
 write_model <- function(fit, name, ddf = NULL) {
   dir <- file.path(out_dir, name)
   dir.create(dir, recursive = TRUE, showWarnings = FALSE)
   s <- if (is.null(ddf)) summary(fit) else summary(fit, ddf = ddf)
-  con <- file(file.path(dir, "summary.txt"), open = "w", encoding = "UTF-8")
-  writeLines(utils::capture.output(print(s)), con)
-  close(con)
+  write_text(utils::capture.output(print(s)), file.path(dir, "summary.txt"))
   cf <- coef(s)
   write_table(data.frame(term = rownames(cf), cf, check.names = FALSE),
               file.path(dir, "fixef.csv"))
@@ -113,6 +135,56 @@ write_model <- function(fit, name, ddf = NULL) {
   write_table(data.frame(statistic = names(stats), value = unname(stats)),
               file.path(dir, "stats.csv"))
   invisible(dir)
+}
+
+# Names of the standard deviations and correlations of VarCorr(), as pylme4
+# names the bootstrap statistic "var_corr" (sd_<term>|<group>,
+# cor_<term2>.<term1>|<group>, sigma).
+sdcor_names <- function(fit) {
+  vc <- as.data.frame(VarCorr(fit), order = "lower.tri")
+  ifelse(vc$grp == "Residual" & is.na(vc$var1), "sigma",
+         ifelse(is.na(vc$var2), paste0("sd_", vc$var1, "|", vc$grp),
+                paste0("cor_", vc$var2, ".", vc$var1, "|", vc$grp)))
+}
+
+# A bootstrap: its printout, the replicates, and percentile intervals.
+write_boot <- function(b, name, statistics = names(b$t0)) {
+  dir <- file.path(out_dir, name)
+  write_text(console_text(b), file.path(dir, "boot.txt"))
+  t <- b$t
+  colnames(t) <- statistics
+  write_table(data.frame(replicate = seq_len(nrow(t)), t, check.names = FALSE),
+              file.path(dir, "boot.csv"))
+  ci <- confint(b, level = 0.95, type = "perc")
+  write_table(data.frame(statistic = statistics, ci, check.names = FALSE),
+              file.path(dir, "boot_ci.csv"))
+}
+
+# summary(allFit(fit)), one row per optimizer (timings left out: they vary).
+write_all_fit <- function(af, name) {
+  s <- summary(af)
+  opt <- names(af)
+  ok <- s$which.OK[opt]
+  by_optimizer <- function(m, prefix) {
+    m <- as.matrix(m)
+    out <- matrix(NA_real_, length(opt), ncol(m),
+                  dimnames = list(opt, paste0(prefix, colnames(m))))
+    out[rownames(m), ] <- m
+    out
+  }
+  table <- data.frame(optimizer = opt, ok = ifelse(ok, "TRUE", "FALSE"),
+                      logLik = unname(s$llik[opt]), feval = unname(s$feval[opt]),
+                      by_optimizer(s$fixef, "fixef:"), by_optimizer(s$sdcor, "sdcor:"),
+                      by_optimizer(s$theta, "theta:"), check.names = FALSE)
+  table$messages <- vapply(opt, function(o) paste(unlist(s$msgs[[o]]), collapse = " | "), "")
+  table$error <- vapply(opt, function(o) if (ok[[o]]) "" else conditionMessage(af[[o]]), "")
+  write_table(table, file.path(out_dir, name, "all_fit.csv"))
+}
+
+# confint(), with the parameters' names as a column.
+write_confint <- function(ci, name) {
+  write_table(data.frame(parameter = rownames(ci), ci, check.names = FALSE),
+              file.path(out_dir, name, "confint.csv"))
 }
 """
 
@@ -155,12 +227,33 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
     args = f"{model.formula}, data = {data_name}"
     if not model.reml:
         args += ", REML = FALSE"
+    name = r_string(model.name)
     lines = [
         f"# ---- model {model.name} " + "-" * max(3, 65 - len(model.name)),
         f"fit <- {fun}({args})",
-        f"write_model(fit, {r_string(model.name)}"
+        f"write_model(fit, {name}"
         + (f", ddf = {r_string(model.ddf)})" if model.ddf is not None else ")"),
     ]
+    if model.boot is not None:
+        boot = model.boot
+        call = f"bootMer(fit, FUN = {_BOOT_FUN[boot.fun]}, nsim = {boot.nsim}, seed = {boot.seed}"
+        if boot.use_u:
+            call += ", use.u = TRUE"
+        if boot.type != "parametric":
+            call += f", type = {r_string(boot.type)}"
+        lines.append(f"b <- {call})")
+        statistics = {"sigma": ', "sigma"', "var_corr": ", sdcor_names(fit)"}.get(boot.fun, "")
+        lines.append(f"write_boot(b, {name}{statistics})")
+    if model.all_fit:
+        lines.append(f"write_all_fit(allFit(fit), {name})")
+    if model.confint is not None:
+        ci = model.confint
+        args = f'fit, method = "{ci.method}"'
+        if ci.level != 0.95:
+            args += f", level = {ci.level!r}"
+        if ci.method == "boot":
+            args += f", nsim = {ci.nsim}, seed = {ci.seed}"
+        lines.append(f"write_confint(confint({args}), {name})")
     return lines
 
 
@@ -177,17 +270,24 @@ def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
         the data file's absolute path is written.
     """
     path = None if script_path is None else Path(script_path)
-    needs_lmertest = any(m.ddf is not None for m in spec.models)
+    needs = ["lme4"]
+    if any(m.ddf is not None for m in spec.models):
+        needs.append("lmerTest")
+    if any(m.boot is not None or (m.confint and m.confint.method == "boot") for m in spec.models):
+        needs.append("boot")
+    if any(m.all_fit for m in spec.models):
+        needs += ["optimx", "dfoptim"]
     header = [
         f"# Written by pylme4 {__version__} from {Path(spec.source).name}: the same analysis in R alone.",
         "#",
         "#   Rscript " + (path.name if path is not None else "analysis.R") + " [OUTDIR]"
         "      (OUTDIR defaults to results-r)",
         "#",
-        "# writes OUTDIR/<model>/summary.txt, fixef.csv, ranef.csv, var_corr.csv and",
-        "# stats.csv, laid out as `pylme4 run` writes them, so that",
+        "# writes OUTDIR/<model>/summary.txt, fixef.csv, ranef.csv, var_corr.csv,",
+        "# stats.csv (and boot.txt, boot.csv, boot_ci.csv, all_fit.csv, confint.csv",
+        "# when the spec asks for them), laid out as `pylme4 run` writes them, so that",
         "# `pylme4 verify --with-r` can compare R's numbers with pylme4's.",
-        "# Needs R with lme4" + (" and lmerTest" if needs_lmertest else "") + ".",
+        "# Needs R with the packages " + ", ".join(needs) + ".",
         "",
         "suppressPackageStartupMessages(library(lme4))",
         "# Summaries print with UTF-8 quotes in pylme4's R; do the same here.",

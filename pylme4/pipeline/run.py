@@ -9,7 +9,11 @@ Layout of a results folder::
     DIR/<model>/ranef.csv      as.data.frame(ranef(fit, condVar = TRUE))
     DIR/<model>/var_corr.csv   as.data.frame(VarCorr(fit))
     DIR/<model>/stats.csv      nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta
-    DIR/<model>/boot.csv, all_fit.csv, confint.csv   when the spec asks for them
+    DIR/<model>/boot.txt       print(bootMer(fit, FUN, nsim, seed = seed))   (boot:)
+    DIR/<model>/boot.csv       the replicates, one row each                   (boot:)
+    DIR/<model>/boot_ci.csv    confint(<bootMer>, type = "perc")               (boot:)
+    DIR/<model>/all_fit.csv    summary(allFit(fit)) without the timings       (all_fit:)
+    DIR/<model>/confint.csv    confint(fit, method = ...)                     (confint:)
 
 Numbers in CSV files are written with enough digits to read back the same
 double; missing values are ``NA``; text is UTF-8 with ``\\n`` line ends.  The
@@ -161,56 +165,107 @@ def fit_stats(fit: Any) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+def all_fit_table(result: Any) -> pd.DataFrame:
+    """``summary(allFit(fit))`` as one row per optimizer (timings left out: they vary).
+
+    Columns: optimizer, ok (TRUE/FALSE as R writes them), logLik, feval, then
+    ``fixef:<term>``, ``sdcor:<R's label>``, ``theta:<name>``, and the
+    optimizer's convergence messages (joined by " | ") and error text.
+    Optimizers whose refit failed have NA numbers, as R's summary omits them.
+    """
+    names = [str(n) for n in result.which_ok.index]
+    table = pd.DataFrame(
+        {
+            "optimizer": names,
+            "ok": ["TRUE" if bool(v) else "FALSE" for v in result.which_ok],
+            "logLik": result.llik.reindex(names).to_numpy(dtype=float),
+            "feval": result.feval.reindex(names).to_numpy(dtype=float),
+        }
+    )
+    for prefix, frame in (
+        ("fixef", result.fixef),
+        ("sdcor", result.sdcor),
+        ("theta", result.theta),
+    ):
+        for column in frame.columns:
+            table[f"{prefix}:{column}"] = frame[column].reindex(names).to_numpy(dtype=float)
+    table["messages"] = [" | ".join(result.msgs.get(n, ())) for n in names]
+    table["error"] = [str(result.errors.get(n, "")) for n in names]
+    return table
+
+
 def _fit_model(
-    model: ModelSpec, frame: pd.DataFrame, data_name: str, folder: Path
+    model: ModelSpec,
+    frame: pd.DataFrame,
+    data_name: str,
+    folder: Path,
+    progress: Progress | None,
 ) -> dict[str, Any]:
     """Fit one model, write its files into ``folder`` and return its results.json entry."""
     from ..models import lmer
 
     fit = lmer(model.formula, frame, reml=model.reml, data_name=data_name)
     summary = fit.summary(ddf=model.ddf)  # type: ignore[arg-type]
-    (folder / "summary.txt").write_text(summary.text + "\n", encoding="utf-8")
+    texts = {"summary.txt": summary.text}
     tables = {
         "fixef": summary.fixed_effects.rename_axis("term").reset_index(),
         "ranef": ranef_long(fit.ranef(cond_var=True)),
         "var_corr": fit.var_corr(),
         "stats": fit_stats(fit),
     }
-    tables.update(_optional_outputs(fit, model, folder))
-    for name, table in tables.items():
-        write_csv(table, folder / f"{name}.csv")
-    files = ["summary.txt"] + [f"{name}.csv" for name in tables]
-    return {
+    entry: dict[str, Any] = {
         "formula": model.formula,
         "reml": model.reml,
         "ddf": model.ddf,
-        "files": files,
         "optimizer": fit.optimizer,
         "singular": fit.is_singular(),
-        **{name: table_json(table) for name, table in tables.items()},
     }
-
-
-def _optional_outputs(fit: Any, model: ModelSpec, folder: Path) -> dict[str, pd.DataFrame]:
-    """boot, all_fit and confint, when the spec asks for them."""
-    out: dict[str, pd.DataFrame] = {}
-    wanted = [
-        (model.boot is not None, "boot", "boot_mer"),
-        (model.all_fit, "all_fit", "all_fit"),
-        (model.confint is not None, "confint", "confint"),
-    ]
-    for asked, key, method in wanted:
-        if asked and not callable(getattr(fit, method, None)):
-            raise _NotAvailable(key, method)
-    return out
-
-
-class _NotAvailable(PylmeError):
-    def __init__(self, key: str, method: str) -> None:
-        super().__init__(
-            f"{key}: this version of pylme4 has no LmerFit.{method}(); remove '{key}' from the model"
+    bars = progress is not None
+    if model.boot is not None:
+        boot = model.boot
+        workers = f" on {boot.workers} workers" if boot.workers > 1 else ""
+        _say(
+            progress,
+            f"    bootstrap of {model.name}: {boot.nsim} refits{workers}, seed {boot.seed}",
         )
-        self.key = key
+        b = fit.boot_mer(
+            boot.fun,
+            nsim=boot.nsim,
+            seed=boot.seed,
+            type=boot.type,  # type: ignore[arg-type]
+            use_u=boot.use_u,
+            workers=boot.workers,
+            progress=bars,
+        )
+        texts["boot.txt"] = str(b)
+        replicates = b.t.copy()
+        replicates.insert(0, "replicate", range(1, len(replicates) + 1))
+        tables["boot"] = replicates
+        tables["boot_ci"] = (
+            b.confint(level=0.95, type="perc").rename_axis("statistic").reset_index()
+        )
+        entry["boot_t0"] = {str(k): float(v) for k, v in b.t0.items()}
+        entry["boot_failed"] = int(b.n_failed)
+        entry["boot_messages"] = table_json(b.messages)
+    if model.all_fit:
+        _say(progress, f"    allFit of {model.name}: refitting with every optimizer")
+        tables["all_fit"] = all_fit_table(fit.all_fit(progress=bars))
+    if model.confint is not None:
+        ci = model.confint
+        _say(progress, f"    confint of {model.name}: method {ci.method}")
+        tables["confint"] = (
+            fit.confint(method=ci.method, level=ci.level, nsim=ci.nsim, seed=ci.seed, progress=bars)  # type: ignore[arg-type]
+            .rename_axis("parameter")
+            .reset_index()
+        )
+    for name, text in texts.items():
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    for name, table in tables.items():
+        write_csv(table, folder / f"{name}.csv")
+    files = ["summary.txt", *(f"{name}.csv" for name in tables), *list(texts)[1:]]
+    entry["files"] = files
+    entry.update({name: table_json(table) for name, table in tables.items()})
+    return entry
 
 
 # ---------------------------------------------------------------------------
@@ -323,9 +378,7 @@ def _run_into(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                entry = _fit_model(model, loaded.frame, spec.data.name, model_dir)
-            except _NotAvailable as exc:
-                raise spec.error(f"{key}.{exc.key}", str(exc).split(": ", 1)[1]) from None
+                entry = _fit_model(model, loaded.frame, spec.data.name, model_dir, progress)
             except (SpecError, RNotAvailableError):
                 raise
             except PylmeError as exc:

@@ -60,7 +60,14 @@ _MODEL_KEYS = {
     "all_fit": False,
     "confint": False,
 }
-_BOOT_KEYS = {"nsim": True, "seed": True, "workers": False, "fun": False, "type": False}
+_BOOT_KEYS = {
+    "nsim": True,
+    "seed": True,
+    "workers": False,
+    "fun": False,
+    "type": False,
+    "use_u": False,
+}
 _CONFINT_KEYS = {"method": True, "level": False, "nsim": False, "seed": False}
 
 # A model's name becomes a directory name: keep it portable and free of dots,
@@ -140,6 +147,8 @@ class BootSpec:
     workers: int = 1
     fun: str = "fixef"
     type: str = "parametric"
+    use_u: bool = False
+    """Condition on the estimated random effects (bootMer's ``use.u``)."""
 
 
 @dataclass(frozen=True)
@@ -600,19 +609,35 @@ class _Reader:
                 f"must be a mapping such as {{nsim: 100, seed: 1}} (a seed is required: "
                 f"a bootstrap without one cannot be re-verified), not {_kind(node)}",
             )
-        return BootSpec(
+        spec = BootSpec(
             nsim=self.integer(entries["nsim"][1], f"{key}.nsim", 1),
             seed=self.integer(entries["seed"][1], f"{key}.seed", -(2**31) + 1),
-            workers=self.integer(entries["workers"][1], f"{key}.workers", 1)
-            if "workers" in entries
-            else 1,
-            fun=self.choice(entries["fun"][1], f"{key}.fun", BOOT_FUNS)
-            if "fun" in entries
-            else "fixef",
-            type=self.choice(entries["type"][1], f"{key}.type", BOOT_TYPES)
-            if "type" in entries
-            else "parametric",
+            workers=(
+                self.integer(entries["workers"][1], f"{key}.workers", 1)
+                if "workers" in entries
+                else 1
+            ),
+            fun=(
+                self.choice(entries["fun"][1], f"{key}.fun", BOOT_FUNS)
+                if "fun" in entries
+                else "fixef"
+            ),
+            type=(
+                self.choice(entries["type"][1], f"{key}.type", BOOT_TYPES)
+                if "type" in entries
+                else "parametric"
+            ),
+            use_u=self.boolean(entries["use_u"][1], f"{key}.use_u")
+            if "use_u" in entries
+            else False,
         )
+        if spec.type == "semiparametric" and not spec.use_u:
+            self.fail(
+                entries["type"][1],
+                f"{key}.type",
+                "lme4 implements the semiparametric bootstrap only with 'use_u: true'",
+            )
+        return spec
 
     def confint(self, node: yaml.Node, key: str) -> ConfintSpec:
         if isinstance(node, yaml.ScalarNode):
