@@ -229,7 +229,7 @@ def _fit_model(
             f"    bootstrap of {model.name}: {boot.nsim} refits{workers}, seed {boot.seed}",
         )
         b = fit.boot_mer(
-            boot.fun,
+            boot.fun,  # type: ignore[arg-type]  # checked against BOOT_FUNS by the spec
             nsim=boot.nsim,
             seed=boot.seed,
             type=boot.type,  # type: ignore[arg-type]
