@@ -45,6 +45,7 @@ _EXPORTS = {
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
+    "pipeline": None,
     "errors": None,
     "PylmeError": "errors",
     "FormulaError": "errors",
@@ -60,7 +61,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, errors, parallel, plot, pooling, resampling
+    from . import datasets, errors, parallel, pipeline, plot, pooling, resampling
     from .allfit import AllFitResult, ConvergenceCheck
     from .bootstrap import BootCI, BootResult
     from .errors import (

@@ -66,18 +66,22 @@ def _start() -> Any:
     # R must never wait for keyboard input inside a library call.
     callbacks.consoleread = lambda prompt: ""
 
-    # rpy2 prepends R's library paths to LD_LIBRARY_PATH in os.environ when
-    # it starts R.  That is too late to matter for this process, but every
-    # child process inherits it, and /usr/lib/<arch> in it makes a Python
-    # built with a shared libpython (pyenv) load the system's libpython
-    # instead of its own: worker processes and subprocesses would run another
-    # Python build.  So put the variable back as it was.
     ld_library_path = os.environ.get("LD_LIBRARY_PATH")
-    ri.initr_simple()
-    if ld_library_path is None:
-        os.environ.pop("LD_LIBRARY_PATH", None)
-    else:
-        os.environ["LD_LIBRARY_PATH"] = ld_library_path
+    try:
+        ri.initr_simple()
+    except Exception as exc:  # rpy2 found no R_HOME, or libR failed to start
+        raise RNotAvailableError(
+            f"rpy2 could not start R ({type(exc).__name__}: {exc}); {INSTALL_HINT}"
+        ) from exc
+    finally:
+        # rpy2 prepends R's library folders (/usr/lib/x86_64-linux-gnu, ...) to
+        # LD_LIBRARY_PATH once R runs.  That cannot change this process, but it
+        # leaks into every child: a Python subprocess or spawned worker would
+        # load the system's libpython instead of its own.  Put it back.
+        if ld_library_path is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = ld_library_path
     # Non-ASCII column names and factor labels need a UTF-8 character locale;
     # under the C locale R would print them as <U+00E9>.
     ri.evalr('if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))')

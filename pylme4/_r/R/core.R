@@ -203,9 +203,13 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
                 levels = rownames(df))
     if (cond_var) {
+      # postVar is one k x k x nlevels array, or a list of them (one per
+      # term) when several terms share a grouping factor, e.g.
+      # (1 | g) + (0 + x | g); the terms' columns come in the same order.
       pv <- attr(df, "postVar")
-      sds <- t(apply(pv, 3L, function(m) sqrt(diag(as.matrix(m)))))
-      if (ncol(df) == 1L) sds <- matrix(sqrt(pv[1, 1, ]), ncol = 1L)
+      sds <- do.call(cbind, lapply(if (is.list(pv)) pv else list(pv), function(a) {
+        matrix(sqrt(apply(a, 3L, diag)), ncol = dim(a)[1L], byrow = TRUE)
+      }))
       colnames(sds) <- colnames(df)
       out$condsd <- as.data.frame(sds, check.names = FALSE)
     }

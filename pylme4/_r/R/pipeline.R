@@ -1,0 +1,31 @@
+# R-side helpers of reproducible pipelines (pylme4/pipeline/): what R says
+# about itself for the provenance block of results.json, and how R turns
+# values into the text that factor() matches levels against.
+
+# Everything results.json records about this R: its version, the versions of
+# the packages pylme4 uses (pylme4_versions() in core.R), the BLAS and LAPACK
+# it calls (numbers can differ in the last bits between BLAS builds), the
+# random number generators that give a seed its meaning, and the platform.
+pylme4_provenance <- function() {
+  si <- utils::sessionInfo()
+  ext <- extSoftVersion()
+  list(
+    version = paste(R.version$major, R.version$minor, sep = "."),
+    version_string = R.version.string,
+    platform = R.version$platform,
+    running = if (is.null(si$running)) NA_character_ else si$running,
+    packages = as.list(pylme4_versions()),
+    blas = unname(ext[["BLAS"]]),
+    blas_library = if (is.null(si$BLAS)) NA_character_ else si$BLAS,
+    lapack_library = La_library(),
+    lapack_version = La_version(),
+    rng_kind = as.list(RNGkind()),
+    locale_ctype = Sys.getlocale("LC_CTYPE"),
+    locale_collate = Sys.getlocale("LC_COLLATE")
+  )
+}
+
+# as.character(x): the text factor(x, levels = ...) compares with the levels.
+pylme4_as_character <- function(x) {
+  as.list(as.character(x))
+}

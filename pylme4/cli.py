@@ -1,0 +1,231 @@
+"""The ``pylme4`` command: run, verify and export reproducible analyses; check the setup.
+
+::
+
+    pylme4 run SPEC --out DIR          fit the spec's models, write outputs + results.json
+    pylme4 verify DIR [--with-r]       re-run DIR's spec and compare every output
+    pylme4 export-r SPEC [-o FILE]     the same analysis as a standalone R script
+    pylme4 doctor                      check R, the R packages and rpy2; say how to fix
+
+Results go to files and stdout; progress, warnings and errors go to stderr.
+A bad spec, bad data or a missing R exits non-zero with one line saying why
+(no traceback).  Exit codes: 0 success; 1 verify found differences (or doctor
+found problems); 2 the spec or the command line is wrong; 3 the data or a
+model failed; 4 R, an R package or a Python package is missing; 130
+interrupted.
+
+This module imports nothing heavy at start-up, so that ``pylme4 doctor``
+works even when R, rpy2 or pandas cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_DIFFERENT = 1
+EXIT_BAD_SPEC = 2
+EXIT_BAD_DATA = 3
+EXIT_MISSING = 4
+EXIT_INTERRUPTED = 130
+
+
+def _err(text: str) -> None:
+    print(f"pylme4: {text}", file=sys.stderr, flush=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
+    return None if args.quiet else _err
+
+
+def _command_line(argv: Sequence[str] | None) -> str:
+    words = list(sys.argv[1:] if argv is None else argv)
+    return " ".join(shlex.quote(w) for w in ["pylme4", *words])
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import load_spec, run
+
+    spec = load_spec(args.spec)
+    result = run(spec, args.out, progress=_progress(args), command=args.command_line)
+    for model, text in result.messages:
+        _err(f"warning: {model}: {' '.join(text.split())}")
+    print(f"results in {result.out_dir}")
+    width = max(len(name) for name in result.results["models"]) + 1
+    for name, entry in result.results["models"].items():
+        print(f"  {name + '/':{width}}  {' '.join(entry['files'])}")
+    print(f"  {'results.json':{width}}  every number, the spec and the provenance")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .pipeline import Tolerance, verify
+
+    report = verify(
+        args.dir,
+        spec_path=args.spec,
+        tolerance=Tolerance(rtol=args.rtol, atol=args.atol),
+        with_r=args.with_r,
+        progress=_progress(args),
+    )
+    for line in report.warnings:
+        _err(f"warning: provenance differs: {line}")
+    for difference in report.differences:
+        print(f"DIFFERENT {difference}")
+    print(("OK " if report.ok else "FAILED ") + report.summary())
+    return EXIT_OK if report.ok else EXIT_DIFFERENT
+
+
+def _cmd_export_r(args: argparse.Namespace) -> int:
+    from .pipeline import export_r, load_spec
+
+    spec = load_spec(args.spec)
+    if args.output is None:
+        sys.stdout.write(export_r(spec))
+        return EXIT_OK
+    output = Path(args.output)
+    try:
+        output.write_text(export_r(spec, script_path=output), encoding="utf-8")
+    except OSError as exc:
+        raise _UsageError(f"cannot write {output}: {exc.strerror}") from None
+    _err(f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR])")
+    return EXIT_OK
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose
+
+    problems = 0
+    for check in diagnose():
+        print(f"{'ok' if check.ok else 'PROBLEM':8} {check.name}: {check.detail}")
+        if not check.ok:
+            problems += 1
+            if check.fix:
+                print(f"{'':8} fix: {check.fix}")
+    if problems:
+        print(f"{problems} problem(s); run the command(s) above, then `pylme4 doctor` again")
+        return EXIT_DIFFERENT
+    print("everything pylme4 needs is here")
+    return EXIT_OK
+
+
+class _UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Parsing and errors
+# ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pylme4`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pylme4",
+        description="Reproducible lme4 analyses: YAML spec -> R's lme4 -> results with provenance.",
+        epilog="Exit codes: 0 ok, 1 differences/problems found, 2 bad spec or usage, "
+        "3 bad data or failed model, 4 R or a package missing.",
+    )
+    parser.add_argument("--version", action="version", version=f"pylme4 {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="fit the models of a spec and write the results")
+    run.add_argument("spec", metavar="SPEC", help="the YAML spec (e.g. analysis.yaml)")
+    run.add_argument("--out", required=True, metavar="DIR", help="the results folder")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    run.set_defaults(handler=_cmd_run)
+
+    verify = sub.add_parser(
+        "verify", help="re-run a results folder's spec and compare every output"
+    )
+    verify.add_argument("dir", metavar="DIR", help="a results folder written by `pylme4 run`")
+    verify.add_argument(
+        "--with-r",
+        action="store_true",
+        help="also run the exported R script with Rscript and compare R's numbers",
+    )
+    verify.add_argument(
+        "--spec", metavar="SPEC", help="the spec's new place, if it and its data moved"
+    )
+    verify.add_argument(
+        "--rtol", type=float, default=1e-8, help="relative tolerance for numbers (default 1e-8)"
+    )
+    verify.add_argument(
+        "--atol", type=float, default=1e-12, help="absolute tolerance for numbers (default 1e-12)"
+    )
+    verify.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    verify.set_defaults(handler=_cmd_verify)
+
+    export = sub.add_parser("export-r", help="write the spec's analysis as a standalone R script")
+    export.add_argument("spec", metavar="SPEC", help="the YAML spec")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write the script here (default: stdout)"
+    )
+    export.set_defaults(handler=_cmd_export_r)
+
+    doctor = sub.add_parser("doctor", help="check R, the R packages and rpy2")
+    doctor.set_defaults(handler=_cmd_doctor)
+    return parser
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """The exit code for an expected failure, or None for a bug (shown with its traceback)."""
+    # Imported here: these modules need pandas / yaml, which may be missing.
+    from .errors import DataError, FormulaError, PylmeError, RError, RNotAvailableError
+
+    if isinstance(exc, _UsageError):
+        return EXIT_BAD_SPEC
+    if isinstance(exc, RNotAvailableError):
+        return EXIT_MISSING
+    try:
+        from .pipeline import ModelError, OutputDirError, SpecError
+    except ImportError:
+        ModelError = OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, (SpecError, OutputDirError)):
+        return EXIT_BAD_SPEC
+    if isinstance(exc, (ModelError, DataError, FormulaError, RError, PylmeError)):
+        return EXIT_BAD_DATA
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pylme4`` command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.command_line = _command_line(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except ImportError as exc:
+        # A Python package is missing (rpy2, pandas, pyyaml): say which, not a traceback.
+        from .errors import RNotAvailableError
+
+        if isinstance(exc, RNotAvailableError):
+            _err(f"error: {_one_line(exc)}")
+        else:
+            _err(f"error: {_one_line(exc)}; run `pylme4 doctor` to see what is missing")
+        return EXIT_MISSING
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        _err(f"error: {_one_line(exc)}")
+        return code

@@ -1,0 +1,236 @@
+"""``pylme4 doctor``: is everything pylme4 needs here, and if not, what fixes it?
+
+Checks Python, the Python packages, R, the R packages and whether rpy2 can
+start R and load pylme4's helpers.  Each problem comes with the exact command
+that fixes it.  This module must work when R, rpy2 or pandas are missing, so
+it imports nothing but the standard library (and ``pylme4._r.session``,
+which imports no rpy2 at module level), and it asks R through ``Rscript``
+subprocesses, and rpy2 through a Python subprocess, so that a broken R or a
+crashing rpy2 cannot take the doctor down with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from ._r.session import R_PACKAGES
+
+# Python distribution -> (import name, requirement as pyproject.toml gives it).
+_PYTHON_PACKAGES = {
+    "numpy": ("numpy", "numpy>=1.24"),
+    "pandas": ("pandas", "pandas>=2.0"),
+    "pyyaml": ("yaml", "pyyaml>=6.0"),
+    "rpy2": ("rpy2", "rpy2>=3.5.17,<3.6"),
+}
+_MIN_PYTHON = (3, 10)
+_MIN_R = (4, 2)
+# rpy2 3.5 builds against R 4.2 .. 4.4; rpy2 releases after 3.6.6 need R >= 4.5.
+_RPY2_NEW_R = (4, 5)
+_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing the doctor looked at."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    """The command that fixes the problem (None when ``ok``)."""
+
+
+def _pip(requirement: str) -> str:
+    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+
+
+def _apt(packages: list[str]) -> str | None:
+    """apt-get install ... on Debian/Ubuntu (with sudo unless root), else None."""
+    if shutil.which("apt-get") is None and shutil.which("apt-get", path="/usr/bin:/bin") is None:
+        return None
+    sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
+    return f"{sudo}apt-get install -y --no-install-recommends {' '.join(packages)}"
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.replace("-", ".").split("."):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts)
+
+
+def check_python() -> Check:
+    """The Python version."""
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= _MIN_PYTHON:
+        return Check("Python", True, f"{version} ({sys.executable})")
+    return Check(
+        "Python",
+        False,
+        f"{version} is older than {'.'.join(map(str, _MIN_PYTHON))}",
+        "install Python >= 3.10 and create the environment again: make setup",
+    )
+
+
+def check_python_packages() -> list[Check]:
+    """numpy, pandas, pyyaml and rpy2 are importable (rpy2 without starting R)."""
+    checks = []
+    for dist, (module, requirement) in _PYTHON_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            checks.append(Check(dist, False, f"cannot be imported ({exc})", _pip(requirement)))
+            continue
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            version = "(version unknown)"
+        checks.append(Check(dist, True, version))
+    return checks
+
+
+def _rscript() -> str | None:
+    return shutil.which("Rscript")
+
+
+def _run_r(code: str) -> subprocess.CompletedProcess[str]:
+    program = _rscript()
+    assert program is not None
+    return subprocess.run(
+        [program, "--vanilla", "-e", code],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        check=False,
+    )
+
+
+def check_r() -> tuple[Check, tuple[int, ...] | None]:
+    """R is installed (Rscript on PATH) and recent enough; also returns its version."""
+    fix = _apt(["r-base-core", "r-base-dev"]) or (
+        "install R >= 4.2 (https://cloud.r-project.org), then: Rscript r_requirements.R"
+    )
+    if _rscript() is None:
+        return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None
+    try:
+        done = _run_r('cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home())')
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("R", False, f"Rscript does not run ({exc})", fix), None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check("R", False, f"Rscript fails: {last}", fix), None
+    lines = done.stdout.split("\n")
+    version_text, home = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    version = _version_tuple(version_text)
+    if version[:2] < _MIN_R:
+        return Check("R", False, f"{version_text} is older than 4.2", fix), version
+    return Check("R", True, f"{version_text} ({home})"), version
+
+
+def check_r_packages() -> Check:
+    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R."""
+    names = list(R_PACKAGES)
+    code = (
+        "for (p in c("
+        + ", ".join(f'"{p}"' for p in names)
+        + ")) cat(p, if (requireNamespace(p, quietly = TRUE)) "
+        'utils::packageDescription(p, fields = "Version") else "MISSING", "\\n")'
+    )
+    try:
+        done = _run_r(code)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("R packages", False, f"cannot ask R ({exc})", "make setup")
+    found = dict(line.split()[:2] for line in done.stdout.splitlines() if len(line.split()) >= 2)
+    missing = [p for p in names if found.get(p, "MISSING") == "MISSING"]
+    listed = ", ".join(f"{p} {found[p]}" for p in names if p not in missing)
+    if not missing:
+        return Check("R packages", True, listed)
+    fix = _apt([R_PACKAGES[p] for p in missing]) or (
+        "Rscript -e 'install.packages(c("
+        + ", ".join(f'"{p}"' for p in missing)
+        + '), repos = "https://cloud.r-project.org")\''
+    )
+    return Check("R packages", False, f"missing: {', '.join(missing)}", fix)
+
+
+def check_rpy2_versions(r_version: tuple[int, ...] | None) -> Check | None:
+    """rpy2's release fits this R (3.5 for R < 4.5, a later one for R >= 4.5)."""
+    try:
+        rpy2 = _version_tuple(metadata.version("rpy2"))
+    except metadata.PackageNotFoundError:
+        return None
+    if r_version is None:
+        return None
+    if r_version[:2] >= _RPY2_NEW_R and rpy2[:2] < (3, 6):
+        return Check(
+            "rpy2 and R",
+            False,
+            f"rpy2 {'.'.join(map(str, rpy2))} does not support R {'.'.join(map(str, r_version))}",
+            _pip("rpy2>=3.6"),
+        )
+    if r_version[:2] < _RPY2_NEW_R and rpy2[:2] >= (3, 6):
+        return Check(
+            "rpy2 and R",
+            False,
+            f"rpy2 {'.'.join(map(str, rpy2))} needs R >= 4.5, this R is "
+            f"{'.'.join(map(str, r_version))}",
+            _pip("rpy2>=3.5.17,<3.6"),
+        )
+    return None
+
+
+def check_embedded_r() -> Check:
+    """rpy2 starts R in a Python process and pylme4's R helpers load."""
+    code = (
+        "from pylme4._r import session\n"
+        "session.helpers()\n"
+        "from pylme4._r.call import r_value\n"
+        "v = r_value('pylme4_versions', doing='checking')\n"
+        "print('R', v['R'], 'lme4', v['lme4'])\n"
+    )
+    # rpy2 compiles against the R it finds at install time: reinstall it
+    # from source after R changed.
+    fix = (
+        f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-cache-dir "
+        f"--no-binary rpy2 {shlex.quote(_PYTHON_PACKAGES['rpy2'][1])}"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("embedded R", False, f"could not start ({exc})", fix)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        last = lines[-1] if lines else f"exit code {done.returncode}"
+        return Check("embedded R", False, f"rpy2 cannot start R: {last}", fix)
+    return Check("embedded R", True, f"rpy2 starts {done.stdout.strip()}")
+
+
+def diagnose() -> list[Check]:
+    """Every check, in order; checks that need something missing are skipped."""
+    checks = [check_python(), *check_python_packages()]
+    r_check, r_version = check_r()
+    checks.append(r_check)
+    if r_check.ok:
+        checks.append(check_r_packages())
+    pair = check_rpy2_versions(r_version)
+    if pair is not None:
+        checks.append(pair)
+    python_ok = all(c.ok for c in checks if c.name in _PYTHON_PACKAGES)
+    if r_check.ok and python_ok and pair is None:
+        checks.append(check_embedded_r())
+    return checks

@@ -1,0 +1,38 @@
+"""Reproducible pipelines: a YAML spec -> fitted models -> results with provenance.
+
+``pylme4 run SPEC --out DIR`` (:func:`run`) fits the spec's models and writes
+R's printed summaries, the estimates as CSV and ``results.json`` (every
+number, plus what produced them); ``pylme4 verify DIR`` (:func:`verify`)
+re-runs the stored spec and compares every output; ``pylme4 export-r SPEC``
+(:func:`export_r`) writes the same analysis as a standalone R script.
+
+Importing this package does not start R.
+"""
+
+from __future__ import annotations
+
+from .export_r import export_r
+from .run import ModelError, OutputDirError, RunResult, read_results, run
+from .spec import BootSpec, ConfintSpec, DataSpec, ModelSpec, Spec, SpecError, load_spec, parse_spec
+from .verify import Difference, Tolerance, VerifyReport, verify
+
+__all__ = [
+    "BootSpec",
+    "ConfintSpec",
+    "DataSpec",
+    "Difference",
+    "ModelError",
+    "ModelSpec",
+    "OutputDirError",
+    "RunResult",
+    "Spec",
+    "SpecError",
+    "Tolerance",
+    "VerifyReport",
+    "export_r",
+    "load_spec",
+    "parse_spec",
+    "read_results",
+    "run",
+    "verify",
+]

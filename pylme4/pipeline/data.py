@@ -1,0 +1,239 @@
+"""The data of a pipeline: read as R's ``read.csv`` would, with the spec's factor levels.
+
+A spec's CSV is read by pandas with rules chosen so that the exported R
+script (:mod:`pylme4.pipeline.export_r`), which reads the same file with
+``read.csv``, gets the same data:
+
+- ``NA`` and empty fields are missing values, in every column (R:
+  ``na.strings = c("NA", "")``); nothing else is (pandas would also take
+  "null", "n/a", "NaN", ...);
+- numbers are parsed correctly rounded (``float_precision="round_trip"``);
+- column names are kept as written (R: ``check.names = FALSE``);
+- the file is UTF-8.
+
+``data.factors`` turns columns into factors with the given level order, as
+``factor(x, levels = ...)`` does in R, except that a value that is not among
+the levels is an error naming it (R would silently make it NA).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError, FormulaError, PylmeError
+from .spec import Spec, SpecError, _suggestion
+
+#: Fields read as missing values, in every column (R's ``na.strings``).
+NA_STRINGS = ("NA", "")
+
+# The bundled data sets' packages, in the order pylme4.datasets.load() tries them.
+_DATASET_PACKAGES = ("lme4", "datasets")
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """The data of a spec, ready to fit, with what the provenance records."""
+
+    frame: pd.DataFrame
+    source: dict[str, Any]
+    """Where the data came from: kind ("csv" / "dataset"), path or name, SHA-256, rows."""
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's content, for bundled data sets (which have no file).
+
+    Column by column, as canonical JSON: the name, then factor levels and
+    codes, or the values (doubles in hexadecimal, exact; missing as null).
+    It does not depend on how a pandas version writes CSV.
+    """
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        column = frame[name]
+        payload: dict[str, Any] = {"name": str(name)}
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            payload["levels"] = [str(c) for c in column.cat.categories]
+            payload["codes"] = column.cat.codes.tolist()
+        elif pd.api.types.is_float_dtype(column.dtype):
+            payload["values"] = [None if v != v else float(v).hex() for v in column.tolist()]
+        elif pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_integer_dtype(
+            column.dtype
+        ):
+            payload["values"] = [None if pd.isna(v) else int(v) for v in column.tolist()]
+        else:
+            payload["values"] = [None if pd.isna(v) else str(v) for v in column.tolist()]
+        digest.update(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file read as ``read.csv(path, na.strings = c("NA", ""), check.names = FALSE)``."""
+    options: dict[str, Any] = {}
+    if int(pd.__version__.split(".")[0]) < 3:
+        # pandas 2's default parser can be off in the last bit; pandas 3's is
+        # correctly rounded (and deprecates the option).
+        options["float_precision"] = "round_trip"
+    return pd.read_csv(
+        path,
+        keep_default_na=False,
+        na_values=list(NA_STRINGS),
+        encoding="utf-8",
+        **options,
+    )
+
+
+def load_data(spec: Spec) -> LoadedData:
+    """Read the spec's data and apply its factor levels.
+
+    Raises
+    ------
+    SpecError
+        The CSV file is missing, the data set does not exist, or a factor
+        names a column that is not in the data.
+    DataError
+        The CSV cannot be parsed, has no rows, or a factor column has values
+        that are not among its levels.
+    """
+    if spec.csv_path is not None:
+        path = spec.csv_path
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "not found"
+            raise spec.error("data.csv", f"data file {spec.data.csv!r} {what} (looked for {path})")
+        try:
+            frame = read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"{spec.where('data.csv')}: data.csv: cannot read {path.name} as CSV: "
+                f"{' '.join(str(exc).split())}"
+            ) from None
+        source: dict[str, Any] = {
+            "kind": "csv",
+            "file": spec.data.csv,
+            "path": str(path),
+            "sha256": sha256_file(path),
+            "sha256_of": "the file's bytes",
+        }
+        where = path.name
+    else:
+        frame, package = _load_dataset(spec)
+        source = {
+            "kind": "dataset",
+            "dataset": spec.data.dataset,
+            "package": package,
+            "sha256": frame_sha256(frame),
+            "sha256_of": "the data set's columns as canonical JSON (pipeline.data.frame_sha256)",
+        }
+        where = f"the data set {spec.data.dataset}"
+    if len(frame) == 0:
+        raise DataError(f"{where} has no rows")
+    source["rows"] = len(frame)
+    source["columns"] = [str(c) for c in frame.columns]
+    frame = apply_factors(spec, frame, where)
+    return LoadedData(frame=frame, source=source)
+
+
+def _load_dataset(spec: Spec) -> tuple[pd.DataFrame, str]:
+    from .. import datasets
+
+    name = str(spec.data.dataset)
+    packages = (spec.data.package,) if spec.data.package else _DATASET_PACKAGES
+    known: list[str] = []
+    for package in packages:
+        try:
+            available = datasets.names(package)
+        except PylmeError:
+            raise spec.error(
+                "data.package", f"R cannot list the data sets of package {package!r}"
+            ) from None
+        if name in available:
+            return datasets.load(name, package), str(package)
+        known += available
+    raise spec.error(
+        "data.dataset",
+        f"no data set {name!r} in R package(s) {', '.join(map(str, packages))}"
+        f"{_suggestion(name, known)}",
+    )
+
+
+def r_text(values: pd.Series) -> pd.Series:
+    """The text R's ``as.character()`` gives each value (NaN for missing values).
+
+    Strings are their own text; numbers and logicals are written by R itself,
+    so that levels match exactly what ``factor(x, levels = ...)`` matches in R.
+    """
+    from .._r.call import r_value
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object).where(values.notna(), None)
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        present = values.notna()
+        if all(isinstance(v, str) for v in values[present]):
+            return values.where(present)
+    uniques = pd.Series(pd.unique(values.dropna()))
+    if len(uniques) == 0:
+        return pd.Series([float("nan")] * len(values), index=values.index, dtype=object)
+    texts = r_value("pylme4_as_character", uniques, doing="writing values as text")
+    mapping = dict(zip(uniques, texts if isinstance(texts, list) else [texts]))
+    return values.map(mapping)
+
+
+def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The columns named in ``data.factors`` as Categoricals with the spec's levels."""
+    if not spec.data.factors:
+        return frame
+    frame = frame.copy()
+    columns = [str(c) for c in frame.columns]
+    for column, levels in spec.data.factors.items():
+        key = f"data.factors.{column}"
+        if column not in columns:
+            raise spec.error(
+                key, f"{column!r} is not a column of {where}{_suggestion(column, columns)}"
+            )
+        text = r_text(frame[column])
+        unknown = [v for v in pd.unique(text.dropna()) if v not in levels]
+        if unknown:
+            shown = ", ".join(repr(v) for v in unknown[:5])
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise DataError(
+                f"{spec.where(key)}: {key}: column {column!r} has values {shown}{more} "
+                f"that are not among the levels {list(levels)}"
+            )
+        frame[column] = pd.Categorical(text, categories=list(levels))
+    return frame
+
+
+def check_formulas(spec: Spec, frame: pd.DataFrame, where: str) -> None:
+    """Every model's formula parses in R and uses only columns of the data."""
+    from .. import checks
+
+    columns = [str(c) for c in frame.columns]
+    for i, model in enumerate(spec.models):
+        key = f"models[{i}].formula"
+        try:
+            checks.formula_vars(model.formula, columns)
+        except FormulaError as exc:
+            message = str(exc).replace("is not a column of the data", f"is not a column of {where}")
+            raise SpecError(
+                f"{spec.where(key)}: {key}: {message}", line=spec.lines.get(key), key=key
+            ) from None
+
+
+def describe(spec: Spec) -> str:
+    """How messages name the data: the CSV file's name or the data set's."""
+    if spec.csv_path is not None:
+        return spec.csv_path.name
+    return f"the data set {spec.data.dataset}"

@@ -1,0 +1,690 @@
+"""The YAML spec of a pipeline: its schema, validation, and messages with line numbers.
+
+A spec names one data set and the models to fit on it::
+
+    data:
+      csv: pastes.csv          # relative to the spec; or `dataset: Pastes` (bundled)
+      name: pastes             # what R's summary prints after "Data:"
+      factors:                 # optional: column -> level order (first = reference)
+        batch: [A, B, C]
+    models:
+      - name: nested
+        formula: "strength ~ 1 + (1 | batch/cask)"
+        reml: true             # default true
+        ddf: Satterthwaite     # optional: lmerTest's summary
+        boot: {nsim: 100, seed: 1, workers: 2}
+        all_fit: true
+        confint: Wald
+
+The spec is read from pyyaml's node tree rather than from plain Python
+objects, so that every message can name the file, the line and the key
+("analysis.yaml:7: models[0]: unknown key 'formla' (did you mean
+'formula'?)").  Validation here needs neither R nor the data; what depends on
+the data (unknown columns, formula variables) is checked by
+:mod:`pylme4.pipeline.data` with the same locations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import yaml
+
+from ..errors import PylmeError
+
+#: Values accepted for ``ddf`` (lmerTest's denominator degrees of freedom).
+DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
+#: What a bootstrap replicate records (pylme4's ``boot_mer(fun=...)``).
+BOOT_FUNS = ("fixef", "sigma", "var_corr", "theta")
+BOOT_TYPES = ("parametric", "semiparametric")
+#: Methods of ``confint()`` for a fitted lmer model.
+CONFINT_METHODS = ("Wald", "profile", "boot")
+
+# Allowed keys per mapping, each with whether it is required.
+_TOP_KEYS = {"data": True, "models": True}
+_DATA_KEYS = {"csv": False, "dataset": False, "package": False, "name": False, "factors": False}
+_MODEL_KEYS = {
+    "name": True,
+    "formula": True,
+    "reml": False,
+    "ddf": False,
+    "boot": False,
+    "all_fit": False,
+    "confint": False,
+}
+_BOOT_KEYS = {
+    "nsim": True,
+    "seed": True,
+    "workers": False,
+    "fun": False,
+    "type": False,
+    "use_u": False,
+}
+_CONFINT_KEYS = {"method": True, "level": False, "nsim": False, "seed": False}
+
+# A model's name becomes a directory name: keep it portable and free of dots,
+# so it can never collide with results.json or spec.yaml.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# The data's name is bound in R and printed after "Data:": a syntactic R name.
+_R_NAME = re.compile(r"^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$|^\.$")
+_R_RESERVED = frozenset(
+    [
+        "if",
+        "else",
+        "repeat",
+        "while",
+        "function",
+        "for",
+        "next",
+        "break",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "Inf",
+        "NaN",
+        "NA",
+        "NA_integer_",
+        "NA_real_",
+        "NA_character_",
+        "NA_complex_",
+        "in",
+    ]
+)
+# Names the exported R script (export_r.py) binds at top level: the data
+# cannot take one of them there (`fit <- read.csv(...)` would be overwritten
+# by the first model).  tests/test_pipeline.py checks the list is complete.
+SCRIPT_NAMES = frozenset(
+    {
+        "args",
+        "out_dir",
+        "script_dir",
+        "data_file",
+        "fit",
+        "b",
+        "as_factor",
+        "write_table",
+        "write_text",
+        "console_text",
+        "write_model",
+        "sdcor_names",
+        "write_boot",
+        "write_all_fit",
+        "write_confint",
+    }
+)
+_YAML_TRUE = ("true", "True", "TRUE")
+_YAML_FALSE = ("false", "False", "FALSE")
+
+
+class SpecError(PylmeError, ValueError):
+    """The spec is not valid.
+
+    ``str(exc)`` is one line that starts with ``file:line:`` and names the key;
+    :attr:`line` (1-based, or None) and :attr:`key` (e.g. ``"models[0].formula"``)
+    hold the location for programs.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.key = key
+
+
+@dataclass(frozen=True)
+class BootSpec:
+    """``boot:`` of a model: a parametric bootstrap (lme4's ``bootMer``)."""
+
+    nsim: int
+    seed: int
+    workers: int = 1
+    fun: str = "fixef"
+    type: str = "parametric"
+    use_u: bool = False
+    """Condition on the estimated random effects (bootMer's ``use.u``)."""
+
+
+@dataclass(frozen=True)
+class ConfintSpec:
+    """``confint:`` of a model: ``confint(fit, method=..., level=...)``."""
+
+    method: str
+    level: float = 0.95
+    nsim: int = 500
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One entry of ``models:``."""
+
+    name: str
+    formula: str
+    reml: bool = True
+    ddf: str | None = None
+    boot: BootSpec | None = None
+    all_fit: bool = False
+    confint: ConfintSpec | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """``data:``: where the data comes from and how its factors are ordered."""
+
+    name: str
+    """The name the data is bound to in R (printed after ``Data:``)."""
+    csv: str | None = None
+    """The CSV path as written in the spec (relative to the spec's folder)."""
+    dataset: str | None = None
+    """A data set bundled with lme4 (or base R's datasets), by name."""
+    package: str | None = None
+    """The R package of ``dataset`` (default: lme4, then datasets)."""
+    factors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Column -> factor levels as text, in order (the first is the reference)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated pipeline spec."""
+
+    data: DataSpec
+    models: tuple[ModelSpec, ...]
+    text: str
+    """The YAML exactly as read (copied into the results)."""
+    source: str
+    """The spec's file name as shown in messages."""
+    base_dir: Path
+    """The folder a relative ``data.csv`` is resolved against (the spec's own)."""
+    path: Path | None = None
+    """The spec file's absolute path (None for a spec given as text)."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """Key path (``"models[0].formula"``) -> line number (1-based) in the spec."""
+
+    @property
+    def csv_path(self) -> Path | None:
+        """The absolute path of ``data.csv``, or None for a bundled data set."""
+        if self.data.csv is None:
+            return None
+        return (self.base_dir / self.data.csv).resolve()
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the spec's text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def where(self, key: str) -> str:
+        """``"file:line"`` of a key (or of its closest enclosing key)."""
+        while key:
+            if key in self.lines:
+                return f"{self.source}:{self.lines[key]}"
+            key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key) if re.search(r"[.\[]", key) else ""
+        return self.source
+
+    def error(self, key: str, message: str) -> SpecError:
+        """A :class:`SpecError` located at ``key``: ``"file:line: key: message"``."""
+        return SpecError(f"{self.where(key)}: {key}: {message}", line=self.lines.get(key), key=key)
+
+    def model_key(self, name: str) -> str:
+        """The key path (``"models[i]"``) of the model called ``name``."""
+        for i, model in enumerate(self.models):
+            if model.name == name:
+                return f"models[{i}]"
+        raise KeyError(name)
+
+    def seeds(self) -> dict[str, int]:
+        """Every random seed the spec sets, by where it is set (``"nested.boot"``)."""
+        out: dict[str, int] = {}
+        for model in self.models:
+            if model.boot is not None:
+                out[f"{model.name}.boot"] = model.boot.seed
+            if model.confint is not None and model.confint.seed is not None:
+                out[f"{model.name}.confint"] = model.confint.seed
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec with every default filled in, as JSON-ready data."""
+        data: dict[str, Any] = {"name": self.data.name}
+        if self.data.csv is not None:
+            data["csv"] = self.data.csv
+        else:
+            data["dataset"] = self.data.dataset
+            data["package"] = self.data.package
+        data["factors"] = {k: list(v) for k, v in self.data.factors.items()}
+        models = []
+        for m in self.models:
+            models.append(
+                {
+                    "name": m.name,
+                    "formula": m.formula,
+                    "reml": m.reml,
+                    "ddf": m.ddf,
+                    "boot": None if m.boot is None else vars(m.boot).copy(),
+                    "all_fit": m.all_fit,
+                    "confint": None if m.confint is None else vars(m.confint).copy(),
+                }
+            )
+        return {"data": data, "models": models}
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file.
+
+    Raises
+    ------
+    SpecError
+        The file is missing or unreadable, is not YAML, or does not follow the
+        schema; the message names the file, the line and the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: spec file not found") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a folder, not a spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read the spec ({exc})") from None
+    spec = parse_spec(text, source=str(path), base_dir=path.resolve().parent)
+    return dataclasses.replace(spec, path=path.resolve())
+
+
+def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".") -> Spec:
+    """Validate a spec given as YAML text; ``base_dir`` resolves a relative ``data.csv``."""
+    reader = _Reader(source)
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else None
+            column = f" (column {mark.column + 1})" if mark is not None else ""
+            problem = exc.problem or exc.context or "syntax error"
+            raise SpecError(
+                f"{source}:{line}: not valid YAML: {problem}{column}", line=line
+            ) from None
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+        if root is None:
+            raise SpecError(f"{source}: the spec is empty; it needs 'data:' and 'models:'")
+        reader.loader = loader
+        top = reader.mapping(root, "", _TOP_KEYS, "the spec")
+        data = reader.data(top["data"][1])
+        models = reader.models(top["models"][1])
+    finally:
+        loader.dispose()
+    return Spec(
+        data=data,
+        models=models,
+        text=text,
+        source=source,
+        base_dir=Path(base_dir).resolve(),
+        lines=MappingProxyType(dict(reader.lines)),
+    )
+
+
+def _suggestion(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag.endswith(":null"):
+        return "empty"
+    return repr(node.value)
+
+
+class _Reader:
+    """Walks pyyaml's node tree, checking each value and recording its line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: dict[str, int] = {}
+        self.loader: Any = None
+
+    # -- locations and failures -------------------------------------------
+
+    def fail(self, node: yaml.Node, key: str, message: str) -> NoReturn:
+        line = node.start_mark.line + 1
+        prefix = f"{key}: " if key else ""
+        raise SpecError(f"{self.source}:{line}: {prefix}{message}", line=line, key=key or None)
+
+    @staticmethod
+    def join(parent: str, key: str) -> str:
+        return f"{parent}.{key}" if parent else key
+
+    # -- structure ----------------------------------------------------------
+
+    def mapping(
+        self, node: yaml.Node, key: str, allowed: Mapping[str, bool], what: str
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """The entries of a mapping node, by key, after checking the keys."""
+        self.lines.setdefault(key, node.start_mark.line + 1)
+        if not isinstance(node, yaml.MappingNode):
+            subject = "" if key else "the spec "
+            self.fail(node, key, f"{subject}must be a mapping of keys to values, not {_kind(node)}")
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, key, f"keys of {what} must be plain names")
+            name = str(key_node.value)
+            if name in entries:
+                first = entries[name][0].start_mark.line + 1
+                self.fail(key_node, key, f"duplicate key {name!r} (first given on line {first})")
+            if name not in allowed:
+                known = ", ".join(allowed)
+                self.fail(
+                    key_node,
+                    key,
+                    f"unknown key {name!r}{_suggestion(name, allowed)}; {what} takes {known}",
+                )
+            entries[name] = (key_node, value_node)
+            self.lines[self.join(key, name)] = key_node.start_mark.line + 1
+        for name, required in allowed.items():
+            if required and name not in entries:
+                self.fail(node, key, f"{name!r} is missing; {what} requires it")
+        return entries
+
+    def scalar(self, node: yaml.Node, key: str, what: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, key, f"{what}, not {_kind(node)}")
+        return self.loader.construct_object(node)
+
+    def string(self, node: yaml.Node, key: str) -> str:
+        """Any scalar but null, as the text written in the spec."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
+            self.fail(node, key, f"must be text, not {_kind(node)}")
+        text = str(node.value)
+        if not text.strip():
+            self.fail(node, key, "must not be empty")
+        return text
+
+    def boolean(self, node: yaml.Node, key: str) -> bool:
+        value = self.scalar(node, key, "must be true or false")
+        if not isinstance(value, bool):
+            self.fail(node, key, f"must be true or false, not {_kind(node)}")
+        return value
+
+    def integer(self, node: yaml.Node, key: str, minimum: int) -> int:
+        value = self.scalar(node, key, "must be a whole number")
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(node, key, f"must be a whole number, not {_kind(node)}")
+        if value < minimum:
+            self.fail(node, key, f"must be at least {minimum}, not {value}")
+        return value
+
+    def choice(self, node: yaml.Node, key: str, choices: tuple[str, ...]) -> str:
+        value = self.scalar(node, key, f"must be one of {', '.join(choices)}")
+        if not isinstance(value, str) or value not in choices:
+            text = str(node.value)
+            self.fail(
+                node,
+                key,
+                f"must be one of {', '.join(choices)}, not {_kind(node)}"
+                f"{_suggestion(text, choices)}",
+            )
+        return value
+
+    # -- the schema ---------------------------------------------------------
+
+    def data(self, node: yaml.Node) -> DataSpec:
+        entries = self.mapping(node, "data", _DATA_KEYS, "data")
+        has_csv, has_dataset = "csv" in entries, "dataset" in entries
+        if has_csv == has_dataset:
+            self.fail(
+                node,
+                "data",
+                "give exactly one of 'csv' (a file, relative to the spec) "
+                "and 'dataset' (a bundled data set such as sleepstudy)",
+            )
+        if "package" in entries and not has_dataset:
+            self.fail(entries["package"][0], "data.package", "is only used with 'dataset'")
+        csv = self.string(entries["csv"][1], "data.csv") if has_csv else None
+        dataset = self.string(entries["dataset"][1], "data.dataset") if has_dataset else None
+        package = (
+            self.string(entries["package"][1], "data.package") if "package" in entries else None
+        )
+        if "name" in entries:
+            name = self.string(entries["name"][1], "data.name")
+            if not _is_r_name(name):
+                self.fail(
+                    entries["name"][1],
+                    "data.name",
+                    f"{name!r} is not a syntactic R name (letters, digits, '.' and '_', "
+                    "starting with a letter or '.'), which R binds the data to",
+                )
+            if name in SCRIPT_NAMES:
+                self.fail(
+                    entries["name"][1],
+                    "data.name",
+                    f"{name!r} is a name the exported R script uses for itself; choose another",
+                )
+        else:
+            name = _default_data_name(dataset if dataset is not None else Path(str(csv)).stem)
+        factors = self.factors(entries["factors"][1]) if "factors" in entries else {}
+        return DataSpec(
+            name=name,
+            csv=csv,
+            dataset=dataset,
+            package=package,
+            factors=MappingProxyType(factors),
+        )
+
+    def factors(self, node: yaml.Node) -> dict[str, tuple[str, ...]]:
+        self.lines["data.factors"] = node.start_mark.line + 1
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(
+                node,
+                "data.factors",
+                f"must map column names to lists of levels, not {_kind(node)}",
+            )
+        out: dict[str, tuple[str, ...]] = {}
+        for key_node, value_node in node.value:
+            column = str(key_node.value)
+            key = f"data.factors.{column}"
+            self.lines[key] = key_node.start_mark.line + 1
+            if column in out:
+                self.fail(key_node, "data.factors", f"column {column!r} is given twice")
+            if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
+                self.fail(
+                    value_node,
+                    key,
+                    f"must be a non-empty list of levels, e.g. [A, B, C], not {_kind(value_node)}",
+                )
+            levels: list[str] = []
+            for item in value_node.value:
+                level = self.level(item, key)
+                if level in levels:
+                    self.fail(item, key, f"level {level!r} is listed twice")
+                levels.append(level)
+            out[column] = tuple(levels)
+        return out
+
+    def level(self, node: yaml.Node, key: str) -> str:
+        """A factor level as the text R's ``factor()`` compares values with."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, key, f"each level must be a single value, not {_kind(node)}")
+        tag = node.tag
+        if tag.endswith(":null"):
+            self.fail(node, key, "a level cannot be empty (null); missing values stay NA")
+        if tag.endswith(":bool"):
+            # R writes logicals as TRUE/FALSE; YAML's yes/no/on/off stay as written.
+            if node.value in _YAML_TRUE:
+                return "TRUE"
+            if node.value in _YAML_FALSE:
+                return "FALSE"
+            return str(node.value)
+        if tag.endswith(":int"):
+            return str(self.loader.construct_object(node))
+        if tag.endswith(":float"):
+            # as.character() of a double: 15 significant digits, no trailing zeros.
+            return format(float(self.loader.construct_object(node)), ".15g")
+        return str(node.value)
+
+    def models(self, node: yaml.Node) -> tuple[ModelSpec, ...]:
+        self.lines.setdefault("models", node.start_mark.line + 1)
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(
+                node,
+                "models",
+                f"must be a non-empty list of models ('- name: ...'), not {_kind(node)}",
+            )
+        models: list[ModelSpec] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(node.value):
+            model = self.model(item, f"models[{i}]")
+            if model.name in seen:
+                self.fail(
+                    item,
+                    f"models[{i}].name",
+                    f"the name {model.name!r} is already used by models[{seen[model.name]}]",
+                )
+            seen[model.name] = i
+            models.append(model)
+        return tuple(models)
+
+    def model(self, node: yaml.Node, key: str) -> ModelSpec:
+        entries = self.mapping(node, key, _MODEL_KEYS, "a model")
+        name = self.string(entries["name"][1], f"{key}.name")
+        if not _MODEL_NAME.match(name):
+            self.fail(
+                entries["name"][1],
+                f"{key}.name",
+                f"{name!r} must be letters, digits, '_' and '-' (it names the output folder)",
+            )
+        formula = self.string(entries["formula"][1], f"{key}.formula")
+        if "~" not in formula:
+            self.fail(
+                entries["formula"][1],
+                f"{key}.formula",
+                f"{formula!r} is not a model formula (it has no '~'), e.g. 'y ~ x + (1 | g)'",
+            )
+        if ";" in formula:
+            self.fail(entries["formula"][1], f"{key}.formula", "a formula cannot contain ';'")
+        formula = " ".join(formula.split())
+        reml = self.boolean(entries["reml"][1], f"{key}.reml") if "reml" in entries else True
+        ddf = None
+        if "ddf" in entries and not entries["ddf"][1].tag.endswith(":null"):
+            ddf = self.choice(entries["ddf"][1], f"{key}.ddf", DDF_METHODS)
+        boot = self.boot(entries["boot"][1], f"{key}.boot") if "boot" in entries else None
+        all_fit = (
+            self.boolean(entries["all_fit"][1], f"{key}.all_fit") if "all_fit" in entries else False
+        )
+        confint = (
+            self.confint(entries["confint"][1], f"{key}.confint") if "confint" in entries else None
+        )
+        return ModelSpec(
+            name=name,
+            formula=formula,
+            reml=reml,
+            ddf=ddf,
+            boot=boot,
+            all_fit=all_fit,
+            confint=confint,
+        )
+
+    def boot(self, node: yaml.Node, key: str) -> BootSpec:
+        if isinstance(node, yaml.MappingNode):
+            entries = self.mapping(node, key, _BOOT_KEYS, "boot")
+        else:
+            self.fail(
+                node,
+                key,
+                f"must be a mapping such as {{nsim: 100, seed: 1}} (a seed is required: "
+                f"a bootstrap without one cannot be re-verified), not {_kind(node)}",
+            )
+        spec = BootSpec(
+            nsim=self.integer(entries["nsim"][1], f"{key}.nsim", 1),
+            seed=self.integer(entries["seed"][1], f"{key}.seed", -(2**31) + 1),
+            workers=(
+                self.integer(entries["workers"][1], f"{key}.workers", 1)
+                if "workers" in entries
+                else 1
+            ),
+            fun=(
+                self.choice(entries["fun"][1], f"{key}.fun", BOOT_FUNS)
+                if "fun" in entries
+                else "fixef"
+            ),
+            type=(
+                self.choice(entries["type"][1], f"{key}.type", BOOT_TYPES)
+                if "type" in entries
+                else "parametric"
+            ),
+            use_u=self.boolean(entries["use_u"][1], f"{key}.use_u")
+            if "use_u" in entries
+            else False,
+        )
+        if spec.type == "semiparametric" and not spec.use_u:
+            self.fail(
+                entries["type"][1],
+                f"{key}.type",
+                "lme4 implements the semiparametric bootstrap only with 'use_u: true'",
+            )
+        return spec
+
+    def confint(self, node: yaml.Node, key: str) -> ConfintSpec:
+        if isinstance(node, yaml.ScalarNode):
+            method = self.choice(node, key, CONFINT_METHODS)
+            if method == "boot":
+                self.fail(
+                    node,
+                    key,
+                    "a bootstrap interval needs a seed: write {method: boot, nsim: 500, seed: 1}",
+                )
+            return ConfintSpec(method=method)
+        entries = self.mapping(node, key, _CONFINT_KEYS, "confint")
+        method = self.choice(entries["method"][1], f"{key}.method", CONFINT_METHODS)
+        level = 0.95
+        if "level" in entries:
+            value = self.scalar(entries["level"][1], f"{key}.level", "must be a number")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+                self.fail(
+                    entries["level"][1],
+                    f"{key}.level",
+                    f"must be a number between 0 and 1, e.g. 0.95, not {_kind(entries['level'][1])}",
+                )
+            level = float(value)
+        nsim = self.integer(entries["nsim"][1], f"{key}.nsim", 1) if "nsim" in entries else 500
+        seed = (
+            self.integer(entries["seed"][1], f"{key}.seed", -(2**31) + 1)
+            if "seed" in entries
+            else None
+        )
+        if method == "boot" and seed is None:
+            self.fail(node, key, "a bootstrap interval needs a seed (seed: 1)")
+        if method != "boot":
+            for extra in ("nsim", "seed"):
+                if extra in entries:
+                    self.fail(entries[extra][0], f"{key}.{extra}", "is only used with method: boot")
+        return ConfintSpec(method=method, level=level, nsim=nsim, seed=seed)
+
+
+def _is_r_name(name: str) -> bool:
+    return bool(_R_NAME.match(name)) and name not in _R_RESERVED
+
+
+def _default_data_name(stem: str) -> str:
+    """A syntactic R name made from a file stem or data set name."""
+    name = re.sub(r"[^A-Za-z0-9._]", "_", stem)
+    if not name or not re.match(r"[A-Za-z]", name[0]):
+        name = "data_" + name
+    if name in SCRIPT_NAMES:
+        name += "_data"
+    return name if _is_r_name(name) else "data"

@@ -1,0 +1,473 @@
+"""Verifying a results folder: re-run its spec and compare every output.
+
+Text files (summary.txt, spec.yaml) must be identical byte for byte.  Numbers
+(CSV cells, values in results.json) must agree to a stated tolerance,
+``|stored - now| <= atol + rtol * |stored|`` (numpy's ``isclose``); the
+report counts how many were identical to the last bit.  Text cells and
+strings in results.json must be identical.  Software versions that differ
+from the stored provenance are warnings, not failures: the numbers decide.
+A changed data file (its SHA-256) is a failure.
+
+With ``with_r=True`` the spec is also exported as an R script
+(:mod:`pylme4.pipeline.export_r`), run with Rscript, and R's own files are
+compared with the stored ones the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import RNotAvailableError
+from . import provenance
+from .export_r import export_r
+from .run import RESULTS_JSON, SPEC_COPY, OutputDirError, read_results, run
+from .spec import Spec, SpecError, parse_spec
+
+Progress = Callable[[str], None]
+
+# How many differences to list per file before summarising the rest.
+_PER_FILE = 10
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close two numbers must be: ``|stored - now| <= atol + rtol * |stored|``."""
+
+    rtol: float = 1e-8
+    atol: float = 1e-12
+
+    def __str__(self) -> str:
+        return f"rtol={self.rtol:g}, atol={self.atol:g}"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One output that does not match: which file, where in it, and both values."""
+
+    file: str
+    where: str
+    stored: str
+    now: str
+
+    def __str__(self) -> str:
+        place = f"{self.file}: {self.where}" if self.where else self.file
+        return f"{place}: stored {self.stored}, now {self.now}"
+
+
+@dataclass
+class _Tally:
+    """Running counts while comparing."""
+
+    tolerance: Tolerance
+    differences: list[Difference] = field(default_factory=list)
+    numbers: int = 0
+    identical: int = 0
+    texts: int = 0
+    files: int = 0
+
+    def number(self, file: str, where: str, stored: float, now: float) -> bool:
+        self.numbers += 1
+        if stored == now or (math.isnan(stored) and math.isnan(now)):
+            self.identical += 1
+            return True
+        close = abs(stored - now) <= self.tolerance.atol + self.tolerance.rtol * abs(stored)
+        if math.isfinite(stored) and math.isfinite(now) and close:
+            return True
+        self.add(file, where, _show(stored), _show(now))
+        return False
+
+    def add(self, file: str, where: str, stored: str, now: str) -> None:
+        self.differences.append(Difference(file, where, stored, now))
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify`."""
+
+    differences: tuple[Difference, ...]
+    warnings: tuple[str, ...]
+    """Provenance that changed (software versions, BLAS, platform)."""
+    tolerance: Tolerance
+    numbers: int
+    identical: int
+    texts: int
+    files: int
+    with_r: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when every output matched."""
+        return not self.differences
+
+    def summary(self) -> str:
+        """One line saying what was compared and how it came out."""
+        if self.identical == self.numbers:
+            numbers = f"{self.numbers} numbers, all identical"
+        else:
+            numbers = (
+                f"{self.numbers} numbers ({self.identical} identical, "
+                f"{self.numbers - self.identical} within {self.tolerance})"
+            )
+        what = f"{self.files} files: {numbers}; {self.texts} texts identical"
+        against = "the re-run" + (" and R's own script" if self.with_r else "")
+        if self.ok:
+            return f"verified against {against}: {what}"
+        return (
+            f"{len(self.differences)} difference(s) against {against} "
+            f"(numbers compared with {self.tolerance}; text exactly)"
+        )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return "NA" if math.isnan(value) else repr(value)
+    return repr(value)
+
+
+# ---------------------------------------------------------------------------
+# Comparing files
+# ---------------------------------------------------------------------------
+
+
+def compare_text(tally: _Tally, name: str, stored: str, now: str) -> None:
+    """Two texts, exactly; the difference names the first line that differs."""
+    tally.texts += 1
+    if stored == now:
+        return
+    a, b = stored.split("\n"), now.split("\n")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            tally.add(name, f"line {i + 1}", repr(x), repr(y))
+            return
+    tally.add(name, "length", f"{len(a)} lines", f"{len(b)} lines")
+
+
+def _read_cells(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+
+
+def _as_number(cell: str) -> float | None:
+    if cell == "NA":
+        return math.nan
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> None:
+    """Two CSV tables: same columns and rows; numeric cells to the tolerance, text exactly."""
+    try:
+        a, b = _read_cells(stored_path), _read_cells(now_path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        tally.add(name, "", "a CSV table", f"unreadable ({' '.join(str(exc).split())})")
+        return
+    if list(a.columns) != list(b.columns):
+        tally.add(name, "columns", str(list(a.columns)), str(list(b.columns)))
+        return
+    if len(a) != len(b):
+        tally.add(name, "rows", str(len(a)), str(len(b)))
+        return
+    before = len(tally.differences)
+    numeric = {
+        c: all(_as_number(x) is not None for x in pd.concat([a[c], b[c]]))
+        and not all(x == "NA" for x in a[c])
+        for c in a.columns
+    }
+    for i in range(len(a)):
+        label = _row_label(a, i, numeric)
+        for c in a.columns:
+            x, y = a.at[i, c], b.at[i, c]
+            where = f"row {i + 1}{label}, column {c!r}"
+            if numeric[c]:
+                tally.number(name, where, float(_as_number(x)), float(_as_number(y)))  # type: ignore[arg-type]
+            else:
+                tally.texts += 1
+                if x != y:
+                    tally.add(name, where, repr(x), repr(y))
+    _cap(tally, before, name)
+
+
+def _row_label(frame: pd.DataFrame, i: int, numeric: Mapping[str, bool]) -> str:
+    keys = [str(frame.at[i, c]) for c in frame.columns if not numeric[c]]
+    return f" [{', '.join(keys)}]" if keys else ""
+
+
+def _cap(tally: _Tally, before: int, name: str) -> None:
+    """Keep the first few differences of one file and count the rest."""
+    found = tally.differences[before:]
+    if len(found) > _PER_FILE:
+        del tally.differences[before + _PER_FILE :]
+        tally.add(name, "", "...", f"{len(found) - _PER_FILE} more differences in this file")
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Leaves of a JSON value with readable paths (tables as row/column)."""
+    if isinstance(value, dict):
+        if set(value) == {"columns", "data"} and isinstance(value["data"], list):
+            columns = value["columns"]
+            yield f"{path}.columns", columns
+            for i, row in enumerate(value["data"]):
+                keys = [str(v) for v in row if isinstance(v, str)]
+                label = f" [{', '.join(keys)}]" if keys else ""
+                for c, cell in zip(columns, row):
+                    yield f"{path} row {i + 1}{label}, column {c!r}", cell
+                if len(row) != len(columns):
+                    yield f"{path} row {i + 1}", row
+            yield f"{path}.rows", len(value["data"])
+            return
+        for k, v in value.items():
+            yield from _walk(v, f"{path}.{k}" if path else str(k))
+        return
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        yield f"{path}.length", len(value)
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+        return
+    yield path, value
+
+
+def compare_json(tally: _Tally, name: str, stored: Any, now: Any) -> None:
+    """Two JSON values leaf by leaf: numbers to the tolerance, everything else exactly."""
+    before = len(tally.differences)
+    a, b = dict(_walk(stored, "")), dict(_walk(now, ""))
+    for path in [*a, *(p for p in b if p not in a)]:
+        if path not in a or path not in b:
+            tally.add(
+                name,
+                path,
+                "absent" if path not in a else _show(a[path]),
+                "absent" if path not in b else _show(b[path]),
+            )
+            continue
+        x, y = a[path], b[path]
+        if _is_number(x) and _is_number(y):
+            tally.number(name, path, float(x), float(y))
+        elif (x is None and _is_number(y)) or (y is None and _is_number(x)):
+            tally.number(
+                name, path, math.nan if x is None else float(x), math.nan if y is None else float(y)
+            )
+        else:
+            tally.texts += 1
+            if x != y:
+                tally.add(name, path, _show(x), _show(y))
+    _cap(tally, before, name)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def compare_folders(
+    tally: _Tally, stored: Path, now: Path, *, only: list[str] | None = None, label: str = ""
+) -> None:
+    """Every file of ``stored`` against the same file in ``now``.
+
+    ``only`` restricts the comparison to these relative paths (R's script
+    writes no results.json); ``label`` prefixes the file names in differences.
+    """
+    stored_files = _files(stored) if only is None else only
+    now_files = set(_files(now))
+    for rel in stored_files:
+        name = f"{label}{rel}"
+        if rel not in now_files:
+            tally.add(name, "", "present", "not written")
+            continue
+        tally.files += 1
+        a, b = stored / rel, now / rel
+        if rel == RESULTS_JSON:
+            stored_json = json.loads(a.read_text(encoding="utf-8"))
+            now_json = json.loads(b.read_text(encoding="utf-8"))
+            compare_json(tally, name, _comparable(stored_json), _comparable(now_json))
+            _compare_inputs(tally, name, stored_json, now_json)
+        elif rel.endswith(".csv"):
+            compare_csv(tally, name, a, b)
+        else:
+            compare_text(
+                tally,
+                name,
+                a.read_bytes().decode("utf-8", "replace"),
+                b.read_bytes().decode("utf-8", "replace"),
+            )
+    if only is None:
+        for rel in sorted(now_files - set(stored_files)):
+            tally.add(f"{label}{rel}", "", "absent", "written by the re-run")
+
+
+def _comparable(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of results.json that a re-run must reproduce."""
+    return {k: v for k, v in results.items() if k != "provenance"}
+
+
+def _compare_inputs(
+    tally: _Tally, name: str, stored: Mapping[str, Any], now: Mapping[str, Any]
+) -> None:
+    """The data must be the same data (SHA-256, rows): a changed input is a difference."""
+    a = stored.get("provenance", {}).get("data", {})
+    b = now.get("provenance", {}).get("data", {})
+    for key in ("sha256", "rows"):
+        tally.texts += 1
+        if a.get(key) != b.get(key):
+            what = a.get("file") or a.get("dataset") or "the data"
+            tally.add(
+                name, f"provenance.data.{key} (of {what})", _show(a.get(key)), _show(b.get(key))
+            )
+
+
+# ---------------------------------------------------------------------------
+# verify
+# ---------------------------------------------------------------------------
+
+
+def stored_spec(
+    results_dir: Path, results: Mapping[str, Any], spec_path: str | Path | None
+) -> Spec:
+    """The spec a results folder was made from.
+
+    By default the text stored in results.json, with a relative ``data.csv``
+    resolved against the folder the spec was in; ``spec_path`` names the
+    spec's new place when it (and its data) moved.
+    """
+    if spec_path is not None:
+        from .spec import load_spec
+
+        return load_spec(spec_path)
+    block = results.get("provenance", {}).get("spec", {})
+    text = block.get("text")
+    if not isinstance(text, str):
+        raise OutputDirError(f"{results_dir / RESULTS_JSON} records no spec text")
+    source = block.get("path") or str(results_dir / SPEC_COPY)
+    base_dir = block.get("base_dir") or str(results_dir)
+    spec = parse_spec(text, source=source, base_dir=base_dir)
+    return spec
+
+
+def verify(
+    results_dir: str | Path,
+    *,
+    spec_path: str | Path | None = None,
+    tolerance: Tolerance | None = None,
+    with_r: bool = False,
+    progress: Progress | None = None,
+    rscript: str | None = None,
+) -> VerifyReport:
+    """Re-run the spec stored in ``results_dir`` and compare every output with the stored one.
+
+    Parameters
+    ----------
+    results_dir
+        A folder written by :func:`pylme4.pipeline.run`.
+    spec_path
+        The spec's current place, when it moved (default: where it was).
+    tolerance
+        How close numbers must be (default ``rtol=1e-8, atol=1e-12``).
+    with_r
+        Also run the exported R script with Rscript and compare R's numbers.
+    progress
+        Called with one line of text per step (the CLI prints them on stderr).
+    rscript
+        The Rscript program (default: found on PATH).
+
+    Raises
+    ------
+    OutputDirError
+        ``results_dir`` is not a pylme4 results folder.
+    SpecError, DataError, ModelError
+        The spec can no longer be run (e.g. its data file moved).
+    """
+    results_dir = Path(results_dir).resolve()
+    tolerance = tolerance or Tolerance()
+    stored = read_results(results_dir)
+    spec = stored_spec(results_dir, stored, spec_path)
+    tally = _Tally(tolerance)
+    with tempfile.TemporaryDirectory(prefix="pylme4-verify-") as tmp:
+        rerun_dir = Path(tmp) / "rerun"
+        if progress is not None:
+            progress(f"re-running {spec.source}")
+        try:
+            fresh = run(spec, rerun_dir, progress=progress, command=None)
+        except SpecError as exc:
+            if exc.key == "data.csv" and spec_path is None:
+                raise SpecError(
+                    f"{exc} (if the spec and its data moved, give the spec with --spec)",
+                    line=exc.line,
+                    key=exc.key,
+                ) from None
+            raise
+        compare_folders(tally, results_dir, rerun_dir)
+        warnings = provenance.version_changes(
+            stored.get("provenance", {}), fresh.results["provenance"]
+        )
+        if with_r:
+            _verify_with_r(tally, spec, results_dir, stored, Path(tmp), progress, rscript)
+    return VerifyReport(
+        differences=tuple(tally.differences),
+        warnings=tuple(warnings),
+        tolerance=tolerance,
+        numbers=tally.numbers,
+        identical=tally.identical,
+        texts=tally.texts,
+        files=tally.files,
+        with_r=with_r,
+    )
+
+
+def find_rscript(rscript: str | None = None) -> str:
+    """The Rscript program, or RNotAvailableError saying how to get it."""
+    found = shutil.which(rscript or "Rscript")
+    if found is None:
+        from .._r.session import INSTALL_HINT
+
+        raise RNotAvailableError(f"Rscript is not on PATH; {INSTALL_HINT}")
+    return found
+
+
+def _verify_with_r(
+    tally: _Tally,
+    spec: Spec,
+    results_dir: Path,
+    stored: Mapping[str, Any],
+    tmp: Path,
+    progress: Progress | None,
+    rscript: str | None,
+) -> None:
+    program = find_rscript(rscript)
+    script = tmp / "analysis.R"
+    script.write_text(export_r(spec, script_path=None), encoding="utf-8")
+    r_dir = tmp / "r"
+    if progress is not None:
+        progress(f"running the exported R script with {program}")
+    done = subprocess.run(
+        [program, "--vanilla", str(script), str(r_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = [line for line in done.stderr.splitlines() if line.strip()][-3:]
+        tally.add("R script", "", "runs", f"failed: {' | '.join(last) or done.returncode}")
+        return
+    files = [
+        f"{name}/{file}"
+        for name, entry in stored.get("models", {}).items()
+        for file in entry.get("files", [])
+    ]
+    compare_folders(tally, results_dir, r_dir, only=files, label="R: ")
