@@ -71,12 +71,15 @@ class RHandle:
 
     def __del__(self) -> None:
         # Releasing an R object touches R's memory manager, which must not run
-        # while another thread is inside R: drop the reference under the lock.
+        # while another thread is inside R, so it happens under the session
+        # lock.  __del__ runs wherever Python's garbage collector happens to
+        # run, in any thread and possibly while that thread holds other locks,
+        # so it never waits for the lock: when R is busy, the object is queued
+        # by session.release() and released by the next call into R.
         try:
             from . import session
 
-            with session.LOCK:
-                self.sexp = None
+            session.release(self)
         except Exception:  # interpreter shutdown: modules may already be gone
             pass
 
@@ -380,13 +383,38 @@ def _strings_to_numpy(sexp: Any) -> np.ndarray:
         return np.array([np.nan if v is ri.NA_Character else v for v in sexp], dtype=object)
     # match(x, unique(x)) runs in C; only the distinct strings cross one by one.
     uniq = ri.baseenv["unique"](sexp)
-    codes = np.array(ri.baseenv["match"](sexp, uniq), dtype=np.int64) - 1
+    codes = _copy_numbers(ri.baseenv["match"](sexp, uniq)).astype(np.int64) - 1
     table = np.array([np.nan if v is ri.NA_Character else v for v in uniq], dtype=object)
     return table[codes]
 
 
+def _copy_numbers(sexp: Any) -> np.ndarray:
+    """A copy of a double (float64), integer or logical (int32) vector's memory.
+
+    Not rpy2's ``SexpVector.memoryview()``: in rpy2 3.5 it goes through a C
+    helper that drops a reference to ``None`` on every call, so that after a
+    few thousand conversions Python aborts ("deallocating None").
+    """
+    from rpy2.rinterface_lib import openrlib
+
+    t = sexp.typeof
+    if t == RTYPES.REALSXP:
+        pointer, dtype = openrlib.REAL(sexp.__sexp__._cdata), np.float64
+    elif t == RTYPES.INTSXP:
+        pointer, dtype = openrlib.INTEGER(sexp.__sexp__._cdata), np.int32
+    elif t == RTYPES.LGLSXP:
+        pointer, dtype = openrlib.LOGICAL(sexp.__sexp__._cdata), np.int32
+    else:
+        raise TypeError(f"not a numeric vector: R type {t}")
+    n = len(sexp)
+    if n == 0:
+        return np.array([], dtype=dtype)
+    buffer = openrlib.ffi.buffer(pointer, n * np.dtype(dtype).itemsize)
+    return np.frombuffer(buffer, dtype=dtype).copy()
+
+
 def _factor_to_pandas(sexp: Any) -> pd.Categorical:
-    codes = np.array(sexp, dtype=np.int32).astype(np.int64)
+    codes = _copy_numbers(sexp).astype(np.int64)
     codes[codes == int(NA_INTEGER)] = 0
     levels = list(_attr(sexp, "levels") or [])
     return pd.Categorical.from_codes(
@@ -405,9 +433,9 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             ),
         )
     if t == RTYPES.REALSXP:
-        return np.array(sexp.memoryview(), dtype=np.float64)
+        return _copy_numbers(sexp)
     if t == RTYPES.INTSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_numbers(sexp)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -417,7 +445,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             return out
         return arr.astype(np.int64)
     if t == RTYPES.LGLSXP:
-        arr = np.array(sexp.memoryview(), dtype=np.int32)
+        arr = _copy_numbers(sexp)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -437,13 +465,13 @@ def _column_to_pandas(sexp: Any) -> Any:
     if "factor" in classes:
         return _factor_to_pandas(sexp)
     if "POSIXct" in classes:
-        secs = np.array(sexp.memoryview(), dtype=np.float64)
+        secs = _copy_numbers(sexp)
         tz = _attr(sexp, "tzone")
         out = pd.to_datetime(secs, unit="s", utc=True)
         zone = tz[0] if tz is not None and len(tz) and tz[0] else None
         return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
     if "Date" in classes:
-        days = np.array(sexp.memoryview(), dtype=np.float64)
+        days = _copy_numbers(sexp)
         return pd.to_datetime(days, unit="D")
     return _vector_to_numpy(sexp, nullable=True)
 
