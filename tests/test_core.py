@@ -1,4 +1,4 @@
-"""The session, errors and warnings, threads, pickling and data sets."""
+"""The session, errors and warnings, pickling and data sets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -190,27 +189,7 @@ def test_convergence_warnings_are_r_warnings_in_order(sleep):
     assert all(w.filename == __file__ for w in caught)  # points at the caller's line
 
 
-# -- threads, pickling ---------------------------------------------------------
-
-
-def test_threads_give_the_serial_results(sleep):
-    formulas = [
-        "Reaction ~ Days + (1 | Subject)",
-        "Reaction ~ Days + (Days | Subject)",
-        "Reaction ~ Days + (Days || Subject)",
-        "Reaction ~ Days + (0 + Days | Subject)",
-    ] * 4
-    serial = [pylme4.lmer(f, sleep).fixef() for f in formulas]
-
-    def work(formula: str) -> pd.Series:
-        fit = pylme4.lmer(formula, sleep)
-        str(fit.summary())
-        return fit.fixef()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        threaded = list(pool.map(work, formulas))
-    for a, b in zip(serial, threaded):
-        pd.testing.assert_series_equal(a, b, rtol=0, atol=0)
+# -- pickling (threads: test_concurrency.py) ---------------------------------------------------------
 
 
 def test_fit_pickles_through_r_serialize(sleep):

@@ -5,7 +5,11 @@ arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
 exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
-back as an :class:`ROutcome`.
+back as an :class:`ROutcome`.  Ctrl-C while R runs stops R and raises
+KeyboardInterrupt; the session stays usable.
+
+Threads: every rpy2 object is made and released while :data:`session.LOCK`
+is held (R's memory manager is not thread-safe); see :func:`_call_locked`.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def r_call(helper: str, *args: Any, doing: str, keep: bool = False, **kwargs: An
 
 def _call_locked(
     env: Any, helper: str, args: tuple[Any, ...], kwargs: dict[str, Any], doing: str, keep: bool
-) -> tuple[ROutcome | None, PylmeError | None]:
+) -> tuple[ROutcome | None, BaseException | None]:
     """The body of :func:`r_call`, run under the session lock.
 
     Every rpy2 object made here is a local of this frame, so all of them are
@@ -82,7 +86,10 @@ def _call_locked(
         session.CONSOLE.clear()
         message = str(failure).strip()
         return None, RError(f"R failed while {doing}: {message}", str(failure))
-    value, error, kinds, texts, output = (result[i] for i in range(5))
+    value, error, kinds, texts, output, interrupted = (result[i] for i in range(6))
+    if interrupted[0]:
+        session.CONSOLE.clear()
+        return None, KeyboardInterrupt(f"interrupted while {doing}")
     conditions = tuple(RCondition(kind, text.rstrip("\n")) for kind, text in zip(kinds, texts))
     console = "".join(session.CONSOLE)
     session.CONSOLE.clear()

@@ -398,6 +398,7 @@ def _copy_numbers(sexp: Any) -> np.ndarray:
     from rpy2.rinterface_lib import openrlib
 
     t = sexp.typeof
+    dtype: type[np.generic]
     if t == RTYPES.REALSXP:
         pointer, dtype = openrlib.REAL(sexp.__sexp__._cdata), np.float64
     elif t == RTYPES.INTSXP:

@@ -10,7 +10,8 @@
 # Calling and capturing
 # ---------------------------------------------------------------------------
 
-# Call `fun` with `args` and return list(value, error, conditions, output).
+# Call `fun` with `args` and return list(value, error, conditions, output,
+# interrupted).
 # Warnings and messages are recorded in the order R signalled them and then
 # muffled, so nothing reaches the console; an error stops the call and is
 # returned, not thrown, so the embedded R never unwinds through rpy2.
@@ -23,11 +24,17 @@ pylme4_capture <- function(fun, args) {
   }
   error <- NULL
   value <- NULL
+  interrupted <- FALSE
   output <- utils::capture.output({
     value <- withCallingHandlers(
       tryCatch(do.call(fun, args, quote = TRUE),
                error = function(e) {
                  error <<- conditionMessage(e)
+                 NULL
+               },
+               # Ctrl-C (SIGINT) while R runs: call.py raises KeyboardInterrupt.
+               interrupt = function(i) {
+                 interrupted <<- TRUE
                  NULL
                }),
       warning = function(w) {
@@ -40,7 +47,7 @@ pylme4_capture <- function(fun, args) {
       })
   })
   list(value = value, error = error, kinds = kinds, texts = texts,
-       output = output)
+       output = output, interrupted = interrupted)
 }
 
 # The printed form of an object, exactly as print() shows it at the console.
@@ -198,9 +205,16 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
                 levels = rownames(df))
     if (cond_var) {
+      # postVar is a k x k x levels array, or, when a factor has several
+      # uncorrelated blocks ((x || g)), a list of such arrays, one per block.
       pv <- attr(df, "postVar")
-      sds <- t(apply(pv, 3L, function(m) sqrt(diag(as.matrix(m)))))
-      if (ncol(df) == 1L) sds <- matrix(sqrt(pv[1, 1, ]), ncol = 1L)
+      block_sds <- function(a) {
+        k <- dim(a)[1L]
+        n <- dim(a)[3L]
+        v <- vapply(seq_len(n), function(i) sqrt(diag(as.matrix(a[, , i]))), numeric(k))
+        matrix(as.vector(v), nrow = n, byrow = TRUE)
+      }
+      sds <- if (is.list(pv)) do.call(cbind, lapply(pv, block_sds)) else block_sds(pv)
       colnames(sds) <- colnames(df)
       out$condsd <- as.data.frame(sds, check.names = FALSE)
     }
