@@ -8,10 +8,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import checks
+from . import checks, explain
 from ._r.call import r_call
 from ._r.convert import Columns
-from .errors import DataError, emit
+from .errors import DataError, PylmeError, emit
 from .results import LmerFit
 
 NaAction = Literal["omit", "exclude", "fail"]
@@ -96,6 +96,7 @@ def prepare_call(
         "df": df,
         "columns": columns,
         "variables": fvars.variables,
+        "response": fvars.response,
         "args": {
             "formula_text": formula,
             "data_name": data_name,
@@ -183,14 +184,17 @@ def lmer(
 
 def _fit_lmer(prepared: dict[str, Any]) -> LmerFit:
     df: pd.DataFrame = prepared["df"]
-    outcome = r_call(
-        "pylme4_fit",
-        "lmer",
-        data=Columns(df, prepared["columns"]),
-        doing="fitting the model with lmer()",
-        keep=True,
-        **prepared["args"],
-    )
+    try:
+        outcome = r_call(
+            "pylme4_fit",
+            "lmer",
+            data=Columns(df, prepared["columns"]),
+            doing="fitting the model with lmer()",
+            keep=True,
+            **prepared["args"],
+        )
+    except PylmeError as exc:
+        raise explain.fit_error(exc, prepared) from None
     fit = LmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
     emit(outcome.conditions, stacklevel=4)
     return fit

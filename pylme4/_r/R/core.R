@@ -79,10 +79,15 @@ pylme4_formula_vars <- function(formula_text, columns) {
     stop("not a formula: it has no '~'")
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
-  found <- vapply(outside, exists, TRUE, envir = globalenv())
+  # A variable that names an R function (t, df, data, c, ...) is a missing
+  # column, not an object R can use as data.
+  found <- vapply(outside, function(v) {
+    exists(v, envir = globalenv()) && !is.function(get(v, envir = globalenv()))
+  }, TRUE)
   response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
   list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       response = response, unknown = outside[!found])
+       response = response, unknown = outside[!found],
+       problems = pylme4_formula_problems(f))  # checks.R
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
@@ -245,11 +250,15 @@ pylme4_residuals <- function(fit, type, scaled) {
   unname(stats::residuals(fit, type = type, scaled = scaled))
 }
 
-pylme4_predict <- function(fit, newdata, re_form, allow_new_levels) {
+# Named by row of the data (or newdata): the names say which rows na.action kept.
+pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass") {
   re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
   args <- list(fit, re.form = re, allow.new.levels = allow_new_levels)
-  if (!is.null(newdata)) args$newdata <- newdata
-  unname(do.call(stats::predict, args))
+  if (!is.null(newdata)) {
+    args$newdata <- newdata
+    args$na.action <- match.fun(na_action)
+  }
+  do.call(stats::predict, args)
 }
 
 pylme4_is_singular <- function(fit, tol) {
