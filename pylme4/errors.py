@@ -243,6 +243,12 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             "scales, nearly collinear predictors, or extreme weights",
         ),
         (
+            r"pylme4: the random-effects model matrix is all zero \(terms: (?P<terms>[^)]*\)(?:, [^)]*\))*)\)",
+            DataError,
+            "the random-effects term(s) {terms} are 0 in every row the model uses, so the "
+            "random-effects model matrix is all zero (lme4 would crash R on this model)",
+        ),
+        (
             r"cannot allocate vector of size (?P<size>.+)",
             RError,
             "R ran out of memory (it asked for {size} more)",

@@ -231,7 +231,7 @@ class MerFit:
             theta=_frozen_array(info["theta"]),
             optimizer=str(info["optimizer"]),
             messages=conditions,
-            _fixef=info["fixef"],
+            _fixef=_named_numbers(info["fixef"]),
             _stats=MappingProxyType(
                 {
                     "loglik": float(info["loglik"]),
@@ -517,6 +517,15 @@ class LmerFit(MerFit):
         _check_ddf(ddf)
         lt = self._lmertest() if ddf is not None else None
         return r_value("pylme4_tidy", self._handle, lt, ddf, doing="computing tidy()")
+
+
+def _named_numbers(values: Any) -> pd.Series:
+    """A named R vector as a float Series (an empty one comes back unnamed)."""
+    if isinstance(values, pd.Series):
+        return values.astype(float)
+    return pd.Series(
+        np.atleast_1d(np.asarray(values, dtype=float)), index=pd.Index([], dtype=object)
+    )
 
 
 def _by_row(values: Any, index: pd.Index, name: str, fallback: Any) -> pd.Series:

@@ -338,6 +338,13 @@ BAD = [
         r"term \(Days \| Subject\) has 4 random effects for only 4 observations",
     ),
     Bad(
+        # lme4 itself would crash R (segfault) on this model.
+        "random_effects_matrix_all_zero",
+        lambda s: lmer("Reaction ~ Days + (0 + z | Subject)", _with(s, z=0.0)),
+        DataError,
+        r"term\(s\) \(0 \+ z \| Subject\) are 0 in every row",
+    ),
+    Bad(
         "arithmetic_on_strings",
         lambda s: lmer("Reaction ~ I(txt^2) + (1 | Subject)", _with(s, txt="a")),
         DataError,

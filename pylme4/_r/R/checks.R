@@ -53,3 +53,33 @@ pylme4_grouping_levels <- function(formula_text, data, data_name, symbols = list
   flist <- eval(call, envir = env)$reTrms$flist
   lapply(flist, function(g) list(n = nlevels(g), levels = as.list(utils::head(levels(g), 3L))))
 }
+
+# lme4 1.1-31 crashes R (a segfault in CHOLMOD, not an error) when the
+# random-effects model matrix Z has no non-zero entry: every term lacks an
+# intercept and its covariates are 0 in all rows used, e.g. (0 + x | g) with
+# x == 0.  Only models whose random-effects terms all lack an intercept can
+# get there, so only those pay for building the model matrices (lFormula)
+# once more before the fit.  Stops with an error naming the terms instead.
+pylme4_guard_zero_z <- function(call, env) {
+  builder <- switch(as.character(call[[1L]]), lmer = quote(lme4::lFormula),
+                    glmer = quote(lme4::glFormula), NULL)
+  if (is.null(builder)) return(invisible())
+  f <- eval(call$formula, envir = env)
+  bars <- lme4::findbars(f)
+  has_intercept <- function(bar) {
+    attr(stats::terms(stats::as.formula(call("~", bar[[2L]]))), "intercept") == 1L
+  }
+  if (!length(bars) || any(vapply(bars, has_intercept, TRUE))) return(invisible())
+  check <- call
+  check[[1L]] <- builder
+  check$control <- NULL  # lFormula's own checks are not what this looks for
+  lf <- tryCatch(eval(check, envir = env), error = function(e) NULL)
+  if (is.null(lf)) return(invisible())  # the fit itself will say what is wrong
+  zero <- vapply(lf$reTrms$Ztlist, function(z) !any(z@x != 0), TRUE)
+  if (all(zero))
+    stop(sprintf(paste0("pylme4: the random-effects model matrix is all zero ",
+                        "(terms: %s): every row used has 0 in these terms' variables"),
+                 paste0("(", names(lf$reTrms$Ztlist), ")", collapse = ", ")),
+         call. = FALSE)
+  invisible()
+}

@@ -125,6 +125,7 @@ pylme4_fit <- function(fun_name, formula_text, data, data_name, values = list(),
   env <- pylme4_fit_env(data, data_name, extra)
   call <- pylme4_build_call(fun_name, formula_text, data_name, values, symbols,
                             code, control, control_fun)
+  pylme4_guard_zero_z(call, env)  # checks.R: a model that would crash R
   eval(call, envir = env)
 }
 
