@@ -1,21 +1,35 @@
 """Exceptions and warnings raised by pylme4.
 
-Every exception pylme4 raises on purpose derives from :class:`PylmeError`:
+Every exception pylme4 raises on purpose derives from :class:`PylmeError`::
 
-- :class:`FormulaError`: the formula cannot be parsed or names something that
-  is not in the data;
-- :class:`DataError`: the data cannot be used as given (wrong type, empty,
-  unsupported column types, bad weights, too few levels, ...);
-- :class:`RError`: R stopped with an error that pylme4 did not foresee; the
-  message says what R said, without R's traceback;
-- :class:`RNotAvailableError`: R, an R package or rpy2 is missing; the message
-  carries the command that installs it.
+    PylmeError
+    +-- FormulaError (also a ValueError)   the formula is not valid R, has no
+    |                                      response or random-effects term,
+    |                                      or names something not in the data
+    +-- DataError (also a ValueError)      the data cannot be used as given:
+    |                                      not a data frame, empty, bad column
+    |                                      names or types, a non-numeric or
+    |                                      all-missing response, bad weights,
+    |                                      infinite values, too few levels, ...
+    +-- RError (also a RuntimeError)       R stopped with an error pylme4 did
+    |                                      not foresee
+    +-- RNotAvailableError (ImportError)   R, an R package or rpy2 is missing;
+                                           the message has the install command
+
+Messages are one sentence that names the culprit (the column, the factor,
+the term, the argument).  Most come from checks made before R is called
+(``checks.py``); R errors that still happen are translated here
+(:func:`translate_r_error`) and, where R cannot say which column or factor
+is at fault, ``explain.py`` finds it in the data.  Exceptions that came from
+R keep R's own text in ``exc.r_message``.  The R session keeps working after
+any of them.
 
 R's warnings and messages are kept on results as :class:`RCondition` records
 and re-raised as Python warnings: :class:`ConvergenceWarning` for lme4's
 convergence checks, :class:`SingularFitWarning` for "boundary (singular) fit",
 :class:`RWarning` for any other R warning and :class:`RMessage` for any other
-R message.  After any of them the R session keeps working.
+R message.  Ctrl-C while R computes raises KeyboardInterrupt, as anywhere in
+Python.
 """
 
 from __future__ import annotations
