@@ -34,6 +34,7 @@ column if the model uses them.  pandas columns with an ``ArrowDtype``
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -71,7 +72,12 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
             raise DataError(f"{what} ({kind}) could not be read as a table: {exc}") from None
         return from_arrow(table)
     if hasattr(data, "__dataframe__"):
-        return pd.api.interchange.from_dataframe(data).pipe(_normalise_arrow_columns)
+        with warnings.catch_warnings():
+            # pandas deprecates the protocol; for objects that offer nothing
+            # else it is still the way in.
+            warnings.filterwarnings("ignore", message=".*Interchange Protocol is deprecated")
+            converted = pd.api.interchange.from_dataframe(data)
+        return _normalise_arrow_columns(converted)
     hint = " (build one with pd.DataFrame(...))" if isinstance(data, (dict, list)) else ""
     raise DataError(
         f"{what} must be a pandas DataFrame (or a polars DataFrame or Arrow table), "
