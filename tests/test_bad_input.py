@@ -12,6 +12,7 @@ not through pylme4's converter) and compare the numbers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -618,3 +619,49 @@ def test_polars_and_arrow_frames_fit_as_pandas(sleep):
     for data in (pl.from_pandas(sleep), pa.Table.from_pandas(sleep)):
         fit = pylme4.lmer(FORMULA, data)
         assert_fit_equals_r(fit, f"lmer({FORMULA}, data = sleepstudy)")
+
+
+# ---------------------------------------------------------------------------
+# R's error texts that pylme4's checks usually pre-empt: their translation,
+# on the text R itself gives (asked here, not copied).
+# ---------------------------------------------------------------------------
+
+R_ERRORS = [
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(0, 180))",
+        RError,
+        "numerically singular.*Downdated VtV",
+    ),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(1, 3))",
+        DataError,
+        r"'\(weights\)' does not have one value per row",
+    ),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(-1, 180))",
+        DataError,
+        "weights must not be negative",
+    ),
+    ("lmer(Reaction ~ Days + (0 | Subject), sleepstudy)", FormulaError, r"e\.g\. \(0 \| g\)"),
+    ("lmer(Reaction ~ Days + (1 | Subject) + 'x', sleepstudy)", FormulaError, "quoted string"),
+    ("lmer(Reaction ~ Days + (1 | Subject), sleepstudy[1:10, ])", DataError, "only one level"),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), transform(sleepstudy, Reaction = NA_real_))",
+        DataError,
+        "no rows are left",
+    ),
+    ("numeric(1e15)", RError, "R ran out of memory"),
+]
+
+
+@pytest.mark.parametrize("code, error, sentence", R_ERRORS, ids=[e[0][:60] for e in R_ERRORS])
+def test_r_error_texts_are_translated(code, error, sentence):
+    from pylme4.errors import translate_r_error
+
+    r_text = r(f"tryCatch({{ {code}; 'no error' }}, error = conditionMessage)")
+    assert r_text != "no error"
+    exc = translate_r_error(r_text, "fitting the model")
+    assert type(exc) is error
+    assert re.search(sentence, str(exc)), str(exc)
+    assert exc.r_message == r_text  # R's own text is kept
+    assert "\n" not in str(exc)
