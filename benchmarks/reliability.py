@@ -17,6 +17,7 @@ Medians; numbers are noisy on a shared machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import statistics
@@ -43,8 +44,8 @@ def median_time(fn, repeat: int) -> float:
 
 def r_median_time(call: str, repeat: int) -> float:
     code = (
-        "t <- numeric(%d); for (i in seq_along(t)) t[i] <- system.time(suppressMessages(suppressWarnings(%s)))[['elapsed']]; median(t)"
-        % (repeat, call)
+        f"t <- numeric({repeat}); for (i in seq_along(t)) t[i] <- "
+        f"system.time(suppressMessages(suppressWarnings({call})))[['elapsed']]; median(t)"
     )
     return float(run_code(code))
 
@@ -75,10 +76,8 @@ def main() -> None:
     one_level = sleep[sleep["Subject"] == "308"]
 
     def failing() -> None:
-        try:
+        with contextlib.suppress(PylmeError):
             pylme4.lmer("Reaction ~ Days + (1 | Subject)", one_level)
-        except PylmeError:
-            pass
 
     py = median_time(failing, args.repeat)
     rr = r_median_time(
