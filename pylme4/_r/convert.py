@@ -434,44 +434,36 @@ def _strings_to_numpy(sexp: Any) -> np.ndarray:
         return np.array([np.nan if v is ri.NA_Character else v for v in sexp], dtype=object)
     # match(x, unique(x)) runs in C; only the distinct strings cross one by one.
     uniq = ri.baseenv["unique"](sexp)
-    codes = _copy_numbers(ri.baseenv["match"](sexp, uniq)).astype(np.int64) - 1
+    codes = np.array(ri.baseenv["match"](sexp, uniq), dtype=np.int64) - 1
     table = np.array([np.nan if v is ri.NA_Character else v for v in uniq], dtype=object)
     return table[codes]
 
 
-def _copy_numbers(sexp: Any) -> np.ndarray:
-    """A copy of a double (float64), integer or logical (int32) vector's memory.
-
-    Not rpy2's ``SexpVector.memoryview()``: in rpy2 3.5 it goes through a C
-    helper that drops a reference to ``None`` on every call, so that after a
-    few thousand conversions Python aborts ("deallocating None").
-    """
-    from rpy2.rinterface_lib import openrlib
-
-    t = sexp.typeof
-    dtype: type[np.generic]
-    if t == RTYPES.REALSXP:
-        pointer, dtype = openrlib.REAL(sexp.__sexp__._cdata), np.float64
-    elif t == RTYPES.INTSXP:
-        pointer, dtype = openrlib.INTEGER(sexp.__sexp__._cdata), np.int32
-    elif t == RTYPES.LGLSXP:
-        pointer, dtype = openrlib.LOGICAL(sexp.__sexp__._cdata), np.int32
-    else:
-        raise TypeError(f"not a numeric vector: R type {t}")
-    n = len(sexp)
-    if n == 0:
-        return np.array([], dtype=dtype)
-    buffer = openrlib.ffi.buffer(pointer, n * np.dtype(dtype).itemsize)
-    return np.frombuffer(buffer, dtype=dtype).copy()
-
-
 def _factor_to_pandas(sexp: Any) -> pd.Categorical:
-    codes = _copy_numbers(sexp).astype(np.int64)
+    codes = np.array(sexp, dtype=np.int32).astype(np.int64)
     codes[codes == int(NA_INTEGER)] = 0
     levels = list(_attr(sexp, "levels") or [])
     return pd.Categorical.from_codes(
         codes - 1, categories=levels, ordered="ordered" in _classes(sexp)
     )
+
+
+def _copy_data(sexp: Any, dtype: Any) -> np.ndarray:
+    """A copy of a double/integer/logical vector's data, read through cffi.
+
+    Not ``sexp.memoryview()``: rpy2 3.5's C helper behind it
+    (``_bufferprotocol.memoryview_swapstrides``) returns None without taking
+    a reference, so every call drops one reference to None; after enough
+    calls Python aborts ("deallocating None").
+    """
+    from rpy2.rinterface_lib import openrlib
+
+    getter = openrlib.rlib.REAL if dtype == np.float64 else openrlib.rlib.INTEGER
+    if sexp.typeof == RTYPES.LGLSXP:
+        getter = openrlib.rlib.LOGICAL
+    pointer = getter(sexp.__sexp__._cdata)
+    size = len(sexp) * np.dtype(dtype).itemsize
+    return np.frombuffer(openrlib.ffi.buffer(pointer, size), dtype=dtype).copy()
 
 
 def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
@@ -485,9 +477,9 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             ),
         )
     if t == RTYPES.REALSXP:
-        return _copy_numbers(sexp)
+        return _copy_data(sexp, np.float64)
     if t == RTYPES.INTSXP:
-        arr = _copy_numbers(sexp)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -497,7 +489,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
             return out
         return arr.astype(np.int64)
     if t == RTYPES.LGLSXP:
-        arr = _copy_numbers(sexp)
+        arr = _copy_data(sexp, np.int32)
         na = arr == NA_INTEGER
         if na.any():
             if nullable:
@@ -517,13 +509,13 @@ def _column_to_pandas(sexp: Any) -> Any:
     if "factor" in classes:
         return _factor_to_pandas(sexp)
     if "POSIXct" in classes:
-        secs = _copy_numbers(sexp)
+        secs = _copy_data(sexp, np.float64)
         tz = _attr(sexp, "tzone")
         out = pd.to_datetime(secs, unit="s", utc=True)
         zone = tz[0] if tz is not None and len(tz) and tz[0] else None
         return out.tz_convert(zone) if zone and zone != "UTC" else out.tz_localize(None)
     if "Date" in classes:
-        days = _copy_numbers(sexp)
+        days = _copy_data(sexp, np.float64)
         return pd.to_datetime(days, unit="D")
     return _vector_to_numpy(sexp, nullable=True)
 
