@@ -9,6 +9,7 @@ Each check raises a :class:`~pylme4.errors.FormulaError` or
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import frames
 from ._r.call import r_value
 from ._r.convert import check_columns
 from .errors import DataError, FormulaError, PylmeError
@@ -33,17 +35,8 @@ class FormulaVars:
 
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
-    """The data as a pandas DataFrame, or a DataError saying what was given."""
-    if isinstance(data, pd.DataFrame):
-        return data
-    # polars, pyarrow and other dataframe-protocol objects convert once.
-    if hasattr(data, "to_pandas") and callable(data.to_pandas):
-        return as_frame(data.to_pandas(), what)
-    if hasattr(data, "__dataframe__"):
-        return pd.api.interchange.from_dataframe(data)
-    raise DataError(
-        f"{what} must be a pandas DataFrame (or polars/Arrow table), not {type(data).__name__}"
-    )
+    """The data as a pandas DataFrame (see :func:`pylme4.frames.as_frame`)."""
+    return frames.as_frame(data, what)
 
 
 def check_frame(df: pd.DataFrame, what: str = "data") -> None:
@@ -53,7 +46,8 @@ def check_frame(df: pd.DataFrame, what: str = "data") -> None:
         raise DataError(f"{what} has no rows")
 
 
-def _suggest(name: str, columns: Sequence[str]) -> str:
+def suggestion(name: str, columns: Sequence[str]) -> str:
+    """ " (did you mean 'x'?)" with the column closest to ``name``, or ""."""
     close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in columns}
@@ -74,15 +68,23 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
         info = r_value("pylme4_formula_vars", formula, list(columns), doing="parsing the formula")
     except PylmeError as exc:
         raise FormulaError(
-            f"the formula {formula!r} is not a valid R formula: {_first_line(exc)}"
+            syntax_error_message(formula, str(getattr(exc, "r_message", exc)))
         ) from None
+    problems = _strings(info["problems"])
+    if problems:
+        raise FormulaError(f"the formula {brief(formula)} cannot be used: {problems[0]}")
     unknown = _strings(info["unknown"])
     if unknown:
         name = unknown[0]
-        more = f" (and {', '.join(map(repr, unknown[1:]))})" if len(unknown) > 1 else ""
+        if len(unknown) == 1:
+            raise FormulaError(
+                f"the formula uses {name!r}, which is not a column of the data"
+                f"{suggestion(name, columns)}"
+            )
+        names = ", ".join(map(repr, unknown[:-1])) + f" and {unknown[-1]!r}"
         raise FormulaError(
-            f"the formula uses {name!r}{more}, which is not a column of the data"
-            f"{_suggest(name, columns)}"
+            f"the formula uses {names}, which are not columns of the data"
+            f"{suggestion(name, columns)}"
         )
     return FormulaVars(
         tuple(_strings(info["vars"])),
@@ -92,19 +94,90 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
     )
 
 
+_R_SYNTAX = re.compile(r"<text>:(?P<line>\d+):(?P<col>\d+): (?P<what>[^\n]+)")
+
+
+def brief(text: str, limit: int = 200) -> str:
+    """``repr(text)``, shortened in the middle when longer than ``limit``."""
+    if len(text) <= limit:
+        return repr(text)
+    half = (limit - 5) // 2
+    return repr(text[:half] + " ... " + text[-half:])
+
+
+def syntax_error_message(formula: str, r_message: str) -> str:
+    """One sentence saying where R's parser stopped in ``formula`` and why."""
+    start = f"the formula {brief(formula)} is not valid R"
+    if "no '~'" in r_message:
+        return f"{start}: it has no '~' (write 'response ~ terms')"
+    if "not of length one" in r_message:
+        return f"{start}: it holds more than one expression (a ';' or a line break?)"
+    if "buffer overflow" in r_message or "limited to 10000 bytes" in r_message:
+        return f"{start}: it uses a name longer than R's limit of 10,000 bytes; rename the column"
+    match = _R_SYNTAX.search(r_message)
+    if not match:
+        return f"{start}: {' '.join(r_message.split())}"
+    what = match["what"].strip()
+    lines = formula.splitlines() or [formula]
+    line, col = int(match["line"]), int(match["col"])
+    opened = _unclosed_parentheses(formula)
+    if "end of input" in what:
+        hint = f" ({opened} '(' not closed)" if opened > 0 else ""
+        return f"{start}: it ends too early{hint}"
+    # R gives the line and the column where the offending token ends.
+    text = lines[line - 1] if 0 < line <= len(lines) else formula
+    upto = text[:col]
+    if len(upto) > 30:
+        upto = "..." + upto[-27:]
+    where = f"at character {col}" if len(lines) == 1 else f"at line {line}, character {col}"
+    hint = " (a ')' has no matching '(')" if what == "unexpected ')'" and opened < 0 else ""
+    return f"{start}: {what} {where}, the end of {upto!r}{hint}"
+
+
+def _unclosed_parentheses(text: str) -> int:
+    """'(' minus ')' outside quotes and backticks."""
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+    return depth
+
+
 def check_response(df: pd.DataFrame, response: str | None, numeric: bool = True) -> None:
-    """A response column R can model: numeric (when asked) and not all missing."""
+    """A response column R can model: numeric (when asked) and not all missing.
+
+    Booleans count as numeric, as R's lmer() takes a logical response as 0/1.
+    """
     if response is None or response not in df.columns:
         return
     values = df[response]
     if values.isna().all():
         raise DataError(f"the response {response!r} has no non-missing values")
-    if numeric and (
-        not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
-    ):
+    if numeric and not _is_numeric(values.dtype):
         raise DataError(
             f"the response {response!r} must be numeric, but its dtype is {values.dtype}"
+            + (
+                " (a factor response needs glmer() with a binomial family)"
+                if isinstance(values.dtype, pd.CategoricalDtype)
+                else ""
+            )
         )
+
+
+def _is_numeric(dtype: Any) -> bool:
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        t = dtype.pyarrow_dtype
+        return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t))
+    return bool(pd.api.types.is_numeric_dtype(dtype))
 
 
 def _first_line(exc: Exception) -> str:
@@ -133,7 +206,7 @@ def column_or_array(
     if isinstance(value, str):
         if value not in df.columns:
             raise DataError(
-                f"{name}={value!r} is not a column of the data{_suggest(value, df.columns)}"
+                f"{name}={value!r} is not a column of the data{suggestion(value, df.columns)}"
             )
         values = df[value]
         if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
@@ -150,8 +223,20 @@ def column_or_array(
         if arr.ndim != 1 or len(arr) != len(df):
             raise DataError(f"{name} has {arr.size} values but the data has {len(df)} rows")
         column = None
-    if nonnegative and np.any(arr[~np.isnan(arr)] < 0):
-        raise DataError(f"{name} must not be negative")
+    what = f"{name} column {column!r}" if column is not None else name
+    present = arr[~np.isnan(arr)]
+    if nonnegative and np.any(present < 0):
+        bad = np.flatnonzero(arr < 0)
+        raise DataError(
+            f"{what} must not be negative, but {len(bad)} value(s) are "
+            f"(first at row {df.index[bad[0]]!r}: {arr[bad[0]]:g})"
+        )
     if np.any(np.isinf(arr)):
-        raise DataError(f"{name} must be finite")
+        bad = np.flatnonzero(np.isinf(arr))
+        raise DataError(
+            f"{what} must be finite, but {len(bad)} value(s) are not "
+            f"(first at row {df.index[bad[0]]!r})"
+        )
+    if nonnegative and present.size and not np.any(present > 0):
+        raise DataError(f"{what} are all zero: no observation would count")
     return column, (None if column is not None else arr)

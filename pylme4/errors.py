@@ -1,21 +1,35 @@
 """Exceptions and warnings raised by pylme4.
 
-Every exception pylme4 raises on purpose derives from :class:`PylmeError`:
+Every exception pylme4 raises on purpose derives from :class:`PylmeError`::
 
-- :class:`FormulaError`: the formula cannot be parsed or names something that
-  is not in the data;
-- :class:`DataError`: the data cannot be used as given (wrong type, empty,
-  unsupported column types, bad weights, too few levels, ...);
-- :class:`RError`: R stopped with an error that pylme4 did not foresee; the
-  message says what R said, without R's traceback;
-- :class:`RNotAvailableError`: R, an R package or rpy2 is missing; the message
-  carries the command that installs it.
+    PylmeError
+    +-- FormulaError (also a ValueError)   the formula is not valid R, has no
+    |                                      response or random-effects term,
+    |                                      or names something not in the data
+    +-- DataError (also a ValueError)      the data cannot be used as given:
+    |                                      not a data frame, empty, bad column
+    |                                      names or types, a non-numeric or
+    |                                      all-missing response, bad weights,
+    |                                      infinite values, too few levels, ...
+    +-- RError (also a RuntimeError)       R stopped with an error pylme4 did
+    |                                      not foresee
+    +-- RNotAvailableError (ImportError)   R, an R package or rpy2 is missing;
+                                           the message has the install command
+
+Messages are one sentence that names the culprit (the column, the factor,
+the term, the argument).  Most come from checks made before R is called
+(``checks.py``); R errors that still happen are translated here
+(:func:`translate_r_error`) and, where R cannot say which column or factor
+is at fault, ``explain.py`` finds it in the data.  Exceptions that came from
+R keep R's own text in ``exc.r_message``.  The R session keeps working after
+any of them.
 
 R's warnings and messages are kept on results as :class:`RCondition` records
 and re-raised as Python warnings: :class:`ConvergenceWarning` for lme4's
 convergence checks, :class:`SingularFitWarning` for "boundary (singular) fit",
 :class:`RWarning` for any other R warning and :class:`RMessage` for any other
-R message.  After any of them the R session keeps working.
+R message.  Ctrl-C while R computes raises KeyboardInterrupt, as anywhere in
+Python.
 """
 
 from __future__ import annotations
@@ -127,13 +141,8 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             r"number of levels of each grouping factor must be < number of observations"
             r" \(problems: (?P<name>[^)]+)\)",
             DataError,
-            "the grouping factor(s) {name} have as many levels as there are observations, "
+            "the grouping factor(s) '{name}' have as many levels as there are observations, "
             "so their variance cannot be told apart from the residual variance",
-        ),
-        (
-            r"grouping factors must have > 1 sampled level",
-            DataError,
-            "a grouping factor has only one level; a random effect needs at least two groups",
         ),
         (
             r"number of observations \(=(?P<n>\d+)\) (?:<|<=) number of random effects \(=(?P<q>\d+)\)"
@@ -143,9 +152,32 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             "observations; its variance parameters cannot be identified",
         ),
         (
+            r"grouping factors must have > 1 sampled level",
+            DataError,
+            "a grouping factor has only one level in the rows the model uses; "
+            "a random effect needs at least two groups",
+        ),
+        (
             r"0 \(non-NA\) cases|no valid observations|0 cases",
             DataError,
             "no rows are left once rows with missing values in the model's variables are removed",
+        ),
+        (
+            r"NA/NaN/Inf in 'y'",
+            DataError,
+            "the response has infinite values (or NaN from a transformation such as log(0)); "
+            "lme4 cannot use them",
+        ),
+        (
+            r"NA/NaN/Inf in foreign function call",
+            DataError,
+            "a predictor has infinite values (in the data, or from a transformation such as "
+            "log(0)); lme4 cannot use them",
+        ),
+        (
+            r"missing values in object",
+            DataError,
+            "na_action='fail' and the model's variables have missing values",
         ),
         (
             r"NA/NaN/Inf in '(?P<name>[^']+)'",
@@ -160,8 +192,8 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
         (
             r"No random effects terms specified in formula",
             FormulaError,
-            "the formula has no random-effects term such as (1 | group); "
-            "use pylme4.lm() for a model without random effects",
+            "the formula has no random-effects term such as (1 | group); lmer() needs one "
+            "(a model without random effects is an ordinary linear model, R's lm())",
         ),
         (
             r"response must be numeric|invalid type \(.*\) for variable '(?P<name>[^']+)'",
@@ -169,7 +201,7 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             "the response or a predictor has a type the model cannot use (R: {r})",
         ),
         (
-            r"negative weights not allowed|negative weights",
+            r"negative weights not allowed|negative weights|all\(weights >= 0\) is not TRUE",
             DataError,
             "weights must not be negative",
         ),
@@ -183,6 +215,68 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             r"(?:negative|non-positive) values not allowed for the '(?P<name>[^']+)' family",
             DataError,
             "the response has values the {name} family does not allow (R: {r})",
+        ),
+        (
+            r"'offset' must be numeric",
+            DataError,
+            "the offset must be numeric",
+        ),
+        (
+            r"length\(theta\) > 0L? is not TRUE",
+            FormulaError,
+            "a random-effects term has no effects, e.g. (0 | g); give it at least one term",
+        ),
+        (
+            r"invalid model formula in ExtractVars",
+            FormulaError,
+            "the formula contains something that is not a variable or a function call "
+            "(a quoted string?); column names with spaces go in backticks",
+        ),
+        (
+            r"contrasts can be applied only to factors with 2 or more levels",
+            DataError,
+            "a factor predictor has only one level in the rows the model uses, so it "
+            "cannot be a predictor",
+        ),
+        (
+            r"non-numeric argument to (?:binary operator|mathematical function)",
+            DataError,
+            "the formula does arithmetic on a column that is not numeric (R: {r})",
+        ),
+        (
+            r"new levels detected in newdata: ?(?P<levels>.*)",
+            DataError,
+            "newdata has level(s) {levels} of a grouping factor that the model has not "
+            "seen; pass allow_new_levels=True to predict them from the fixed effects alone",
+        ),
+        (
+            r"NAs are not allowed in prediction data for grouping variables",
+            DataError,
+            "newdata has missing values in a grouping variable; pass allow_new_levels=True "
+            "to predict those rows from the fixed effects alone, or drop them",
+        ),
+        (
+            r"variable lengths differ \(found for '(?P<name>[^']+)'\)",
+            DataError,
+            "'{name}' does not have one value per row of the data",
+        ),
+        (
+            r"Downdated VtV is not positive definite",
+            RError,
+            "lme4's fixed-effects computations became numerically singular (R: 'Downdated "
+            "VtV is not positive definite'); common causes: predictors on very different "
+            "scales, nearly collinear predictors, or extreme weights",
+        ),
+        (
+            r"pylme4: the random-effects model matrix is all zero \(terms: (?P<terms>[^)]*\)(?:, [^)]*\))*)\)",
+            DataError,
+            "the random-effects term(s) {terms} are 0 in every row the model uses, so the "
+            "random-effects model matrix is all zero (lme4 would crash R on this model)",
+        ),
+        (
+            r"cannot allocate vector of size (?P<size>.+)",
+            RError,
+            "R ran out of memory (it asked for {size} more)",
         ),
         (
             r"<text>:\d+:\d+: (?P<what>unexpected [^\n]*)",

@@ -8,10 +8,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import checks
+from . import checks, explain
 from ._r.call import r_call
 from ._r.convert import Columns
-from .errors import DataError, emit
+from .errors import DataError, PylmeError, emit
 from .families import Family, family_code
 from .results import GlmerFit, LmerFit
 
@@ -99,6 +99,7 @@ def prepare_call(
         "df": df,
         "columns": columns,
         "variables": fvars.variables,
+        "response": fvars.response,
         "args": {
             "formula_text": formula,
             "data_name": data_name,
@@ -185,17 +186,28 @@ def lmer(
 
 
 def _fit_lmer(prepared: dict[str, Any]) -> LmerFit:
+    return _fit(LmerFit, "lmer", prepared)
+
+
+def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
+    """Fit with the lme4 function `fun_name` and build a `cls` result.
+
+    Warnings point at the user's line: user -> lmer()/glmer() -> _fit_*() -> _fit().
+    """
     df: pd.DataFrame = prepared["df"]
-    outcome = r_call(
-        "pylme4_fit",
-        "lmer",
-        data=Columns(df, prepared["columns"]),
-        doing="fitting the model with lmer()",
-        keep=True,
-        **prepared["args"],
-    )
-    fit = LmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
-    emit(outcome.conditions, stacklevel=4)
+    try:
+        outcome = r_call(
+            "pylme4_fit",
+            fun_name,
+            data=Columns(df, prepared["columns"]),
+            doing=f"fitting the model with {fun_name}()",
+            keep=True,
+            **prepared["args"],
+        )
+    except PylmeError as exc:
+        raise explain.fit_error(exc, prepared) from None
+    fit = cls._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    emit(outcome.conditions, stacklevel=5)
     return fit
 
 
@@ -348,15 +360,4 @@ def glmer_nb(
 
 
 def _fit_glmer(fun_name: str, prepared: dict[str, Any]) -> GlmerFit:
-    df: pd.DataFrame = prepared["df"]
-    outcome = r_call(
-        "pylme4_fit",
-        fun_name,
-        data=Columns(df, prepared["columns"]),
-        doing=f"fitting the model with {fun_name}()",
-        keep=True,
-        **prepared["args"],
-    )
-    fit = GlmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
-    emit(outcome.conditions, stacklevel=4)
-    return fit
+    return _fit(GlmerFit, fun_name, prepared)

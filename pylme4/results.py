@@ -20,7 +20,7 @@ import pandas as pd
 from . import formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
-from .errors import RCondition, emit
+from .errors import PylmeError, RCondition, emit
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -33,6 +33,13 @@ Ddf = Literal["Satterthwaite", "Kenward-Roger"]
 _DDF = ("Satterthwaite", "Kenward-Roger")
 ResidualType = Literal["response", "pearson", "working", "deviance"]
 PredictType = Literal["link", "response"]
+PredictNaAction = Literal["pass", "omit", "exclude", "fail"]
+_PREDICT_NA_ACTIONS = {
+    "pass": "na.pass",
+    "omit": "na.omit",
+    "exclude": "na.exclude",
+    "fail": "na.fail",
+}
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -306,7 +313,7 @@ class MerFit:
             theta=_frozen_array(info["theta"]),
             optimizer=str(info["optimizer"]),
             messages=conditions,
-            _fixef=info["fixef"],
+            _fixef=_named_numbers(info["fixef"]),
             _stats=MappingProxyType(
                 {
                     "loglik": float(info["loglik"]),
@@ -469,6 +476,7 @@ class MerFit:
         re_form: str | None = None,
         allow_new_levels: bool = False,
         type: PredictType = "link",
+        na_action: PredictNaAction = "pass",
     ) -> pd.Series:
         """Predictions (lme4's ``predict()``).
 
@@ -478,41 +486,49 @@ class MerFit:
         the scale of the linear predictor, ``"response"`` on the scale of the
         response (the same for a linear model).  Without ``newdata`` the
         result is indexed like ``fitted()``; with it, like ``newdata``.
+        ``na_action`` is what R's ``na.action`` does to rows of ``newdata``
+        with missing values: ``"pass"`` (R's default: NaN predictions),
+        ``"omit"`` (dropped), ``"exclude"`` (NaN) or ``"fail"`` (an error).
         """
         if re_form is not None and not isinstance(re_form, str):
             raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
         if type not in ("link", "response"):
             raise ValueError(f"type must be 'link' or 'response', not {type!r}")
-        if newdata is None:
-            values = np.atleast_1d(
-                r_value(
-                    "pylme4_predict",
-                    self._handle,
-                    None,
-                    re_form,
-                    bool(allow_new_levels),
-                    type,
-                    doing="computing predict()",
-                )
+        if na_action not in _PREDICT_NA_ACTIONS:
+            raise ValueError(
+                f"na_action must be one of {list(_PREDICT_NA_ACTIONS)}, not {na_action!r}"
             )
-            return pd.Series(values, index=self._row_index(len(values)), name="predicted")
-        from . import checks
+        if newdata is None:
+            values = r_value(
+                "pylme4_predict",
+                self._handle,
+                None,
+                re_form,
+                bool(allow_new_levels),
+                "na.pass",
+                type,
+                doing="computing predict()",
+            )
+            return _by_row(values, self._index, "predicted", self._row_index)
+        from . import checks, explain
 
         frame = checks.as_frame(newdata, "newdata")
         checks.check_frame(frame, "newdata")
         columns = [c for c in frame.columns if c in self._variables]
-        values = np.atleast_1d(
-            r_value(
+        try:
+            values = r_value(
                 "pylme4_predict",
                 self._handle,
                 Columns(frame, columns),
                 re_form,
                 bool(allow_new_levels),
+                _PREDICT_NA_ACTIONS[na_action],
                 type,
                 doing="computing predict()",
             )
-        )
-        return pd.Series(values, index=frame.index, name="predicted")
+        except PylmeError as exc:
+            raise explain.predict_error(exc, frame) from None
+        return _by_row(values, frame.index, "predicted", lambda n: frame.index)
 
     # -- inference (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --------
 
@@ -860,6 +876,28 @@ class GlmerFit(MerFit):
         (``sd__term``) and correlations (``cor__a.b``).
         """
         return r_value("pylme4_tidy", self._handle, doing="computing tidy()")
+
+
+def _named_numbers(values: Any) -> pd.Series:
+    """A named R vector as a float Series (an empty one comes back unnamed)."""
+    if isinstance(values, pd.Series):
+        return values.astype(float)
+    return pd.Series(
+        np.atleast_1d(np.asarray(values, dtype=float)), index=pd.Index([], dtype=object)
+    )
+
+
+def _by_row(values: Any, index: pd.Index, name: str, fallback: Any) -> pd.Series:
+    """R's values for rows of a data frame as a Series indexed like that frame.
+
+    R names each value by its row of the frame R was given (automatic row
+    names: position + 1); rows that R's na.action dropped have no value.
+    """
+    if isinstance(values, pd.Series):
+        positions = np.asarray(values.index, dtype=np.int64) - 1
+        return pd.Series(values.to_numpy(dtype=float), index=index[positions], name=name)
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    return pd.Series(arr, index=fallback(len(arr)), name=name)
 
 
 def _formula_text(value: Any) -> str:

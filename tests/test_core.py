@@ -1,4 +1,4 @@
-"""The session, errors and warnings, threads, pickling and data sets."""
+"""The session, errors and warnings, pickling and data sets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -17,9 +16,6 @@ from conftest import SAME, r
 import pylme4
 from pylme4.errors import (
     ConvergenceWarning,
-    DataError,
-    FormulaError,
-    PylmeError,
     RCondition,
     SingularFitWarning,
 )
@@ -30,12 +26,6 @@ FORMULA = "Reaction ~ Days + (Days | Subject)"
 @pytest.fixture(scope="module")
 def sleep() -> pd.DataFrame:
     return pylme4.datasets.load("sleepstudy")
-
-
-def _good_fit_still_works(sleep: pd.DataFrame) -> None:
-    fit = pylme4.lmer(FORMULA, sleep, data_name="sleepstudy")
-    expected = r(f"fixef(lmer({FORMULA}, data = sleepstudy))")
-    np.testing.assert_allclose(fit.fixef(), expected, **SAME)
 
 
 def test_import_starts_neither_r_nor_pandas():
@@ -62,99 +52,7 @@ def test_r_starts_once_and_library_prints_nothing(capfd, sleep):
     assert out == "" and err == ""
 
 
-# -- bad input: documented exception, culprit named, R still usable ----------
-
-BAD_INPUTS = [
-    ("not_a_frame", lambda s: pylme4.lmer(FORMULA, s.to_dict()), DataError, "DataFrame"),
-    ("empty", lambda s: pylme4.lmer(FORMULA, s.iloc[:0]), DataError, "no rows"),
-    (
-        "missing_column",
-        lambda s: pylme4.lmer("Reaction ~ Dayz + (1 | Subject)", s),
-        FormulaError,
-        r"'Dayz'.*did you mean 'Days'",
-    ),
-    (
-        "syntax",
-        lambda s: pylme4.lmer("Reaction ~ Days + (1 | Subject", s),
-        FormulaError,
-        "not a valid R formula",
-    ),
-    ("no_tilde", lambda s: pylme4.lmer("Reaction", s), FormulaError, "no '~'"),
-    (
-        "no_response",
-        lambda s: pylme4.lmer("~ Days + (1 | Subject)", s),
-        FormulaError,
-        "no response",
-    ),
-    (
-        "string_response",
-        lambda s: pylme4.lmer("r ~ Days + (1 | Subject)", s.assign(r=s["Reaction"].astype(str))),
-        DataError,
-        "'r' must be numeric",
-    ),
-    (
-        "all_nan_response",
-        lambda s: pylme4.lmer(FORMULA, s.assign(Reaction=np.nan)),
-        DataError,
-        "'Reaction' has no non-missing values",
-    ),
-    (
-        "inf_response",
-        lambda s: pylme4.lmer(FORMULA, s.assign(Reaction=np.inf)),
-        DataError,
-        "infinite",
-    ),
-    (
-        "one_level_group",
-        lambda s: pylme4.lmer("Reaction ~ Days + (1 | Subject)", s[s["Subject"] == "308"]),
-        DataError,
-        "only one level",
-    ),
-    (
-        "group_per_row",
-        lambda s: pylme4.lmer("Reaction ~ Days + (1 | id)", s.assign(id=range(len(s)))),
-        DataError,
-        "id",
-    ),
-    (
-        "negative_weights",
-        lambda s: pylme4.lmer(FORMULA, s, weights=-np.ones(len(s))),
-        DataError,
-        "negative",
-    ),
-    ("short_weights", lambda s: pylme4.lmer(FORMULA, s, weights=np.ones(3)), DataError, "3 values"),
-    ("unknown_weights_column", lambda s: pylme4.lmer(FORMULA, s, weights="wt"), DataError, "'wt'"),
-    ("bad_na_action", lambda s: pylme4.lmer(FORMULA, s, na_action="drop"), ValueError, "na_action"),
-    ("bad_ddf", lambda s: pylme4.lmer(FORMULA, s).summary(ddf="Wald"), ValueError, "ddf"),
-    (
-        "unknown_function",
-        lambda s: pylme4.lmer("Reaction ~ nosuchfun(Days) + (1 | Subject)", s),
-        FormulaError,
-        "nosuchfun",
-    ),
-    (
-        "bad_control",
-        lambda s: pylme4.lmer(FORMULA, s, control={"optimizer": "no_such_optimizer"}),
-        PylmeError,
-        "no_such_optimizer",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    "make, error, match", [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS]
-)
-def test_bad_input_raises_documented_error(sleep, make, error, match):
-    with pytest.raises(error, match=match) as info:
-        make(sleep)
-    assert "Error in" not in str(info.value)  # no R traceback noise
-    _good_fit_still_works(sleep)
-
-
-def test_r_error_keeps_r_message():
-    with pytest.raises(PylmeError) as info:
-        pylme4.lmer("Reaction ~ Days + (1 | Subject)", pylme4.datasets.load("sleepstudy").head(10))
-    assert "grouping factors must have > 1 sampled level" in info.value.r_message
+# -- bad input: tests/test_bad_input.py ----------------------------------------
 
 
 # -- warnings are data -------------------------------------------------------
@@ -190,27 +88,7 @@ def test_convergence_warnings_are_r_warnings_in_order(sleep):
     assert all(w.filename == __file__ for w in caught)  # points at the caller's line
 
 
-# -- threads, pickling ---------------------------------------------------------
-
-
-def test_threads_give_the_serial_results(sleep):
-    formulas = [
-        "Reaction ~ Days + (1 | Subject)",
-        "Reaction ~ Days + (Days | Subject)",
-        "Reaction ~ Days + (Days || Subject)",
-        "Reaction ~ Days + (0 + Days | Subject)",
-    ] * 4
-    serial = [pylme4.lmer(f, sleep).fixef() for f in formulas]
-
-    def work(formula: str) -> pd.Series:
-        fit = pylme4.lmer(formula, sleep)
-        str(fit.summary())
-        return fit.fixef()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        threaded = list(pool.map(work, formulas))
-    for a, b in zip(serial, threaded):
-        pd.testing.assert_series_equal(a, b, rtol=0, atol=0)
+# -- pickling (threads: test_concurrency.py) ---------------------------------------------------------
 
 
 def test_fit_pickles_through_r_serialize(sleep):

@@ -319,6 +319,19 @@ def test_ranef_cond_var_matches_r_postvar():
     np.testing.assert_allclose(re["condval"].to_numpy(), fit.ranef()["Subject"].to_numpy(), **SAME)
 
 
+def test_ranef_cond_var_of_uncorrelated_terms():
+    # For (Days || Subject) lme4 gives postVar as a list, one array per term.
+    sleep = pylme4.datasets.load("sleepstudy")
+    fit = pylme4.lmer("Reaction ~ Days + (Days || Subject)", sleep, data_name="sleepstudy")
+    re = fit.ranef(cond_var=True)["Subject"]
+    expected = r(
+        "m <- lmer(Reaction ~ Days + (Days || Subject), data = sleepstudy)\n"
+        "pv <- attr(ranef(m, condVar = TRUE)$Subject, 'postVar')\n"
+        "cbind(sqrt(pv[[1]][1, 1, ]), sqrt(pv[[2]][1, 1, ]))"
+    )
+    np.testing.assert_allclose(re["condsd"].to_numpy(), expected.to_numpy(), **SAME)
+
+
 def test_weights_as_array_equal_weights_as_column():
     data = r("sleep_w <- sleepstudy; sleep_w$w <- rep(c(1, 2, 0.5), 60); sleep_w")
     by_column = pylme4.lmer("Reaction ~ Days + (Days | Subject)", data, weights="w")

@@ -5,11 +5,16 @@ arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
 exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
-back as an :class:`ROutcome`.
+back as an :class:`ROutcome`.  Ctrl-C while R runs stops R and raises
+KeyboardInterrupt; the session stays usable.
+
+Threads: every rpy2 object is made and released while :data:`session.LOCK`
+is held (R's memory manager is not thread-safe); see :func:`_call_locked`.
 """
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,26 +53,69 @@ def r_call(helper: str, *args: Any, doing: str, keep: bool = False, **kwargs: An
     """
     env = session.helpers()
     with session.LOCK:
-        fun = env.find(helper)
-        packed = _pack_args(args, kwargs)
+        session.release_pending()
         try:
-            result = env.find("pylme4_capture")(fun, packed)
-        except RRuntimeError as failure:  # only outside the capture (e.g. interrupts)
-            session.CONSOLE.clear()
-            raise RError(f"R failed while {doing}: {str(failure).strip()}", str(failure)) from None
-        value, error, kinds, texts, output = (result[i] for i in range(5))
-        conditions = tuple(RCondition(kind, text.rstrip("\n")) for kind, text in zip(kinds, texts))
-        console = "".join(session.CONSOLE)
+            outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
+        except BaseException as unexpected:  # a conversion error, MemoryError, Ctrl-C, ...
+            # Its traceback keeps the frames that held R objects alive; clear
+            # them now, under the lock, not whenever the exception is dropped.
+            _clear_frames(unexpected)
+            raise
+    if error is not None:
+        raise error
+    assert outcome is not None
+    return outcome
+
+
+def _call_locked(
+    env: Any, helper: str, args: tuple[Any, ...], kwargs: dict[str, Any], doing: str, keep: bool
+) -> tuple[ROutcome | None, BaseException | None]:
+    """The body of :func:`r_call`, run under the session lock.
+
+    Every rpy2 object made here is a local of this frame, so all of them are
+    released (``R_ReleaseObject``) when it returns, while the caller still
+    holds the lock: releasing an R object while another thread runs R would
+    race with R's memory manager.  Errors are returned, not raised, for the
+    same reason (a raised exception's traceback would keep this frame alive).
+    """
+    fun = env.find(helper)
+    packed = _pack_args(args, kwargs)
+    try:
+        result = env.find("pylme4_capture")(fun, packed)
+    except RRuntimeError as failure:  # only outside the capture (e.g. interrupts)
         session.CONSOLE.clear()
-        printed = "\n".join(output)
-        if console:
-            printed = f"{printed}\n{console}" if printed else console
-        if error.typeof != RTYPES.NILSXP:
-            exc: PylmeError = translate_r_error(error[0], doing)
-            exc.conditions = conditions  # type: ignore[attr-defined]
-            raise exc
-        converted = RHandle(value) if keep else to_python(value)
-    return ROutcome(converted, conditions, printed)
+        message = str(failure).strip()
+        return None, RError(f"R failed while {doing}: {message}", str(failure))
+    value, error, kinds, texts, output, interrupted = (result[i] for i in range(6))
+    if interrupted[0]:
+        session.CONSOLE.clear()
+        return None, KeyboardInterrupt(f"interrupted while {doing}")
+    conditions = tuple(RCondition(kind, text.rstrip("\n")) for kind, text in zip(kinds, texts))
+    console = "".join(session.CONSOLE)
+    session.CONSOLE.clear()
+    printed = "\n".join(output)
+    if console:
+        printed = f"{printed}\n{console}" if printed else console
+    if error.typeof != RTYPES.NILSXP:
+        exc: PylmeError = translate_r_error(error[0], doing)
+        exc.conditions = conditions  # type: ignore[attr-defined]
+        return None, exc
+    converted = RHandle(value) if keep else to_python(value)
+    return ROutcome(converted, conditions, printed), None
+
+
+def _clear_frames(exc: BaseException) -> None:
+    """Drop the local variables of the finished frames in ``exc``'s tracebacks
+    (and those of the exceptions it chains), releasing the R objects they held."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        todo += [e.__cause__, e.__context__]
 
 
 def r_value(helper: str, *args: Any, doing: str, **kwargs: Any) -> Any:

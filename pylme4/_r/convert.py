@@ -16,7 +16,10 @@ Categorical                   factor with the same levels in the same order;
                               ordered -> ordered factor; non-string
                               categories get the labels R's as.character
                               gives them
-datetime64 (naive / tz)       POSIXct (tzone "UTC" / the column's zone)
+datetime64 (naive / tz)       POSIXct (tzone "UTC" / the column's zone;
+                              a fixed UTC offset as a POSIX zone string)
+object of datetime.date       Date
+ArrowDtype                    as pylme4.frames converts it (same rules)
 ============================  ===========================================
 
 R -> pandas (:func:`to_python`): data.frame -> DataFrame (factor ->
@@ -71,12 +74,15 @@ class RHandle:
 
     def __del__(self) -> None:
         # Releasing an R object touches R's memory manager, which must not run
-        # while another thread is inside R: drop the reference under the lock.
+        # while another thread is inside R, so it happens under the session
+        # lock.  __del__ runs wherever Python's garbage collector happens to
+        # run, in any thread and possibly while that thread holds other locks,
+        # so it never waits for the lock: when R is busy, the object is queued
+        # by session.release() and released by the next call into R.
         try:
             from . import session
 
-            with session.LOCK:
-                self.sexp = None
+            session.release(self)
         except Exception:  # interpreter shutdown: modules may already be gone
             pass
 
@@ -206,13 +212,54 @@ def _datetime(series: pd.Series, column: str) -> Any:
     missing = series.isna().to_numpy()
     vec = _double(ns / 1e9, missing)
     _set_attr(vec, "class", ri.StrSexpVector(["POSIXct", "POSIXt"]))
-    _set_attr(vec, "tzone", ri.StrSexpVector([str(tz) if tz is not None else "UTC"]))
+    _set_attr(vec, "tzone", ri.StrSexpVector([_r_timezone(tz, column)]))
+    return vec
+
+
+def _r_timezone(tz: Any, column: str) -> str:
+    """The name R knows a pandas time zone by.
+
+    IANA zones keep their name.  A fixed offset (``datetime.timezone``) prints
+    as "UTC+05:30", which R would read as a POSIX zone string with the
+    opposite sign (five and a half hours *behind* UTC): it becomes the POSIX
+    string "<+0530>-05:30" that R reads as intended.
+    """
+    if tz is None:
+        return "UTC"
+    name = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if isinstance(name, str) and name:
+        return name
+    if str(tz) == "UTC":
+        return "UTC"
+    offset = tz.utcoffset(None)
+    if offset is not None:
+        minutes = int(offset.total_seconds()) // 60
+        sign = "+" if minutes >= 0 else "-"
+        hh, mm = divmod(abs(minutes), 60)
+        posix_sign = "-" if minutes >= 0 else "+"
+        return f"<{sign}{hh:02d}{mm:02d}>{posix_sign}{hh:02d}:{mm:02d}"
+    raise DataError(
+        f"column {column!r} has the time zone {tz!r}, which has no name R knows; "
+        "convert it, e.g. with .dt.tz_convert('UTC')"
+    )
+
+
+def _date(series: pd.Series) -> Any:
+    """datetime.date objects (None/NaN/pd.NA for missing) as an R Date vector."""
+    missing = series.isna().to_numpy()
+    days = np.array(series.where(~missing, None).tolist(), dtype="datetime64[D]")
+    vec = _double(days.astype(np.int64).astype(np.float64), missing)
+    _set_attr(vec, "class", ri.StrSexpVector(["Date"]))
     return vec
 
 
 def _column_to_r(series: pd.Series, column: str) -> Any:
     """One pandas column as an R vector (see the module docstring for the rules)."""
     dtype = series.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        from ..frames import arrow_column
+
+        return _column_to_r(arrow_column(series), column)
     if isinstance(dtype, pd.CategoricalDtype):
         return _factor(series.array, column)  # type: ignore[arg-type]
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
@@ -257,9 +304,16 @@ def _object_to_r(series: pd.Series, column: str) -> Any:
         return _column_to_r(series.astype("boolean"), column)
     if kind in ("datetime", "datetime64"):
         return _column_to_r(pd.to_datetime(series), column)
-    examples = ", ".join(sorted({type(v).__name__ for v in series.dropna().head(1000)}))
+    if kind == "date":
+        return _date(series)
+    types = sorted({type(v).__name__ for v in series.dropna().head(1000)})
+    if len(types) == 1:
+        raise DataError(
+            f"column {column!r} holds {types[0]} values, which pylme4 cannot pass to R; "
+            "R needs numbers, strings, booleans, factors or dates in a column"
+        )
     raise DataError(
-        f"column {column!r} holds values of mixed types ({examples}); R needs one "
+        f"column {column!r} holds values of mixed types ({', '.join(types)}); R needs one "
         "type per column: convert it, e.g. with .astype(str) or pd.to_numeric()"
     )
 

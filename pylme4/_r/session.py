@@ -45,6 +45,44 @@ INSTALL_HINT = (
 
 _state: dict[str, Any] = {}
 
+# R objects whose last Python reference went away while another thread held
+# LOCK (see release()).  list.append and list.pop are atomic under the GIL.
+_PENDING: list[Any] = []
+
+
+def release(holder: Any) -> None:
+    """Drop ``holder.sexp`` (an R object) now if R is free, else at the next R call.
+
+    For finalizers (``RHandle.__del__``): they run in whichever thread the
+    garbage collector runs in, and must neither release R memory while
+    another thread is inside R nor block until R is done (the collecting
+    thread may hold a lock that the thread inside R is waiting for).
+    ``holder.sexp`` must be the only reference to the R object.
+    """
+    if LOCK.acquire(blocking=False):
+        try:
+            holder.sexp = None  # the last reference goes while we hold the lock
+            release_pending()
+        finally:
+            LOCK.release()
+    else:
+        _PENDING.append(holder.sexp)
+        holder.sexp = None
+
+
+def release_pending() -> None:
+    """Release the R objects queued by :func:`release`; call with LOCK held."""
+    while _PENDING:
+        try:
+            _PENDING.pop()
+        except IndexError:  # emptied by another thread holding LOCK re-entrantly
+            break
+
+
+def pending_releases() -> int:
+    """How many R objects wait to be released (for tests)."""
+    return len(_PENDING)
+
 
 def _capture_console(text: str) -> None:
     CONSOLE.append(text)

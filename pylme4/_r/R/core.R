@@ -10,7 +10,8 @@
 # Calling and capturing
 # ---------------------------------------------------------------------------
 
-# Call `fun` with `args` and return list(value, error, conditions, output).
+# Call `fun` with `args` and return list(value, error, conditions, output,
+# interrupted).
 # Warnings and messages are recorded in the order R signalled them and then
 # muffled, so nothing reaches the console; an error stops the call and is
 # returned, not thrown, so the embedded R never unwinds through rpy2.
@@ -23,11 +24,17 @@ pylme4_capture <- function(fun, args) {
   }
   error <- NULL
   value <- NULL
+  interrupted <- FALSE
   output <- utils::capture.output({
     value <- withCallingHandlers(
       tryCatch(do.call(fun, args, quote = TRUE),
                error = function(e) {
                  error <<- conditionMessage(e)
+                 NULL
+               },
+               # Ctrl-C (SIGINT) while R runs: call.py raises KeyboardInterrupt.
+               interrupt = function(i) {
+                 interrupted <<- TRUE
                  NULL
                }),
       warning = function(w) {
@@ -40,7 +47,7 @@ pylme4_capture <- function(fun, args) {
       })
   })
   list(value = value, error = error, kinds = kinds, texts = texts,
-       output = output)
+       output = output, interrupted = interrupted)
 }
 
 # The printed form of an object, exactly as print() shows it at the console.
@@ -72,10 +79,15 @@ pylme4_formula_vars <- function(formula_text, columns) {
     stop("not a formula: it has no '~'")
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
-  found <- vapply(outside, exists, TRUE, envir = globalenv())
+  # A variable that names an R function (t, df, data, c, ...) is a missing
+  # column, not an object R can use as data.
+  found <- vapply(outside, function(v) {
+    exists(v, envir = globalenv()) && !is.function(get(v, envir = globalenv()))
+  }, TRUE)
   response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
   list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       response = response, unknown = outside[!found])
+       response = response, unknown = outside[!found],
+       problems = pylme4_formula_problems(f))  # checks.R
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
@@ -118,6 +130,7 @@ pylme4_fit <- function(fun_name, formula_text, data, data_name, values = list(),
   env <- pylme4_fit_env(data, data_name, extra)
   call <- pylme4_build_call(fun_name, formula_text, data_name, values, symbols,
                             code, control, control_fun)
+  pylme4_guard_zero_z(call, env)  # checks.R: a model that would crash R
   eval(call, envir = env)
 }
 
@@ -203,13 +216,16 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
                 levels = rownames(df))
     if (cond_var) {
-      # postVar is one k x k x nlevels array, or a list of them (one per
-      # term) when several terms share a grouping factor, e.g.
-      # (1 | g) + (0 + x | g); the terms' columns come in the same order.
+      # postVar is a k x k x levels array, or, when a factor has several
+      # uncorrelated blocks ((x || g)), a list of such arrays, one per block.
       pv <- attr(df, "postVar")
-      sds <- do.call(cbind, lapply(if (is.list(pv)) pv else list(pv), function(a) {
-        matrix(sqrt(apply(a, 3L, diag)), ncol = dim(a)[1L], byrow = TRUE)
-      }))
+      block_sds <- function(a) {
+        k <- dim(a)[1L]
+        n <- dim(a)[3L]
+        v <- vapply(seq_len(n), function(i) sqrt(diag(as.matrix(a[, , i]))), numeric(k))
+        matrix(as.vector(v), nrow = n, byrow = TRUE)
+      }
+      sds <- if (is.list(pv)) do.call(cbind, lapply(pv, block_sds)) else block_sds(pv)
       colnames(sds) <- colnames(df)
       out$condsd <- as.data.frame(sds, check.names = FALSE)
     }
@@ -240,11 +256,16 @@ pylme4_residuals <- function(fit, type, scaled) {
   unname(stats::residuals(fit, type = type, scaled = scaled))
 }
 
-pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, type = "link") {
+# Named by row of the data (or newdata): the names say which rows na.action kept.
+pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass",
+                           type = "link") {
   re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
   args <- list(fit, re.form = re, allow.new.levels = allow_new_levels, type = type)
-  if (!is.null(newdata)) args$newdata <- newdata
-  unname(do.call(stats::predict, args))
+  if (!is.null(newdata)) {
+    args$newdata <- newdata
+    args$na.action <- match.fun(na_action)
+  }
+  do.call(stats::predict, args)
 }
 
 pylme4_is_singular <- function(fit, tol) {

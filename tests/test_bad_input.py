@@ -1,0 +1,667 @@
+"""The bad-input matrix: one row per case.
+
+Each error row asserts the exception class, that the message names the
+culprit (the column, factor, term or argument at fault), that R's traceback
+noise is absent, and that a good fit still gives R's numbers afterwards.
+
+Some inputs that look bad are fine for lme4, and an lme4 user expects them to
+fit as they would in R: those rows fit the same data in R (built in R code,
+not through pylme4's converter) and compare the numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAME, r, r_apply
+
+import pylme4
+from pylme4.errors import DataError, FormulaError, PylmeError, RError
+
+FORMULA = "Reaction ~ Days + (Days | Subject)"
+
+
+@pytest.fixture(scope="module")
+def sleep() -> pd.DataFrame:
+    return pylme4.datasets.load("sleepstudy")
+
+
+def good_fit_still_works(sleep: pd.DataFrame) -> None:
+    fit = pylme4.lmer(FORMULA, sleep, data_name="sleepstudy")
+    expected = r(f"fixef(lmer({FORMULA}, data = sleepstudy))")
+    np.testing.assert_allclose(fit.fixef(), expected, **SAME)
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    make: Callable[[pd.DataFrame], Any]
+    error: type[Exception]
+    culprit: str  # a regular expression the message must match (names the culprit)
+
+
+def lmer(formula: str, data: Any, **kwargs: Any) -> Any:
+    return pylme4.lmer(formula, data, **kwargs)
+
+
+def _with(s: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    return s.assign(**columns)
+
+
+def _set(s: pd.DataFrame, column: str, rows: list[int], value: Any) -> pd.DataFrame:
+    out = s.copy()
+    out[column] = out[column].astype(object if isinstance(value, str) else float)
+    out.loc[rows, column] = value
+    return out
+
+
+def _renamed(s: pd.DataFrame, columns: Any) -> pd.DataFrame:
+    out = s.copy()
+    out.columns = columns
+    return out
+
+
+LONG_NAME = "x" * 10_001
+
+BAD = [
+    # -- what is passed as data ------------------------------------------------
+    Bad("not_a_frame", lambda s: lmer(FORMULA, s.to_dict()), DataError, r"DataFrame.*not dict"),
+    Bad("series", lambda s: lmer(FORMULA, s["Days"]), DataError, "not Series"),
+    Bad("polars_lazy", lambda s: lmer(FORMULA, _polars(s).lazy()), DataError, "LazyFrame"),
+    Bad("empty_frame", lambda s: lmer(FORMULA, s.iloc[:0]), DataError, "no rows"),
+    Bad(
+        "no_columns",
+        lambda s: lmer(FORMULA, pd.DataFrame(index=range(3))),
+        FormulaError,
+        "'Reaction'",
+    ),
+    Bad(
+        "duplicate_column_names",
+        lambda s: lmer(FORMULA, _renamed(s, ["Reaction", "Days", "Days"])),
+        DataError,
+        "'Days'.*more than once",
+    ),
+    Bad(
+        "non_string_column_names",
+        lambda s: lmer(FORMULA, _renamed(s, ["Reaction", "Days", 0])),
+        DataError,
+        "0 .*not strings",
+    ),
+    Bad(
+        "multiindex_columns",
+        lambda s: lmer(FORMULA, _renamed(s, pd.MultiIndex.from_product([["a"], list(s.columns)]))),
+        DataError,
+        "MultiIndex",
+    ),
+    Bad(
+        "mixed_type_object_column",
+        lambda s: lmer("Reaction ~ m + (1 | Subject)", _with(s, m=[1, "a", 2.5] * 60)),
+        DataError,
+        r"'m'.*mixed types \(float, int, str\)",
+    ),
+    Bad(
+        "list_column",
+        lambda s: lmer("Reaction ~ m + (1 | Subject)", _with(s, m=[[1, 2]] * 180)),
+        DataError,
+        "'m' holds list values",
+    ),
+    Bad(
+        "timedelta_column",
+        lambda s: lmer(
+            "Reaction ~ td + (1 | Subject)", _with(s, td=pd.to_timedelta(s["Days"], "D"))
+        ),
+        DataError,
+        "'td' has dtype timedelta64",
+    ),
+    # -- the formula -------------------------------------------------------------
+    Bad(
+        "missing_column",
+        lambda s: lmer("Reaction ~ Dayz + (1 | Subject)", s),
+        FormulaError,
+        r"'Dayz'.*did you mean 'Days'",
+    ),
+    Bad(
+        "missing_grouping_column",
+        lambda s: lmer("Reaction ~ Days + (1 | subject)", s),
+        FormulaError,
+        r"'subject'.*did you mean 'Subject'",
+    ),
+    Bad(
+        "missing_column_named_like_an_r_function",
+        lambda s: lmer("Reaction ~ Days + df + (1 | Subject)", s),
+        FormulaError,
+        "'df', which is not a column",
+    ),
+    Bad(
+        "formula_unclosed_parenthesis",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject", s),
+        FormulaError,
+        r"not valid R: it ends too early \(1 '\(' not closed\)",
+    ),
+    Bad(
+        "formula_dangling_operator",
+        lambda s: lmer("Reaction ~ Days +", s),
+        FormulaError,
+        "'Reaction ~ Days \\+' is not valid R: it ends too early",
+    ),
+    Bad(
+        "formula_extra_parenthesis",
+        lambda s: lmer("Reaction ~ Days + (1|Subject))", s),
+        FormulaError,
+        r"unexpected '\)' at character 30.*no matching '\('",
+    ),
+    Bad(
+        "formula_double_operator",
+        lambda s: lmer("Reaction ~ Days * * Subject", s),
+        FormulaError,
+        r"unexpected '\*' at character 19",
+    ),
+    Bad(
+        "formula_brackets",
+        lambda s: lmer("Reaction ~ Days + [1|Subject]", s),
+        FormulaError,
+        r"unexpected '\[' at character 19",
+    ),
+    Bad(
+        "formula_empty_grouping",
+        lambda s: lmer("Reaction ~ Days + (1 | )", s),
+        FormulaError,
+        r"unexpected '\)' at character 24",
+    ),
+    Bad(
+        "formula_bad_token",
+        lambda s: lmer("Reaction ~ Days + 3x + (1 | Subject)", s),
+        FormulaError,
+        "unexpected symbol at character 20, the end of 'Reaction ~ Days \\+ 3x'",
+    ),
+    Bad(
+        "formula_second_line",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject)\n+ Days)", s),
+        FormulaError,
+        "at line 2, character 7",
+    ),
+    Bad(
+        "formula_two_expressions",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject); 1", s),
+        FormulaError,
+        "more than one expression",
+    ),
+    Bad(
+        "formula_missing_plus",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject) (0 + Days | Subject)", s),
+        FormulaError,
+        r"'\(1 \| Subject\)\(0 \+ Days \| Subject\)'.*forget a '\+'",
+    ),
+    Bad(
+        "formula_two_tildes",
+        lambda s: lmer("Reaction ~ Days ~ Subject", s),
+        FormulaError,
+        "more than one '~'",
+    ),
+    Bad(
+        "formula_quoted_name",
+        lambda s: lmer('Reaction ~ "Days" + (1 | Subject)', s),
+        FormulaError,
+        'the string "Days".*backticks',
+    ),
+    Bad(
+        "formula_empty_random_term",
+        lambda s: lmer("Reaction ~ Days + (0 | Subject)", s),
+        FormulaError,
+        r"\(0 \| Subject\) has no effects",
+    ),
+    Bad("formula_no_tilde", lambda s: lmer("Reaction", s), FormulaError, "no '~'"),
+    Bad(
+        "formula_no_response",
+        lambda s: lmer("~ Days + (1 | Subject)", s),
+        FormulaError,
+        "no response",
+    ),
+    Bad("formula_empty", lambda s: lmer("  ", s), FormulaError, "non-empty string"),
+    Bad("formula_not_a_string", lambda s: lmer(None, s), FormulaError, "not None"),
+    Bad(
+        "formula_no_random_effects",
+        lambda s: lmer("Reaction ~ Days", s),
+        FormulaError,
+        r"no random-effects term such as \(1 \| group\)",
+    ),
+    Bad(
+        "formula_unknown_function",
+        lambda s: lmer("Reaction ~ nosuchfun(Days) + (1 | Subject)", s),
+        FormulaError,
+        "'nosuchfun'",
+    ),
+    Bad(
+        "formula_name_over_r_limit",
+        lambda s: lmer(
+            f"Reaction ~ {LONG_NAME} + (1 | Subject)", _with(s, **{LONG_NAME: s["Days"]})
+        ),
+        FormulaError,
+        "longer than R's limit of 10,000 bytes",
+    ),
+    # -- the response --------------------------------------------------------------
+    Bad(
+        "string_response",
+        lambda s: lmer("r ~ Days + (1 | Subject)", _with(s, r=s["Reaction"].astype(str))),
+        DataError,
+        "response 'r' must be numeric.*dtype is str",
+    ),
+    Bad(
+        "categorical_response",
+        lambda s: lmer("r ~ Days + (1 | Subject)", _with(s, r=pd.Categorical(s["Reaction"] > 300))),
+        DataError,
+        "response 'r' must be numeric.*category.*glmer",
+    ),
+    Bad(
+        "all_nan_response",
+        lambda s: lmer(FORMULA, _with(s, Reaction=np.nan)),
+        DataError,
+        "'Reaction' has no non-missing values",
+    ),
+    Bad(
+        "no_complete_rows",
+        lambda s: lmer(
+            FORMULA,
+            _set(
+                _set(s, "Days", list(range(0, 180, 2)), np.nan),
+                "Reaction",
+                list(range(1, 180, 2)),
+                np.nan,
+            ),
+        ),
+        DataError,
+        "no rows are left",
+    ),
+    # -- infinite values -------------------------------------------------------------
+    Bad(
+        "inf_response",
+        lambda s: lmer(FORMULA, _set(s, "Reaction", [3, 7], np.inf)),
+        DataError,
+        r"response 'Reaction' is infinite in 2 rows \(index 3, 7\)",
+    ),
+    Bad(
+        "inf_predictor",
+        lambda s: lmer(FORMULA, _set(s, "Days", [5], -np.inf)),
+        DataError,
+        r"column 'Days' is infinite in 1 row \(index 5\)",
+    ),
+    Bad(
+        "inf_from_transformation",
+        lambda s: lmer("Reaction ~ log(Days) + (1 | Subject)", s),
+        DataError,
+        r"a term of the formula has infinite values.*log\(0\)",
+    ),
+    Bad(
+        "inf_response_from_transformation",
+        lambda s: lmer("log(Reaction - 194.3322) ~ Days + (1 | Subject)", s),
+        DataError,
+        r"response, as the formula computes it, has infinite values",
+    ),
+    # -- factors and random effects ------------------------------------------------------
+    Bad(
+        "single_level_grouping_factor",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject)", s[s["Subject"] == "308"]),
+        DataError,
+        r"grouping factor 'Subject' has only one level \('308'\)",
+    ),
+    Bad(
+        "single_level_after_missing_values",
+        lambda s: lmer(
+            "Reaction ~ Days + (1 | Subject)",
+            s.assign(Reaction=s["Reaction"].where(s["Subject"] == "309")),
+        ),
+        DataError,
+        r"grouping factor 'Subject' has only one level \('309'\) in the rows the model uses",
+    ),
+    Bad(
+        "single_level_factor_predictor",
+        lambda s: lmer("Reaction ~ Days + f + (1 | Subject)", _with(s, f="a")),
+        DataError,
+        r"factor 'f' \('a'\) has only one level",
+    ),
+    Bad(
+        "one_group_per_row",
+        lambda s: lmer("Reaction ~ Days + (1 | id)", _with(s, id=range(len(s)))),
+        DataError,
+        "grouping factor.*id.*as many levels as there are observations",
+    ),
+    Bad(
+        "more_random_effects_than_observations",
+        lambda s: lmer(FORMULA, s[s["Subject"].isin(["308", "309"]) & (s["Days"] < 2)]),
+        DataError,
+        r"term \(Days \| Subject\) has 4 random effects for only 4 observations",
+    ),
+    Bad(
+        # lme4 itself would crash R (segfault) on this model.
+        "random_effects_matrix_all_zero",
+        lambda s: lmer("Reaction ~ Days + (0 + z | Subject)", _with(s, z=0.0)),
+        DataError,
+        r"term\(s\) \(0 \+ z \| Subject\) are 0 in every row",
+    ),
+    Bad(
+        "arithmetic_on_strings",
+        lambda s: lmer("Reaction ~ I(txt^2) + (1 | Subject)", _with(s, txt="a")),
+        DataError,
+        "arithmetic on a column that is not numeric",
+    ),
+    # -- weights, offset, options ---------------------------------------------------------
+    Bad(
+        "negative_weights",
+        lambda s: lmer(FORMULA, s, weights=np.r_[np.ones(179), -1.0]),
+        DataError,
+        r"weights must not be negative.*row 179: -1",
+    ),
+    Bad(
+        "negative_weights_column",
+        lambda s: lmer(FORMULA, _with(s, w=-1.0), weights="w"),
+        DataError,
+        "weights column 'w' must not be negative",
+    ),
+    Bad(
+        "short_weights",
+        lambda s: lmer(FORMULA, s, weights=np.ones(3)),
+        DataError,
+        "weights has 3 values but the data has 180",
+    ),
+    Bad(
+        "zero_weights",
+        lambda s: lmer(FORMULA, s, weights=np.zeros(180)),
+        DataError,
+        "weights are all zero",
+    ),
+    Bad(
+        "infinite_weights",
+        lambda s: lmer(FORMULA, s, weights=np.r_[np.inf, np.ones(179)]),
+        DataError,
+        "weights must be finite.*row 0",
+    ),
+    Bad(
+        "string_weights_column",
+        lambda s: lmer(FORMULA, _with(s, w="a"), weights="w"),
+        DataError,
+        "weights column 'w' must be numeric",
+    ),
+    Bad(
+        "unknown_weights_column",
+        lambda s: lmer(FORMULA, s, weights="wt"),
+        DataError,
+        "'wt' is not a column",
+    ),
+    Bad(
+        "short_offset",
+        lambda s: lmer(FORMULA, s, offset=np.ones(2)),
+        DataError,
+        "offset has 2 values",
+    ),
+    Bad(
+        "offset_term_not_numeric",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject) + offset(Subject)", s),
+        DataError,
+        "offset must be numeric",
+    ),
+    Bad(
+        "na_action_fail_with_missing_values",
+        lambda s: lmer(FORMULA, _set(s, "Reaction", [3, 50], np.nan), na_action="fail"),
+        DataError,
+        r"na_action='fail' and 'Reaction' has missing values \('Reaction': 2 rows \(index 3, 50\)\)",
+    ),
+    Bad("bad_na_action", lambda s: lmer(FORMULA, s, na_action="drop"), ValueError, "na_action"),
+    Bad("bad_reml", lambda s: lmer(FORMULA, s, reml="yes"), TypeError, "reml"),
+    Bad("bad_ddf", lambda s: lmer(FORMULA, s).summary(ddf="Wald"), ValueError, "ddf"),
+    Bad(
+        "bad_control",
+        lambda s: lmer(FORMULA, s, control={"optimizer": "no_such_optimizer"}),
+        PylmeError,
+        "no_such_optimizer",
+    ),
+    # -- predict() -----------------------------------------------------------------------
+    Bad(
+        "predict_newdata_missing_column",
+        lambda s: lmer(FORMULA, s).predict(s[["Subject"]]),
+        DataError,
+        "newdata has no column 'Days'",
+    ),
+    Bad(
+        "predict_new_levels",
+        lambda s: lmer(FORMULA, s).predict(pd.DataFrame({"Days": [1.0], "Subject": ["999"]})),
+        DataError,
+        "newdata has level.*999.*allow_new_levels=True",
+    ),
+    Bad(
+        "predict_missing_grouping_value",
+        lambda s: lmer(FORMULA, s).predict(pd.DataFrame({"Days": [1.0], "Subject": [None]})),
+        DataError,
+        "missing values in a grouping variable",
+    ),
+    Bad(
+        "predict_not_a_frame",
+        lambda s: lmer(FORMULA, s).predict([1, 2]),
+        DataError,
+        "newdata must be",
+    ),
+]
+
+
+def _polars(s: pd.DataFrame) -> Any:
+    pl = pytest.importorskip("polars")
+    return pl.from_pandas(s)
+
+
+@pytest.mark.parametrize("case", BAD, ids=[b.id for b in BAD])
+def test_bad_input(sleep, case):
+    with pytest.raises(case.error, match=case.culprit) as info:
+        case.make(sleep)
+    message = str(info.value)
+    assert "Error in" not in message and "\n" not in message, message  # one sentence, no R noise
+    if isinstance(info.value, (DataError, FormulaError, RError)) and hasattr(
+        info.value, "r_message"
+    ):
+        assert info.value.r_message  # R's own text is kept
+    good_fit_still_works(sleep)
+
+
+def test_ids_are_unique():
+    assert len({b.id for b in BAD}) == len(BAD)
+
+
+def test_r_error_keeps_r_message(sleep):
+    with pytest.raises(DataError) as info:
+        pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep.head(10))
+    assert "grouping factors must have > 1 sampled level" in info.value.r_message
+
+
+# ---------------------------------------------------------------------------
+# Inputs that look bad but fit in R: pylme4 must fit them exactly as R does.
+# ---------------------------------------------------------------------------
+
+_R_NUMBERS = """function(m) list(fixef = fixef(m), theta = getME(m, "theta"), sigma = sigma(m),
+  loglik = as.numeric(logLik(m)), nobs = nobs(m), ngrps = as.list(ngrps(m)),
+  levels = lapply(ranef(m), rownames), ranef = lapply(ranef(m), function(d) d[[1]]))"""
+
+
+def assert_fit_equals_r(fit: pylme4.LmerFit, r_fit_code: str, setup: str = "") -> None:
+    """Compare a pylme4 fit with `r_fit_code` evaluated (after `setup`) in R."""
+    ref = r(
+        f"local({{ {setup}\n m <- suppressWarnings(suppressMessages({r_fit_code}))\n"
+        f" ({_R_NUMBERS})(m) }})"
+    )
+    np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
+    np.testing.assert_array_equal(fit.fixef().index, ref["fixef"].index)
+    np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
+    np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
+    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    assert fit.nobs == ref["nobs"]
+    assert dict(fit.ngroups) == ref["ngrps"]
+    ranef = fit.ranef()
+    for group, levels in ref["levels"].items():
+        assert list(ranef[group].index) == list(np.atleast_1d(levels))
+        np.testing.assert_allclose(ranef[group].iloc[:, 0], ref["ranef"][group], **SAME)
+
+
+def test_tz_aware_datetime_not_in_formula_is_ignored(sleep):
+    # A timestamp column the model does not use is no reason to fail: R's
+    # lmer() ignores columns its formula does not name.
+    data = sleep.assign(when=pd.date_range("2024-03-30", periods=180, freq="h", tz="Europe/Berlin"))
+    fit = pylme4.lmer(FORMULA, data)
+    assert_fit_equals_r(fit, f"lmer({FORMULA}, data = sleepstudy)")
+
+
+@pytest.mark.parametrize(
+    "tz, r_tz",
+    [
+        ("Europe/Berlin", "Europe/Berlin"),  # crosses the DST change of 2024-03-31
+        (dt.timezone(dt.timedelta(hours=5, minutes=30)), "Asia/Kolkata"),  # a fixed offset
+        (dt.timezone(dt.timedelta(hours=-3)), "America/Sao_Paulo"),  # (no DST in 2024)
+    ],
+    ids=["iana", "fixed_offset_east", "fixed_offset_west"],
+)
+def test_tz_aware_datetime_as_grouping_factor_has_r_levels(sleep, tz, r_tz):
+    # A session timestamp used as a grouping factor: R labels the levels by
+    # the local clock time of the column's zone, so the zone must reach R
+    # intact (a fixed offset "UTC+05:30" would read as 5.5 hours *behind* UTC).
+    starts = pd.date_range("2024-03-30 22:00", periods=18, freq="h", tz="UTC").tz_convert(tz)
+    data = sleep.assign(session=np.repeat(starts, 10))
+    fit = pylme4.lmer("Reaction ~ Days + (1 | session)", data)
+    setup = (
+        "d <- sleepstudy\n"
+        "starts <- as.POSIXct('2024-03-30 22:00', tz = 'UTC') + 3600 * (0:17)\n"
+        f"attr(starts, 'tzone') <- '{r_tz}'\n"
+        "d$session <- rep(starts, each = 10)"
+    )
+    assert_fit_equals_r(fit, "lmer(Reaction ~ Days + (1 | session), data = d)", setup)
+
+
+def test_extremely_long_factor_labels(sleep):
+    # Labels of 5,000 characters (R's strings have no practical limit): the
+    # fit and the level names must be R's.
+    labels = {s: f"{s}-" + "é" * 5000 for s in sleep["Subject"].cat.categories}
+    data = sleep.assign(Subject=sleep["Subject"].map(labels).astype(str))
+    fit = pylme4.lmer(FORMULA, data)
+    setup = (
+        "d <- sleepstudy\nd$Subject <- paste0(as.character(d$Subject), '-', strrep('\u00e9', 5000))"
+    )
+    assert_fit_equals_r(fit, f"lmer({FORMULA}, data = d)", setup)
+
+
+def test_10000_level_factor():
+    # A grouping factor with 10,000 levels (strings, 2 rows each): lme4 fits
+    # it; the fit and the level order must be R's.
+    rng = np.random.default_rng(11)
+    n = 10_000
+    g = np.repeat([f"g{i:05d}" for i in range(1, n + 1)], 2)
+    x = rng.normal(size=2 * n)
+    y = x + np.repeat(rng.normal(size=n), 2) + rng.normal(size=2 * n)
+    fit = pylme4.lmer("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    ref = r_apply(
+        f"""function(x, y) {{
+          d <- data.frame(g = sprintf("g%05d", rep(1:{n}, each = 2)), x = x, y = y)
+          ({_R_NUMBERS})(lmer(y ~ x + (1 | g), data = d))
+        }}""",
+        x,
+        y,
+    )
+    np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
+    np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
+    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    assert fit.ngroups == {"g": n}
+    ranef = fit.ranef()["g"]
+    assert list(ranef.index) == list(ref["levels"]["g"])
+    np.testing.assert_allclose(ranef.iloc[:, 0], ref["ranef"]["g"], **SAME)
+
+
+def test_unused_bad_columns_do_not_matter(sleep):
+    # Columns the formula does not name are not sent to R, as R's lmer() never
+    # looks at them: mixed types, lists, infinities, timedeltas.
+    data = sleep.assign(
+        mixed=[1, "a", 2.5] * 60,
+        lists=[[1]] * 180,
+        inf=np.inf,
+        td=pd.to_timedelta(sleep["Days"], "D"),
+    )
+    fit = pylme4.lmer(FORMULA, data)
+    assert_fit_equals_r(fit, f"lmer({FORMULA}, data = sleepstudy)")
+
+
+def test_logical_response_fits_as_in_r(sleep):
+    # R's lmer() takes a logical response as 0/1 (it is numeric to R).
+    data = sleep.assign(slow=sleep["Reaction"] > 300)
+    fit = pylme4.lmer("slow ~ Days + (1 | Subject)", data)
+    setup = "d <- sleepstudy\nd$slow <- d$Reaction > 300"
+    assert_fit_equals_r(fit, "lmer(slow ~ Days + (1 | Subject), data = d)", setup)
+
+
+def test_infinity_used_only_through_is_finite(sleep):
+    # Infinite values that the formula maps to finite ones are fine in R.
+    data = _set(sleep, "Days", [4], np.inf)
+    fit = pylme4.lmer("Reaction ~ pmin(Days, 9) + (1 | Subject)", data)
+    setup = "d <- sleepstudy\nd$Days[5] <- Inf"
+    assert_fit_equals_r(fit, "lmer(Reaction ~ pmin(Days, 9) + (1 | Subject), data = d)", setup)
+
+
+def test_long_column_name_in_backticks(sleep):
+    # A 5,000-character column name is under R's 10,000-byte limit for names.
+    name = "reaction time " + "z" * 5000
+    data = sleep.rename(columns={"Reaction": name})
+    fit = pylme4.lmer(f"`{name}` ~ Days + (1 | Subject)", data)
+    assert_fit_equals_r(fit, "lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)")
+
+
+def test_polars_and_arrow_frames_fit_as_pandas(sleep):
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    for data in (pl.from_pandas(sleep), pa.Table.from_pandas(sleep)):
+        fit = pylme4.lmer(FORMULA, data)
+        assert_fit_equals_r(fit, f"lmer({FORMULA}, data = sleepstudy)")
+
+
+# ---------------------------------------------------------------------------
+# R's error texts that pylme4's checks usually pre-empt: their translation,
+# on the text R itself gives (asked here, not copied).
+# ---------------------------------------------------------------------------
+
+R_ERRORS = [
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(0, 180))",
+        RError,
+        "numerically singular.*Downdated VtV",
+    ),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(1, 3))",
+        DataError,
+        r"'\(weights\)' does not have one value per row",
+    ),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, weights = rep(-1, 180))",
+        DataError,
+        "weights must not be negative",
+    ),
+    ("lmer(Reaction ~ Days + (0 | Subject), sleepstudy)", FormulaError, r"e\.g\. \(0 \| g\)"),
+    ("lmer(Reaction ~ Days + (1 | Subject) + 'x', sleepstudy)", FormulaError, "quoted string"),
+    ("lmer(Reaction ~ Days + (1 | Subject), sleepstudy[1:10, ])", DataError, "only one level"),
+    (
+        "lmer(Reaction ~ Days + (1 | Subject), transform(sleepstudy, Reaction = NA_real_))",
+        DataError,
+        "no rows are left",
+    ),
+    ("numeric(1e15)", RError, "R ran out of memory"),
+]
+
+
+@pytest.mark.parametrize("code, error, sentence", R_ERRORS, ids=[e[0][:60] for e in R_ERRORS])
+def test_r_error_texts_are_translated(code, error, sentence):
+    from pylme4.errors import translate_r_error
+
+    r_text = r(f"tryCatch({{ {code}; 'no error' }}, error = conditionMessage)")
+    assert r_text != "no error"
+    exc = translate_r_error(r_text, "fitting the model")
+    assert type(exc) is error
+    assert re.search(sentence, str(exc)), str(exc)
+    assert exc.r_message == r_text  # R's own text is kept
+    assert "\n" not in str(exc)
