@@ -20,6 +20,11 @@ Any :class:`concurrent.futures.Executor` can run the same tasks instead
 a cluster scheduler's executor.  Tasks then carry the shared bytes each time
 and each process keeps the R object it unpacked, so repeated tasks are cheap.
 
+A worker process that dies under a task (R crashing, the out-of-memory
+killer, a kill from outside) is replaced, and its task is run again by the
+new worker (same inputs, same result) with a :class:`WorkerRestartWarning`;
+a task that kills its worker twice ends the call with a :class:`WorkerError`.
+
 Ctrl-C while workers run stops them within two seconds (they are
 terminated; the next parallel call starts new ones) and leaves the session
 usable.  A task that raises is reported to the caller; statistics that want
@@ -33,6 +38,7 @@ imports the main module (that is also how it finds functions defined there).
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import hashlib
 import multiprocessing
@@ -40,6 +46,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -55,6 +62,7 @@ from .errors import PylmeError, RNotAvailableError
 __all__ = [
     "Shared",
     "WorkerError",
+    "WorkerRestartWarning",
     "run_tasks",
     "share",
     "prepare_workers",
@@ -70,6 +78,24 @@ _TERMINATE_GRACE = 1.0
 # How many shared R objects a worker keeps (fits are large; calls rarely
 # alternate between more than a few).
 _WORKER_CACHE = 4
+
+
+# How often a task is tried when its worker process dies under it (a crash in
+# R, the out-of-memory killer, a kill from outside): the replacement worker
+# runs it again, with the same inputs and so the same result.
+_TASK_ATTEMPTS = 2
+
+
+class WorkerRestartWarning(RuntimeWarning):
+    """A worker process died while running a task; a new one ran it again."""
+
+
+class _WorkerDied(Exception):
+    """Internal: the worker process of a running task ended."""
+
+    def __init__(self, worker: Any) -> None:
+        super().__init__()
+        self.worker = worker
 
 
 class WorkerError(PylmeError, RuntimeError):
@@ -209,23 +235,38 @@ class _Pool:
     """Spawned worker processes with their own R, reused across calls."""
 
     def __init__(self, size: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.workers = [_Worker(context) for _ in range(size)]
+        self.context = multiprocessing.get_context("spawn")
+        self.workers = [_Worker(self.context) for _ in range(size)]
         self.size = size
         self.broken = False
+
+    def _replace(self, dead: _Worker) -> _Worker:
+        """A new worker process in place of one that ended."""
+        with contextlib.suppress(OSError):
+            dead.conn.close()
+        dead.process.join(0.2)
+        new = _Worker(self.context)
+        self.workers[self.workers.index(dead)] = new
+        return new
 
     def wait_ready(self) -> None:
         for w in self.workers:
             while not w.ready:
                 self._receive(w, block=True)
 
-    def _receive(self, worker: _Worker, block: bool) -> tuple[Any, ...] | None:
-        """One message from a worker; None for "ready" messages."""
+    def _receive(self, worker: _Worker, block: bool, retry: bool = False) -> tuple[Any, ...] | None:
+        """One message from a worker; None for "ready" messages.
+
+        With ``retry``, a worker that ended raises :class:`_WorkerDied` (the
+        caller replaces it) instead of :class:`WorkerError`.
+        """
         if not block and not worker.conn.poll():
             return None
         try:
             message = worker.conn.recv()
         except (EOFError, OSError):
+            if retry:
+                raise _WorkerDied(worker) from None
             self.broken = True
             code = worker.process.exitcode
             raise WorkerError(
@@ -247,25 +288,49 @@ class _Pool:
         interrupt: Interrupt,
     ) -> list[Any]:
         results: list[Any] = [None] * len(tasks)
-        pending = iter(range(len(tasks)))
+        pending = collections.deque(range(len(tasks)))
+        attempts = [0] * len(tasks)
         idle = list(self.workers)
         busy: dict[Any, _Worker] = {}
         remaining = len(tasks)
 
+        def died(w: _Worker) -> None:
+            # Report, replace the worker, and run its task again (once).
+            task = w.task
+            busy.pop(w.conn, None)
+            w.process.join(0.5)
+            code = w.process.exitcode
+            if task is None:  # it died idle, e.g. between two calls
+                idle.append(self._replace(w))
+                return
+            if attempts[task] >= _TASK_ATTEMPTS:
+                self.broken = True
+                raise WorkerError(
+                    f"a pylme4 worker process ended unexpectedly (exit code {code}) while "
+                    f"running task {task} (attempt {attempts[task]} of {_TASK_ATTEMPTS}): "
+                    "giving up"
+                )
+            warnings.warn(
+                f"a pylme4 worker process ended unexpectedly (exit code {code}) while "
+                f"running task {task}; a new worker runs it again",
+                WorkerRestartWarning,
+                stacklevel=2,
+            )
+            pending.appendleft(task)
+            idle.append(self._replace(w))
+
         def dispatch() -> None:
-            while idle:
-                i = next(pending, None)
-                if i is None:
-                    return
+            while idle and pending:
+                i = pending.popleft()
                 w = idle.pop(0)
+                attempts[i] += 1
                 try:
                     w.send(i, fn, tasks[i])
-                except (OSError, ValueError):
-                    self.broken = True
-                    raise WorkerError(
-                        "a pylme4 worker process ended unexpectedly "
-                        f"(exit code {w.process.exitcode})"
-                    ) from None
+                except (OSError, ValueError):  # it ended before the task reached it
+                    w.task = i
+                    busy[w.conn] = w
+                    died(w)
+                    continue
                 busy[w.conn] = w
 
         try:
@@ -276,14 +341,15 @@ class _Pool:
                 for obj in wait_connections(list(busy) + list(sentinels), timeout=0.2):
                     w = busy.get(obj)
                     if w is None:
-                        if obj in sentinels and not sentinels[obj].conn.poll():
-                            self.broken = True
-                            raise WorkerError(
-                                "a pylme4 worker process ended unexpectedly "
-                                f"(exit code {sentinels[obj].process.exitcode})"
-                            )
+                        w = sentinels.get(obj)
+                        if w is not None and w.conn in busy and not w.conn.poll():
+                            died(w)
                         continue
-                    message = self._receive(w, block=True)
+                    try:
+                        message = self._receive(w, block=True, retry=True)
+                    except _WorkerDied:
+                        died(w)
+                        continue
                     if message is None:  # the worker reported it is ready
                         continue
                     _, task_id, ok, value = message
