@@ -153,8 +153,17 @@ pylme4_fit_info <- function(fit) {
 # ---------------------------------------------------------------------------
 
 # lmerTest's object for a fit, computed once per fit on the Python side.
+# as_lmerModLmerTest() re-evaluates the fit's call to get its deviance
+# function, looking the data up first in its caller's frame.  Called from
+# here, that frame's parents are this environment, the global environment and
+# the search path, where a data name such as "sleepstudy" or "InstEval" finds
+# lme4's own data set instead of the user's data: lmerTest then computed its
+# df from the wrong data (and, for InstEval, slowly).  So call it from a frame
+# whose parent is the fit's environment, which holds the user's data.
 pylme4_as_lmertest <- function(fit) {
-  lmerTest::as_lmerModLmerTest(fit)
+  caller <- new.env(parent = environment(stats::formula(fit)))
+  assign(".pylme4_fit", fit, envir = caller)
+  eval(quote(lmerTest::as_lmerModLmerTest(.pylme4_fit)), envir = caller)
 }
 
 # The pieces of summary(fit) plus its printed text.  `lt` is the lmerTest

@@ -1,0 +1,56 @@
+"""The lmer() -> summary(ddf) path: lmerTest must see the user's data.
+
+lmerTest re-evaluates a fit's call to get its deviance function.  When the
+data name is also the name of a data set on R's search path (lme4's
+``sleepstudy``, the lecture's usage), it must still use the data the user
+passed, as ``lmerTest::lmer(..., data = sleepstudy)`` does in R on a
+modified ``sleepstudy``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import SAME, r_apply
+
+import pylme4
+
+FORMULA = "Reaction ~ Days + (Days | Subject)"
+
+# The R user's session: their own `sleepstudy` (modified) masks lme4's.
+R_SUMMARY = """function(d, w) {
+  sleepstudy <- d
+  m <- if (is.null(w)) lmerTest::lmer(%(f)s, data = sleepstudy)
+       else lmerTest::lmer(%(f)s, data = sleepstudy, weights = w)
+  s <- summary(m, ddf = "%(ddf)s")
+  list(text = paste(capture.output(print(s)), collapse = "\\n"),
+       coef = as.data.frame(coef(s), check.names = FALSE))
+}"""
+
+
+def _modified_sleepstudy():
+    sleep = pylme4.datasets.load("sleepstudy")
+    # Deterministic changes that move the variance components (and so the df).
+    bump = np.where(sleep.index % 3 == 0, 25.0, -12.0) * (sleep["Days"] % 4)
+    return sleep.assign(Reaction=sleep["Reaction"] + bump)
+
+
+def test_lmertest_uses_the_users_data_not_a_dataset_of_the_same_name():
+    ddf = "Satterthwaite"
+    data = _modified_sleepstudy()
+    fit = pylme4.lmer(FORMULA, data, data_name="sleepstudy")
+    ref = r_apply(R_SUMMARY % {"f": FORMULA, "ddf": ddf}, data, None)
+    summary = fit.summary(ddf=ddf)
+    np.testing.assert_allclose(summary.fixed_effects.to_numpy(), ref["coef"].to_numpy(), **SAME)
+    assert str(summary) == ref["text"]
+    # and lme4's own sleepstudy gives other df: the test can tell them apart
+    plain = pylme4.lmer(FORMULA, pylme4.datasets.load("sleepstudy"), data_name="sleepstudy")
+    assert not np.allclose(plain.summary(ddf=ddf).fixed_effects["df"], ref["coef"]["df"])
+
+
+def test_lmertest_finds_weights_given_as_an_array():
+    data = _modified_sleepstudy()
+    weights = np.linspace(0.5, 2.0, len(data))
+    fit = pylme4.lmer(FORMULA, data, data_name="sleepstudy", weights=weights)
+    ref = r_apply(R_SUMMARY % {"f": FORMULA, "ddf": "Satterthwaite"}, data, weights)
+    summary = fit.summary(ddf="Satterthwaite")
+    np.testing.assert_allclose(summary.fixed_effects.to_numpy(), ref["coef"].to_numpy(), **SAME)
