@@ -69,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += scaling.run(args.quick, rproc)
             seconds[name] = time.perf_counter() - start
             say(f"benchmarks: {name} took {seconds[name]:.0f} s")
-    meta.update(
-        machine_at_end=report.machine(), versions=_versions(), section_seconds=seconds
-    )
+    meta.update(machine_at_end=report.machine(), versions=_versions(), section_seconds=seconds)
     print(report.table(rows))
     path = report.write_json(args.json or report.default_json_path(args.quick), rows, meta)
     print(f"\nresults written to {path}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -27,7 +28,7 @@ class Model:
     r_data: str
     """R code whose value is the data frame (``bench_data`` is defined)."""
     formula: str
-    statsmodels: dict[str, object]
+    statsmodels: dict[str, Any]
     """How to state the same model to statsmodels' mixedlm: formula, groups,
     re_formula, vc_formula ("groups" may be None for crossed effects)."""
 

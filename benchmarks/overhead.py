@@ -22,6 +22,7 @@ lmerTest's conversion and the summary.  The ratio pylme4 / R is the overhead
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,9 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
         formula, name = model.formula, model.data_name
         last: dict[str, Any] = {}
 
-        def ours(formula: str = formula, name: str = name, frame: Any = frame) -> None:
+        def ours(
+            formula: str = formula, name: str = name, frame: Any = frame, last: dict = last
+        ) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = pylme4.lmer(formula, frame, data_name=name)
@@ -81,7 +84,7 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
             "s <- summary(m, ddf = 'Satterthwaite'); txt <- capture.output(print(s)) })"
         )
         times = alternate(
-            {"pylme4": clock(ours), "other": lambda code=r_code: rproc.seconds(code)},
+            {"pylme4": clock(ours), "other": partial(rproc.seconds, r_code)},
             repeat,
             warmup=1 if index == 0 else 0,
         )

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .timing import median
+from .timing import Measured, median
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -25,8 +25,8 @@ class Row:
     size: str
     other_name: str
     """What pylme4 is compared with ("R (Rscript)", "rpy2 pandas2ri", ...)."""
-    runs: dict[str, list[float]]
-    """Every timing in seconds, under "pylme4" and "other"."""
+    times: Measured
+    """Every timing in seconds (wall and CPU), under "pylme4" and "other"."""
     ratio_is: str = "pylme4 / other"
     """How the ratio is formed: "pylme4 / other" (lower is better for pylme4)
     or "other / pylme4" (a speed-up: higher is better)."""
@@ -40,16 +40,25 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything else measured (differences of estimates, ...)."""
 
-    def seconds(self, who: str) -> float | None:
-        values = self.runs.get(who)
+    def seconds(self, who: str, kind: str = "wall") -> float | None:
+        values = (self.times.wall if kind == "wall" else self.times.cpu).get(who)
         return median(values) if values else None
 
-    @property
-    def ratio(self) -> float | None:
-        ours, other = self.seconds("pylme4"), self.seconds("other")
+    def _ratio(self, kind: str) -> float | None:
+        ours, other = self.seconds("pylme4", kind), self.seconds("other", kind)
         if ours is None or other is None or ours <= 0 or other <= 0:
             return None
         return ours / other if self.ratio_is == "pylme4 / other" else other / ours
+
+    @property
+    def ratio(self) -> float | None:
+        """The ratio of median wall times."""
+        return self._ratio("wall")
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """The same ratio of median CPU times (when both sides report them)."""
+        return self._ratio("cpu")
 
     @property
     def meets(self) -> bool | None:
@@ -65,6 +74,9 @@ class Row:
             pylme4_median=self.seconds("pylme4"),
             other_median=self.seconds("other"),
             ratio=self.ratio,
+            pylme4_cpu_median=self.seconds("pylme4", "cpu"),
+            other_cpu_median=self.seconds("other", "cpu"),
+            cpu_ratio=self.cpu_ratio,
             meets=self.meets,
             target=None if self.target is None else _target(self),
         )
@@ -87,9 +99,26 @@ def _target(row: Row) -> str:
     return f"{op} {value:g} s" if row.target_on == "seconds" else f"{op} {value:g}"
 
 
+def _ratio_text(ratio: float | None, kind: str) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.3f}{kind}" if ratio < 10 else f"{ratio:.1f}{kind}"
+
+
 def table(rows: list[Row]) -> str:
     """The rows as a plain-text table (medians, ratios, targets)."""
-    header = ("section", "case", "size", "pylme4", "other", "compared with", "ratio", "target", "ok")
+    header = (
+        "section",
+        "case",
+        "size",
+        "pylme4",
+        "other",
+        "compared with",
+        "ratio",
+        "cpu ratio",
+        "target",
+        "ok",
+    )
     lines = []
     for row in rows:
         ratio = row.ratio
@@ -103,13 +132,14 @@ def table(rows: list[Row]) -> str:
                 (">" if row.other_at_least else "") + _seconds(row.seconds("other")),
                 row.other_name,
                 (">" if row.other_at_least and ratio is not None else "")
-                + ("-" if ratio is None else f"{ratio:.3f}{kind}" if ratio < 10 else f"{ratio:.1f}{kind}"),
+                + _ratio_text(ratio, kind),
+                _ratio_text(row.cpu_ratio, kind),
                 "" if row.target is None else _target(row),
                 {True: "yes", False: "NO", None: ""}[row.meets],
             )
         )
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
-    right = {3, 4, 6}
+    right = {3, 4, 6, 7}
 
     def fmt(cells: tuple[str, ...]) -> str:
         return "  ".join(

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
+from .timing import Timing
+
 _SCRIPT = Path(__file__).resolve().parent / "rprocess.R"
 
 
@@ -25,7 +27,8 @@ class RProcess:
     """``Rscript rprocess.R`` with a pipe to it; use as a context manager."""
 
     def __init__(self) -> None:
-        self._stderr: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        # R's stderr, kept for error reports; closed in close().
+        self._stderr: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._proc = subprocess.Popen(
             ["Rscript", "--no-save", "--no-restore", str(_SCRIPT)],
             stdin=subprocess.PIPE,
@@ -68,7 +71,7 @@ class RProcess:
                 raise RProcessError(f"R failed on:\n{code}\n{line[len('@@error') :].strip()}")
             # anything else is R printing: ignore it
 
-    def seconds(self, code: str) -> float:
-        """Run code whose value is one duration (``timed(...)``)."""
-        (value,) = self.run(code)
-        return value
+    def seconds(self, code: str) -> Timing:
+        """Run code whose value is ``timed(...)``: wall and CPU seconds."""
+        wall, cpu = self.run(code)
+        return Timing(wall, cpu)

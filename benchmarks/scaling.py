@@ -9,6 +9,7 @@ pylme4's overhead (the difference, mostly converting the frame) at each size.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 from . import data
 from .overhead import load_in_r
@@ -45,7 +46,7 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
         code = f"timed(m <- lme4::lmer({model.formula}, data = {model.data_name}))"
         repeat = 2 if quick or rows >= 1_000_000 else 3
         times = alternate(
-            {"pylme4": clock(ours), "other": lambda code=code: rproc.seconds(code)},
+            {"pylme4": clock(ours), "other": partial(rproc.seconds, code)},
             repeat,
             warmup=0,
         )

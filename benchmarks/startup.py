@@ -17,7 +17,7 @@ import sys
 import time
 
 from .report import Row
-from .timing import alternate
+from .timing import Timing, alternate
 
 SECTION = "startup"
 
@@ -32,17 +32,17 @@ R_FIRST_FIT = (
 )
 
 
-def _import_seconds() -> float:
+def _import_seconds() -> Timing:
     out = subprocess.run(
         [sys.executable, "-c", IMPORT], capture_output=True, text=True, check=True
     ).stdout
-    return float(out.strip().splitlines()[-1])
+    return Timing(float(out.strip().splitlines()[-1]))
 
 
-def _wall(command: list[str]) -> float:
+def _wall(command: list[str]) -> Timing:
     start = time.perf_counter()
     subprocess.run(command, capture_output=True, check=True)
-    return time.perf_counter() - start
+    return Timing(time.perf_counter() - start)
 
 
 def run(quick: bool) -> list[Row]:

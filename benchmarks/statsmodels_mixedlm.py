@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ import pandas as pd
 
 from . import data
 from .report import Row
-from .timing import alternate, clock
+from .timing import Timing, alternate, clock
 
 SECTION = "statsmodels"
 OTHER = "statsmodels MixedLM"
@@ -117,6 +118,7 @@ def _child_fit(model: data.Model, limit: float) -> dict[str, Any] | None:
             text=True,
             timeout=limit,
             check=True,
+            cwd=Path(__file__).resolve().parent.parent,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -131,29 +133,31 @@ def run(quick: bool) -> list[Row]:
         frame = model.frame()
         last: dict[str, Any] = {}
 
-        def ours(model: data.Model = model, frame: pd.DataFrame = frame) -> None:
+        def ours(model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 last["fit"] = pylme4.lmer(model.formula, frame, data_name=model.data_name)
 
-        def theirs(model: data.Model = model, frame: pd.DataFrame = frame) -> None:
+        def theirs(
+            model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last
+        ) -> None:
             last["sm"] = statsmodels_fit(model, frame)
 
         groups = model.statsmodels["groups"]
         if limit is None:
             times = alternate({"pylme4": clock(ours), "other": clock(theirs)}, repeat)
             row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
-            row.extra = differences(last["fit"], estimates(last["sm"], groups))  # type: ignore[arg-type]
+            row.extra = differences(last["fit"], estimates(last["sm"], groups))
         else:
             times = alternate({"pylme4": clock(ours)}, repeat, warmup=0)
             child = _child_fit(model, limit)
             if child is None:
-                times["other"] = [limit]
+                times.add("other", Timing(limit))
                 row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
                 row.other_at_least = True
                 row.note = f"statsmodels did not finish within {limit:g} s and was stopped"
             else:
-                times["other"] = [child["seconds"]]
+                times.add("other", Timing(child["seconds"], child["cpu_seconds"]))
                 row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
                 row.extra = differences(last["fit"], child)
         rows.append(row)
@@ -164,11 +168,15 @@ def _child(spec_json: str) -> None:
     """In a child process: fit one model with statsmodels, print time and estimates."""
     model = data.Model(**json.loads(spec_json))
     frame = model.frame()
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     result = statsmodels_fit(model, frame)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     groups = model.statsmodels["groups"]
-    print(json.dumps({"seconds": seconds, **estimates(result, groups or "_all")}))  # type: ignore[arg-type]
+    print(
+        json.dumps(
+            {"seconds": seconds, "cpu_seconds": cpu_seconds, **estimates(result, groups or "_all")}
+        )
+    )
 
 
 if __name__ == "__main__":

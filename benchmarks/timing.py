@@ -1,10 +1,15 @@
 """Repeated, alternating timings and their medians.
 
 Each contender is a function that runs once and returns how long the
-measured part took, in seconds (R code is timed inside R, so a contender may
-report its own time).  :func:`alternate` runs the contenders in turn, A, B,
-A, B, ..., so load from other processes on a shared machine falls on both
-sides alike and a ratio of medians measured this way is fair.
+measured part took: a :class:`Timing` of wall-clock and CPU seconds (R code
+is timed inside R, so a contender may report its own time).
+:func:`alternate` runs the contenders in turn, A, B, A, B, ..., so load from
+other processes on a shared machine falls on both sides alike.
+
+Wall time is what users wait for and what the table shows.  CPU time (of the
+measured process: Python and its embedded R, or the Rscript) is kept too:
+on a busy machine it moves much less than wall time, so for single-process
+work its ratio is the steadier estimate of the same overhead.
 """
 
 from __future__ import annotations
@@ -13,18 +18,38 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-Contender = Callable[[], float]
+
+class Timing(NamedTuple):
+    wall: float
+    cpu: float | None = None
+
+
+Contender = Callable[[], Timing]
+
+
+@dataclass
+class Measured:
+    """All timings of all contenders, in seconds, by contender name."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, timing: Timing) -> None:
+        self.wall.setdefault(name, []).append(timing.wall)
+        if timing.cpu is not None:
+            self.cpu.setdefault(name, []).append(timing.cpu)
 
 
 def clock(fn: Callable[[], Any]) -> Contender:
-    """A contender that times a Python call with ``time.perf_counter``."""
+    """A contender that times a Python call (wall and this process's CPU)."""
 
-    def run() -> float:
-        start = time.perf_counter()
+    def run() -> Timing:
+        cpu, wall = time.process_time(), time.perf_counter()
         fn()
-        return time.perf_counter() - start
+        return Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
     return run
 
@@ -33,25 +58,25 @@ def alternate(
     contenders: Mapping[str, Contender],
     repeat: int | Mapping[str, int],
     warmup: int = 1,
-) -> dict[str, list[float]]:
+) -> Measured:
     """Run each contender ``repeat`` times, in turn, after ``warmup`` untimed rounds.
 
     ``repeat`` may differ per contender (a slow reference runs fewer times);
-    contenders that are done drop out of the rotation.  Returns every time.
+    contenders that are done drop out of the rotation.
     """
     counts = {name: repeat if isinstance(repeat, int) else repeat[name] for name in contenders}
     for _ in range(warmup):
         for fn in contenders.values():
             fn()
-    times: dict[str, list[float]] = {name: [] for name in contenders}
+    measured = Measured()
     for round_ in range(max(counts.values())):
         for name, fn in contenders.items():
             if round_ < counts[name]:
                 # Collect garbage outside the timing, as timeit does, so that
                 # one side does not pay for the other's leftovers.
                 gc.collect()
-                times[name].append(fn())
-    return times
+                measured.add(name, fn())
+    return measured
 
 
 def median(values: list[float]) -> float:
