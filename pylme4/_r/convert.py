@@ -72,10 +72,13 @@ class RHandle:
     def __del__(self) -> None:
         # Releasing an R object touches R's memory manager, which must not run
         # while another thread is inside R: drop the reference under the lock.
-        from . import session
+        try:
+            from . import session
 
-        with session.LOCK:
-            self.sexp = None
+            with session.LOCK:
+                self.sexp = None
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
 
 
 class Columns:
