@@ -184,13 +184,19 @@ def lmer(
 def _fit_lmer(prepared: dict[str, Any]) -> LmerFit:
     df: pd.DataFrame = prepared["df"]
     outcome = r_call(
-        "pylme4_fit",
+        "pylme4_fit_and_info",
         "lmer",
         data=Columns(df, prepared["columns"]),
         doing="fitting the model with lmer()",
-        keep=True,
+        keep=("fit",),
         **prepared["args"],
     )
-    fit = LmerFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    fit = LmerFit._from_r(
+        outcome.value["fit"],
+        outcome.conditions,
+        df.index,
+        prepared["variables"],
+        info=outcome.value["info"],
+    )
     emit(outcome.conditions, stacklevel=4)
     return fit

@@ -10,7 +10,8 @@ modified ``sleepstudy``.
 from __future__ import annotations
 
 import numpy as np
-from conftest import SAME, r_apply
+import pytest
+from conftest import SAME, r, r_apply
 
 import pylme4
 
@@ -54,3 +55,31 @@ def test_lmertest_finds_weights_given_as_an_array():
     ref = r_apply(R_SUMMARY % {"f": FORMULA, "ddf": "Satterthwaite"}, data, weights)
     summary = fit.summary(ddf="Satterthwaite")
     np.testing.assert_allclose(summary.fixed_effects.to_numpy(), ref["coef"].to_numpy(), **SAME)
+
+
+def test_formula_answers_are_reused_only_when_every_name_is_a_column():
+    """The formula check is kept per (formula, columns) only when it does not
+    depend on R's global environment: a name found there is asked again."""
+    from pylme4 import checks
+
+    sleep = pylme4.datasets.load("sleepstudy")
+    r("assign('.pylme4_test_k', 2, envir = globalenv()); NULL")
+    try:
+        formula = "Reaction ~ I(Days * .pylme4_test_k) + (1 | Subject)"
+        fit = pylme4.lmer(formula, sleep)
+        ref = r(f"fixef(lmer({formula}, data = sleepstudy))")
+        np.testing.assert_allclose(fit.fixef(), ref, **SAME)
+        assert (formula, tuple(sleep.columns)) not in checks._FORMULA_CACHE
+    finally:
+        r("rm('.pylme4_test_k', envir = globalenv()); NULL")
+    with pytest.raises(pylme4.FormulaError, match="'.pylme4_test_k'"):
+        pylme4.lmer(formula, sleep)
+
+    plain = "Reaction ~ Days + (1 | Subject)"
+    first = pylme4.lmer(plain, sleep)
+    assert (plain, tuple(sleep.columns)) in checks._FORMULA_CACHE
+    again = pylme4.lmer(plain, sleep)
+    np.testing.assert_array_equal(first.fixef(), again.fixef())
+    # other columns: asked again, and a missing column is still reported
+    with pytest.raises(pylme4.FormulaError, match="'Days'"):
+        pylme4.lmer(plain, sleep.rename(columns={"Days": "days"}))

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import rpy2.rinterface as ri
+from rpy2.rinterface_lib import conversion as rconversion
+from rpy2.rinterface_lib import openrlib
 from rpy2.rinterface_lib import sexp as rsexp
 
 from ..errors import DataError
@@ -361,11 +363,21 @@ def to_r(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
+# R symbols by name, for _attr (symbols live as long as R: no need to protect).
+_SYMBOLS: dict[str, Any] = {}
+
+
 def _attr(sexp: Any, name: str) -> Any:
-    try:
-        return sexp.do_slot(name)
-    except LookupError:
+    """An attribute of an R object, or None.  Called several times for every
+    value converted, so it asks R's C API directly: rpy2's do_slot() raises
+    and catches a LookupError for a missing attribute, ten times slower."""
+    symbol = _SYMBOLS.get(name)
+    if symbol is None:
+        symbol = _SYMBOLS[name] = openrlib.rlib.Rf_install(name.encode())
+    value = openrlib.rlib.Rf_getAttrib(sexp.__sexp__._cdata, symbol)
+    if value == openrlib.rlib.R_NilValue:
         return None
+    return rconversion._cdata_to_rinterface(value)
 
 
 def _classes(sexp: Any) -> list[str]:

@@ -116,6 +116,13 @@ pylme4_fit <- function(fun_name, formula_text, data, data_name, values = list(),
   eval(call, envir = env)
 }
 
+# The fit and its pylme4_fit_info() in one round trip: Python keeps `fit` in R
+# and converts `info` (a second call would cost a second capture and packing).
+pylme4_fit_and_info <- function(...) {
+  fit <- pylme4_fit(...)
+  list(fit = fit, info = pylme4_fit_info(fit))
+}
+
 # Row positions (1-based, in the data given) that the model frame kept.
 pylme4_rows_used <- function(fit) {
   as.integer(rownames(stats::model.frame(fit)))
@@ -124,6 +131,7 @@ pylme4_rows_used <- function(fit) {
 # Everything cheap that describes a fitted model (lmer or glmer), in one round trip.
 pylme4_fit_info <- function(fit) {
   na_act <- attr(stats::model.frame(fit), "na.action")
+  ll <- stats::logLik(fit)
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
     data_name = if (is.null(fit@call$data)) "" else paste(deparse(fit@call$data), collapse = " "),
@@ -133,8 +141,8 @@ pylme4_fit_info <- function(fit) {
     nobs = stats::nobs(fit),
     ngrps = vapply(fit@flist, nlevels, 0L),
     reml = lme4::isREML(fit),
-    loglik = as.numeric(stats::logLik(fit)),
-    loglik_df = attr(stats::logLik(fit), "df"),
+    loglik = as.numeric(ll),
+    loglik_df = attr(ll, "df"),
     deviance = if (lme4::isREML(fit)) stats::deviance(fit, REML = FALSE) else stats::deviance(fit),
     reml_criterion = if (lme4::isREML(fit)) lme4::REMLcrit(fit) else NULL,
     aic = stats::AIC(fit),
