@@ -46,15 +46,15 @@ def _wall(command: list[str]) -> Timing:
 
 
 def run(quick: bool) -> list[Row]:
-    repeat = 3 if quick else 9
-    imports = alternate({"pylme4": _import_seconds}, repeat)
+    imports = alternate({"pylme4": _import_seconds}, 3 if quick else 9)
+    # The first run of each also warms the file system cache (not timed).
     first = alternate(
         {
             "pylme4": lambda: _wall([sys.executable, "-c", FIRST_FIT]),
             "other": lambda: _wall(["Rscript", "-e", R_FIRST_FIT]),
         },
-        max(2, repeat // 2),
-        warmup=1,
+        1 if quick else 5,
+        warmup=0 if quick else 1,
     )
     return [
         Row(
