@@ -56,6 +56,15 @@ def suggestion(name: str, columns: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+# What R's all.vars() finds in a formula depends only on the formula's text,
+# and which of those names are columns only on the column names: an answer in
+# which every name is a column is kept, so that fitting the same formula again
+# (simulation studies, fit_many, refits) skips this round trip to R.  Answers
+# that involve other names depend on R's global environment and are not kept.
+_FORMULA_CACHE: dict[tuple[str, tuple[str, ...]], FormulaVars] = {}
+_FORMULA_CACHE_SIZE = 256
+
+
 def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
     """Parse the formula in R and check every variable it names is a column.
 
@@ -64,6 +73,19 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
     """
     if not isinstance(formula, str) or not formula.strip():
         raise FormulaError(f"the formula must be a non-empty string, not {formula!r}")
+    key = (formula, tuple(columns))
+    cached = _FORMULA_CACHE.get(key)
+    if cached is not None:
+        return cached
+    found = _formula_vars_from_r(formula, columns)
+    if set(found.variables) <= set(columns):
+        if len(_FORMULA_CACHE) >= _FORMULA_CACHE_SIZE:
+            _FORMULA_CACHE.clear()
+        _FORMULA_CACHE[key] = found
+    return found
+
+
+def _formula_vars_from_r(formula: str, columns: Sequence[str]) -> FormulaVars:
     try:
         info = r_value("pylme4_formula_vars", formula, list(columns), doing="parsing the formula")
     except PylmeError as exc:

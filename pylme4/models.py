@@ -197,16 +197,23 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
     df: pd.DataFrame = prepared["df"]
     try:
         outcome = r_call(
-            "pylme4_fit",
+            "pylme4_fit_and_info",
+            cls._INFO_HELPER,
             fun_name,
             data=Columns(df, prepared["columns"]),
             doing=f"fitting the model with {fun_name}()",
-            keep=True,
+            keep=("fit",),
             **prepared["args"],
         )
     except PylmeError as exc:
         raise explain.fit_error(exc, prepared) from None
-    fit = cls._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    fit = cls._from_r(
+        outcome.value["fit"],
+        outcome.conditions,
+        df.index,
+        prepared["variables"],
+        info=outcome.value["info"],
+    )
     emit(outcome.conditions, stacklevel=5)
     return fit
 

@@ -297,9 +297,12 @@ class MerFit:
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
+        info: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Build the result from the R object (one round trip for the basics)."""
-        info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
+        """Build the result from the R object and its info helper's answer
+        (asked for here unless the fitting call brought it back already)."""
+        if info is None:
+            info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         used = np.ones(len(index), dtype=bool)
         omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
         used[omitted - 1] = False

@@ -42,14 +42,37 @@ def _pack_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return packed
 
 
-def r_call(helper: str, *args: Any, doing: str, keep: bool = False, **kwargs: Any) -> ROutcome:
+def _convert(value: Any, keep: bool | tuple[str, ...]) -> Any:
+    if keep is True:
+        return RHandle(value)
+    if not keep:
+        return to_python(value)
+    # A named list whose elements named in `keep` stay in R: one round trip
+    # can return a new R object (a fit) together with what Python reads of it.
+    return {
+        name: (None if item.typeof == RTYPES.NILSXP else RHandle(item))
+        if name in keep
+        else to_python(item)
+        for name, item in zip(value.names, value)
+    }
+
+
+def r_call(
+    helper: str,
+    *args: Any,
+    doing: str,
+    keep: bool | tuple[str, ...] = False,
+    **kwargs: Any,
+) -> ROutcome:
     """Call the R helper ``helper`` with the given arguments.
 
     ``doing`` describes the operation for error messages ("fitting the
     model").  With ``keep=True`` the value stays in R and comes back as an
     :class:`RHandle`; otherwise it is converted with
-    :func:`pylme4._r.convert.to_python`.  Conditions raised before an error
-    are attached to the exception as ``exc.conditions``.
+    :func:`pylme4._r.convert.to_python`.  With ``keep=("fit",)`` the value
+    must be a named list: a dict comes back in which the elements so named
+    are :class:`RHandle` and the others are converted.  Conditions raised
+    before an error are attached to the exception as ``exc.conditions``.
     """
     env = session.helpers()
     with session.LOCK:
@@ -68,7 +91,12 @@ def r_call(helper: str, *args: Any, doing: str, keep: bool = False, **kwargs: An
 
 
 def _call_locked(
-    env: Any, helper: str, args: tuple[Any, ...], kwargs: dict[str, Any], doing: str, keep: bool
+    env: Any,
+    helper: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    doing: str,
+    keep: bool | tuple[str, ...],
 ) -> tuple[ROutcome | None, BaseException | None]:
     """The body of :func:`r_call`, run under the session lock.
 
@@ -100,7 +128,7 @@ def _call_locked(
         exc: PylmeError = translate_r_error(error[0], doing)
         exc.conditions = conditions  # type: ignore[attr-defined]
         return None, exc
-    converted = RHandle(value) if keep else to_python(value)
+    converted = _convert(value, keep)
     return ROutcome(converted, conditions, printed), None
 
 

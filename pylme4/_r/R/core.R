@@ -134,6 +134,14 @@ pylme4_fit <- function(fun_name, formula_text, data, data_name, values = list(),
   eval(call, envir = env)
 }
 
+# The fit and what `info_helper` (pylme4_fit_info, pylme4_glmer_info) reads of
+# it, in one round trip: Python keeps `fit` in R and converts `info` (a second
+# call would cost a second capture and packing).
+pylme4_fit_and_info <- function(info_helper, ...) {
+  fit <- pylme4_fit(...)
+  list(fit = fit, info = match.fun(info_helper)(fit))
+}
+
 # Row positions (1-based, in the data given) that the model frame kept.
 pylme4_rows_used <- function(fit) {
   as.integer(rownames(stats::model.frame(fit)))
@@ -142,6 +150,7 @@ pylme4_rows_used <- function(fit) {
 # Everything cheap that describes a fitted model (lmer or glmer), in one round trip.
 pylme4_fit_info <- function(fit) {
   na_act <- attr(stats::model.frame(fit), "na.action")
+  ll <- stats::logLik(fit)
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
     data_name = if (is.null(fit@call$data)) "" else paste(deparse(fit@call$data), collapse = " "),
@@ -151,8 +160,8 @@ pylme4_fit_info <- function(fit) {
     nobs = stats::nobs(fit),
     ngrps = vapply(fit@flist, nlevels, 0L),
     reml = lme4::isREML(fit),
-    loglik = as.numeric(stats::logLik(fit)),
-    loglik_df = attr(stats::logLik(fit), "df"),
+    loglik = as.numeric(ll),
+    loglik_df = attr(ll, "df"),
     deviance = if (lme4::isREML(fit)) stats::deviance(fit, REML = FALSE) else stats::deviance(fit),
     reml_criterion = if (lme4::isREML(fit)) lme4::REMLcrit(fit) else NULL,
     aic = stats::AIC(fit),
@@ -171,8 +180,17 @@ pylme4_fit_info <- function(fit) {
 # ---------------------------------------------------------------------------
 
 # lmerTest's object for a fit, computed once per fit on the Python side.
+# as_lmerModLmerTest() re-evaluates the fit's call to get its deviance
+# function, looking the data up first in its caller's frame.  Called from
+# here, that frame's parents are this environment, the global environment and
+# the search path, where a data name such as "sleepstudy" or "InstEval" finds
+# lme4's own data set instead of the user's data: lmerTest then computed its
+# df from the wrong data (and, for InstEval, slowly).  So call it from a frame
+# whose parent is the fit's environment, which holds the user's data.
 pylme4_as_lmertest <- function(fit) {
-  lmerTest::as_lmerModLmerTest(fit)
+  caller <- new.env(parent = environment(stats::formula(fit)))
+  assign(".pylme4_fit", fit, envir = caller)
+  eval(quote(lmerTest::as_lmerModLmerTest(.pylme4_fit)), envir = caller)
 }
 
 # The pieces of summary(fit) plus its printed text.  `lt` is the lmerTest

@@ -1,0 +1,92 @@
+"""Parametric bootstrap: ``fit.boot_mer(nsim=200)`` with 1 and 2 workers
+against R's serial ``bootMer``.
+
+Model: sleepstudy, ``Reaction ~ Days + (Days | Subject)``, statistic
+``fixef``, a fixed seed.  R side: ``bootMer(m, fixef, nsim = 200, seed =
+1)`` in a separate Rscript, timed inside R.  pylme4 side: ``fit.boot_mer(
+"fixef", nsim=200, seed=1, workers=k)``.  The replicates must be identical to
+R's (checked: ``max |t - R's t|`` is reported).  With 1 worker the ratio is
+pylme4 / R (overhead); with 2 workers it is R / pylme4 (a speed-up, target
+>= 1.7 on 2 cores).  The first call with workers also starts them; it is
+reported separately and left out of the medians.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import data
+from .overhead import load_in_r
+from .report import Row
+from .rprocess import RProcess
+from .timing import Measured, alternate, clock
+
+SECTION = "bootstrap"
+
+
+def run(quick: bool, rproc: RProcess) -> list[Row]:
+    import pylme4
+
+    nsim = 20 if quick else 200
+    repeat = 2 if quick else 5
+    model = data.sleepstudy()
+    frame = model.frame()
+    load_in_r(rproc, model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pylme4.lmer(model.formula, frame, data_name=model.data_name)
+    size = f"nsim={nsim}, sleepstudy"
+    if not hasattr(fit, "boot_mer"):
+        return [
+            Row(
+                SECTION,
+                "boot_mer",
+                size,
+                "R bootMer (serial)",
+                Measured(),
+                note="fit.boot_mer is not available in this pylme4 (issue 3)",
+            )
+        ]
+    rproc.run(f"m <- lme4::lmer({model.formula}, data = {model.data_name}); NULL")
+    r_code = f"timed(b <- lme4::bootMer(m, lme4::fixef, nsim = {nsim}, seed = 1))"
+    rows = []
+    for workers in (1, 2):
+        last: dict[str, Any] = {}
+
+        def ours(workers: int = workers, last: dict[str, Any] = last) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                last["boot"] = fit.boot_mer("fixef", nsim=nsim, seed=1, workers=workers)
+
+        start = time.perf_counter()
+        ours()  # the first call starts the workers
+        first = time.perf_counter() - start
+        times = alternate(
+            {"pylme4": clock(ours), "other": lambda: rproc.seconds(r_code)}, repeat, warmup=0
+        )
+        if workers > 1:
+            times.cpu.clear()  # the work is in the workers: this process's CPU says nothing
+        r_t = np.array(rproc.run("as.vector(b$t)"))
+        ours_t = np.asarray(last["boot"].t, dtype=float).ravel(order="F")
+        rows.append(
+            Row(
+                SECTION,
+                f"boot_mer, {workers} worker{'s' if workers > 1 else ''}",
+                size,
+                "R bootMer (serial)",
+                times,
+                ratio_is="pylme4 / other" if workers == 1 else "other / pylme4",
+                target=None if workers == 1 else (">=", 1.7),
+                extra={
+                    "first_call_seconds": first,
+                    "max_abs_diff_t_vs_R": float(np.max(np.abs(ours_t - r_t)))
+                    if ours_t.shape == r_t.shape
+                    else None,
+                },
+            )
+        )
+    return rows

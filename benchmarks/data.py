@@ -1,0 +1,80 @@
+"""The data and models the benchmarks fit, identical on both sides.
+
+Each :class:`Model` says how R gets its data (``r_data``, R code evaluated in
+the benchmark R process) and how pylme4 gets the same data as a pandas frame
+(the same R code run once in pylme4's embedded R and converted to pandas:
+identical values, then sent back to R through pylme4's converter as any
+user's frame would be).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+DATA_R = (Path(__file__).resolve().parent / "data.R").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model to fit: data (as R code), name and formula."""
+
+    label: str
+    size: str
+    data_name: str
+    r_data: str
+    """R code whose value is the data frame (``bench_data`` is defined)."""
+    formula: str
+    statsmodels: dict[str, Any]
+    """How to state the same model to statsmodels' mixedlm: formula, groups,
+    re_formula, vc_formula ("groups" may be None for crossed effects)."""
+
+    def frame(self) -> pd.DataFrame:
+        """The data as a pandas frame, made by the same R code."""
+        from pylme4._r.call import run_code
+
+        return run_code(f"{DATA_R}\n{self.r_data}")
+
+
+def sleepstudy() -> Model:
+    return Model(
+        "sleepstudy",
+        "180 x 3",
+        "sleepstudy",
+        "lme4::sleepstudy",
+        "Reaction ~ Days + (Days | Subject)",
+        {"formula": "Reaction ~ Days", "groups": "Subject", "re_formula": "~Days"},
+    )
+
+
+def simulated(rows: int, groups: int) -> Model:
+    return Model(
+        "y ~ x + (1|g)",
+        f"{rows:,} rows, {groups:,} groups",
+        "d",
+        f"bench_data({rows}, {groups})",
+        "y ~ x + (1 | g)",
+        {"formula": "y ~ x", "groups": "g"},
+    )
+
+
+def insteval(rows: int | None = None) -> Model:
+    """InstEval (73,421 ratings), or its first ``rows`` rows (unused levels dropped)."""
+    code = "lme4::InstEval" if rows is None else f"droplevels(lme4::InstEval[seq_len({rows}), ])"
+    return Model(
+        "InstEval",
+        "73,421 rows" if rows is None else f"first {rows:,} rows",
+        "InstEval",
+        code,
+        "y ~ service + (1 | s) + (1 | d)",
+        # Crossed effects: statsmodels needs one group spanning all rows and
+        # each factor as a variance component.
+        {
+            "formula": "y ~ service",
+            "groups": None,
+            "vc_formula": {"s": "0 + C(s)", "d": "0 + C(d)"},
+        },
+    )

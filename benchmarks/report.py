@@ -1,0 +1,183 @@
+"""The suite's output: one table on stdout and one JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .timing import Measured, median
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Row:
+    """One line of the table: pylme4 against one other implementation."""
+
+    section: str
+    case: str
+    size: str
+    other_name: str
+    """What pylme4 is compared with ("R (Rscript)", "rpy2 pandas2ri", ...)."""
+    times: Measured
+    """Every timing in seconds (wall and CPU), under "pylme4" and "other"."""
+    ratio_is: str = "pylme4 / other"
+    """How the ratio is formed: "pylme4 / other" (lower is better for pylme4)
+    or "other / pylme4" (a speed-up: higher is better)."""
+    target: tuple[str, float] | None = None
+    """("<=", 1.05) or (">=", 20): what the ratio (or, with target_on
+    "seconds", pylme4's median time) should be."""
+    target_on: str = "ratio"
+    note: str = ""
+    other_at_least: bool = False
+    """The other side was stopped at a time limit: its time is a lower bound."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else measured (differences of estimates, ...)."""
+
+    def seconds(self, who: str, kind: str = "wall") -> float | None:
+        values = (self.times.wall if kind == "wall" else self.times.cpu).get(who)
+        return median(values) if values else None
+
+    def _ratio(self, kind: str) -> float | None:
+        ours, other = self.seconds("pylme4", kind), self.seconds("other", kind)
+        if ours is None or other is None or ours <= 0 or other <= 0:
+            return None
+        return ours / other if self.ratio_is == "pylme4 / other" else other / ours
+
+    @property
+    def ratio(self) -> float | None:
+        """The ratio of median wall times."""
+        return self._ratio("wall")
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """The same ratio of median CPU times (when both sides report them)."""
+        return self._ratio("cpu")
+
+    @property
+    def meets(self) -> bool | None:
+        measured = self.seconds("pylme4") if self.target_on == "seconds" else self.ratio
+        if self.target is None or measured is None:
+            return None
+        op, value = self.target
+        return measured <= value if op == "<=" else measured >= value
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(
+            pylme4_median=self.seconds("pylme4"),
+            other_median=self.seconds("other"),
+            ratio=self.ratio,
+            pylme4_cpu_median=self.seconds("pylme4", "cpu"),
+            other_cpu_median=self.seconds("other", "cpu"),
+            cpu_ratio=self.cpu_ratio,
+            meets=self.meets,
+            target=None if self.target is None else _target(self),
+        )
+        return out
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 0.01:
+        return f"{value * 1000:.2f} ms"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.2f} s"
+
+
+def _target(row: Row) -> str:
+    assert row.target is not None
+    op, value = row.target
+    return f"{op} {value:g} s" if row.target_on == "seconds" else f"{op} {value:g}"
+
+
+def _ratio_text(ratio: float | None, kind: str) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.3f}{kind}" if ratio < 10 else f"{ratio:.1f}{kind}"
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a plain-text table (medians, ratios, targets)."""
+    header = (
+        "section",
+        "case",
+        "size",
+        "pylme4",
+        "other",
+        "compared with",
+        "ratio",
+        "cpu ratio",
+        "target",
+        "ok",
+    )
+    lines = []
+    for row in rows:
+        ratio = row.ratio
+        kind = "x" if row.ratio_is == "other / pylme4" else ""
+        lines.append(
+            (
+                row.section,
+                row.case,
+                row.size,
+                _seconds(row.seconds("pylme4")),
+                (">" if row.other_at_least else "") + _seconds(row.seconds("other")),
+                row.other_name,
+                (">" if row.other_at_least and ratio is not None else "")
+                + _ratio_text(ratio, kind),
+                _ratio_text(row.cpu_ratio, kind),
+                "" if row.target is None else _target(row),
+                {True: "yes", False: "NO", None: ""}[row.meets],
+            )
+        )
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    right = {3, 4, 6, 7}
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    out = [fmt(header), fmt(tuple("-" * w for w in widths))]
+    out += [fmt(line) for line in lines]
+    notes = [(i, row.note) for i, row in enumerate(rows, 1) if row.note]
+    text = "\n".join(out)
+    if notes:
+        text += "\n\nnotes:\n" + "\n".join(
+            f"  {rows[i - 1].section} / {rows[i - 1].case} / {rows[i - 1].size}: {note}"
+            for i, note in notes
+        )
+    return text
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on (load averages say how busy it was)."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": load,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"meta": meta, "rows": [row.as_json() for row in rows]}
+    path.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def default_json_path(quick: bool) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return RESULTS_DIR / f"bench-{stamp}{'-quick' if quick else ''}.json"

@@ -1,0 +1,83 @@
+"""Repeated, alternating timings and their medians.
+
+Each contender is a function that runs once and returns how long the
+measured part took: a :class:`Timing` of wall-clock and CPU seconds (R code
+is timed inside R, so a contender may report its own time).
+:func:`alternate` runs the contenders in turn, A, B, A, B, ..., so load from
+other processes on a shared machine falls on both sides alike.
+
+Wall time is what users wait for and what the table shows.  CPU time (of the
+measured process: Python and its embedded R, or the Rscript) is kept too:
+on a busy machine it moves much less than wall time, so for single-process
+work its ratio is the steadier estimate of the same overhead.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class Timing(NamedTuple):
+    wall: float
+    cpu: float | None = None
+
+
+Contender = Callable[[], Timing]
+
+
+@dataclass
+class Measured:
+    """All timings of all contenders, in seconds, by contender name."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, timing: Timing) -> None:
+        self.wall.setdefault(name, []).append(timing.wall)
+        if timing.cpu is not None:
+            self.cpu.setdefault(name, []).append(timing.cpu)
+
+
+def clock(fn: Callable[[], Any]) -> Contender:
+    """A contender that times a Python call (wall and this process's CPU)."""
+
+    def run() -> Timing:
+        cpu, wall = time.process_time(), time.perf_counter()
+        fn()
+        return Timing(time.perf_counter() - wall, time.process_time() - cpu)
+
+    return run
+
+
+def alternate(
+    contenders: Mapping[str, Contender],
+    repeat: int | Mapping[str, int],
+    warmup: int = 1,
+) -> Measured:
+    """Run each contender ``repeat`` times, in turn, after ``warmup`` untimed rounds.
+
+    ``repeat`` may differ per contender (a slow reference runs fewer times);
+    contenders that are done drop out of the rotation.
+    """
+    counts = {name: repeat if isinstance(repeat, int) else repeat[name] for name in contenders}
+    for _ in range(warmup):
+        for fn in contenders.values():
+            fn()
+    measured = Measured()
+    for round_ in range(max(counts.values())):
+        for name, fn in contenders.items():
+            if round_ < counts[name]:
+                # Collect garbage outside the timing, as timeit does, so that
+                # one side does not pay for the other's leftovers.
+                gc.collect()
+                measured.add(name, fn())
+    return measured
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
