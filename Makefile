@@ -53,6 +53,7 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/conversion.py
+	$(PY) benchmarks/boot_parallel.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -23,6 +23,13 @@ __version__ = "0.1.0"
 # `import pylme4` stays cheap (no pandas, no rpy2, no R).
 _EXPORTS = {
     "lmer": "models",
+    "anova": "inference",
+    "AnovaTable": "inference",
+    "BootResult": "bootstrap",
+    "BootCI": "bootstrap",
+    "AllFitResult": "allfit",
+    "ConvergenceCheck": "allfit",
+    "parallel": None,
     "LmerFit": "results",
     "LmerSummary": "results",
     "datasets": None,
@@ -41,7 +48,9 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, errors
+    from . import datasets, errors, parallel
+    from .allfit import AllFitResult, ConvergenceCheck
+    from .bootstrap import BootCI, BootResult
     from .errors import (
         ConvergenceWarning,
         DataError,
@@ -53,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RWarning,
         SingularFitWarning,
     )
+    from .inference import AnovaTable, anova
     from .models import lmer
     from .results import LmerFit, LmerSummary
 

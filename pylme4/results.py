@@ -87,6 +87,10 @@ class LmerSummary:
     ddf: str | None
     text: str = field(repr=False)
     """R's printed summary."""
+    alternative: str = "two-sided"
+    """The alternative of the p-values: "two-sided" (lmerTest's Pr(>|t|)), or
+    "greater" / "less", for which ``fixed_effects`` has the one-sided column
+    "Pr(>t)" / "Pr(<t)" after the two-sided one."""
 
     def __str__(self) -> str:
         return self.text
@@ -95,7 +99,9 @@ class LmerSummary:
         return formatting.pre_html(self.text)
 
     @classmethod
-    def _from_r(cls, parts: dict[str, Any], ddf: str | None) -> LmerSummary:
+    def _from_r(
+        cls, parts: dict[str, Any], ddf: str | None, alternative: str = "two-sided"
+    ) -> LmerSummary:
         aictab = parts["aictab"]
         if isinstance(aictab, pd.Series) and list(aictab.index) == ["REML"]:
             reml_criterion, stats = float(aictab["REML"]), None
@@ -118,6 +124,7 @@ class LmerSummary:
             optimizer_messages=tuple(_as_strings(parts["fit_messages"])),
             ddf=ddf,
             text=parts["text"],
+            alternative=alternative,
         )
 
 
@@ -428,6 +435,119 @@ class MerFit:
         )
         return pd.Series(values, index=frame.index, name="predicted")
 
+    # -- inference (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --------
+
+    def boot_mer(
+        self,
+        fun: Any = "fixef",
+        nsim: int = 100,
+        seed: int | None = None,
+        type: Literal["parametric", "semiparametric"] = "parametric",
+        use_u: bool = False,
+        re_form: str | None = None,
+        workers: int = 1,
+        executor: Any = None,
+        progress: bool | None = None,
+    ) -> Any:
+        """Parametric bootstrap (lme4's ``bootMer()``): see :func:`pylme4.bootstrap.boot_mer`.
+
+        With ``seed``, the replicates ``t`` are bit for bit R's
+        ``bootMer(fit, FUN, nsim, seed = seed)$t``, for any ``workers``.
+
+        Examples
+        --------
+        >>> b = fit.boot_mer("fixef", nsim=100, seed=1, workers=2)  # doctest: +SKIP
+        >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
+        """
+        from .bootstrap import boot_mer
+
+        return boot_mer(
+            self,
+            fun=fun,
+            nsim=nsim,
+            seed=seed,
+            type=type,
+            use_u=use_u,
+            re_form=re_form,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+
+    def all_fit(
+        self,
+        optimizers: Any = None,
+        workers: int = 1,
+        executor: Any = None,
+        progress: bool | None = None,
+    ) -> Any:
+        """Refit with every optimizer (lme4's ``allFit()``): see :func:`pylme4.allfit.all_fit`."""
+        from .allfit import all_fit
+
+        return all_fit(
+            self, optimizers=optimizers, workers=workers, executor=executor, progress=progress
+        )
+
+    def check_convergence(
+        self,
+        optimizers: Any = None,
+        rtol: float = 1e-3,
+        loglik_tol: float = 1e-3,
+        workers: int = 1,
+    ) -> Any:
+        """Do the optimizers agree?  See :func:`pylme4.allfit.check_convergence`."""
+        from .allfit import check_convergence
+
+        return check_convergence(
+            self, optimizers=optimizers, rtol=rtol, loglik_tol=loglik_tol, workers=workers
+        )
+
+    def confint(
+        self,
+        method: Literal["profile", "Wald", "boot"] = "profile",
+        level: float = 0.95,
+        nsim: int = 500,
+        seed: int | None = None,
+        boot_type: Literal["perc", "basic", "norm"] = "perc",
+        workers: int = 1,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """Confidence intervals (lme4's ``confint()``): see :func:`pylme4.inference.confint`."""
+        from .inference import confint
+
+        return confint(
+            self,
+            method=method,
+            level=level,
+            nsim=nsim,
+            seed=seed,
+            boot_type=boot_type,
+            workers=workers,
+            progress=progress,
+        )
+
+    def simulate(
+        self,
+        nsim: int = 1,
+        seed: int | None = None,
+        use_u: bool | None = None,
+        re_form: str | None = None,
+        newdata: pd.DataFrame | None = None,
+        allow_new_levels: bool = False,
+    ) -> pd.DataFrame:
+        """Simulated responses (lme4's ``simulate()``): see :func:`pylme4.inference.simulate`."""
+        from .inference import simulate
+
+        return simulate(
+            self,
+            nsim=nsim,
+            seed=seed,
+            use_u=use_u,
+            re_form=re_form,
+            newdata=newdata,
+            allow_new_levels=allow_new_levels,
+        )
+
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class LmerFit(MerFit):
@@ -471,13 +591,60 @@ class LmerFit(MerFit):
 
         return self._cached("lmertest", convert)
 
-    def summary(self, ddf: Ddf | None = None) -> LmerSummary:
+    def summary(
+        self,
+        ddf: Ddf | None = None,
+        alternative: Literal["two-sided", "greater", "less"] = "two-sided",
+    ) -> LmerSummary:
         """``summary(fit)``; with ``ddf``, lmerTest's summary with df and p-values.
 
         ``ddf="Satterthwaite"`` or ``"Kenward-Roger"`` gives what
         ``summary(lmerTest::lmer(...), ddf = ddf)`` gives.
+
+        ``alternative`` chooses the test's alternative hypothesis, from the
+        same t value and df:
+
+        - ``"two-sided"`` (the default, and lmerTest's): H1 is "the effect is
+          different from 0", p = P(|T| >= |t|).  Choose it unless the
+          direction was stated before seeing the data; it is what reviewers
+          expect.  The printout is R's exact text.
+        - ``"greater"``: H1 is "the effect is greater than 0" (the treatment
+          improves performance), p = P(T >= t).
+        - ``"less"``: H1 is "the effect is less than 0", p = P(T <= t).
+
+        A one-sided test has more power in the predicted direction but
+        cannot detect an effect in the other direction (a large negative t
+        gives p near 1 under ``"greater"``); decide before looking at the
+        data, never after seeing the sign.  F tests (ANOVA) are one-tailed by
+        construction and have no such choice.
+
+        For ``"greater"`` / ``"less"`` (which need ``ddf``), ``fixed_effects``
+        keeps lmerTest's ``Pr(>|t|)`` column and adds ``Pr(>t)`` /
+        ``Pr(<t)``; the printout is R's printout of lmerTest's summary with
+        the one-sided column shown in place of ``Pr(>|t|)`` (and the
+        significance stars following it), as R prints such a table.
         """
         _check_ddf(ddf)
+        if alternative not in ("two-sided", "greater", "less"):
+            raise ValueError(
+                f"alternative must be 'two-sided', 'greater' or 'less', not {alternative!r}"
+            )
+        if alternative != "two-sided":
+            if ddf is None:
+                raise ValueError(
+                    "a one-sided test needs degrees of freedom: give ddf='Satterthwaite' "
+                    "or ddf='Kenward-Roger' with alternative"
+                )
+            from .inference import one_sided_summary
+
+            if ddf == "Kenward-Roger":
+                from ._r import session
+
+                session.require_namespace("pbkrtest")
+            return self._cached(
+                f"summary{ddf}{alternative}",
+                lambda: one_sided_summary(self, ddf, alternative),  # type: ignore[arg-type]
+            )
         lt = self._lmertest() if ddf is not None else None
         if ddf == "Kenward-Roger":
             from ._r import session
@@ -492,6 +659,29 @@ class LmerFit(MerFit):
             return LmerSummary._from_r(outcome.value, ddf)
 
         return self._cached(f"summary{ddf}", compute)
+
+    def anova(
+        self,
+        type: int | str = 3,
+        ddf: Literal["Satterthwaite", "Kenward-Roger", "lme4"] = "Satterthwaite",
+    ) -> Any:
+        """F tests of the fixed effects: lmerTest's ``anova(fit, type, ddf)``.
+
+        See :func:`pylme4.inference.lmertest_anova`; to compare models use
+        :func:`pylme4.anova`.
+        """
+        from .inference import lmertest_anova
+
+        return lmertest_anova(self, type=type, ddf=ddf)
+
+    def ranova(self, reduce_terms: bool = True) -> Any:
+        """Likelihood-ratio tests of the random effects: lmerTest's ``ranova(fit)``.
+
+        See :func:`pylme4.inference.ranova`.
+        """
+        from .inference import ranova
+
+        return ranova(self, reduce_terms=reduce_terms)
 
     def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
         """Estimates in broom.mixed's layout.

@@ -66,7 +66,18 @@ def _start() -> Any:
     # R must never wait for keyboard input inside a library call.
     callbacks.consoleread = lambda prompt: ""
 
+    # rpy2 prepends R's library paths to LD_LIBRARY_PATH in os.environ when
+    # it starts R.  That is too late to matter for this process, but every
+    # child process inherits it, and /usr/lib/<arch> in it makes a Python
+    # built with a shared libpython (pyenv) load the system's libpython
+    # instead of its own: worker processes and subprocesses would run another
+    # Python build.  So put the variable back as it was.
+    ld_library_path = os.environ.get("LD_LIBRARY_PATH")
     ri.initr_simple()
+    if ld_library_path is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = ld_library_path
     # Non-ASCII column names and factor labels need a UTF-8 character locale;
     # under the C locale R would print them as <U+00E9>.
     ri.evalr('if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))')

@@ -1,0 +1,369 @@
+"""Intervals, tests and simulation: lme4's ``confint()``, ``anova()`` and
+``simulate()``, lmerTest's ``anova()`` and ``ranova()``, and one-sided tests.
+
+The bootstrap (``bootMer``, ``boot.ci``) lives in :mod:`pylme4.bootstrap`;
+refitting with every optimizer (``allFit``) in :mod:`pylme4.allfit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import formatting
+from ._r.call import r_call
+from ._r.convert import Columns
+from .errors import emit
+
+if TYPE_CHECKING:
+    from .results import LmerFit, LmerSummary, MerFit
+
+ConfintMethod = Literal["profile", "Wald", "boot"]
+Alternative = Literal["two-sided", "greater", "less"]
+_METHODS = ("profile", "Wald", "boot")
+_ALTERNATIVES = ("two-sided", "greater", "less")
+_ANOVA_TYPES = {
+    1: "1",
+    2: "2",
+    3: "3",
+    "1": "1",
+    "2": "2",
+    "3": "3",
+    "I": "I",
+    "II": "II",
+    "III": "III",
+}
+_ANOVA_DDF = ("Satterthwaite", "Kenward-Roger", "lme4")
+
+
+@dataclass(frozen=True)
+class AnovaTable:
+    """An R ``anova`` table: its numbers, its heading and R's printout.
+
+    ``str(table)`` is exactly R's ``print()`` of the table.
+    """
+
+    table: pd.DataFrame
+    """The table as R has it (rows and columns named as R names them)."""
+    heading: tuple[str, ...]
+    """The lines R prints above the table."""
+    text: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return formatting.pre_html(self.text)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+
+def _anova_table(parts: dict[str, Any]) -> AnovaTable:
+    table: pd.DataFrame = parts["table"]
+    rows = np.atleast_1d(parts["rows"])
+    table = table.set_axis([str(r) for r in rows], axis=0)
+    heading = parts["heading"]
+    lines = (
+        (heading,) if isinstance(heading, str) else tuple(str(h) for h in np.atleast_1d(heading))
+    )
+    return AnovaTable(table=table, heading=lines, text=parts["text"])
+
+
+# ---------------------------------------------------------------------------
+# Likelihood-ratio tests between fits: lme4's anova()
+# ---------------------------------------------------------------------------
+
+
+def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
+    """Compare nested models by likelihood-ratio tests: lme4's ``anova(m1, m2, ...)``.
+
+    Parameters
+    ----------
+    *fits
+        Fits to compare (at least two for a comparison; one fit gives lme4's
+        ANOVA table of its fixed-effect terms).  R names models by the names
+        they are bound to; positional fits are bound to ``model1``,
+        ``model2``, ... in the order given.
+    refit
+        Refit REML fits by maximum likelihood before comparing (lme4's
+        default, and what a likelihood-ratio test of fixed effects needs).
+    **named
+        Fits given by keyword are bound to that name, so
+        ``anova(small=m0, large=m1)`` prints the rows "small" and "large"
+        exactly as R's ``anova(small, large)`` does.
+
+    Returns
+    -------
+    AnovaTable
+        Columns npar, AIC, BIC, logLik, deviance, Chisq, Df, Pr(>Chisq),
+        one row per model ordered by number of parameters as R orders them;
+        ``str()`` is R's printout, with its "Data:" and "Models:" heading.
+        R's message "refitting model(s) with ML (instead of REML)" comes as
+        an :class:`~pylme4.errors.RMessage` warning.
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> sleep = pylme4.datasets.load("sleepstudy")
+    >>> m0 = pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep, data_name="sleepstudy")
+    >>> m1 = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+    >>> table = pylme4.anova(m0, m1)  # doctest: +SKIP
+    >>> list(table.table.index)  # doctest: +SKIP
+    ['model1', 'model2']
+    """
+    from .results import MerFit
+
+    if not isinstance(refit, (bool, np.bool_)):
+        raise TypeError(f"refit must be True or False, not {refit!r}")
+    bound: dict[str, Any] = {}
+    for i, fit in enumerate(fits, start=1):
+        bound[f"model{i}"] = fit
+    for name, fit in named.items():
+        if name in bound:
+            raise ValueError(f"two fits are named {name!r}")
+        bound[name] = fit
+    if not bound:
+        raise TypeError("anova() needs at least one fitted model")
+    for name, fit in bound.items():
+        if not isinstance(fit, MerFit):
+            raise TypeError(
+                f"anova() compares fitted mixed models; {name} is a {type(fit).__name__}"
+            )
+    outcome = r_call(
+        "pylme4_anova",
+        {name: fit._handle for name, fit in bound.items()},
+        bool(refit),
+        doing="computing anova()",
+    )
+    emit(outcome.conditions, stacklevel=3)
+    return _anova_table(outcome.value)
+
+
+# ---------------------------------------------------------------------------
+# lmerTest: F tests of fixed effects, LR tests of random effects
+# ---------------------------------------------------------------------------
+
+
+def lmertest_anova(
+    fit: LmerFit,
+    type: int | str = 3,
+    ddf: Literal["Satterthwaite", "Kenward-Roger", "lme4"] = "Satterthwaite",
+) -> AnovaTable:
+    """F tests of the fixed-effect terms: lmerTest's ``anova(model, type, ddf)``.
+
+    ``type`` is 1, 2 or 3 (or "I", "II", "III"): sequential, marginal
+    (respecting hierarchy) or marginal (Type III) sums of squares; ``ddf`` the
+    denominator degrees of freedom, Satterthwaite's or Kenward-Roger's (or
+    ``"lme4"`` for lme4's table without tests).
+    """
+    if type not in _ANOVA_TYPES:
+        raise ValueError(f"type must be 1, 2, 3, 'I', 'II' or 'III', not {type!r}")
+    if ddf not in _ANOVA_DDF:
+        raise ValueError(f"ddf must be one of {_ANOVA_DDF}, not {ddf!r}")
+    if ddf == "Kenward-Roger":
+        from ._r import session
+
+        session.require_namespace("pbkrtest")
+    outcome = r_call(
+        "pylme4_lmertest_anova",
+        fit._lmertest(),
+        _ANOVA_TYPES[type],
+        ddf,
+        doing="computing lmerTest's anova()",
+    )
+    emit(outcome.conditions, stacklevel=4)
+    return _anova_table(outcome.value)
+
+
+def ranova(fit: LmerFit, reduce_terms: bool = True) -> AnovaTable:
+    """Likelihood-ratio tests of the random effects: lmerTest's ``ranova(model)``.
+
+    Each random-effect term is reduced (``reduce_terms=True``: a slope term
+    ``(Days | Subject)`` becomes ``(1 | Subject)``) or removed, the model is
+    refitted, and the change in log-likelihood tested.
+    """
+    if not isinstance(reduce_terms, (bool, np.bool_)):
+        raise TypeError(f"reduce_terms must be True or False, not {reduce_terms!r}")
+    outcome = r_call(
+        "pylme4_ranova", fit._lmertest(), bool(reduce_terms), doing="computing ranova()"
+    )
+    emit(outcome.conditions, stacklevel=4)
+    return _anova_table(outcome.value)
+
+
+def one_sided_summary(
+    fit: LmerFit, ddf: str, alternative: Literal["greater", "less"]
+) -> LmerSummary:
+    """lmerTest's summary with the one-sided p-value column added (see
+    :meth:`pylme4.LmerFit.summary`)."""
+    from .results import LmerSummary
+
+    lt = fit._lmertest()
+    outcome = r_call(
+        "pylme4_lmer_summary_one_sided",
+        fit._handle,
+        lt,
+        ddf,
+        alternative,
+        doing="computing summary()",
+    )
+    emit(outcome.conditions, stacklevel=6)
+    return LmerSummary._from_r(outcome.value, ddf, alternative)
+
+
+# ---------------------------------------------------------------------------
+# Confidence intervals
+# ---------------------------------------------------------------------------
+
+
+def confint(
+    fit: MerFit,
+    method: ConfintMethod = "profile",
+    level: float = 0.95,
+    nsim: int = 500,
+    seed: int | None = None,
+    boot_type: Literal["perc", "basic", "norm"] = "perc",
+    workers: int = 1,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Confidence intervals for the parameters: lme4's ``confint()``.
+
+    Parameters
+    ----------
+    method
+        ``"profile"`` (likelihood profile, lme4's default), ``"Wald"``
+        (estimate +/- z * SE; fixed effects only: the variance parameters'
+        rows are NaN, as in R) or ``"boot"`` (parametric bootstrap).
+    level
+        The confidence level.
+    nsim, seed, boot_type
+        For ``method="boot"``: the number of bootstrap replicates, the seed
+        and the interval type (``"perc"``, ``"basic"`` or ``"norm"``), as in
+        ``confint(fit, method = "boot", nsim = nsim, seed = seed, boot.type = boot_type)``.
+    workers, progress
+        For ``method="boot"``: refit in parallel (see
+        :func:`pylme4.bootstrap.boot_mer`); the intervals are the same.
+
+    Returns
+    -------
+    DataFrame
+        One row per parameter with R's names: ``.sig01``, ``.sig02``, ...
+        (the random-effect standard deviations and correlations, in the
+        order of ``theta``), ``.sigma``, then the fixed effects; columns as R
+        names them ("2.5 %", "97.5 %" for level 0.95).
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> sleep = pylme4.datasets.load("sleepstudy")
+    >>> fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+    >>> ci = fit.confint(method="Wald")
+    >>> list(ci.columns)
+    ['2.5 %', '97.5 %']
+    >>> list(ci.index)
+    ['.sig01', '.sig02', '.sig03', '.sigma', '(Intercept)', 'Days']
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, not {method!r}")
+    from .bootstrap import _check_level, boot_mer
+
+    _check_level(level)
+    if method == "boot":
+        # "confint" is confint.merMod's own statistic (.sig01, ..., fixed effects).
+        statistic: Any = "confint"
+        b = boot_mer(fit, statistic, nsim=nsim, seed=seed, workers=workers, progress=progress)
+        if b.t.isna().all().all():
+            raise RuntimeError("*all* bootstrap runs failed!")
+        return b.confint(level=level, type=boot_type)
+    outcome = r_call(
+        "pylme4_confint", fit._handle, method, float(level), doing=f"computing {method} intervals"
+    )
+    emit(outcome.conditions, stacklevel=4)
+    return outcome.value
+
+
+# ---------------------------------------------------------------------------
+# Simulation
+# ---------------------------------------------------------------------------
+
+
+def simulate(
+    fit: MerFit,
+    nsim: int = 1,
+    seed: int | None = None,
+    use_u: bool | None = None,
+    re_form: str | None = None,
+    newdata: pd.DataFrame | None = None,
+    allow_new_levels: bool = False,
+) -> pd.DataFrame:
+    """Responses simulated from the fitted model: lme4's ``simulate()``.
+
+    Parameters
+    ----------
+    nsim
+        Number of simulated responses (columns ``sim_1``, ``sim_2``, ...).
+    seed
+        ``simulate(..., seed = seed)``; None continues R's random stream.
+    use_u
+        True: condition on the estimated random effects (simulate only the
+        residual noise); False: draw new random effects.  None leaves it to
+        lme4 (new random effects).  Give ``use_u`` or ``re_form``, not both.
+    re_form
+        Random effects to condition on: ``"NA"`` or ``"~0"`` for none, or a
+        formula such as ``"~(1 | Subject)"``.
+    newdata
+        Simulate for these rows instead of the data the model was fitted to.
+    allow_new_levels
+        Allow grouping levels in ``newdata`` that the fit has not seen.
+
+    Returns
+    -------
+    DataFrame
+        One column per simulation, exactly R's values for the same seed;
+        indexed like ``fitted()`` (or like ``newdata``).
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> sleep = pylme4.datasets.load("sleepstudy")
+    >>> fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+    >>> fit.simulate(nsim=2, seed=1).shape
+    (180, 2)
+    """
+    if isinstance(nsim, bool) or not isinstance(nsim, (int, np.integer)) or nsim < 1:
+        raise ValueError(f"nsim must be a positive integer, not {nsim!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an integer or None, not {seed!r}")
+    if use_u is not None and not isinstance(use_u, (bool, np.bool_)):
+        raise TypeError(f"use_u must be True, False or None, not {use_u!r}")
+    if re_form is not None and not isinstance(re_form, str):
+        raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
+    if use_u is not None and re_form is not None:
+        raise ValueError("give only one of use_u and re_form (as lme4's simulate() requires)")
+    frame = None
+    if newdata is not None:
+        from . import checks
+
+        data = checks.as_frame(newdata, "newdata")
+        checks.check_frame(data, "newdata")
+        frame = Columns(data, [c for c in data.columns if c in fit._variables])
+    outcome = r_call(
+        "pylme4_simulate",
+        fit._handle,
+        int(nsim),
+        None if seed is None else int(seed),
+        None if use_u is None else bool(use_u),
+        re_form,
+        frame,
+        bool(allow_new_levels),
+        doing="simulating from the model",
+    )
+    emit(outcome.conditions, stacklevel=4)
+    values: pd.DataFrame = outcome.value["values"]
+    if frame is not None:
+        return values.set_axis(frame.frame.index, axis=0)
+    return values.set_axis(fit._row_index(len(values)), axis=0)
