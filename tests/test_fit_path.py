@@ -83,3 +83,35 @@ def test_formula_answers_are_reused_only_when_every_name_is_a_column():
     # other columns: asked again, and a missing column is still reported
     with pytest.raises(pylme4.FormulaError, match="'Days'"):
         pylme4.lmer(plain, sleep.rename(columns={"Days": "days"}))
+
+
+def test_unaligned_columns_convert():
+    """Frames unpickled from network buffers (Dask workers) can hold unaligned
+    arrays; they cross to R with the same values."""
+    import pandas as pd
+
+    def unaligned(values):
+        values = np.asarray(values)
+        buffer = bytearray(values.nbytes + 1)
+        out = np.frombuffer(buffer, dtype=values.dtype, offset=1, count=len(values))
+        out[:] = values
+        assert values.dtype.itemsize == 1 or not out.flags["ALIGNED"]
+        return out
+
+    sleep = pylme4.datasets.load("sleepstudy")
+    frame = pd.DataFrame(
+        {
+            "Reaction": unaligned(sleep["Reaction"].to_numpy()),
+            "Days": unaligned(sleep["Days"].to_numpy().astype(np.int64)),
+            "flag": unaligned(sleep["Days"].to_numpy() > 4),
+            "Subject": sleep["Subject"],
+        },
+        copy=False,
+    )
+    assert not frame["Reaction"].to_numpy().flags["ALIGNED"]
+    back = r_apply("function(d) list(r = d$Reaction, d = d$Days, f = d$flag)", frame)
+    np.testing.assert_array_equal(back["r"], sleep["Reaction"])
+    np.testing.assert_array_equal(back["d"], sleep["Days"])
+    np.testing.assert_array_equal(back["f"], sleep["Days"] > 4)
+    fit = pylme4.lmer(FORMULA, frame, data_name="sleepstudy")
+    np.testing.assert_allclose(fit.fixef(), r(f"fixef(lmer({FORMULA}, data = sleepstudy))"), **SAME)

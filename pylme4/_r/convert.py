@@ -109,8 +109,18 @@ def _set_attr(sexp: Any, name: str, value: Any) -> Any:
     return sexp
 
 
+def _c_array(values: Any, dtype: Any) -> np.ndarray:
+    """Values as a C-contiguous, *aligned* array of ``dtype``.
+
+    Alignment matters: an unaligned array (a frame unpickled from a network
+    buffer, as Dask's workers receive it) has the buffer format "=d", which
+    rpy2's from_memoryview() refuses.
+    """
+    return np.require(values, dtype=dtype, requirements=("C_CONTIGUOUS", "ALIGNED"))
+
+
 def _double(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
-    arr = np.ascontiguousarray(values, dtype=np.float64)
+    arr = _c_array(values, np.float64)
     nan = np.isnan(arr)
     if missing is not None:
         nan = nan | missing
@@ -127,7 +137,7 @@ def _fits_int32(values: np.ndarray) -> bool:
 
 
 def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
-    arr = np.ascontiguousarray(values, dtype=np.int32)
+    arr = _c_array(values, np.int32)
     if missing is not None and missing.any():
         arr = arr.copy()
         arr[missing] = NA_INTEGER
@@ -135,7 +145,7 @@ def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
 
 
 def _logical(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
-    arr = np.ascontiguousarray(values, dtype=np.int32)
+    arr = _c_array(values, np.int32)
     if missing is not None and missing.any():
         arr = arr.copy()
         arr[missing] = NA_INTEGER
