@@ -131,3 +131,15 @@ def test_workers_give_the_serial_results(sleep):
         np.testing.assert_array_equal(a.fixef(), b.fixef())
         np.testing.assert_array_equal(a.theta, b.theta)
         assert str(a) == str(b)
+
+
+def test_any_executor_a_spawned_process_pool(sleep):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    specs = _specs(sleep)[:2]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        remote = pylme4.fit_many(specs, fun="fixef", executor=pool)
+    for got, spec in zip(remote, specs):
+        np.testing.assert_array_equal(got, pylme4.lmer(**spec).fixef())
