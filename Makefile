@@ -52,8 +52,7 @@ lint: setup
 	$(VENV)/bin/mypy pylme4
 
 bench: setup
-	$(PY) benchmarks/conversion.py
-	$(PY) benchmarks/boot_parallel.py
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

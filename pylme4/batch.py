@@ -89,9 +89,7 @@ def _statistic(fun: Any) -> None:
         raise ValueError(f"fun={fun!r} is not a method or attribute of a fit")
 
 
-def _fit_one(
-    spec: dict[str, Any], fun: Any
-) -> tuple[bool, Any, tuple[RCondition, ...]]:
+def _fit_one(spec: dict[str, Any], fun: Any) -> tuple[bool, Any, tuple[RCondition, ...]]:
     """The task: fit one specification where the task runs, then apply ``fun``.
 
     Returns (True, value, R's conditions) or (False, exception, conditions

@@ -77,8 +77,7 @@ def test_boot_mer_on_dask_is_bootmer(executor, sleep):
     serial = fit.boot_mer("fixef", nsim=20, seed=7)
     np.testing.assert_array_equal(remote.t.to_numpy(), serial.t.to_numpy())
     ref = r(
-        f"m <- lmer({FORMULA}, data = sleepstudy)\n"
-        "unname(bootMer(m, fixef, nsim = 20, seed = 7)$t)"
+        f"m <- lmer({FORMULA}, data = sleepstudy)\nunname(bootMer(m, fixef, nsim = 20, seed = 7)$t)"
     )
     np.testing.assert_array_equal(remote.t.to_numpy(), np.asarray(ref))
     assert str(remote) == str(serial)

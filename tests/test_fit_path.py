@@ -115,3 +115,18 @@ def test_unaligned_columns_convert():
     np.testing.assert_array_equal(back["f"], sleep["Days"] > 4)
     fit = pylme4.lmer(FORMULA, frame, data_name="sleepstudy")
     np.testing.assert_allclose(fit.fixef(), r(f"fixef(lmer({FORMULA}, data = sleepstudy))"), **SAME)
+
+
+def test_categories_that_r_labels_alike_are_refused():
+    """0.1 + 0.2 and 0.3 are distinct floats that R's as.character() writes as
+    the same label: a factor cannot hold both."""
+    import pandas as pd
+
+    from pylme4.errors import DataError
+
+    assert list(r("as.character(c(0.1 + 0.2, 0.3))")) == ["0.3", "0.3"]
+    frame = pd.DataFrame({"g": pd.Categorical([0.1 + 0.2, 0.3])})
+    with pytest.raises(DataError, match="'g'.*duplicate factor labels"):
+        r_apply("function(d) d", frame)
+    ok = pd.DataFrame({"g": pd.Categorical([0.5, 0.25])})
+    assert list(r_apply("function(d) levels(d$g)", ok)) == list(r("as.character(c(0.25, 0.5))"))
