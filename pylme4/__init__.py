@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # `import pylme4` stays cheap (no pandas, no rpy2, no R).
 _EXPORTS = {
     "lmer": "models",
+    "fit_many": "batch",
     "anova": "inference",
     "AnovaTable": "inference",
     "BootResult": "bootstrap",
@@ -63,6 +64,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets, errors, parallel, pipeline, plot, pooling, resampling
     from .allfit import AllFitResult, ConvergenceCheck
+    from .batch import fit_many
     from .bootstrap import BootCI, BootResult
     from .errors import (
         ConvergenceWarning,
