@@ -44,12 +44,6 @@ SYNTAX = (
 )
 
 
-# fit.simulate(), fit.boot_mer() and fit.all_fit() come with pylme4's
-# inference module (issue 3); without it those parts are skipped, loudly.
-INFERENCE = all(hasattr(pylme4.LmerFit, m) for m in ("simulate", "boot_mer", "all_fit"))
-MISSING = "[skipped: this pylme4 has no fit.simulate()/boot_mer()/all_fit() yet (issue 3)]\n"
-
-
 def section(title: str) -> None:
     print(f"\n{'=' * 78}\n{title}\n{'=' * 78}\n")
 
@@ -80,10 +74,7 @@ def main() -> None:
 
     def save_simulated(fit, data, name: str) -> None:
         """The data next to R's simulate(fit, seed = SEED)."""
-        if INFERENCE:
-            save(plot.simulated(fit, data, "condition", "participant", seed=SEED), name)
-        else:
-            print(MISSING)
+        save(plot.simulated(fit, data, "condition", "participant", seed=SEED), name)
 
     # R's warnings are kept on every result; the lecture's models fit cleanly
     # except where it says otherwise, so keep the console to R's output.
@@ -234,31 +225,28 @@ def main() -> None:
     save(plot.bootstrap(boot_rows_now, title="lmer(): naive row bootstrap"), "bootstrap-lmer-rows")
 
     section("Bootstrapping an lmer(): bootMer(fit.lmer, FUN = fixef, nsim = 100)")
-    if not INFERENCE:
-        print(MISSING)
-    else:
-        boot_lmer = fit_lmer.boot_mer("fixef", nsim=100, seed=SEED)
-        ci = boot_lmer.ci("days", type="perc")
-        print(ci)
-        print(f"\nDoes the interval exclude 0? {ci.excludes_zero()}")
-        note(
-            "the lecture's interval, (6.45, 14.26), came from a run whose seed the slides do not "
-            f"show; this one is R's bootMer(..., seed = {SEED})"
-        )
-        save(
-            plot.bootstrap(boot_lmer, title="lmer(): parametric bootstrap (bootMer)"),
-            "bootstrap-lmer",
-        )
-        print("Bootstrap standard error of the days effect:")
-        for name, boot in (
-            ("lm(), rows resampled", boot_lm),
-            ("lmer(), rows resampled (naive)", boot_rows_now),
-            ("lmer(), bootMer (parametric)", boot_lmer),
-        ):
-            print(f"  {name:<32} {boot.t['days'].std():.3f}")
-        print(
-            f"  {'lmer(), Wald (summary)':<32} {fit_lmer.summary().fixed_effects.loc['days', 'Std. Error']:.3f}"
-        )
+    boot_lmer = fit_lmer.boot_mer("fixef", nsim=100, seed=SEED)
+    ci = boot_lmer.ci("days", type="perc")
+    print(ci)
+    print(f"\nDoes the interval exclude 0? {ci.excludes_zero()}")
+    note(
+        "the lecture's interval, (6.45, 14.26), came from a run whose seed the slides do not "
+        f"show; this one is R's bootMer(..., seed = {SEED})"
+    )
+    save(
+        plot.bootstrap(boot_lmer, title="lmer(): parametric bootstrap (bootMer)"),
+        "bootstrap-lmer",
+    )
+    print("Bootstrap standard error of the days effect:")
+    for name, boot in (
+        ("lm(), rows resampled", boot_lm),
+        ("lmer(), rows resampled (naive)", boot_rows_now),
+        ("lmer(), bootMer (parametric)", boot_lmer),
+    ):
+        print(f"  {name:<32} {boot.t['days'].std():.3f}")
+    print(
+        f"  {'lmer(), Wald (summary)':<32} {fit_lmer.summary().fixed_effects.loc['days', 'Std. Error']:.3f}"
+    )
 
     # ------------------------------------------------------------------
     section("Getting p-values: lmerTest::lmer(...) %>% summary()")
@@ -270,21 +258,18 @@ def main() -> None:
     print(fit_lmer_lecture.summary(ddf="Satterthwaite"))
 
     section("My model does not converge: allFit(fit.lmer) %>% summary()")
-    if not INFERENCE:
-        print(MISSING)
-    else:
-        from pylme4.allfit import check_convergence
+    from pylme4.allfit import check_convergence
 
-        all_fit = fit_lmer.all_fit()
-        print(all_fit, end="\n\n")
-        print(check_convergence(fit_lmer, all_fit_result=all_fit), end="\n\n")
-        row = fit_lmer_lecture.all_fit().sdcor.loc["nloptwrap.NLOPT_LN_BOBYQA"]
-        note(
-            "lme4 1.1-31 also runs nmkbw and optimx.L-BFGS-B (dfoptim and optimx are installed).  "
-            "The lecture's nloptwrap rows (24.13979 5.918851 0.06927975 25.48255) are the old "
-            "tolerances' optimum: with them, R's NLOPT_LN_BOBYQA row is "
-            + " ".join(f"{v:.7g}" for v in row)
-        )
+    all_fit = fit_lmer.all_fit()
+    print(all_fit, end="\n\n")
+    print(check_convergence(fit_lmer, all_fit_result=all_fit), end="\n\n")
+    row = fit_lmer_lecture.all_fit().sdcor.loc["nloptwrap.NLOPT_LN_BOBYQA"]
+    note(
+        "lme4 1.1-31 also runs nmkbw and optimx.L-BFGS-B (dfoptim and optimx are installed).  "
+        "The lecture's nloptwrap rows (24.13979 5.918851 0.06927975 25.48255) are the old "
+        "tolerances' optimum: with them, R's NLOPT_LN_BOBYQA row is "
+        + " ".join(f"{v:.7g}" for v in row)
+    )
 
     section("Remove the correlation component from your model")
     print(fit_lmer.summary(), end="\n\n")
