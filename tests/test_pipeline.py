@@ -181,10 +181,10 @@ def test_results_json_has_every_number_and_provenance(project: Path, results: Pa
     assert prov["seeds"] == {}
     facts = r(
         "list(v = paste(R.version$major, R.version$minor, sep = '.'),"
-        " lme4 = as.character(packageVersion('lme4')),"
-        " lmerTest = as.character(packageVersion('lmerTest')),"
-        " Matrix = as.character(packageVersion('Matrix')),"
-        " nloptr = as.character(packageVersion('nloptr')),"
+        " lme4 = packageDescription('lme4')$Version,"
+        " lmerTest = packageDescription('lmerTest')$Version,"
+        " Matrix = packageDescription('Matrix')$Version,"
+        " nloptr = packageDescription('nloptr')$Version,"
         " blas = extSoftVersion()[['BLAS']], lapack = La_library(), la = La_version(),"
         " rng = RNGkind())"
     )

@@ -342,9 +342,10 @@ pylme4_unserialize <- function(payload) unserialize(payload)
 # Session facts
 # ---------------------------------------------------------------------------
 
+# Versions as the packages spell them ("1.1-31", as CRAN and sessionInfo() do).
 pylme4_versions <- function() {
   pv <- function(p) {
-    if (requireNamespace(p, quietly = TRUE)) as.character(utils::packageVersion(p)) else NA_character_
+    if (requireNamespace(p, quietly = TRUE)) utils::packageDescription(p)$Version else NA_character_
   }
   c(R = paste(R.version$major, R.version$minor, sep = "."),
     lme4 = pv("lme4"), lmerTest = pv("lmerTest"), Matrix = pv("Matrix"),
