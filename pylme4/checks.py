@@ -20,7 +20,7 @@ import pandas as pd
 from . import frames
 from ._r.call import r_value
 from ._r.convert import check_columns
-from .errors import DataError, FormulaError, PylmeError
+from .errors import DataError, FormulaError, PylmeError, RNotAvailableError
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
 def _formula_vars_from_r(formula: str, columns: Sequence[str]) -> FormulaVars:
     try:
         info = r_value("pylme4_formula_vars", formula, list(columns), doing="parsing the formula")
+    except RNotAvailableError:
+        raise  # R itself is missing: not the formula's fault
     except PylmeError as exc:
         raise FormulaError(
             syntax_error_message(formula, str(getattr(exc, "r_message", exc)))
