@@ -193,7 +193,7 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             r"No random effects terms specified in formula",
             FormulaError,
             "the formula has no random-effects term such as (1 | group); lmer() needs one "
-            "(a model without random effects is an ordinary linear model, R's lm())",
+            "(a model without random effects is an ordinary linear model: pylme4.lm(), R's lm())",
         ),
         (
             r"response must be numeric|invalid type \(.*\) for variable '(?P<name>[^']+)'",
