@@ -75,6 +75,8 @@ __all__ = [
 # they are terminated, and then killed: together well under two seconds.
 _STOP_GRACE = 0.5
 _TERMINATE_GRACE = 1.0
+# After a task failed: how long the other workers may take to finish theirs.
+_DRAIN_GRACE = 30.0
 # How many shared R objects a worker keeps (fits are large; calls rarely
 # alternate between more than a few).
 _WORKER_CACHE = 4
@@ -373,10 +375,20 @@ class _Pool:
         return results
 
     def _drain(self, busy: dict[Any, _Worker]) -> None:
+        # Wait a bounded time: a worker stuck in its task (a statistic that
+        # never returns) must not hang the caller, who is about to get the
+        # other task's error.  A pool that does not drain in time is ended;
+        # the next call starts new workers.
+        deadline = time.monotonic() + _DRAIN_GRACE
         for w in list(busy.values()):
             try:
-                while self._receive(w, block=True) is None:
-                    pass
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not w.conn.poll(left):
+                        self.stop(graceful=False)
+                        return
+                    if self._receive(w, block=True) is not None:
+                        break
             except WorkerError:
                 return
             w.task = None
@@ -508,11 +520,12 @@ _active: Interrupt | None = None
 def interruptible() -> Iterator[Interrupt]:
     """Note Ctrl-C instead of raising it at once; callers check between steps.
 
-    Python raises KeyboardInterrupt only when it runs Python code; while R
-    computes, rpy2's event callback receives the interrupt and drops it, so a
-    Ctrl-C during a long R call would be lost.  Inside this block SIGINT
-    only sets a flag, which long operations check between R calls (every
-    chunk of refits, every 0.2 s while waiting for workers) to stop cleanly.
+    A Ctrl-C during an R call is raised only once that call returns (R's
+    compiled code cannot be interrupted safely).  Long operations made of
+    many R calls want to stop cleanly between them instead, at a point where
+    their state is consistent: inside this block SIGINT only sets a flag,
+    which they check between R calls (every chunk of refits, every 0.2 s
+    while waiting for workers).
     Outside the main thread (where Python does not deliver signals) the flag
     is never set.
     """

@@ -52,6 +52,23 @@ def test_a_task_that_always_kills_its_worker_fails_the_call():
     assert parallel.run_tasks(_die_always, [(0,), (2,)], workers=2) == [0, 2]
 
 
+def _fail_or_hang(i: int) -> int:
+    if i == 0:
+        raise ValueError("task 0 fails")
+    import time
+
+    time.sleep(3600)  # task 1 never finishes
+    return i
+
+
+def test_a_hung_worker_does_not_hang_the_error_of_another(monkeypatch):
+    monkeypatch.setattr(parallel, "_DRAIN_GRACE", 1.0)
+    with pytest.raises(ValueError, match="task 0 fails"):
+        parallel.run_tasks(_fail_or_hang, [(0,), (1,)], workers=2)
+    # the stuck pool was ended; the next call gets fresh workers
+    assert parallel.run_tasks(_die_always, [(0,), (2,)], workers=2) == [0, 2]
+
+
 KILL_A_WORKER = textwrap.dedent(
     """
     import json, os, signal, threading, time, warnings
