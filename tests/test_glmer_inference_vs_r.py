@@ -60,6 +60,14 @@ def test_simulate_binomial_cbind_equals_r(cbpp_fit):
     """A cbind() response simulates (successes, failures) per replicate, as in R."""
     got = cbpp_fit.simulate(nsim=2, seed=1)
     ref = r(CBPP + "s <- simulate(m, nsim = 2, seed = 1)\ndo.call(cbind, unclass(s))")
+    # The names R prints for the matrix columns of the simulated data frame
+    # (format() is what print.data.frame lays out).
+    printed = r(CBPP + "s <- simulate(m, nsim = 2, seed = 1)\nas.list(names(format(s)))")
+    assert (
+        list(got.columns)
+        == printed
+        == ["sim_1.incidence", "sim_1.V2", "sim_2.incidence", "sim_2.V2"]
+    )
     assert got.shape == (56, 4)
     np.testing.assert_array_equal(got.to_numpy(), ref.to_numpy())
 

@@ -442,13 +442,17 @@ pylme4_simulate <- function(fit, nsim, seed, use_u, re_form, newdata, allow_new_
 }
 
 # A data frame whose matrix columns (two-column binomial responses) are
-# split into plain columns named <column>.<matrix column>.
+# split into plain columns named <column>.<matrix column>, as print() shows
+# them (sim_1.incidence, sim_1.V2).
 pylme4_flat_frame <- function(df) {
   parts <- lapply(names(df), function(nm) {
     x <- df[[nm]]
     if (!is.matrix(x)) return(stats::setNames(data.frame(x), nm))
     cn <- colnames(x)
-    if (is.null(cn)) cn <- seq_len(ncol(x))
+    if (is.null(cn)) cn <- rep("", ncol(x))
+    # Unnamed columns (cbind(incidence, size - incidence)) get the names
+    # print() and as.data.frame() give them: V1, V2, ...
+    cn[cn == ""] <- paste0("V", which(cn == ""))
     stats::setNames(as.data.frame(unclass(x)), paste(nm, cn, sep = "."))
   })
   out <- do.call(cbind, parts)
