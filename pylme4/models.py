@@ -300,21 +300,8 @@ def glmer(
         raise DataError(
             f"data_name {data_name!r} is the name of the family; choose another data_name"
         )
-    nagq = _check_nagq(nAGQ)
-    prepared = prepare_call(
-        formula,
-        data,
-        data_name=data_name,
-        weights=weights,
-        offset=offset,
-        na_action=na_action,
-        control=control,
-        contrasts=contrasts,
-        values={} if nagq == 1 else {"nAGQ": nagq},
-        control_fun="glmerControl",
-        # A binomial response may be logical or a factor (first level =
-        # failure); R's family checks the response.
-        numeric_response=False,
+    prepared = _prepare_glmer(
+        formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
     )
     prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
     return _fit_glmer("glmer", prepared)
@@ -347,8 +334,26 @@ def glmer_nb(
     >>> fit = pylme4.glmer_nb("TICKS ~ YEAR + (1 | LOCATION)", ticks,
     ...                       data_name="grouseticks")  # doctest: +SKIP
     """
+    prepared = _prepare_glmer(
+        formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
+    )
+    return _fit_glmer("glmer.nb", prepared)
+
+
+def _prepare_glmer(
+    formula: str,
+    data: Any,
+    nAGQ: int,
+    data_name: str,
+    weights: str | Any | None,
+    offset: str | Any | None,
+    na_action: NaAction,
+    control: Mapping[str, Any] | str | None,
+    contrasts: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The checked data and call arguments shared by glmer() and glmer.nb()."""
     nagq = _check_nagq(nAGQ)
-    prepared = prepare_call(
+    return prepare_call(
         formula,
         data,
         data_name=data_name,
@@ -363,7 +368,6 @@ def glmer_nb(
         # failure); R's family checks the response.
         numeric_response=False,
     )
-    return _fit_glmer("glmer.nb", prepared)
 
 
 def _fit_glmer(fun_name: str, prepared: dict[str, Any]) -> GlmerFit:
