@@ -22,6 +22,7 @@ from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import FormulaError, RCondition, emit
 from .models import NaAction, prepare_call
+from .results import RFitRows, used_rows
 
 # ---------------------------------------------------------------------------
 # lm(): complete pooling
@@ -55,7 +56,7 @@ class LmSummary:
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class LmFit:
+class LmFit(RFitRows):
     """A linear model fitted by R's ``lm()``: the complete-pooling model.
 
     ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
@@ -89,9 +90,6 @@ class LmFit:
         variables: tuple[str, ...],
     ) -> LmFit:
         info = r_value("pylme4_lm_info", handle, doing="reading the fitted linear model")
-        used = np.ones(len(index), dtype=bool)
-        omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
-        used[omitted - 1] = False
         coef = pd.Series(
             {k: (np.nan if v is None else float(v)) for k, v in info["coef"].items()},
             dtype=float,
@@ -106,16 +104,10 @@ class LmFit:
             _coef=coef,
             _text=str(info["text"]),
             _index=index,
-            _used=used,
+            _used=used_rows(len(index), info["omitted"]),
             _variables=variables,
             _handle=handle,
         )
-
-    def _cached(self, key: str, compute: Any) -> Any:
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
 
     def __str__(self) -> str:
         return self._text
@@ -159,13 +151,6 @@ class LmFit:
         return self._cached(
             "vcov", lambda: r_value("pylme4_lm_vcov", self._handle, doing="computing vcov()")
         ).copy()
-
-    def _row_index(self, n: int) -> pd.Index:
-        if n == len(self._index):
-            return self._index
-        if n == int(self._used.sum()):
-            return self._index[self._used]
-        return pd.RangeIndex(n)
 
     def fitted(self) -> pd.Series:
         """Fitted values (R's ``fitted()``), indexed like the rows used."""

@@ -248,12 +248,52 @@ def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
+# What every fit with an R object shares
+# ---------------------------------------------------------------------------
+
+
+def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
+    """Which of the data's ``n_rows`` rows a fit used: R's ``na.action``
+    lists the dropped ones (1-based)."""
+    used = np.ones(n_rows, dtype=bool)
+    used[np.atleast_1d(np.asarray(omitted, dtype=np.int64)) - 1] = False
+    return used
+
+
+class RFitRows:
+    """Mixin of the fits that keep an R object (``lm``, ``lmer``, ``glmer``):
+    a cache of R's answers, and the row index of per-row results.
+
+    The dataclass using it declares the fields below."""
+
+    _index: pd.Index
+    _used: np.ndarray
+    _cache: dict[str, Any]
+    _lock: Any
+
+    def _cached(self, key: str, compute: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    def _row_index(self, n: int) -> pd.Index:
+        """The index of a per-row result of length ``n``: every row of the
+        data (na.exclude pads with NA), the rows used (na.omit), or positions."""
+        if n == len(self._index):
+            return self._index
+        if n == int(self._used.sum()):
+            return self._index[self._used]
+        return pd.RangeIndex(n)
+
+
+# ---------------------------------------------------------------------------
 # Fitted mixed models
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class MerFit:
+class MerFit(RFitRows):
     """What every model fitted by lme4 has (``merMod``): the base of
     :class:`LmerFit` (and of the generalized fits).
 
@@ -303,9 +343,6 @@ class MerFit:
         (asked for here unless the fitting call brought it back already)."""
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
-        used = np.ones(len(index), dtype=bool)
-        omitted = np.atleast_1d(np.asarray(info["omitted"], dtype=np.int64))
-        used[omitted - 1] = False
         ngrps = info["ngrps"]
         return cls(
             formula=_formula_text(info["formula"]),
@@ -329,7 +366,7 @@ class MerFit:
             _singular=bool(info["singular"]),
             _conv_messages=tuple(_as_strings(info["conv_messages"])),
             _index=index,
-            _used=used,
+            _used=used_rows(len(index), info["omitted"]),
             _na_action=str(info["na_action"]),
             _variables=variables,
             _handle=handle,
@@ -340,12 +377,6 @@ class MerFit:
     def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
         """Fields a subclass adds, read from ``pylme4_fit_info()``'s answer."""
         return {}
-
-    def _cached(self, key: str, compute: Any) -> Any:
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
 
     # -- printing ------------------------------------------------------------
 
@@ -439,13 +470,6 @@ class MerFit:
         if tol == 1e-4:
             return self._singular
         return bool(r_value("pylme4_is_singular", self._handle, tol, doing="checking isSingular()"))
-
-    def _row_index(self, n: int) -> pd.Index:
-        if n == len(self._index):
-            return self._index
-        if n == int(self._used.sum()):
-            return self._index[self._used]
-        return pd.RangeIndex(n)
 
     def fitted(self) -> pd.Series:
         """Fitted values, indexed like the data (``fitted()``).
