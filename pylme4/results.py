@@ -122,24 +122,12 @@ class LmerSummary:
             reml_criterion, stats = float(aictab["REML"]), None
         else:
             reml_criterion, stats = None, aictab
-        ngrps = parts["ngrps"]
         return cls(
-            title=parts["title"],
-            object_class=parts["object_class"],
-            formula=parts["formula"],
-            data_name=parts["data_name"],
             reml_criterion=reml_criterion,
             fit_statistics=stats,
-            scaled_residuals=parts["residuals"],
-            random_effects=random_effects_table(parts["varcor"]),
-            nobs=int(parts["nobs"]),
-            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
-            fixed_effects=parts["coefficients"],
-            correlation=parts["correlation"],
-            optimizer_messages=tuple(_as_strings(parts["fit_messages"])),
             ddf=ddf,
-            text=parts["text"],
             alternative=alternative,
+            **_summary_fields(parts),
         )
 
 
@@ -187,24 +175,35 @@ class GlmerSummary:
 
     @classmethod
     def _from_r(cls, parts: dict[str, Any]) -> GlmerSummary:
-        ngrps = parts["ngrps"]
         return cls(
-            title=parts["title"],
-            object_class=parts["object_class"],
             family=str(parts["family"]),
             link=str(parts["link"]),
-            formula=parts["formula"],
-            data_name=parts["data_name"],
             fit_statistics=parts["aictab"],
-            scaled_residuals=parts["residuals"],
-            random_effects=random_effects_table(parts["varcor"]),
-            nobs=int(parts["nobs"]),
-            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
-            fixed_effects=parts["coefficients"],
-            correlation=parts["correlation"],
-            optimizer_messages=tuple(_as_strings(parts["fit_messages"])),
-            text=parts["text"],
+            **_summary_fields(parts),
         )
+
+
+def _summary_fields(parts: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields every lme4 summary has, from R's ``pylme4_lmer_summary()``."""
+    return {
+        "title": parts["title"],
+        "object_class": parts["object_class"],
+        "formula": parts["formula"],
+        "data_name": parts["data_name"],
+        "scaled_residuals": parts["residuals"],
+        "random_effects": random_effects_table(parts["varcor"]),
+        "nobs": int(parts["nobs"]),
+        "ngroups": _group_counts(parts["ngrps"]),
+        "fixed_effects": parts["coefficients"],
+        "correlation": parts["correlation"],
+        "optimizer_messages": tuple(_as_strings(parts["fit_messages"])),
+        "text": parts["text"],
+    }
+
+
+def _group_counts(ngrps: Mapping[str, Any]) -> Mapping[str, int]:
+    """lme4's ``ngrps()``: levels per grouping factor, read-only."""
+    return MappingProxyType({str(k): int(v) for k, v in ngrps.items()})
 
 
 def _as_strings(value: Any) -> list[str]:
@@ -343,12 +342,11 @@ class MerFit(RFitRows):
         (asked for here unless the fitting call brought it back already)."""
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
-        ngrps = info["ngrps"]
         return cls(
             formula=_formula_text(info["formula"]),
             data_name=info["data_name"],
             nobs=int(info["nobs"]),
-            ngroups=MappingProxyType({str(k): int(v) for k, v in ngrps.items()}),
+            ngroups=_group_counts(info["ngrps"]),
             sigma=float(info["sigma"]),
             theta=_frozen_array(info["theta"]),
             optimizer=str(info["optimizer"]),
