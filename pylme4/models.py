@@ -182,17 +182,13 @@ def lmer(
         values={} if reml else {"REML": False},
         control_fun="lmerControl",
     )
-    return _fit_lmer(prepared)
-
-
-def _fit_lmer(prepared: dict[str, Any]) -> LmerFit:
     return _fit(LmerFit, "lmer", prepared)
 
 
 def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
     """Fit with the lme4 function `fun_name` and build a `cls` result.
 
-    Warnings point at the user's line: user -> lmer()/glmer() -> _fit_*() -> _fit().
+    Warnings point at the user's line: user -> lmer()/glmer() -> _fit().
     """
     df: pd.DataFrame = prepared["df"]
     try:
@@ -214,7 +210,7 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
         prepared["variables"],
         info=outcome.value["info"],
     )
-    emit(outcome.conditions, stacklevel=5)
+    emit(outcome.conditions, stacklevel=4)
     return fit
 
 
@@ -304,7 +300,7 @@ def glmer(
         formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
     )
     prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
-    return _fit_glmer("glmer", prepared)
+    return _fit(GlmerFit, "glmer", prepared)
 
 
 def glmer_nb(
@@ -337,7 +333,7 @@ def glmer_nb(
     prepared = _prepare_glmer(
         formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
     )
-    return _fit_glmer("glmer.nb", prepared)
+    return _fit(GlmerFit, "glmer.nb", prepared)
 
 
 def _prepare_glmer(
@@ -369,6 +365,3 @@ def _prepare_glmer(
         numeric_response=False,
     )
 
-
-def _fit_glmer(fun_name: str, prepared: dict[str, Any]) -> GlmerFit:
-    return _fit(GlmerFit, fun_name, prepared)

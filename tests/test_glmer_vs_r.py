@@ -483,6 +483,7 @@ def test_convergence_warnings_carry_lme4_text():
             family="poisson",
             data_name="grouseticks",
         )
+    assert all(w.filename == __file__ for w in caught)  # points at the caller's line
     texts = [str(w.message) for w in caught if w.category is ConvergenceWarning]
     assert any(t.startswith("Model failed to converge with max|grad| = ") for t in texts)
     assert any("very large eigenvalue" in t for t in texts)
