@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import formatting, parallel
+from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import RHandle
 from .errors import PylmeError, RWarning, emit
@@ -195,7 +195,7 @@ class BootResult:
         position = self._position(term)
         if type not in _CI_TYPES:
             raise ValueError(f"type must be one of {_CI_TYPES}, not {type!r}")
-        _check_level(level)
+        checks.level(level)
         outcome = r_call(
             "pylme4_boot_ci",
             self._r_object(),
@@ -232,7 +232,7 @@ class BootResult:
         """
         if type not in _CI_TYPES:
             raise ValueError(f"type must be one of {_CI_TYPES}, not {type!r}")
-        _check_level(level)
+        checks.level(level)
         table = r_value(
             "pylme4_boot_confint",
             self._r_object(),
@@ -267,11 +267,6 @@ def _restore_boot(
         _fit=fit,
         _rebuild=rebuild,
     )
-
-
-def _check_level(level: Any) -> None:
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ValueError(f"level must be a number between 0 and 1, not {level!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -496,11 +491,8 @@ def boot_mer(
     >>> b.excludes_zero("Days")
     True
     """
-    if isinstance(nsim, bool) or not isinstance(nsim, (int, np.integer)) or nsim < 1:
-        raise ValueError(f"nsim must be a positive integer, not {nsim!r}")
-    nsim = int(nsim)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an integer or None, not {seed!r}")
+    nsim = checks.replicates(nsim)
+    seed = checks.seed(seed)
     if type not in ("parametric", "semiparametric"):
         raise ValueError(f"type must be 'parametric' or 'semiparametric', not {type!r}")
     if not isinstance(use_u, (bool, np.bool_)):

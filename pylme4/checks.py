@@ -46,6 +46,37 @@ def check_frame(df: pd.DataFrame, what: str = "data") -> None:
         raise DataError(f"{what} has no rows")
 
 
+def replicates(value: Any, name: str = "nsim") -> int:
+    """A number of replicates or simulations: a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return int(value)
+
+
+def seed(value: Any, *, optional: bool = True) -> int | None:
+    """A seed for R's ``set.seed()``: an integer in R's integer range
+    (None, when ``optional``, continues R's random stream)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        allowed = "an integer or None" if optional else "an integer"
+        raise TypeError(f"seed must be {allowed}, not {value!r}")
+    if not -(2**31) < int(value) < 2**31:
+        raise ValueError(f"seed must fit R's integer range, not {value}")
+    return int(value)
+
+
+def level(value: Any) -> float:
+    """A confidence level: a number strictly between 0 and 1."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0 < value < 1
+    ):
+        raise ValueError(f"level must be a number strictly between 0 and 1, not {value!r}")
+    return float(value)
+
+
 def suggestion(name: str, columns: Sequence[str]) -> str:
     """ " (did you mean 'x'?)" with the column closest to ``name``, or ""."""
     close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import checks
 from ._r.call import r_value
 
 # Where each bundled data set lives.  lme4's own are listed first; a few
@@ -287,11 +288,8 @@ def school_data(
 
 
 def _seed(seed: int) -> float:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, not {seed!r}")
-    if not -(2**31) < int(seed) < 2**31:
-        raise ValueError(f"seed must fit R's integer range, not {seed}")
-    return float(seed)
+    """The seed as R receives it (a double: set.seed() accepts it as such)."""
+    return float(checks.seed(seed, optional=False))  # type: ignore[arg-type]
 
 
 def _count(value: int, name: str) -> float:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import formatting
+from . import checks, formatting
 from ._r.call import r_call
 from ._r.convert import Columns
 from .errors import emit
@@ -269,9 +269,9 @@ def confint(
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, not {method!r}")
-    from .bootstrap import _check_level, boot_mer
+    from .bootstrap import boot_mer
 
-    _check_level(level)
+    checks.level(level)
     if method == "boot":
         # "confint" is confint.merMod's own statistic (.sig01, ..., fixed effects).
         statistic: Any = "confint"
@@ -334,10 +334,8 @@ def simulate(
     >>> fit.simulate(nsim=2, seed=1).shape
     (180, 2)
     """
-    if isinstance(nsim, bool) or not isinstance(nsim, (int, np.integer)) or nsim < 1:
-        raise ValueError(f"nsim must be a positive integer, not {nsim!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an integer or None, not {seed!r}")
+    nsim = checks.replicates(nsim)
+    seed = checks.seed(seed)
     if use_u is not None and not isinstance(use_u, (bool, np.bool_)):
         raise TypeError(f"use_u must be True, False or None, not {use_u!r}")
     if re_form is not None and not isinstance(re_form, str):
@@ -346,8 +344,6 @@ def simulate(
         raise ValueError("give only one of use_u and re_form (as lme4's simulate() requires)")
     frame = None
     if newdata is not None:
-        from . import checks
-
         data = checks.as_frame(newdata, "newdata")
         checks.check_frame(data, "newdata")
         frame = Columns(data, [c for c in data.columns if c in fit._variables])

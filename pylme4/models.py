@@ -364,4 +364,3 @@ def _prepare_glmer(
         # failure); R's family checks the response.
         numeric_response=False,
     )
-

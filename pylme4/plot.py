@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import checks
 from . import pooling as _pooling
 from .results import MerFit
 
@@ -59,12 +60,6 @@ def _grid(n: int, ncols: int, panel: tuple[float, float] = (2.4, 2.0)) -> tuple[
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
-
-
-def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not 0 < float(level) < 1:
-        raise ValueError(f"level must be a number strictly between 0 and 1, not {level!r}")
-    return float(level)
 
 
 # ---------------------------------------------------------------------------
@@ -256,7 +251,7 @@ def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -
     the conditional modes from ``fit.ranef(cond_var=True)`` with intervals
     ``condval +/- z * condsd``, ``z`` the normal quantile for ``level``.
     """
-    level = _check_level(level)
+    level = checks.level(level)
     ranef = fit.ranef(cond_var=True)
     if group is None:
         group = next(iter(ranef))
@@ -314,7 +309,7 @@ def bootstrap(
     term's replicates, the interval's ends (dashed) and the estimate on the
     original data (solid, when the result has ``t0``).
     """
-    level = _check_level(level)
+    level = checks.level(level)
     t = getattr(boot, "t", None)
     if not isinstance(t, pd.DataFrame) or not hasattr(boot, "ci"):
         raise TypeError(

@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import checks
 from ._r.call import r_call
 from .errors import ConvergenceWarning, RCondition, emit
 from .linear import LmFit
 from .results import MerFit
-
-_LEVEL_ERROR = "level must be a number strictly between 0 and 1"
 
 
 @dataclass(frozen=True)
@@ -109,15 +108,14 @@ class CaseBootstrap:
         (type 7) over the replicates that worked, ``a = (1 - level) / 2``."""
         if type != "perc":
             raise ValueError(f"a case bootstrap offers type='perc' only, not {type!r}")
-        if isinstance(level, bool) or not 0 < float(level) < 1:
-            raise ValueError(f"{_LEVEL_ERROR}, not {level!r}")
+        level = checks.level(level)
         name = self._term(term)
         values = self.t[name].dropna().to_numpy(dtype=float)
         if values.size == 0:
             raise ValueError(f"no replicate has an estimate of {name!r}")
-        alpha = (1.0 - float(level)) / 2.0
+        alpha = (1.0 - level) / 2.0
         low, high = np.quantile(values, [alpha, 1.0 - alpha])
-        return PercentileInterval(name, float(level), float(low), float(high), int(values.size))
+        return PercentileInterval(name, level, float(low), float(high), int(values.size))
 
     def _term(self, term: str | int) -> str:
         columns = list(self.t.columns)
@@ -157,28 +155,13 @@ class CaseBootstrap:
         return "\n".join(lines)
 
 
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive number of replicates, not {n!r}")
-    return int(n)
-
-
-def _check_seed(seed: int | None) -> float | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer or None, not {seed!r}")
-    if not -(2**31) < int(seed) < 2**31:
-        raise ValueError(f"seed must fit R's integer range, not {seed}")
-    return float(seed)
-
-
 def _resample(fit: LmFit | MerFit, n: int, seed: int | None, what: str) -> CaseBootstrap:
+    seed = checks.seed(seed)
     outcome = r_call(
         "pylme4_resample_rows",
         fit._handle,
-        float(_check_n(n)),
-        _check_seed(seed),
+        float(checks.replicates(n, "n")),
+        None if seed is None else float(seed),
         doing=f"bootstrapping {what}",
     )
     value = outcome.value
