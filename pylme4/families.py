@@ -14,9 +14,10 @@ be given as
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
+
+from .checks import suggestion
 
 # The families glmer() accepts by name (R's stats package spells Gamma with a
 # capital G).  The quasi families are refused by lme4 itself.
@@ -60,10 +61,9 @@ class Family:
     def __post_init__(self) -> None:
         check_family_name(self.name)
         if self.link is not None and self.link not in LINKS:
-            close = difflib.get_close_matches(str(self.link), LINKS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(
-                f"link {self.link!r} is not one of R's links: {', '.join(LINKS)}{hint}"
+                f"link {self.link!r} is not one of R's links: {', '.join(LINKS)}"
+                + suggestion(str(self.link), LINKS)
             )
 
     @property
@@ -94,12 +94,9 @@ def check_family_name(name: object) -> None:
             "as lme4's glmer.nb() does, or family='MASS::negative.binomial(theta = ...)' "
             "for a known theta"
         )
-    lowered = {f.lower(): f for f in FAMILIES}
-    close = difflib.get_close_matches(name, FAMILIES, n=1) or (
-        [lowered[name.lower()]] if name.lower() in lowered else []
+    raise ValueError(
+        f"family {name!r} is not one of {', '.join(FAMILIES)}" + suggestion(name, FAMILIES)
     )
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValueError(f"family {name!r} is not one of {', '.join(FAMILIES)}{hint}")
 
 
 def family_code(family: str | Family) -> str:
