@@ -142,6 +142,17 @@ pylme4_fit_and_info <- function(info_helper, ...) {
   list(fit = fit, info = match.fun(info_helper)(fit))
 }
 
+# The data argument of a fit's call as the user wrote it ("df.sleep"), or "".
+pylme4_data_name <- function(call) {
+  if (is.null(call$data)) "" else paste(deparse(call$data), collapse = " ")
+}
+
+# The data a fit's call names, from the environment pylme4 evaluated the
+# call in (where the data is bound to its name).
+pylme4_call_data <- function(call, formula) {
+  eval(call$data, environment(formula))
+}
+
 # Row positions (1-based, in the data given) that the model frame kept.
 pylme4_rows_used <- function(fit) {
   as.integer(rownames(stats::model.frame(fit)))
@@ -153,7 +164,7 @@ pylme4_fit_info <- function(fit) {
   ll <- stats::logLik(fit)
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
-    data_name = if (is.null(fit@call$data)) "" else paste(deparse(fit@call$data), collapse = " "),
+    data_name = pylme4_data_name(fit@call),
     fixef = lme4::fixef(fit),
     theta = unname(lme4::getME(fit, "theta")),
     sigma = stats::sigma(fit),
@@ -208,7 +219,7 @@ pylme4_lmer_summary <- function(fit, lt = NULL, ddf = NULL) {
     title = s$methTitle,
     object_class = s$objClass[[1L]],
     formula = paste(deparse(s$call$formula), collapse = " "),
-    data_name = if (is.null(s$call$data)) "" else paste(deparse(s$call$data), collapse = " "),
+    data_name = pylme4_data_name(s$call),
     aictab = s$AICtab,
     residuals = stats::setNames(stats::quantile(s$residuals, na.rm = TRUE),
                                 c("Min", "1Q", "Median", "3Q", "Max")),

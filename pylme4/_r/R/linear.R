@@ -7,7 +7,7 @@ pylme4_lm_info <- function(fit) {
   na_act <- fit$na.action
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
-    data_name = if (is.null(fit$call$data)) "" else paste(deparse(fit$call$data), collapse = " "),
+    data_name = pylme4_data_name(fit$call),
     coef = as.list(stats::coef(fit)),
     sigma = stats::sigma(fit),
     df_residual = fit$df.residual,

@@ -4,10 +4,9 @@
 # mixed model's per-group coefficients (coef), all on the rows the mixed
 # model used, plus the lecture's shrinkage table.
 
-# The data the model was fitted to, as the user's call names it: pylme4 binds
-# it in the environment the call (and so the formula) was evaluated in.
+# The rows of the data the model was fitted to that it used.
 pylme4_model_data <- function(fit) {
-  data <- eval(fit@call$data, environment(stats::formula(fit)))
+  data <- pylme4_call_data(fit@call, stats::formula(fit))
   data[pylme4_rows_used(fit), , drop = FALSE]
 }
 

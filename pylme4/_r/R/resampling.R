@@ -2,11 +2,6 @@
 # replacement, as modelr::bootstrap() does (sample(nrow(data), replace =
 # TRUE) per replicate), and refit the model's own call on each resample.
 
-# The data a fit's call names, from the environment pylme4 evaluated it in.
-pylme4_call_data <- function(call, formula) {
-  eval(call$data, environment(formula))
-}
-
 # n resamples of the data behind `fit` (an lm or merMod), each refitted with
 # the fit's call; `estimates` picks the numbers kept (coef or fixef).  With a
 # seed, set.seed(seed) first, as an R user would; without, R's stream goes on.
