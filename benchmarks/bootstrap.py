@@ -23,7 +23,7 @@ from . import data
 from .overhead import load_in_r
 from .report import Row
 from .rprocess import RProcess
-from .timing import Measured, alternate, clock
+from .timing import alternate, clock
 
 SECTION = "bootstrap"
 
@@ -40,17 +40,6 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
         warnings.simplefilter("ignore")
         fit = pylme4.lmer(model.formula, frame, data_name=model.data_name)
     size = f"nsim={nsim}, sleepstudy"
-    if not hasattr(fit, "boot_mer"):
-        return [
-            Row(
-                SECTION,
-                "boot_mer",
-                size,
-                "R bootMer (serial)",
-                Measured(),
-                note="fit.boot_mer is not available in this pylme4 (issue 3)",
-            )
-        ]
     rproc.run(f"m <- lme4::lmer({model.formula}, data = {model.data_name}); NULL")
     r_code = f"timed(b <- lme4::bootMer(m, lme4::fixef, nsim = {nsim}, seed = 1))"
     rows = []
