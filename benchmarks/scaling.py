@@ -44,13 +44,13 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
                 pylme4.lmer(model.formula, frame, data_name=model.data_name)
 
         code = f"timed(m <- lme4::lmer({model.formula}, data = {model.data_name}))"
-        # Three runs: the median leaves out the first one, in which R's heap
-        # grows to the new size (a full garbage collection or two).
-        repeat = 2 if quick else 3
+        # One untimed warm-up round first: in it R's heap grows to the new
+        # size (a full garbage collection or two), so it is left out.
+        repeat = 1 if quick else 2
         times = alternate(
             {"pylme4": clock(ours), "other": partial(rproc.seconds, code)},
             repeat,
-            warmup=0,
+            warmup=1,
         )
         out.append(Row(SECTION, "lmer y ~ x + (1|g)", model.size, "R (Rscript)", times))
     rproc.run("rm(d, m); invisible(gc()); NULL")
