@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from . import data
-from .overhead import load_in_r
 from .report import Row
 from .rprocess import RProcess
 from .timing import alternate, clock
@@ -47,16 +46,12 @@ def max_abs_diff(ours: Any, r_t: np.ndarray) -> float:
 
 
 def run(quick: bool, rproc: RProcess) -> list[Row]:
-    import pylme4
-
     nsim = 20 if quick else 200
     repeat = 2 if quick else 5
     model = data.sleepstudy()
     frame = model.frame()
-    load_in_r(rproc, model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = pylme4.lmer(model.formula, frame, data_name=model.data_name)
+    data.load_in_r(rproc, model)
+    fit = model.fit(frame)
     size = f"nsim={nsim}, sleepstudy"
     rproc.run(f"m <- lme4::lmer({model.formula}, data = {model.data_name}); NULL")
     r_code = f"timed(b <- lme4::bootMer(m, lme4::fixef, nsim = {nsim}, seed = 1))"

@@ -136,17 +136,13 @@ def _child_fit(model: data.Model, limit: float) -> dict[str, Any] | None:
 
 
 def run(quick: bool) -> list[Row]:
-    import pylme4
-
     rows = []
     for model, repeat, limit in _cases(quick):
         frame = model.frame()
         last: dict[str, Any] = {}
 
         def ours(model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last) -> None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                last["fit"] = pylme4.lmer(model.formula, frame, data_name=model.data_name)
+            last["fit"] = model.fit(frame)
 
         def theirs(
             model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last
