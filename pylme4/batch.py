@@ -31,14 +31,15 @@ from typing import Any, Literal
 from . import parallel
 from .errors import RCondition, emit
 
-# What a specification may name besides lmer()'s own arguments.
+# What a specification may name besides lmer()'s own arguments: which
+# function fits it (a key of _fitters()).
 _MODEL_KEY = "model"
-_MODELS = ("lmer",)
 
 Errors = Literal["raise", "return"]
 
 
 def _fitters() -> dict[str, Callable[..., Any]]:
+    """The functions a specification's "model" may name, by name."""
     from .models import lmer
 
     return {"lmer": lmer}
@@ -53,12 +54,13 @@ def _check_spec(position: int, spec: Any) -> dict[str, Any]:
         )
     spec = dict(spec)
     model = spec.get(_MODEL_KEY, "lmer")
-    if model not in _MODELS:
+    models = _fitters()
+    if not isinstance(model, str) or model not in models:
         raise ValueError(
             f"fit_many: specification {position} asks for model {model!r}; "
-            f"available: {', '.join(_MODELS)}"
+            f"available: {', '.join(models)}"
         )
-    fitter = _fitters()[model]
+    fitter = models[model]
     accepted = set(inspect.signature(fitter).parameters) | {_MODEL_KEY}
     unknown = sorted(set(spec) - accepted)
     if unknown:
