@@ -132,6 +132,8 @@ def fit_many(
     specs
         One dict per model: the arguments of :func:`pylme4.lmer`, e.g.
         ``{"formula": "y ~ x + (1 | g)", "data": df, "reml": False}``.
+        An optional ``"model"`` key names the function that fits it:
+        ``"lmer"``, the default and for now the only one.
     fun
         What to return for each model: ``None`` for the fitted model itself
         (:class:`~pylme4.LmerFit`; from other processes it travels as R's
