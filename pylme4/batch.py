@@ -22,6 +22,7 @@ the specifications one by one in this process.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +46,12 @@ def _fitters() -> dict[str, Callable[..., Any]]:
     return {"lmer": lmer}
 
 
+@functools.cache
+def _accepted(model: str) -> frozenset[str]:
+    """The keys a specification for ``model`` may have (its signature is read once)."""
+    return frozenset(inspect.signature(_fitters()[model]).parameters) | {_MODEL_KEY}
+
+
 def _check_spec(position: int, spec: Any) -> dict[str, Any]:
     """A specification as a plain dict, or a TypeError naming what is wrong."""
     if not isinstance(spec, Mapping):
@@ -60,9 +67,7 @@ def _check_spec(position: int, spec: Any) -> dict[str, Any]:
             f"fit_many: specification {position} asks for model {model!r}; "
             f"available: {', '.join(models)}"
         )
-    fitter = models[model]
-    accepted = set(inspect.signature(fitter).parameters) | {_MODEL_KEY}
-    unknown = sorted(set(spec) - accepted)
+    unknown = sorted(set(spec) - _accepted(model))
     if unknown:
         raise TypeError(
             f"fit_many: specification {position} has argument(s) {', '.join(map(repr, unknown))} "
