@@ -116,6 +116,12 @@ def test_bad_specifications_are_named(specs, error, match):
         pylme4.fit_many(specs)
 
 
+def test_model_key_names_the_fitter(sleep):
+    spec = _specs(sleep)[1]
+    (named,) = pylme4.fit_many([{**spec, "model": "lmer"}], fun="fixef")
+    np.testing.assert_array_equal(named, pylme4.lmer(**spec).fixef())
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="errors"):
         pylme4.fit_many([], errors="ignore")
