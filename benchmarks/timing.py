@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 
@@ -56,6 +58,17 @@ def clock(fn: Callable[[], Any]) -> Contender:
         return Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
     return run
+
+
+def wall(command: list[str], cwd: Path | None = None) -> Timing:
+    """Wall time of running ``command`` in a new process to its end, as a user
+    waits for it; a RuntimeError with the command's output when it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return Timing(elapsed)
 
 
 def alternate(
