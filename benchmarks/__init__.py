@@ -1,6 +1,6 @@
 """pylme4's benchmark suite: pylme4 against R itself and the Python alternatives.
 
-    python -m benchmarks            # the full suite (about half an hour on 2 cores)
+    python -m benchmarks            # the full suite (15 to 20 minutes on 2 cores)
     python -m benchmarks --quick    # small sizes, a couple of minutes (CI runs it)
     python -m benchmarks --only conversion overhead
 

@@ -9,11 +9,15 @@ user's frame would be).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .rprocess import RProcess
 
 DATA_R = (Path(__file__).resolve().parent / "data.R").read_text(encoding="utf-8")
 
@@ -37,6 +41,20 @@ class Model:
         from pylme4._r.call import run_code
 
         return run_code(f"{DATA_R}\n{self.r_data}")
+
+    def fit(self, frame: pd.DataFrame) -> Any:
+        """``pylme4.lmer`` of this model on ``frame`` (as made by :meth:`frame`),
+        warnings silenced: what the benchmarks time on pylme4's side."""
+        import pylme4
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pylme4.lmer(self.formula, frame, data_name=self.data_name)
+
+
+def load_in_r(rproc: RProcess, model: Model) -> None:
+    """Bind the model's data in the benchmark R process under its data name."""
+    rproc.run(f"{DATA_R}\n{model.data_name} <- {model.r_data}\nNULL")
 
 
 def sleepstudy() -> Model:

@@ -1,10 +1,11 @@
 """Benchmark: pylme4.glmer()/glmer_nb() against the same fit typed in the embedded R.
 
-    .venv/bin/python benchmarks/glmer.py [--repeat 5]
+    .venv/bin/python -m benchmarks.glmer [--repeat 5]
 
 No speed target is set for GLMMs; this prints the overhead pylme4 adds to
 lme4's own fitting time (checks, conversion, building the result, summary)
-as medians over repeated runs, for three models:
+as medians over repeated runs, for three models.  R's fit is timed inside
+the embedded R; both sides get their data once, before any timing.
 
 - cbpp binomial, cbind response (56 rows);
 - grouseticks Poisson with three crossed random effects (403 rows);
@@ -14,9 +15,9 @@ as medians over repeated runs, for three models:
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
+
+from .timing import median_seconds, r_median_seconds
 
 MODELS = [
     (
@@ -52,15 +53,6 @@ MODELS = [
 ]
 
 
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -73,14 +65,13 @@ def main() -> None:
     print(f"{'model':<22} {'R glmer':>10} {'pylme4':>10} {'+summary':>10} {'overhead':>10}")
     for label, name, setup, fun, formula, kwargs, r_call in MODELS:
         data = run_code(f"{setup}\n{name}") if setup else pylme4.datasets.load(name)
-        fit_in_r = f"{setup}\ninvisible({r_call})" if setup else f"invisible({r_call})"
-        r_time = timed(lambda code=fit_in_r: run_code(code), args.repeat)
+        r_time = r_median_seconds(r_call, args.repeat, setup=setup)
 
         def fit(fun=fun, formula=formula, data=data, name=name, kwargs=kwargs):
             return getattr(pylme4, fun)(formula, data, data_name=name, **kwargs)
 
-        py_time = timed(fit, args.repeat)
-        both = timed(lambda fit=fit: str(fit().summary()), args.repeat)
+        py_time = median_seconds(fit, args.repeat)
+        both = median_seconds(lambda fit=fit: str(fit().summary()), args.repeat)
         print(
             f"{label:<22} {r_time:>9.3f}s {py_time:>9.3f}s {both:>9.3f}s {py_time - r_time:>+9.3f}s"
         )

@@ -50,32 +50,23 @@ def _cases(quick: bool) -> list[tuple[data.Model, int, tuple[str, float]]]:
     ]
 
 
-def load_in_r(rproc: RProcess, model: data.Model) -> None:
-    """Bind the model's data in the R process under its data name."""
-    rproc.run(f"{data.DATA_R}\n{model.data_name} <- {model.r_data}\nNULL")
-
-
 def _max_rel_diff(a: Any, b: Any) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
 
 
 def run(quick: bool, rproc: RProcess) -> list[Row]:
-    import pylme4
-
     rows = []
     for index, (model, repeat, target) in enumerate(_cases(quick)):
         frame = model.frame()
-        load_in_r(rproc, model)
+        data.load_in_r(rproc, model)
         formula, name = model.formula, model.data_name
         last: dict[str, Any] = {}
 
-        def ours(
-            formula: str = formula, name: str = name, frame: Any = frame, last: dict = last
-        ) -> None:
+        def ours(model: data.Model = model, frame: Any = frame, last: dict = last) -> None:
+            fit = model.fit(frame)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = pylme4.lmer(formula, frame, data_name=name)
                 fit.summary(ddf="Satterthwaite")
             last["fit"] = fit
 
@@ -106,13 +97,8 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
 
 
 def _fit_only(model: data.Model, frame: Any, rproc: RProcess, repeat: int) -> Row:
-    import pylme4
-
-    def ours() -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pylme4.lmer(model.formula, frame, data_name=model.data_name)
-
     code = f"timed(m0 <- lme4::lmer({model.formula}, data = {model.data_name}))"
-    times = alternate({"pylme4": clock(ours), "other": lambda: rproc.seconds(code)}, repeat)
+    times = alternate(
+        {"pylme4": clock(partial(model.fit, frame)), "other": lambda: rproc.seconds(code)}, repeat
+    )
     return Row(SECTION, f"{model.label}: lmer only", model.size, "R (Rscript)", times)

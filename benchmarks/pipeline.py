@@ -1,6 +1,6 @@
 """Benchmark: the `pylme4` command on an example spec, against the same analysis in Rscript.
 
-    .venv/bin/python benchmarks/pipeline.py [--spec examples/lecture_csv.yaml] [--repeat 3]
+    .venv/bin/python -m benchmarks.pipeline [--spec examples/lecture_csv.yaml] [--repeat 3]
 
 Times, as a user sees them (fresh processes, wall clock, median of repeats):
 `pylme4 run`, `pylme4 verify`, `pylme4 verify --with-r`, `pylme4 doctor`,
@@ -14,22 +14,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from .timing import wall
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wall(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
 
 
 def main() -> None:
@@ -54,7 +45,7 @@ def main() -> None:
             ("pylme4 doctor", [*pylme4, "doctor"]),
         ]
         for label, command in steps:
-            times = [wall(command, folder) for _ in range(args.repeat)]
+            times = [wall(command, folder).wall for _ in range(args.repeat)]
             rows.append((label, statistics.median(times), min(times)))
     print(f"spec: {spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec}")
     print(f"{'step':28} {'median s':>9} {'min s':>7}")

@@ -1,6 +1,6 @@
 """Benchmark: what reliability costs, and whether long runs stay flat.
 
-    .venv/bin/python benchmarks/reliability.py [--fits 2000] [--repeat 50]
+    .venv/bin/python -m benchmarks.reliability [--fits 2000] [--repeat 50]
 
 Prints
 - the time of one pylme4.lmer() call (checks + conversion + fit + result)
@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import gc
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -32,22 +31,7 @@ import pylme4
 from pylme4._r.call import run_code
 from pylme4.errors import PylmeError
 
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def r_median_time(call: str, repeat: int) -> float:
-    code = (
-        f"t <- numeric({repeat}); for (i in seq_along(t)) t[i] <- "
-        f"system.time(suppressMessages(suppressWarnings({call})))[['elapsed']]; median(t)"
-    )
-    return float(run_code(code))
+from .timing import median_seconds, r_median_seconds
 
 
 def rss_mib() -> float:
@@ -69,8 +53,8 @@ def main() -> None:
     }
     print(f"one fit, median of {args.repeat} (ms)        pylme4     R lmer()")
     for label, formula in models.items():
-        py = median_time(lambda f=formula: pylme4.lmer(f, sleep), args.repeat)
-        rr = r_median_time(f"lmer({formula}, sleepstudy)", args.repeat)
+        py = median_seconds(lambda f=formula: pylme4.lmer(f, sleep), args.repeat)
+        rr = r_median_seconds(f"lmer({formula}, sleepstudy)", args.repeat)
         print(f"  {label:28s} {py * 1e3:9.1f} {rr * 1e3:11.1f}")
 
     one_level = sleep[sleep["Subject"] == "308"]
@@ -79,8 +63,8 @@ def main() -> None:
         with contextlib.suppress(PylmeError):
             pylme4.lmer("Reaction ~ Days + (1 | Subject)", one_level)
 
-    py = median_time(failing, args.repeat)
-    rr = r_median_time(
+    py = median_seconds(failing, args.repeat)
+    rr = r_median_seconds(
         "try(lmer(Reaction ~ Days + (1 | Subject), sleepstudy[sleepstudy$Subject == '308', ]), silent = TRUE)",
         args.repeat,
     )

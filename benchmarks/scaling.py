@@ -8,11 +8,9 @@ pylme4's overhead (the difference, mostly converting the frame) at each size.
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 
 from . import data
-from .overhead import load_in_r
 from .report import Row
 from .rprocess import RProcess
 from .timing import alternate, clock
@@ -30,27 +28,19 @@ def grid(quick: bool) -> list[tuple[int, int]]:
 
 
 def run(quick: bool, rproc: RProcess) -> list[Row]:
-    import pylme4
-
     out = []
     for rows, groups in grid(quick):
         model = data.simulated(rows, groups)
         frame = model.frame()
-        load_in_r(rproc, model)
-
-        def ours(model: data.Model = model, frame: object = frame) -> None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pylme4.lmer(model.formula, frame, data_name=model.data_name)
-
+        data.load_in_r(rproc, model)
         code = f"timed(m <- lme4::lmer({model.formula}, data = {model.data_name}))"
-        # Three runs: the median leaves out the first one, in which R's heap
-        # grows to the new size (a full garbage collection or two).
-        repeat = 2 if quick else 3
+        # One untimed warm-up round first: in it R's heap grows to the new
+        # size (a full garbage collection or two), so it is left out.
+        repeat = 1 if quick else 2
         times = alternate(
-            {"pylme4": clock(ours), "other": partial(rproc.seconds, code)},
+            {"pylme4": clock(partial(model.fit, frame)), "other": partial(rproc.seconds, code)},
             repeat,
-            warmup=0,
+            warmup=1,
         )
         out.append(Row(SECTION, "lmer y ~ x + (1|g)", model.size, "R (Rscript)", times))
     rproc.run("rm(d, m); invisible(gc()); NULL")

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 from .report import Row
-from .timing import Timing, alternate
+from .timing import Timing, alternate, wall
 
 SECTION = "startup"
 
@@ -39,19 +38,13 @@ def _import_seconds() -> Timing:
     return Timing(float(out.strip().splitlines()[-1]))
 
 
-def _wall(command: list[str]) -> Timing:
-    start = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=True)
-    return Timing(time.perf_counter() - start)
-
-
 def run(quick: bool) -> list[Row]:
     imports = alternate({"pylme4": _import_seconds}, 3 if quick else 9)
     # The first run of each also warms the file system cache (not timed).
     first = alternate(
         {
-            "pylme4": lambda: _wall([sys.executable, "-c", FIRST_FIT]),
-            "other": lambda: _wall(["Rscript", "-e", R_FIRST_FIT]),
+            "pylme4": lambda: wall([sys.executable, "-c", FIRST_FIT]),
+            "other": lambda: wall(["Rscript", "-e", R_FIRST_FIT]),
         },
         1 if quick else 5,
         warmup=0 if quick else 1,

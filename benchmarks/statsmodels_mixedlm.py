@@ -136,40 +136,39 @@ def _child_fit(model: data.Model, limit: float) -> dict[str, Any] | None:
 
 
 def run(quick: bool) -> list[Row]:
-    import pylme4
-
     rows = []
     for model, repeat, limit in _cases(quick):
         frame = model.frame()
         last: dict[str, Any] = {}
 
         def ours(model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last) -> None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                last["fit"] = pylme4.lmer(model.formula, frame, data_name=model.data_name)
+            last["fit"] = model.fit(frame)
 
         def theirs(
             model: data.Model = model, frame: pd.DataFrame = frame, last: dict = last
         ) -> None:
             last["sm"] = statsmodels_fit(model, frame)
 
-        groups = model.statsmodels["groups"]
+        # statsmodels' estimates, or None when it was stopped at the time limit
+        theirs_estimates: dict[str, Any] | None
         if limit is None:
             times = alternate({"pylme4": clock(ours), "other": clock(theirs)}, repeat)
-            row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
-            row.extra = differences(last["fit"], estimates(last["sm"], groups))
+            theirs_estimates = estimates(last["sm"], model.statsmodels["groups"])
         else:
             times = alternate({"pylme4": clock(ours)}, repeat, warmup=0)
-            child = _child_fit(model, limit)
-            if child is None:
+            theirs_estimates = _child_fit(model, limit)
+            if theirs_estimates is None:
                 times.add("other", Timing(limit))
-                row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
-                row.other_at_least = True
-                row.note = f"statsmodels did not finish within {limit:g} s and was stopped"
             else:
-                times.add("other", Timing(child["seconds"], child["cpu_seconds"]))
-                row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
-                row.extra = differences(last["fit"], child)
+                times.add(
+                    "other", Timing(theirs_estimates["seconds"], theirs_estimates["cpu_seconds"])
+                )
+        row = Row(SECTION, model.label, model.size, OTHER, times, ratio_is="other / pylme4")
+        if theirs_estimates is None:
+            row.other_at_least = True
+            row.note = f"statsmodels did not finish within {limit:g} s and was stopped"
+        else:
+            row.extra = differences(last["fit"], theirs_estimates)
         rows.append(row)
     return rows
 

@@ -10,15 +10,21 @@ Wall time is what users wait for and what the table shows.  CPU time (of the
 measured process: Python and its embedded R, or the Rscript) is kept too:
 on a busy machine it moves much less than wall time, so for single-process
 work its ratio is the steadier estimate of the same overhead.
+
+For the stand-alone scripts (``python -m benchmarks.glmer``, ...):
+:func:`median_seconds` times a Python call, :func:`r_median_seconds` times R
+code inside pylme4's embedded R.
 """
 
 from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 
@@ -54,6 +60,17 @@ def clock(fn: Callable[[], Any]) -> Contender:
     return run
 
 
+def wall(command: list[str], cwd: Path | None = None) -> Timing:
+    """Wall time of running ``command`` in a new process to its end, as a user
+    waits for it; a RuntimeError with the command's output when it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return Timing(elapsed)
+
+
 def alternate(
     contenders: Mapping[str, Contender],
     repeat: int | Mapping[str, int],
@@ -81,3 +98,22 @@ def alternate(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def median_seconds(fn: Callable[[], Any], repeat: int) -> float:
+    """Median wall seconds of ``repeat`` calls of ``fn`` (no warm-up)."""
+    return median(alternate({"fn": clock(fn)}, repeat, warmup=0).wall["fn"])
+
+
+def r_median_seconds(call: str, repeat: int, setup: str = "") -> float:
+    """Median elapsed seconds of ``repeat`` evaluations of the R expression
+    ``call``, timed inside pylme4's embedded R (``system.time()``, warnings
+    and messages silenced).  ``setup`` (R code, e.g. making the data) runs
+    once before, untimed, in the same environment."""
+    from pylme4._r.call import run_code
+
+    code = (
+        f"{setup}\nt <- numeric({repeat}); for (i in seq_along(t)) t[i] <- "
+        f"system.time(suppressMessages(suppressWarnings({call})))[['elapsed']]; median(t)"
+    )
+    return float(run_code(code))

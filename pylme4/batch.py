@@ -22,6 +22,7 @@ the specifications one by one in this process.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -31,17 +32,24 @@ from typing import Any, Literal
 from . import parallel
 from .errors import RCondition, emit
 
-# What a specification may name besides lmer()'s own arguments.
+# What a specification may name besides lmer()'s own arguments: which
+# function fits it (a key of _fitters()).
 _MODEL_KEY = "model"
-_MODELS = ("lmer",)
 
 Errors = Literal["raise", "return"]
 
 
 def _fitters() -> dict[str, Callable[..., Any]]:
+    """The functions a specification's "model" may name, by name."""
     from .models import lmer
 
     return {"lmer": lmer}
+
+
+@functools.cache
+def _accepted(model: str) -> frozenset[str]:
+    """The keys a specification for ``model`` may have (its signature is read once)."""
+    return frozenset(inspect.signature(_fitters()[model]).parameters) | {_MODEL_KEY}
 
 
 def _check_spec(position: int, spec: Any) -> dict[str, Any]:
@@ -53,14 +61,13 @@ def _check_spec(position: int, spec: Any) -> dict[str, Any]:
         )
     spec = dict(spec)
     model = spec.get(_MODEL_KEY, "lmer")
-    if model not in _MODELS:
+    models = _fitters()
+    if not isinstance(model, str) or model not in models:
         raise ValueError(
             f"fit_many: specification {position} asks for model {model!r}; "
-            f"available: {', '.join(_MODELS)}"
+            f"available: {', '.join(models)}"
         )
-    fitter = _fitters()[model]
-    accepted = set(inspect.signature(fitter).parameters) | {_MODEL_KEY}
-    unknown = sorted(set(spec) - accepted)
+    unknown = sorted(set(spec) - _accepted(model))
     if unknown:
         raise TypeError(
             f"fit_many: specification {position} has argument(s) {', '.join(map(repr, unknown))} "
@@ -130,6 +137,8 @@ def fit_many(
     specs
         One dict per model: the arguments of :func:`pylme4.lmer`, e.g.
         ``{"formula": "y ~ x + (1 | g)", "data": df, "reml": False}``.
+        An optional ``"model"`` key names the function that fits it:
+        ``"lmer"``, the default and for now the only one.
     fun
         What to return for each model: ``None`` for the fitted model itself
         (:class:`~pylme4.LmerFit`; from other processes it travels as R's

@@ -39,12 +39,16 @@ def sleep():
     return pylme4.datasets.load("sleepstudy")
 
 
+# An R global that counts the tasks each worker's R has run.
+BUMP = ".pylme4_test_n <<- if (exists('.pylme4_test_n')) .pylme4_test_n + 1 else 1"
+
+
 def where_fitted(fit):
-    """Run in a worker: its process, its R session and what R says its pid is."""
-    from pylme4._r import session
+    """Run in a worker: its process, what R says its pid is, how many tasks
+    this R has run (this one included) and the fit's fixed effects."""
     from pylme4._r.call import run_code
 
-    return os.getpid(), id(session.helpers()), int(run_code("Sys.getpid()")), fit.fixef()
+    return os.getpid(), int(run_code("Sys.getpid()")), int(run_code(BUMP)), fit.fixef()
 
 
 def test_fit_many_on_dask_equals_serial_and_reuses_each_workers_r(executor, sleep):
@@ -59,11 +63,14 @@ def test_fit_many_on_dask_equals_serial_and_reuses_each_workers_r(executor, slee
         np.testing.assert_array_equal(fixef, ref)
     pids = {pid for pid, _, _, _ in remote}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
-    # R runs inside each worker process, one session per process, reused
-    for pid, session_id, r_pid, _ in remote:
-        assert r_pid == pid
-        assert {s for p, s, _, _ in remote if p == pid} == {session_id}
-    assert len(remote) > len(pids)
+    # R runs inside each worker process...
+    assert all(r_pid == pid for pid, r_pid, _, _ in remote)
+    # ... and each worker's R is started once and reused: its task counter
+    # runs 1, 2, ..., k over the k tasks of that worker (6 tasks on at most 2
+    # workers: some k >= 3; a fresh R per task would count 1 each time)
+    for pid in pids:
+        counts = sorted(n for p, _, n, _ in remote if p == pid)
+        assert counts == list(range(1, len(counts) + 1)), (pid, counts)
     # whole fits travel back too, equal to R's
     fits = pylme4.fit_many(specs[:1], executor=executor)
     ref = r(f"fixef(lmer({FORMULA}, data = sleepstudy))")

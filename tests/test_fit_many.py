@@ -57,14 +57,17 @@ def test_fun_by_name_and_by_function(sleep):
     by_name = pylme4.fit_many(specs, fun="fixef")
     by_attribute = pylme4.fit_many(specs, fun="sigma")
     by_function = pylme4.fit_many(specs, fun=lambda fit: fit.summary().text)
-    ref = r(
-        "m <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
-        "list(fixef = fixef(m), sigma = sigma(m),"
-        " text = paste(capture.output(print(summary(m))), collapse = '\\n'))"
+    refs = r(
+        "m0 <- lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)\n"
+        "m1 <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
+        "lapply(list(m0, m1), function(m) list(fixef = fixef(m), sigma = sigma(m),"
+        " text = paste(capture.output(print(summary(m))), collapse = '\\n')))"
     )
-    np.testing.assert_allclose(by_name[1], ref["fixef"], **SAME)
-    np.testing.assert_allclose(by_attribute[1], ref["sigma"], **SAME)
-    assert by_function[1] == ref["text"]
+    assert len(refs) == len(specs) == 2
+    for i, ref in enumerate(refs):
+        np.testing.assert_allclose(by_name[i], ref["fixef"], **SAME)
+        np.testing.assert_allclose(by_attribute[i], ref["sigma"], **SAME)
+        assert by_function[i] == ref["text"]
 
 
 def test_errors_raise_or_return(sleep):
@@ -111,6 +114,12 @@ def test_r_warnings_are_raised_in_the_caller(sleep):
 def test_bad_specifications_are_named(specs, error, match):
     with pytest.raises(error, match=match):
         pylme4.fit_many(specs)
+
+
+def test_model_key_names_the_fitter(sleep):
+    spec = _specs(sleep)[1]
+    (named,) = pylme4.fit_many([{**spec, "model": "lmer"}], fun="fixef")
+    np.testing.assert_array_equal(named, pylme4.lmer(**spec).fixef())
 
 
 def test_bad_arguments():
