@@ -28,7 +28,10 @@ def test_converting_vectors_keeps_references_to_none():
 def test_arrays_keep_their_shape_and_order():
     got = r("array(1:24, c(2, 3, 4))")
     assert got.shape == (2, 3, 4)
-    assert got[1, 2, 3] == r("array(1:24, c(2, 3, 4))[2, 3, 4]")
+    # R stores arrays column-major: every element, read in R's order, and a
+    # middle one (the last element is the same in C and Fortran order).
+    np.testing.assert_array_equal(got.ravel(order="F"), r("as.vector(array(1:24, c(2, 3, 4)))"))
+    assert got[1, 0, 2] == r("array(1:24, c(2, 3, 4))[2, 1, 3]")
     np.testing.assert_array_equal(
         r("matrix(c(1, 2, 3, 4, 5, 6), 2)").to_numpy(), [[1, 3, 5], [2, 4, 6]]
     )
