@@ -3,9 +3,6 @@ boot_mer(), confint(), anova() (likelihood-ratio tests), all_fit() and
 check_convergence(), on lme4's cbpp binomial model and a Poisson model.
 
 The bootstraps are small (nsim 5-10) so the suite stays quick.
-
-These methods come from the inference work (pylme4.inference, .bootstrap,
-.allfit); until that is merged this module is skipped.
 """
 
 from __future__ import annotations
@@ -18,8 +15,6 @@ import pytest
 from conftest import SAME, r
 
 import pylme4
-
-pytest.importorskip("pylme4.inference", reason="the inference work (issue 3) is not merged yet")
 
 CBIND = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 CBPP = f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"

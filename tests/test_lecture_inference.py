@@ -1,6 +1,5 @@
-"""The lecture's bootMer interval, allFit summary and simulated data, against R.
-
-These use fit.boot_mer(), fit.all_fit() and fit.simulate() (issue 3).
+"""The lecture's bootMer interval, allFit summary and simulated data, against R:
+fit.boot_mer(), fit.all_fit() and fit.simulate().
 """
 
 from __future__ import annotations
@@ -12,11 +11,6 @@ from lecture_r import MIXED, SLEEP
 
 import pylme4
 from pylme4 import datasets
-
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(pylme4.LmerFit, m) for m in ("boot_mer", "all_fit", "simulate")),
-    reason="needs fit.boot_mer(), fit.all_fit() and fit.simulate() (issue 3)",
-)
 
 CORRELATED = "reaction ~ 1 + days + (1 + days | subject)"
 LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
