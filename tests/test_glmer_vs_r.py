@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, assert_same_series, r, r_apply
+from conftest import (
+    SAME,
+    assert_estimates_match_r,
+    assert_same_series,
+    python_data,
+    r,
+    r_apply,
+    r_reference,
+)
 
 import pylme4
 from pylme4.errors import ConvergenceWarning, DataError, RError, RWarning
@@ -265,68 +273,26 @@ CASES = [
     ),
 ]
 
-# R fits the reference model `m` and reports everything a test compares.
-# Warnings and messages are recorded (kind: text) in the order R gave them.
-_REFERENCE = r"""
-local({
-  %(setup)s
-  said <- character()
-  m <- withCallingHandlers(%(call)s,
-    warning = function(w) {
-      said <<- c(said, paste0("warning: ", conditionMessage(w)))
-      invokeRestart("muffleWarning")
-    },
-    message = function(c) {
-      said <<- c(said, paste0("message: ", sub("\n$", "", conditionMessage(c))))
-      invokeRestart("muffleMessage")
-    })
-  out <- function(x) paste(capture.output(print(x)), collapse = "\n")
-  s <- summary(m)
+# What the glmer tests compare besides conftest's reference (r_reference()).
+_GLMER_CODE = """
   fam <- family(m)
   vc <- as.data.frame(VarCorr(m), order = "lower.tri")
-  list(
+"""
+_GLMER_ITEMS = """
     call = paste(deparse(m@call), collapse = " "),
-    fixef = fixef(m),
-    theta = unname(getME(m, "theta")),
-    sigma = sigma(m),
-    loglik = as.numeric(logLik(m)),
-    aic = AIC(m), bic = BIC(m), deviance = deviance(m),
-    nobs = nobs(m),
-    ngrps = vapply(m@flist, nlevels, 0L),
-    vcov = as.matrix(vcov(m)),
-    ranef = lapply(ranef(m), function(d) list(values = as.data.frame(d, check.names = FALSE),
-                                              levels = as.list(rownames(d)))),
-    coef = lapply(coef(m), function(d) as.data.frame(d, check.names = FALSE)),
-    varcorr = as.data.frame(VarCorr(m)),
-    fitted = unname(fitted(m)),
-    resid = unname(residuals(m)),
     resid_types = lapply(c(deviance = "deviance", pearson = "pearson", response = "response",
                            working = "working"),
                          function(t) unname(residuals(m, type = t))),
-    pearson_scaled = unname(residuals(m, type = "pearson", scaled = TRUE)),
     predict_link = unname(predict(m)),
     predict_response = unname(predict(m, type = "response")),
-    predict_pop = unname(predict(m, re.form = NA, type = "response")),
-    singular = isSingular(m),
     family = fam$family, link = fam$link, nagq = m@devcomp$dims[["nAGQ"]],
     nb_theta = if (startsWith(fam$family, "Negative Binomial")) getME(m, "glmer.nb.theta") else NULL,
     aictab = s$AICtab,
     coefficients = as.data.frame(s$coefficients, check.names = FALSE),
     scaled_residuals = unname(quantile(s$residuals, na.rm = TRUE)),
     ran_sd = as.list(vc$sdcor), ran_grp = as.list(vc$grp),
-    ran_sd_var = as.list(vc$sdcor[is.na(vc$var2)]),
-    said = as.list(said),
-    print = out(m),
-    summary = out(s)
-  )
-})
+    ran_sd_var = as.list(vc$sdcor[is.na(vc$var2)])
 """
-
-
-def _python_data(case: Case) -> pd.DataFrame:
-    if case.setup:
-        return r(f"{case.setup}\n{case.data_name}")
-    return pylme4.datasets.load(case.data_name)
 
 
 def _fit(case: Case, data: pd.DataFrame) -> tuple[pylme4.GlmerFit, list[warnings.WarningMessage]]:
@@ -344,25 +310,15 @@ def _fit(case: Case, data: pd.DataFrame) -> tuple[pylme4.GlmerFit, list[warnings
 @pytest.fixture(scope="module", params=CASES, ids=[c.id for c in CASES])
 def pair(request: pytest.FixtureRequest):
     case: Case = request.param
-    fit, caught = _fit(case, _python_data(case))
-    ref = r(_REFERENCE % {"setup": case.setup, "call": case.r_call})
+    fit, caught = _fit(case, python_data(case.setup, case.data_name))
+    ref = r_reference(case.r_call, case.setup, code=_GLMER_CODE, items=_GLMER_ITEMS.strip())
     return case, fit, caught, ref
 
 
 def test_estimates(pair):
     _, fit, _, ref = pair
     assert isinstance(fit, pylme4.GlmerFit)
-    pd.testing.assert_index_equal(fit.fixef().index, pd.Index(ref["fixef"].index))
-    assert_same_series(fit.fixef(), ref["fixef"])
-    assert_same_series(fit.theta, ref["theta"])
-    np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
-    np.testing.assert_allclose(fit.aic(), ref["aic"], **SAME)
-    np.testing.assert_allclose(fit.bic(), ref["bic"], **SAME)
-    np.testing.assert_allclose(fit.deviance(), ref["deviance"], **SAME)
-    assert fit.nobs == ref["nobs"]
-    assert dict(fit.ngroups) == {k: int(v) for k, v in ref["ngrps"].items()}
-    assert fit.is_singular() == ref["singular"]
+    assert_estimates_match_r(fit, ref)
 
 
 def test_family(pair):
@@ -414,7 +370,7 @@ def test_fitted_residuals_predict(pair):
     assert_same_series(fit.residuals(), ref["resid"])
     for kind, values in ref["resid_types"].items():
         assert_same_series(fit.residuals(type=kind), values)
-    assert_same_series(fit.residuals(type="pearson", scaled=True), ref["pearson_scaled"])
+    assert_same_series(fit.residuals(type="pearson", scaled=True), ref["pearson"])
     assert_same_series(fit.predict(), ref["predict_link"])
     assert_same_series(fit.predict(type="response"), ref["predict_response"])
     assert_same_series(fit.predict(re_form="NA", type="response"), ref["predict_pop"])
