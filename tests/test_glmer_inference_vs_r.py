@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import SAME, r
+from conftest import R_OUT, SAME, r, r_printed
 
 import pylme4
 
@@ -141,8 +141,7 @@ def test_anova_lrt_between_glmer_fits_equals_r(cbpp_fit):
         " family = binomial)\n"
         f"model2 <- glmer({CBIND}, data = cbpp, family = binomial)\n"
         "a <- anova(model1, model2)\n"
-        "list(table = as.data.frame(a, check.names = FALSE),"
-        " text = paste(capture.output(print(a)), collapse = '\\n'))"
+        f"{R_OUT}list(table = as.data.frame(a, check.names = FALSE), text = out(a))"
     )
     assert str(got) == ref["text"]
     assert list(got.table.columns) == list(ref["table"].columns)
@@ -159,24 +158,26 @@ def test_anova_negative_binomial_against_poisson():
         pois = pylme4.glmer(TICKS_FORMULA, ticks, family="poisson", data_name="grouseticks")
         nb = pylme4.glmer_nb(TICKS_FORMULA, ticks, data_name="grouseticks")
         got = pylme4.anova(poisson=pois, negbin=nb)
-    ref = r(
+    ref = r_printed(
         f"poisson <- glmer({TICKS_FORMULA}, data = grouseticks, family = poisson)\n"
         f"negbin <- suppressWarnings(glmer.nb({TICKS_FORMULA}, data = grouseticks))\n"
-        "paste(capture.output(print(anova(poisson, negbin))), collapse = '\\n')"
+        "anova(poisson, negbin)"
     )
     assert str(got) == ref
 
 
 # -- all_fit / check_convergence -------------------------------------------------
 
-R_ALLFIT = r"""
+R_ALLFIT = (
+    R_OUT
+    + r"""
 %(fit)s
 af <- suppressWarnings(allFit(m, verbose = FALSE))
 s <- summary(af)
 list(which_ok = s$which.OK, fixef = as.data.frame(s$fixef, check.names = FALSE),
-     llik = s$llik, sdcor = as.data.frame(s$sdcor, check.names = FALSE),
-     text = paste(capture.output(print(s)), collapse = "\n"))
+     llik = s$llik, sdcor = as.data.frame(s$sdcor, check.names = FALSE), text = out(s))
 """
+)
 
 
 def _without_times(text: str) -> str:

@@ -19,12 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
+    R_OUT,
     SAME,
     assert_estimates_match_r,
     assert_same_series,
     python_data,
     r,
     r_apply,
+    r_printed,
     r_reference,
 )
 
@@ -512,9 +514,9 @@ def test_gaussian_identity_is_lmer_shortcut_as_in_r():
     with pytest.warns(RWarning, match="shortcut to lmer"):
         fit = pylme4.glmer("y ~ x + (1 | g)", data, family="gaussian", data_name="gam")
     ref = r(
-        f"{GAMMA}\nm <- suppressWarnings(glmer(y ~ x + (1 | g), data = gam, family = gaussian))\n"
-        "list(cls = class(m)[[1]], summary = paste(capture.output(print(summary(m))), collapse = '\\n'),"
-        " fixef = fixef(m))"
+        f"{GAMMA}\n{R_OUT}"
+        "m <- suppressWarnings(glmer(y ~ x + (1 | g), data = gam, family = gaussian))\n"
+        "list(cls = class(m)[[1]], summary = out(summary(m)), fixef = fixef(m))"
     )
     assert ref["cls"] == "lmerMod"
     assert str(fit.summary()) == ref["summary"]
@@ -544,9 +546,9 @@ def test_logical_and_factor_responses_as_r(convert):
     data = r(f"{CBPP01}\n{convert}\ncbpp01")
     fit = pylme4.glmer("y ~ period + (1 | herd)", data, family="binomial", data_name="cbpp01")
     expected = r(
-        f"{CBPP01}\n{convert}\n"
+        f"{CBPP01}\n{convert}\n{R_OUT}"
         "m <- glmer(y ~ period + (1 | herd), data = cbpp01, family = binomial)\n"
-        "list(fixef = fixef(m), summary = paste(capture.output(print(summary(m))), collapse = '\\n'))"
+        "list(fixef = fixef(m), summary = out(summary(m)))"
     )
     assert_same_series(fit.fixef(), expected["fixef"])
     assert str(fit.summary()) == expected["summary"]
@@ -613,10 +615,7 @@ def test_binomial_example_prints_r_summary(capsys):
     example = Path(__file__).resolve().parents[1] / "examples" / "glmer_binomial.py"
     runpy.run_path(str(example), run_name="__main__")
     printed = capsys.readouterr().out
-    expected = r(
-        f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
-        "paste(capture.output(print(summary(m))), collapse = '\\n')"
-    )
+    expected = r_printed(f"summary(glmer({CBIND}, data = cbpp, family = binomial))")
     assert expected in printed
     assert "Same estimates from proportions with weights: True" in printed
 

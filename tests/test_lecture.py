@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, r
+from conftest import R_OUT, SAME, r, r_printed
 from lecture_r import MIXED, SCHOOL, SLEEP, SLEEP18, TEST, VARIANCE
 
 import pylme4
@@ -33,8 +33,6 @@ PARITY = Path(__file__).resolve().parents[1] / "docs" / "lecture-parity.md"
 # lme4 before 1.1-23 stopped nloptwrap at xtol_abs = ftol_abs = 1e-6 (now 1e-8).
 LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
 R_LECTURE_LME4 = "lmerControl(optCtrl = list(xtol_abs = 1e-6, ftol_abs = 1e-6))"
-
-_OUT = "out <- function(x) paste(capture.output(print(x)), collapse = '\\n')\n"
 
 
 def _norm(text: str) -> str:
@@ -258,9 +256,8 @@ def _r_summary(case: Summary, control: str | None = None) -> str:
     extra = f", control = {control}" if control else ""
     fun = "lmerTest::lmer" if case.ddf else "lmer"
     summary = f"summary(m, ddf = '{case.ddf}')" if case.ddf else "summary(m)"
-    return r(
-        f"{case.setup}\n{_OUT}"
-        f"m <- {fun}({case.formula}, data = {case.data_name}{extra})\nout({summary})"
+    return r_printed(
+        f"{case.setup}\nm <- {fun}({case.formula}, data = {case.data_name}{extra})\n{summary}"
     )
 
 
@@ -397,9 +394,9 @@ def test_no_pooling_tables():
     # R's NA for 373; the lecture's table shows the 0 its code filled in.
     assert np.isnan(coef.loc["373", "days"])
     filled = r_print(coef.fillna(0.0))
-    expected = r(
+    expected = r_printed(
         SLEEP + "cf <- coef(lmList(reaction ~ days | subject, data = df.sleep))\n"
-        "cf[is.na(cf)] <- 0\npaste(capture.output(print(cf)), collapse = '\\n')"
+        "cf[is.na(cf)] <- 0\ncf"
     )
     assert filled == expected
     for line in _rows(NO_POOLING):
@@ -483,7 +480,7 @@ RANDOM_BOTH = """
 
 def _coef_text(formula: str, control: str | None = None) -> str:
     extra = f", control = {control}" if control else ""
-    return r(f"{SLEEP}\n{_OUT}out(coef(lmer({formula}, data = df.sleep{extra}))$subject)")
+    return r_printed(f"{SLEEP}\ncoef(lmer({formula}, data = df.sleep{extra}))$subject")
 
 
 @pytest.mark.parametrize(
@@ -525,7 +522,7 @@ def test_coef_table_of_the_correlated_model():
 def test_complete_pooling_coefficients():
     fit = pylme4.lm("reaction ~ 1 + days", datasets.lecture_sleep(), data_name="df.sleep")
     text = r_print(fit.coef())
-    assert text == r(SLEEP + _OUT + "out(coef(lm(reaction ~ 1 + days, data = df.sleep)))")
+    assert text == r_printed(SLEEP + "coef(lm(reaction ~ 1 + days, data = df.sleep))")
     assert _shows(text, "(Intercept) days 252.32070 10.32766")
 
 
@@ -581,7 +578,7 @@ def test_school_models_are_rs(formula: str):
     fit = pylme4.lmer(formula, datasets.school_data(seed=1), data_name="df.school")
     ref = r(
         SCHOOL
-        + _OUT
+        + R_OUT
         + f"m <- lmer({formula}, data = df.school)\n"
         + "list(summary = out(summary(m)), coef = lapply(coef(m), function(d) out(d)))"
     )

@@ -7,15 +7,13 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, r
+from conftest import R_OUT, SAME, r, r_printed
 from lecture_r import SLEEP
 
 import pylme4
 from pylme4 import datasets
 from pylme4.errors import DataError, FormulaError
 from pylme4.formatting import r_print
-
-_OUT = "out <- function(x) paste(capture.output(print(x)), collapse = '\\n')\n"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +34,7 @@ def nopool(sleep) -> pylme4.LmListFit:
 def test_lm_matches_r(complete):
     ref = r(
         SLEEP
-        + _OUT
+        + R_OUT
         + """
         m <- lm(reaction ~ days, data = df.sleep)
         s <- summary(m)
@@ -104,7 +102,7 @@ def test_lm_pickles(complete):
 def test_lm_list_matches_r(nopool):
     ref = r(
         SLEEP
-        + _OUT
+        + R_OUT
         + """
         m <- lmList(reaction ~ days | subject, data = df.sleep)
         list(coef = as.data.frame(coef(m)), print = out(m), coef_print = out(coef(m)),
@@ -134,7 +132,7 @@ def test_lm_list_pickles(nopool):
 
 def test_lm_list_without_pooling_matches_r(sleep):
     fit = pylme4.lm_list("reaction ~ days | subject", sleep, data_name="df.sleep", pool=False)
-    ref = r(SLEEP + _OUT + "out(lmList(reaction ~ days | subject, data = df.sleep, pool = FALSE))")
+    ref = r_printed(SLEEP + "lmList(reaction ~ days | subject, data = df.sleep, pool = FALSE)")
     assert str(fit) == ref
     assert fit.sigma is None and fit.df_residual is None
 
