@@ -1,9 +1,18 @@
-"""The lecture's data sets built in R, independently of pylme4's helpers.
+"""The lecture's data sets built in R, independently of pylme4's helpers, and
+the lecture's model and lme4 tolerances shared by the lecture tests.
 
 Each snippet binds the lecture's name (df.sleep, df.test, ...) the way the
 lecture's recipe describes it, written here in base R; the tests compare
 pylme4's data sets and results with R's on these.
 """
+
+# The lecture's correlated random-slope model of df.sleep.
+CORRELATED = "reaction ~ 1 + days + (1 + days | subject)"
+
+# lme4 before 1.1-23 stopped nloptwrap at xtol_abs = ftol_abs = 1e-6 (now 1e-8):
+# the lecture's tolerances, for pylme4 and for R.
+LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
+R_LECTURE_LME4 = "lmerControl(optCtrl = list(xtol_abs = 1e-6, ftol_abs = 1e-6))"
 
 # lme4's sleepstudy with lower-case names and character subjects, plus the
 # lecture's participants 374 (days 0, 1) and 373 (day 0).

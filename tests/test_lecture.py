@@ -22,17 +22,23 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import R_OUT, SAME, r, r_printed
-from lecture_r import MIXED, SCHOOL, SLEEP, SLEEP18, TEST, VARIANCE
+from lecture_r import (
+    CORRELATED,
+    LECTURE_LME4,
+    MIXED,
+    R_LECTURE_LME4,
+    SCHOOL,
+    SLEEP,
+    SLEEP18,
+    TEST,
+    VARIANCE,
+)
 
 import pylme4
 from pylme4 import datasets, pooling, resampling
 from pylme4.formatting import r_print
 
 PARITY = Path(__file__).resolve().parents[1] / "docs" / "lecture-parity.md"
-
-# lme4 before 1.1-23 stopped nloptwrap at xtol_abs = ftol_abs = 1e-6 (now 1e-8).
-LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
-R_LECTURE_LME4 = "lmerControl(optCtrl = list(xtol_abs = 1e-6, ftol_abs = 1e-6))"
 
 
 def _norm(text: str) -> str:
@@ -70,7 +76,6 @@ class Summary:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-CORRELATED = "reaction ~ 1 + days + (1 + days | subject)"
 SEPARATE = "reaction ~ 1 + days + (0 + days | subject) + (1 | subject)"
 UNCORRELATED = "reaction ~ 1 + days + (1 + days || subject)"
 

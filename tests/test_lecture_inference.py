@@ -7,14 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SAME, r
-from lecture_r import MIXED, SLEEP
+from lecture_r import CORRELATED, LECTURE_LME4, MIXED, R_LECTURE_LME4, SLEEP
 
 import pylme4
 from pylme4 import datasets
-
-CORRELATED = "reaction ~ 1 + days + (1 + days | subject)"
-LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
-R_LECTURE_LME4 = "lmerControl(optCtrl = list(xtol_abs = 1e-6, ftol_abs = 1e-6))"
 
 
 def _fit(**kwargs) -> pylme4.LmerFit:
