@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
+from cbpp_r import CBIND, CBIND_BIG, CBPP_BIG
 from conftest import R_OUT, SAME, r, r_printed
 
 import pylme4
 
-CBIND = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 CBPP = f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
 TICKS_FORMULA = "TICKS ~ YEAR + cHEIGHT + (1 | LOCATION)"
 TICKS = f"m <- glmer({TICKS_FORMULA}, data = grouseticks, family = poisson)\n"
@@ -195,11 +195,9 @@ def test_all_fit_equals_r(cbpp_fit):
 def test_check_convergence_on_a_warned_glmer():
     """A predictor on a scale 1000 times the others: lme4 warns ("very large
     eigenvalue"); allFit's optimizers tell whether the warning matters."""
-    setup = "set.seed(1); cbpp_big <- cbpp; cbpp_big$x <- rnorm(nrow(cbpp)) * 1000"
-    formula = "cbind(incidence, size - incidence) ~ period + x + (1 | herd)"
     with pytest.warns(pylme4.ConvergenceWarning, match="very large eigenvalue"):
         fit = pylme4.glmer(
-            formula, r(f"{setup}\ncbpp_big"), family="binomial", data_name="cbpp_big"
+            CBIND_BIG, r(f"{CBPP_BIG}\ncbpp_big"), family="binomial", data_name="cbpp_big"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # some optimizers' refits warn again
@@ -207,7 +205,8 @@ def test_check_convergence_on_a_warned_glmer():
     ref = r(
         R_ALLFIT
         % {
-            "fit": f"{setup}\nm <- suppressWarnings(glmer({formula}, data = cbpp_big, family = binomial))"
+            "fit": f"{CBPP_BIG}\n"
+            f"m <- suppressWarnings(glmer({CBIND_BIG}, data = cbpp_big, family = binomial))"
         }
     )
     assert _without_times(str(check.all_fit)) == _without_times(ref["text"])

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from cbpp_r import CBIND, CBIND_BIG, CBPP_BIG
 from conftest import (
     R_OUT,
     SAME,
@@ -51,8 +52,6 @@ class Case:
     kwargs: dict[str, Any] = field(default_factory=dict)
     fun: str = "glmer"
 
-
-CBIND = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 
 # cbpp as one row per animal: a 0/1 response.
 CBPP01 = (
@@ -88,8 +87,6 @@ GAMMA = (
     "gam$y <- rgamma(120, shape = 3, rate = 3 / exp(0.5 + gam$x + rnorm(12, sd = 0.4)[gam$g]))"
 )
 CBPP_NA = "cbpp_na <- cbpp; cbpp_na$incidence[c(3, 20)] <- NA; cbpp_na$period[40] <- NA"
-# A predictor on a scale 1000 times the others: lme4 warns (large eigenvalue).
-CBPP_BIG = "set.seed(1); cbpp_big <- cbpp; cbpp_big$x <- rnorm(nrow(cbpp)) * 1000"
 
 CASES = [
     Case(
@@ -210,9 +207,8 @@ CASES = [
         "binomial_badly_scaled_warns",
         "cbpp_big",
         CBPP_BIG,
-        "cbind(incidence, size - incidence) ~ period + x + (1 | herd)",
-        "glmer(cbind(incidence, size - incidence) ~ period + x + (1 | herd), "
-        "data = cbpp_big, family = binomial)",
+        CBIND_BIG,
+        f"glmer({CBIND_BIG}, data = cbpp_big, family = binomial)",
         {"family": "binomial"},
     ),
     Case(
