@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import pylme4
 from pylme4._r.call import run_code, run_function
 
 # Same data, same computation: R and pylme4 must agree to the last bits.
@@ -26,14 +27,35 @@ def r_apply(code: str, *args: Any) -> Any:
     return run_function(code, *args)
 
 
+# R code defining `out(x)`: what R prints for x, as one string.
+R_OUT = "out <- function(x) paste(capture.output(print(x)), collapse = '\\n')\n"
+
+
+def r_printed(code: str) -> str:
+    """What R prints for the value of `code` (R code; its last expression is printed)."""
+    return r(f"{R_OUT}out(local({{\n{code}\n}}))")
+
+
 # R code that fits the reference model `m` and reports what a test compares.
 # The call is typed as a user would type it, so printed output is comparable.
+# Warnings and messages are recorded (kind: text) in the order R gave them.
+# `code` runs after the fit; `items` adds entries to the list.
 _REFERENCE = r"""
 local({
   %(setup)s
-  m <- suppressWarnings(suppressMessages(%(call)s))
-  out <- function(x) paste(capture.output(print(x)), collapse = "\n")
-  mf <- model.frame(m)
+  said <- character()
+  m <- withCallingHandlers(%(call)s,
+    warning = function(w) {
+      said <<- c(said, paste0("warning: ", conditionMessage(w)))
+      invokeRestart("muffleWarning")
+    },
+    message = function(c) {
+      said <<- c(said, paste0("message: ", sub("\n$", "", conditionMessage(c))))
+      invokeRestart("muffleMessage")
+    })
+  %(out)s
+  s <- summary(m)
+  %(code)s
   list(
     fixef = fixef(m),
     theta = unname(getME(m, "theta")),
@@ -45,24 +67,62 @@ local({
     nobs = nobs(m),
     ngrps = vapply(m@flist, nlevels, 0L),
     vcov = as.matrix(vcov(m)),
-    ranef = lapply(ranef(m), function(d) list(values = as.data.frame(d, check.names = FALSE), levels = as.list(rownames(d)))),
+    ranef = lapply(ranef(m), function(d) list(values = as.data.frame(d, check.names = FALSE),
+                                              levels = as.list(rownames(d)))),
     coef = lapply(coef(m), function(d) as.data.frame(d, check.names = FALSE)),
     varcorr = as.data.frame(VarCorr(m)),
     fitted = unname(fitted(m)),
     resid = unname(residuals(m)),
     pearson = unname(residuals(m, type = "pearson", scaled = TRUE)),
-    predict_pop = unname(predict(m, re.form = NA)),
+    predict_pop = unname(predict(m, re.form = NA, type = "response")),
     singular = isSingular(m),
+    said = as.list(said),
     print = out(m),
-    summary = out(summary(m))
+    summary = out(s)%(items)s
   )
 })
 """
 
 
-def r_reference(call: str, setup: str = "") -> dict[str, Any]:
-    """Fit `call` in R (after `setup`) and return R's values and printouts."""
-    return r(_REFERENCE % {"setup": setup, "call": call})
+def r_reference(call: str, setup: str = "", *, code: str = "", items: str = "") -> dict[str, Any]:
+    """Fit `call` in R (after `setup`) and return R's values and printouts;
+    `code` runs after the fit (m, s = summary(m)) and `items` (R text
+    "name = value, ...") adds entries to the list returned."""
+    return r(
+        _REFERENCE
+        % {
+            "setup": setup,
+            "call": call,
+            "out": R_OUT,
+            "code": code,
+            "items": f",\n    {items}" if items else "",
+        }
+    )
+
+
+def python_data(setup: str, data_name: str) -> pd.DataFrame:
+    """The data a case names, as Python receives it: R's `data_name` after
+    `setup` (through pylme4's R -> pandas conversion), or the packaged data set."""
+    return r(f"{setup}\n{data_name}") if setup else pylme4.datasets.load(data_name)
+
+
+def assert_estimates_match_r(fit: Any, ref: dict[str, Any]) -> None:
+    """A mixed model's estimates and fit statistics against r_reference()'s."""
+    pd.testing.assert_index_equal(fit.fixef().index, pd.Index(ref["fixef"].index))
+    assert_same_series(fit.fixef(), ref["fixef"])
+    assert_same_series(fit.theta, ref["theta"])
+    np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
+    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.aic(), ref["aic"], **SAME)
+    np.testing.assert_allclose(fit.bic(), ref["bic"], **SAME)
+    np.testing.assert_allclose(fit.deviance(), ref["deviance"], **SAME)
+    if ref["remlcrit"] is None:
+        assert getattr(fit, "reml_criterion", None) is None
+    else:
+        np.testing.assert_allclose(fit.reml_criterion, ref["remlcrit"], **SAME)
+    assert fit.nobs == ref["nobs"]
+    assert dict(fit.ngroups) == {k: int(v) for k, v in ref["ngrps"].items()}
+    assert fit.is_singular() == ref["singular"]
 
 
 def assert_same_series(py: pd.Series, ref: Any, **tol: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SAME, r, r_apply
+from conftest import SAME, assert_same_series, r, r_apply
 
 import pylme4
 
@@ -68,7 +68,7 @@ def test_formula_answers_are_reused_only_when_every_name_is_a_column():
         formula = "Reaction ~ I(Days * .pylme4_test_k) + (1 | Subject)"
         fit = pylme4.lmer(formula, sleep)
         ref = r(f"fixef(lmer({formula}, data = sleepstudy))")
-        np.testing.assert_allclose(fit.fixef(), ref, **SAME)
+        assert_same_series(fit.fixef(), ref)
         assert (formula, tuple(sleep.columns)) not in checks._FORMULA_CACHE
     finally:
         r("rm('.pylme4_test_k', envir = globalenv()); NULL")
@@ -114,7 +114,7 @@ def test_unaligned_columns_convert():
     np.testing.assert_array_equal(back["d"], sleep["Days"])
     np.testing.assert_array_equal(back["f"], sleep["Days"] > 4)
     fit = pylme4.lmer(FORMULA, frame, data_name="sleepstudy")
-    np.testing.assert_allclose(fit.fixef(), r(f"fixef(lmer({FORMULA}, data = sleepstudy))"), **SAME)
+    assert_same_series(fit.fixef(), r(f"fixef(lmer({FORMULA}, data = sleepstudy))"))
 
 
 def test_categories_that_r_labels_alike_are_refused():

@@ -18,7 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, assert_same_series, r, r_apply
+from cbpp_r import CBIND, CBIND_BIG, CBPP_BIG
+from conftest import (
+    R_OUT,
+    SAME,
+    assert_estimates_match_r,
+    assert_same_series,
+    python_data,
+    r,
+    r_apply,
+    r_printed,
+    r_reference,
+)
 
 import pylme4
 from pylme4.errors import ConvergenceWarning, DataError, RError, RWarning
@@ -41,8 +52,6 @@ class Case:
     kwargs: dict[str, Any] = field(default_factory=dict)
     fun: str = "glmer"
 
-
-CBIND = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 
 # cbpp as one row per animal: a 0/1 response.
 CBPP01 = (
@@ -78,8 +87,6 @@ GAMMA = (
     "gam$y <- rgamma(120, shape = 3, rate = 3 / exp(0.5 + gam$x + rnorm(12, sd = 0.4)[gam$g]))"
 )
 CBPP_NA = "cbpp_na <- cbpp; cbpp_na$incidence[c(3, 20)] <- NA; cbpp_na$period[40] <- NA"
-# A predictor on a scale 1000 times the others: lme4 warns (large eigenvalue).
-CBPP_BIG = "set.seed(1); cbpp_big <- cbpp; cbpp_big$x <- rnorm(nrow(cbpp)) * 1000"
 
 CASES = [
     Case(
@@ -200,9 +207,8 @@ CASES = [
         "binomial_badly_scaled_warns",
         "cbpp_big",
         CBPP_BIG,
-        "cbind(incidence, size - incidence) ~ period + x + (1 | herd)",
-        "glmer(cbind(incidence, size - incidence) ~ period + x + (1 | herd), "
-        "data = cbpp_big, family = binomial)",
+        CBIND_BIG,
+        f"glmer({CBIND_BIG}, data = cbpp_big, family = binomial)",
         {"family": "binomial"},
     ),
     Case(
@@ -265,68 +271,26 @@ CASES = [
     ),
 ]
 
-# R fits the reference model `m` and reports everything a test compares.
-# Warnings and messages are recorded (kind: text) in the order R gave them.
-_REFERENCE = r"""
-local({
-  %(setup)s
-  said <- character()
-  m <- withCallingHandlers(%(call)s,
-    warning = function(w) {
-      said <<- c(said, paste0("warning: ", conditionMessage(w)))
-      invokeRestart("muffleWarning")
-    },
-    message = function(c) {
-      said <<- c(said, paste0("message: ", sub("\n$", "", conditionMessage(c))))
-      invokeRestart("muffleMessage")
-    })
-  out <- function(x) paste(capture.output(print(x)), collapse = "\n")
-  s <- summary(m)
+# What the glmer tests compare besides conftest's reference (r_reference()).
+_GLMER_CODE = """
   fam <- family(m)
   vc <- as.data.frame(VarCorr(m), order = "lower.tri")
-  list(
+"""
+_GLMER_ITEMS = """
     call = paste(deparse(m@call), collapse = " "),
-    fixef = fixef(m),
-    theta = unname(getME(m, "theta")),
-    sigma = sigma(m),
-    loglik = as.numeric(logLik(m)),
-    aic = AIC(m), bic = BIC(m), deviance = deviance(m),
-    nobs = nobs(m),
-    ngrps = vapply(m@flist, nlevels, 0L),
-    vcov = as.matrix(vcov(m)),
-    ranef = lapply(ranef(m), function(d) list(values = as.data.frame(d, check.names = FALSE),
-                                              levels = as.list(rownames(d)))),
-    coef = lapply(coef(m), function(d) as.data.frame(d, check.names = FALSE)),
-    varcorr = as.data.frame(VarCorr(m)),
-    fitted = unname(fitted(m)),
-    resid = unname(residuals(m)),
     resid_types = lapply(c(deviance = "deviance", pearson = "pearson", response = "response",
                            working = "working"),
                          function(t) unname(residuals(m, type = t))),
-    pearson_scaled = unname(residuals(m, type = "pearson", scaled = TRUE)),
     predict_link = unname(predict(m)),
     predict_response = unname(predict(m, type = "response")),
-    predict_pop = unname(predict(m, re.form = NA, type = "response")),
-    singular = isSingular(m),
     family = fam$family, link = fam$link, nagq = m@devcomp$dims[["nAGQ"]],
     nb_theta = if (startsWith(fam$family, "Negative Binomial")) getME(m, "glmer.nb.theta") else NULL,
     aictab = s$AICtab,
     coefficients = as.data.frame(s$coefficients, check.names = FALSE),
     scaled_residuals = unname(quantile(s$residuals, na.rm = TRUE)),
     ran_sd = as.list(vc$sdcor), ran_grp = as.list(vc$grp),
-    ran_sd_var = as.list(vc$sdcor[is.na(vc$var2)]),
-    said = as.list(said),
-    print = out(m),
-    summary = out(s)
-  )
-})
+    ran_sd_var = as.list(vc$sdcor[is.na(vc$var2)])
 """
-
-
-def _python_data(case: Case) -> pd.DataFrame:
-    if case.setup:
-        return r(f"{case.setup}\n{case.data_name}")
-    return pylme4.datasets.load(case.data_name)
 
 
 def _fit(case: Case, data: pd.DataFrame) -> tuple[pylme4.GlmerFit, list[warnings.WarningMessage]]:
@@ -344,25 +308,15 @@ def _fit(case: Case, data: pd.DataFrame) -> tuple[pylme4.GlmerFit, list[warnings
 @pytest.fixture(scope="module", params=CASES, ids=[c.id for c in CASES])
 def pair(request: pytest.FixtureRequest):
     case: Case = request.param
-    fit, caught = _fit(case, _python_data(case))
-    ref = r(_REFERENCE % {"setup": case.setup, "call": case.r_call})
+    fit, caught = _fit(case, python_data(case.setup, case.data_name))
+    ref = r_reference(case.r_call, case.setup, code=_GLMER_CODE, items=_GLMER_ITEMS.strip())
     return case, fit, caught, ref
 
 
 def test_estimates(pair):
     _, fit, _, ref = pair
     assert isinstance(fit, pylme4.GlmerFit)
-    pd.testing.assert_index_equal(fit.fixef().index, pd.Index(ref["fixef"].index))
-    assert_same_series(fit.fixef(), ref["fixef"])
-    assert_same_series(fit.theta, ref["theta"])
-    np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
-    np.testing.assert_allclose(fit.aic(), ref["aic"], **SAME)
-    np.testing.assert_allclose(fit.bic(), ref["bic"], **SAME)
-    np.testing.assert_allclose(fit.deviance(), ref["deviance"], **SAME)
-    assert fit.nobs == ref["nobs"]
-    assert dict(fit.ngroups) == {k: int(v) for k, v in ref["ngrps"].items()}
-    assert fit.is_singular() == ref["singular"]
+    assert_estimates_match_r(fit, ref)
 
 
 def test_family(pair):
@@ -414,7 +368,7 @@ def test_fitted_residuals_predict(pair):
     assert_same_series(fit.residuals(), ref["resid"])
     for kind, values in ref["resid_types"].items():
         assert_same_series(fit.residuals(type=kind), values)
-    assert_same_series(fit.residuals(type="pearson", scaled=True), ref["pearson_scaled"])
+    assert_same_series(fit.residuals(type="pearson", scaled=True), ref["pearson"])
     assert_same_series(fit.predict(), ref["predict_link"])
     assert_same_series(fit.predict(type="response"), ref["predict_response"])
     assert_same_series(fit.predict(re_form="NA", type="response"), ref["predict_pop"])
@@ -439,7 +393,7 @@ def test_summary_fields(pair):
     np.testing.assert_allclose(s.fixed_effects.to_numpy(), coefs.to_numpy(), **SAME)
     np.testing.assert_allclose(s.scaled_residuals, ref["scaled_residuals"], **SAME)
     np.testing.assert_allclose(s.random_effects["Std.Dev."], ref["ran_sd_var"], **SAME)
-    assert s.nobs == fit.nobs
+    assert s.nobs == ref["nobs"]
 
 
 def test_tidy(pair):
@@ -556,9 +510,9 @@ def test_gaussian_identity_is_lmer_shortcut_as_in_r():
     with pytest.warns(RWarning, match="shortcut to lmer"):
         fit = pylme4.glmer("y ~ x + (1 | g)", data, family="gaussian", data_name="gam")
     ref = r(
-        f"{GAMMA}\nm <- suppressWarnings(glmer(y ~ x + (1 | g), data = gam, family = gaussian))\n"
-        "list(cls = class(m)[[1]], summary = paste(capture.output(print(summary(m))), collapse = '\\n'),"
-        " fixef = fixef(m))"
+        f"{GAMMA}\n{R_OUT}"
+        "m <- suppressWarnings(glmer(y ~ x + (1 | g), data = gam, family = gaussian))\n"
+        "list(cls = class(m)[[1]], summary = out(summary(m)), fixef = fixef(m))"
     )
     assert ref["cls"] == "lmerMod"
     assert str(fit.summary()) == ref["summary"]
@@ -588,9 +542,9 @@ def test_logical_and_factor_responses_as_r(convert):
     data = r(f"{CBPP01}\n{convert}\ncbpp01")
     fit = pylme4.glmer("y ~ period + (1 | herd)", data, family="binomial", data_name="cbpp01")
     expected = r(
-        f"{CBPP01}\n{convert}\n"
+        f"{CBPP01}\n{convert}\n{R_OUT}"
         "m <- glmer(y ~ period + (1 | herd), data = cbpp01, family = binomial)\n"
-        "list(fixef = fixef(m), summary = paste(capture.output(print(summary(m))), collapse = '\\n'))"
+        "list(fixef = fixef(m), summary = out(summary(m)))"
     )
     assert_same_series(fit.fixef(), expected["fixef"])
     assert str(fit.summary()) == expected["summary"]
@@ -646,7 +600,7 @@ def test_r_errors_are_translated_and_the_session_survives():
     with pytest.raises(RError, match="link"):
         pylme4.glmer(CBIND, cbpp, family='binomial(link = "nonsense")')
     fit = pylme4.glmer(CBIND, cbpp, family="binomial", data_name="cbpp")
-    assert fit.nobs == 56
+    assert fit.nobs == r(f"nobs(glmer({CBIND}, data = cbpp, family = binomial))")
 
 
 def test_binomial_example_prints_r_summary(capsys):
@@ -657,10 +611,7 @@ def test_binomial_example_prints_r_summary(capsys):
     example = Path(__file__).resolve().parents[1] / "examples" / "glmer_binomial.py"
     runpy.run_path(str(example), run_name="__main__")
     printed = capsys.readouterr().out
-    expected = r(
-        f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
-        "paste(capture.output(print(summary(m))), collapse = '\\n')"
-    )
+    expected = r_printed(f"summary(glmer({CBIND}, data = cbpp, family = binomial))")
     assert expected in printed
     assert "Same estimates from proportions with weights: True" in printed
 
@@ -693,7 +644,8 @@ def test_ranef_cond_var_matches_r_postvar():
     re = fit.ranef(cond_var=True)["herd"]
     expected = r(
         f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
-        "sqrt(attr(ranef(m, condVar = TRUE)$herd, 'postVar')[1, 1, ])"
+        "re <- ranef(m, condVar = TRUE)$herd\n"
+        "list(condsd = sqrt(attr(re, 'postVar')[1, 1, ]), condval = unname(as.matrix(re)))"
     )
-    np.testing.assert_allclose(re["condsd"].to_numpy().ravel(), expected, **SAME)
-    np.testing.assert_allclose(re["condval"].to_numpy(), fit.ranef()["herd"].to_numpy(), **SAME)
+    np.testing.assert_allclose(re["condsd"].to_numpy().ravel(), expected["condsd"], **SAME)
+    np.testing.assert_allclose(re["condval"].to_numpy(), expected["condval"], **SAME)

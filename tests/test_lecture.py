@@ -21,20 +21,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, r
-from lecture_r import MIXED, SCHOOL, SLEEP, SLEEP18, TEST, VARIANCE
+from conftest import R_OUT, SAME, r, r_printed
+from lecture_r import (
+    CORRELATED,
+    LECTURE_LME4,
+    MIXED,
+    R_LECTURE_LME4,
+    SCHOOL,
+    SLEEP,
+    SLEEP18,
+    TEST,
+    VARIANCE,
+)
 
 import pylme4
 from pylme4 import datasets, pooling, resampling
 from pylme4.formatting import r_print
 
 PARITY = Path(__file__).resolve().parents[1] / "docs" / "lecture-parity.md"
-
-# lme4 before 1.1-23 stopped nloptwrap at xtol_abs = ftol_abs = 1e-6 (now 1e-8).
-LECTURE_LME4 = {"optCtrl": {"xtol_abs": 1e-6, "ftol_abs": 1e-6}}
-R_LECTURE_LME4 = "lmerControl(optCtrl = list(xtol_abs = 1e-6, ftol_abs = 1e-6))"
-
-_OUT = "out <- function(x) paste(capture.output(print(x)), collapse = '\\n')\n"
 
 
 def _norm(text: str) -> str:
@@ -72,7 +76,6 @@ class Summary:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-CORRELATED = "reaction ~ 1 + days + (1 + days | subject)"
 SEPARATE = "reaction ~ 1 + days + (0 + days | subject) + (1 | subject)"
 UNCORRELATED = "reaction ~ 1 + days + (1 + days || subject)"
 
@@ -258,9 +261,8 @@ def _r_summary(case: Summary, control: str | None = None) -> str:
     extra = f", control = {control}" if control else ""
     fun = "lmerTest::lmer" if case.ddf else "lmer"
     summary = f"summary(m, ddf = '{case.ddf}')" if case.ddf else "summary(m)"
-    return r(
-        f"{case.setup}\n{_OUT}"
-        f"m <- {fun}({case.formula}, data = {case.data_name}{extra})\nout({summary})"
+    return r_printed(
+        f"{case.setup}\nm <- {fun}({case.formula}, data = {case.data_name}{extra})\n{summary}"
     )
 
 
@@ -397,9 +399,9 @@ def test_no_pooling_tables():
     # R's NA for 373; the lecture's table shows the 0 its code filled in.
     assert np.isnan(coef.loc["373", "days"])
     filled = r_print(coef.fillna(0.0))
-    expected = r(
+    expected = r_printed(
         SLEEP + "cf <- coef(lmList(reaction ~ days | subject, data = df.sleep))\n"
-        "cf[is.na(cf)] <- 0\npaste(capture.output(print(cf)), collapse = '\\n')"
+        "cf[is.na(cf)] <- 0\ncf"
     )
     assert filled == expected
     for line in _rows(NO_POOLING):
@@ -483,7 +485,7 @@ RANDOM_BOTH = """
 
 def _coef_text(formula: str, control: str | None = None) -> str:
     extra = f", control = {control}" if control else ""
-    return r(f"{SLEEP}\n{_OUT}out(coef(lmer({formula}, data = df.sleep{extra}))$subject)")
+    return r_printed(f"{SLEEP}\ncoef(lmer({formula}, data = df.sleep{extra}))$subject")
 
 
 @pytest.mark.parametrize(
@@ -525,7 +527,7 @@ def test_coef_table_of_the_correlated_model():
 def test_complete_pooling_coefficients():
     fit = pylme4.lm("reaction ~ 1 + days", datasets.lecture_sleep(), data_name="df.sleep")
     text = r_print(fit.coef())
-    assert text == r(SLEEP + _OUT + "out(coef(lm(reaction ~ 1 + days, data = df.sleep)))")
+    assert text == r_printed(SLEEP + "coef(lm(reaction ~ 1 + days, data = df.sleep))")
     assert _shows(text, "(Intercept) days 252.32070 10.32766")
 
 
@@ -581,13 +583,14 @@ def test_school_models_are_rs(formula: str):
     fit = pylme4.lmer(formula, datasets.school_data(seed=1), data_name="df.school")
     ref = r(
         SCHOOL
-        + _OUT
+        + R_OUT
         + f"m <- lmer({formula}, data = df.school)\n"
-        + "list(summary = out(summary(m)), coef = lapply(coef(m), function(d) out(d)))"
+        + "list(summary = out(summary(m)), coef = lapply(coef(m), function(d) out(d)),"
+        + " nobs = nobs(m))"
     )
     assert str(fit.summary()) == ref["summary"]
     coef = fit.coef()
     assert list(coef) == list(ref["coef"])
     for group, text in ref["coef"].items():
         assert r_print(coef[group]) == text
-    assert fit.nobs == 1200
+    assert fit.nobs == ref["nobs"]

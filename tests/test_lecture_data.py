@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAME, r
-from lecture_r import MIXED, SCHOOL, SLEEP, SLEEP18, TEST, VARIANCE
+from lecture_r import MIXED, SCHOOL, SLEEP, SLEEP18, TEST, VARIANCE, df_mixed, df_school, df_test
 
 import pylme4
 from pylme4 import datasets
@@ -58,6 +58,9 @@ def test_lecture_sleep_without_extra_participants_is_sleepstudy():
     sleep = datasets.lecture_sleep(extra_participants=False)
     ref = r(SLEEP18 + "\ndf.sleep")
     assert sleep.shape == (180, 3)
+    assert list(sleep.columns) == list(ref.columns)
+    assert list(sleep["subject"].astype(str)) == list(ref["subject"])
+    np.testing.assert_array_equal(sleep["days"], ref["days"])
     np.testing.assert_array_equal(sleep["reaction"], ref["reaction"])
     assert list(sleep["subject"].cat.categories) == sorted(set(ref["subject"]))
 
@@ -77,6 +80,7 @@ def test_school_data_is_the_recipe_in_r():
 
 def test_school_data_design_supports_nested_and_crossed_analyses():
     school = datasets.school_data(seed=3)
+    _same_frame(school, r(df_school(3) + "\ndf.school"))
     assert len(school) == 1200
     cells = pd.crosstab(school["class"], school["school"])
     assert cells.shape == (4, 6)
@@ -86,17 +90,29 @@ def test_school_data_design_supports_nested_and_crossed_analyses():
 
 
 @pytest.mark.parametrize(
-    "make",
+    ("make", "in_r"),
     [
-        lambda seed: datasets.test_data(seed=seed),
-        lambda seed: datasets.mixed_data(seed=seed),
-        lambda seed: datasets.mixed_data(seed=seed, group_variance=True, sample_kind="Rejection"),
-        lambda seed: datasets.school_data(seed=seed),
+        (lambda seed: datasets.test_data(seed=seed), lambda seed: df_test(seed) + "\ndf.test"),
+        (lambda seed: datasets.mixed_data(seed=seed), lambda seed: df_mixed(seed) + "\ndf.mixed"),
+        (
+            lambda seed: datasets.mixed_data(
+                seed=seed, group_variance=True, sample_kind="Rejection"
+            ),
+            lambda seed: (
+                df_mixed(seed, group_variance=True, sample_kind="Rejection") + "\ndf.mixed"
+            ),
+        ),
+        (
+            lambda seed: datasets.school_data(seed=seed),
+            lambda seed: df_school(seed) + "\ndf.school",
+        ),
     ],
     ids=["test", "mixed", "variance", "school"],
 )
-def test_simulators_are_reproducible_for_a_seed(make):
+def test_simulators_are_reproducible_for_a_seed(make, in_r):
     first, again, other = make(7), make(7), make(8)
+    _same_frame(first, r(in_r(7)))
+    _same_frame(other, r(in_r(8)))
     pd.testing.assert_frame_equal(first, again)
     assert not np.allclose(first.select_dtypes("number"), other.select_dtypes("number"))
 
@@ -115,6 +131,7 @@ def test_simulators_leave_rs_random_stream_alone():
 def test_sample_kind_changes_the_group_assignment():
     rounding = datasets.mixed_data(seed=1)
     rejection = datasets.mixed_data(seed=1, sample_kind="Rejection")
+    _same_frame(rejection, r(df_mixed(1, sample_kind="Rejection") + "\ndf.mixed"))
     assert not rounding["group"].equals(rejection["group"])
 
 

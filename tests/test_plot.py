@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import r
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -105,7 +106,7 @@ def test_caterpillar_shows_conditional_intervals_sorted(fit):
     segments = container.lines[2][0].get_segments()
     widths = np.array([seg[1][0] - seg[0][0] for seg in segments]) / 2
     np.testing.assert_allclose(
-        widths, 1.6448536269514722 * re["condsd"]["days"].to_numpy()[order], rtol=1e-9
+        widths, r("qnorm(0.95)") * re["condsd"]["days"].to_numpy()[order], rtol=1e-9
     )
     with pytest.raises(KeyError, match="school"):
         plot.caterpillar(fit, "school")

@@ -31,6 +31,7 @@ def test_converting_vectors_keeps_none_alive() -> None:
     for _ in range(N):
         run_code("list(d = c(1.5, NA), i = c(1L, NA), l = c(TRUE, NA), m = matrix(1:6, 2))")
     # With the leak, None loses one reference per vector converted (4 * N).
+    # (Python >= 3.12 makes None immortal: a constant count.)
     assert _none_refs() - before > -N // 4
 
 
@@ -43,3 +44,12 @@ def test_converted_values_are_rs() -> None:
     np.testing.assert_array_equal(got["i"], [3.0, np.nan, -7.0])
     assert list(got["l"]) == [True, None, False]
     np.testing.assert_array_equal(got["m"].to_numpy(), [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]])
+
+
+def test_arrays_keep_their_shape_and_order() -> None:
+    got = r("array(1:24, c(2, 3, 4))")
+    assert got.shape == (2, 3, 4)
+    # R stores arrays column-major: every element, read in R's order, and a
+    # middle one (the last element is the same in C and Fortran order).
+    np.testing.assert_array_equal(got.ravel(order="F"), r("as.vector(array(1:24, c(2, 3, 4)))"))
+    assert got[1, 0, 2] == r("array(1:24, c(2, 3, 4))[2, 1, 3]")
