@@ -26,7 +26,7 @@ from conftest import SAME, r, r_apply
 from pylme4 import pipeline
 from pylme4.errors import DataError
 from pylme4.pipeline import ModelError, OutputDirError, SpecError, parse_spec
-from pylme4.pipeline.data import load_data
+from pylme4.pipeline.data import factor_text, load_data
 from pylme4.pipeline.spec import SCRIPT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -479,7 +479,9 @@ def test_spec_defaults_and_levels_as_r_text() -> None:
         base_dir="/tmp",
     )
     assert spec.data.name == "my_file"
-    assert spec.data.factors["g"] == ("b", "a", "10", "2.5", "TRUE", "yes")
+    assert spec.data.factors["g"] == ("b", "a", 10, 2.5, True, "yes")
+    _, labels = factor_text(pd.Series(["b"]), spec.data.factors["g"])
+    assert labels == ("b", "a", "10", "2.5", "TRUE", "yes")
     model = spec.models[0]
     assert (model.formula, model.reml, model.ddf, model.boot) == (
         "y ~ x + (1 | g)",
@@ -527,6 +529,48 @@ def test_csv_is_read_as_r_reads_it(tmp_path: Path) -> None:
     )
     assert same is True
     assert list(frame["group"].cat.categories) == ["10", "2"]
+
+
+def test_numeric_levels_are_rs_text_in_run_verify_and_export_r(tmp_path: Path) -> None:
+    # R writes 0.0001 as "1e-04" and 1e5 as "1e+05": the spec's numbers and the
+    # column's values must both be R's text, in pylme4 and in the exported script.
+    rows = [
+        (d, g, 1.0 + i * 0.37 + (i % 3) * 0.11)
+        for i, (d, g) in enumerate((d, g) for g in "abcd" for d in ("0.0001", "0.001", "100000"))
+    ]
+    (tmp_path / "d.csv").write_text(
+        "dose,g,y\n" + "".join(f"{d},{g},{y!r}\n" for d, g, y in rows), encoding="utf-8"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "data:\n  csv: d.csv\n  factors:\n    dose: [0.001, 0.0001, 100000.0]\n"
+        "models: [{name: m, formula: y ~ dose + (1 | g)}]\n",
+        encoding="utf-8",
+    )
+    spec = pipeline.load_spec(tmp_path / "s.yaml")
+    expected = r(
+        f"levels(factor(read.csv('{tmp_path / 'd.csv'}')$dose, levels = c(0.001, 0.0001, 1e5)))"
+    )
+    assert list(expected) == ["0.001", "1e-04", "1e+05"]
+    assert list(load_data(spec).frame["dose"].cat.categories) == list(expected)
+    result = pipeline.run(spec, tmp_path / "out")
+    assert result.results["spec"]["data"]["factors"]["dose"] == list(expected)
+    report = pipeline.verify(tmp_path / "out", with_r=True)
+    assert report.ok, report.differences
+    fixef = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv")
+    assert list(fixef["term"]) == ["(Intercept)", "dose1e-04", "dose1e+05"]
+
+    duplicate = parse_spec(
+        "data:\n  csv: d.csv\n  factors:\n    dose: [1, 1.0]\n"
+        "models: [{name: m, formula: y ~ dose}]\n",
+        source="s.yaml",
+        base_dir=tmp_path,
+    )
+    with pytest.raises(
+        SpecError,
+        match=r"s\.yaml:4: data\.factors\.dose: levels 1 and 1\.0 "
+        r"are both '1' in R",
+    ):
+        load_data(duplicate)
 
 
 def test_dataset_and_bundled_example_csv_are_lme4_data() -> None:

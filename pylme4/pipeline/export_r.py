@@ -16,12 +16,13 @@ Usage of the script::
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from .. import __version__
 from .data import NA_STRINGS
-from .spec import ModelSpec, Spec
+from .spec import Level, ModelSpec, Spec
 
 # bootMer's FUN for each named statistic, as pylme4's boot_mer() prints it.
 _BOOT_FUN = {
@@ -59,11 +60,37 @@ def _r_vector(items: list[str] | tuple[str, ...]) -> str:
     return "c(" + ", ".join(r_string(x) for x in items) + ")"
 
 
+def _r_level(level: Level) -> str:
+    """A spec's level as an R literal of its type (what pipeline.data.r_level passes to R)."""
+    if isinstance(level, bool):
+        return "TRUE" if level else "FALSE"
+    if isinstance(level, int) and -(2**31) < level < 2**31:
+        return f"{level}L"
+    if isinstance(level, (int, float)):
+        value = float(level)
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Inf" if value > 0 else "-Inf"
+        return repr(value)
+    return r_string(level)
+
+
+def _r_levels(levels: tuple[Level, ...]) -> str:
+    """Text levels as a character vector; levels of other types as a list, one literal each."""
+    if all(isinstance(level, str) for level in levels):
+        return _r_vector([str(level) for level in levels])
+    return "list(" + ", ".join(_r_level(level) for level in levels) + ")"
+
+
 _HELPERS = r"""
-# factor(x, levels) as pylme4 makes it: a value that is not among the levels
-# stops the script (factor() alone would make it NA without a word).
+# factor(x, levels) as pylme4 makes it: values and levels (text, or a list
+# of numbers and logicals as the spec writes them) are matched as the text
+# as.character() gives them, and a value that is not among the levels stops
+# the script (factor() alone would make it NA without a word).
 as_factor <- function(x, levels, column) {
   text <- as.character(x)
+  levels <- vapply(levels, as.character, "", USE.NAMES = FALSE)
   bad <- unique(text[!is.na(text) & !(text %in% levels)])
   if (length(bad))
     stop(sprintf("column '%s' has values %s that are not among the levels %s",
@@ -218,7 +245,7 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
         lines.append("# Factor levels from the spec; the first level is the reference.")
         for column, levels in spec.data.factors.items():
             ref = f"{name}[[{r_string(column)}]]"
-            lines.append(f"{ref} <- as_factor({ref}, {_r_vector(levels)}, {r_string(column)})")
+            lines.append(f"{ref} <- as_factor({ref}, {_r_levels(levels)}, {r_string(column)})")
     return lines
 
 

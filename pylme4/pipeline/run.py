@@ -404,7 +404,7 @@ def _run_into(
 
     results = {
         "format": RESULTS_FORMAT,
-        "spec": spec.to_dict(),
+        "spec": spec.to_dict(levels=loaded.levels),
         "models": _plain(models),
         "provenance": _plain(
             provenance.collect(spec, loaded.source, started=started, command=command)

@@ -120,6 +120,9 @@ SCRIPT_NAMES = frozenset(
         "write_confint",
     }
 )
+#: A factor level as written in the spec: text, a whole number, a number or a logical.
+Level = str | int | float | bool
+
 _YAML_TRUE = ("true", "True", "TRUE")
 _YAML_FALSE = ("false", "False", "FALSE")
 
@@ -186,8 +189,10 @@ class DataSpec:
     """A data set bundled with lme4 (or base R's datasets), by name."""
     package: str | None = None
     """The R package of ``dataset`` (default: lme4, then datasets)."""
-    factors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Column -> factor levels as text, in order (the first is the reference)."""
+    factors: Mapping[str, tuple[Level, ...]] = field(default_factory=dict)
+    """Column -> factor levels, in order (the first is the reference), as the
+    YAML values they are written as; R's ``as.character()`` makes them the text
+    the column's values are matched with (:func:`pylme4.pipeline.data.load_data`)."""
 
 
 @dataclass(frozen=True)
@@ -248,15 +253,21 @@ class Spec:
                 out[f"{model.name}.confint"] = model.confint.seed
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """The spec with every default filled in, as JSON-ready data."""
+    def to_dict(self, levels: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """The spec with every default filled in, as JSON-ready data.
+
+        ``levels`` gives the factor levels as R's text (``LoadedData.levels``),
+        as results.json records them; without it they are the values as written.
+        """
         data: dict[str, Any] = {"name": self.data.name}
         if self.data.csv is not None:
             data["csv"] = self.data.csv
         else:
             data["dataset"] = self.data.dataset
             data["package"] = self.data.package
-        data["factors"] = {k: list(v) for k, v in self.data.factors.items()}
+        data["factors"] = {
+            k: list(v if levels is None else levels[k]) for k, v in self.data.factors.items()
+        }
         models = []
         for m in self.models:
             models.append(
@@ -486,7 +497,7 @@ class _Reader:
             factors=MappingProxyType(factors),
         )
 
-    def factors(self, node: yaml.Node) -> dict[str, tuple[str, ...]]:
+    def factors(self, node: yaml.Node) -> dict[str, tuple[Level, ...]]:
         self.lines["data.factors"] = node.start_mark.line + 1
         if not isinstance(node, yaml.MappingNode):
             self.fail(
@@ -494,7 +505,7 @@ class _Reader:
                 "data.factors",
                 f"must map column names to lists of levels, not {_kind(node)}",
             )
-        out: dict[str, tuple[str, ...]] = {}
+        out: dict[str, tuple[Level, ...]] = {}
         for key_node, value_node in node.value:
             column = str(key_node.value)
             key = f"data.factors.{column}"
@@ -507,34 +518,37 @@ class _Reader:
                     key,
                     f"must be a non-empty list of levels, e.g. [A, B, C], not {_kind(value_node)}",
                 )
-            levels: list[str] = []
+            levels: list[Level] = []
             for item in value_node.value:
                 level = self.level(item, key)
-                if level in levels:
+                # By type too: 1 == 1.0 == True in Python, not in R's text.
+                if (type(level), level) in [(type(x), x) for x in levels]:
                     self.fail(item, key, f"level {level!r} is listed twice")
                 levels.append(level)
             out[column] = tuple(levels)
         return out
 
-    def level(self, node: yaml.Node, key: str) -> str:
-        """A factor level as the text R's ``factor()`` compares values with."""
+    def level(self, node: yaml.Node, key: str) -> Level:
+        """A factor level as the value R's ``factor()`` compares values with.
+
+        Text stays text; numbers and logicals stay numbers and logicals, which
+        R turns into text with ``as.character()`` when the data is loaded (as
+        ``factor(x, levels = c(...))`` does in R).
+        """
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, key, f"each level must be a single value, not {_kind(node)}")
         tag = node.tag
         if tag.endswith(":null"):
             self.fail(node, key, "a level cannot be empty (null); missing values stay NA")
         if tag.endswith(":bool"):
-            # R writes logicals as TRUE/FALSE; YAML's yes/no/on/off stay as written.
-            if node.value in _YAML_TRUE:
-                return "TRUE"
-            if node.value in _YAML_FALSE:
-                return "FALSE"
+            # YAML's yes/no/on/off are not R's logicals: they stay as written.
+            if node.value in _YAML_TRUE + _YAML_FALSE:
+                return bool(self.loader.construct_object(node))
             return str(node.value)
-        if tag.endswith(":int"):
-            return str(self.loader.construct_object(node))
-        if tag.endswith(":float"):
-            # as.character() of a double: 15 significant digits, no trailing zeros.
-            return format(float(self.loader.construct_object(node)), ".15g")
+        if tag.endswith((":int", ":float")):
+            value = self.loader.construct_object(node)
+            if isinstance(value, (int, float)):
+                return value
         return str(node.value)
 
     def models(self, node: yaml.Node) -> tuple[ModelSpec, ...]:

@@ -25,7 +25,11 @@ pylme4_provenance <- function() {
   )
 }
 
-# as.character(x): the text factor(x, levels = ...) compares with the levels.
-pylme4_as_character <- function(x) {
-  as.list(as.character(x))
+# The text factor(x, levels = ...) matches: as.character() of the column's
+# values and of each level (a list of length-one vectors: text, integers,
+# doubles and logicals as the spec writes them).  The exported R script's
+# as_factor() turns levels into text the same way.
+pylme4_factor_text <- function(values, levels) {
+  list(values = as.list(as.character(values)),
+       levels = as.list(vapply(levels, as.character, "", USE.NAMES = FALSE)))
 }
