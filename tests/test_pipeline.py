@@ -189,6 +189,7 @@ def test_results_json_has_every_number_and_provenance(project: Path, results: Pa
         " rng = RNGkind())"
     )
     assert prov["r"]["version"] == facts["v"]
+    assert "R" not in prov["r"]["packages"]  # recorded once, as r.version
     for package in ("lme4", "lmerTest", "Matrix", "nloptr"):
         assert prov["r"]["packages"][package] == facts[package]
     assert prov["r"]["blas"] == facts["blas"]
@@ -242,6 +243,15 @@ def test_verify_names_an_edited_number_and_text(results: Path, tmp_path: Path) -
     )
     assert done.stdout.splitlines()[-1].startswith("FAILED 2 difference(s)")
     assert "warning: provenance differs: r lme4: 0.0-1 when stored" in done.stderr
+
+
+def test_version_changes_name_r_once_also_for_older_results() -> None:
+    older = {"r": {"version": "4.2.2", "packages": {"R": "4.2.2", "lme4": "1.1-35"}}}
+    now = {"r": {"version": "4.4.1", "packages": {"lme4": "1.1-35"}}}
+    assert pipeline.provenance.version_changes(older, now) == [
+        "r version: 4.2.2 when stored, 4.4.1 now"
+    ]
+    assert pipeline.provenance.version_changes(older, {"r": {**now["r"], "version": "4.2.2"}}) == []
 
 
 def test_verify_fails_when_the_data_changed(results: Path, tmp_path: Path) -> None:
