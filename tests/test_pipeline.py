@@ -809,6 +809,19 @@ def test_verify_after_the_spec_and_data_moved(project: Path, tmp_path: Path) -> 
     assert report.numbers == report.identical > 0
 
 
+def test_exported_script_copies_pylme4s_r_helpers() -> None:
+    from pylme4._r.call import r_value
+    from pylme4.pipeline.export_r import boot_fun_code, r_function
+    from pylme4.pipeline.spec import BOOT_FUNS
+
+    for name in BOOT_FUNS:
+        assert boot_fun_code(name) == r_value("pylme4_boot_fun_code", name, doing="test"), name
+    spec = parse_spec("data: {dataset: sleepstudy}\nmodels: [{name: a, formula: y ~ x}]\n")
+    text = pipeline.export_r(spec)
+    copied = r_function("pylme4_sdcor_names").replace("pylme4_sdcor_names", "sdcor_names", 1)
+    assert copied in text
+
+
 def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
     text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
     bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))

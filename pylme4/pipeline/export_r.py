@@ -18,19 +18,38 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from importlib import resources
 from pathlib import Path
 
 from .. import __version__
 from .data import NA_STRINGS
 from .spec import Level, ModelSpec, Spec
 
-# bootMer's FUN for each named statistic, as pylme4's boot_mer() prints it.
-_BOOT_FUN = {
-    "fixef": "fixef",
-    "sigma": "sigma",
-    "theta": 'function(x) getME(x, "theta")',
-    "var_corr": 'function(x) as.data.frame(VarCorr(x), order = "lower.tri")$sdcor',
-}
+
+def r_function(name: str, *, file: str = "inference.R") -> str:
+    """The definition of one of pylme4's R helpers (``_r/R/<file>``), as written there.
+
+    The script copies what it shares with pylme4 from the packaged R files, so
+    that there is one source and the script still needs nothing but R.
+    """
+    text = resources.files("pylme4._r").joinpath("R", file).read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(name)} <- function\(.*?^\}}$", text, re.M | re.S)
+    if match is None:
+        raise LookupError(f"no function {name} in pylme4/_r/R/{file}")
+    return match.group(0)
+
+
+def boot_fun_code(name: str) -> str:
+    """bootMer's FUN for a named statistic, as pylme4's boot_mer() prints it.
+
+    Read from the ``switch()`` of ``pylme4_boot_fun_code`` in inference.R.
+    """
+    body = r_function("pylme4_boot_fun_code")
+    match = re.search(rf"^\s*{re.escape(name)} = (\"[^\"]*\"|'[^']*'),$", body, re.M)
+    if match is None:
+        raise LookupError(f"no bootstrap statistic {name!r} in pylme4_boot_fun_code")
+    return match.group(1)[1:-1]
 
 
 def r_string(text: str) -> str:
@@ -167,12 +186,7 @@ write_model <- function(fit, name, ddf = NULL) {
 # Names of the standard deviations and correlations of VarCorr(), as pylme4
 # names the bootstrap statistic "var_corr" (sd_<term>|<group>,
 # cor_<term2>.<term1>|<group>, sigma).
-sdcor_names <- function(fit) {
-  vc <- as.data.frame(VarCorr(fit), order = "lower.tri")
-  ifelse(vc$grp == "Residual" & is.na(vc$var1), "sigma",
-         ifelse(is.na(vc$var2), paste0("sd_", vc$var1, "|", vc$grp),
-                paste0("cor_", vc$var2, ".", vc$var1, "|", vc$grp)))
-}
+{sdcor_names}
 
 # A bootstrap: its printout, the replicates, and percentile intervals.
 write_boot <- function(b, name, statistics = names(b$t0)) {
@@ -214,6 +228,12 @@ write_confint <- function(ci, name) {
               file.path(out_dir, name, "confint.csv"))
 }
 """
+
+
+def _sdcor_names() -> str:
+    """inference.R's pylme4_sdcor_names, bound as the script's sdcor_names."""
+    text = r_function("pylme4_sdcor_names")
+    return "sdcor_names" + text[len("pylme4_sdcor_names") :]
 
 
 def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
@@ -263,7 +283,9 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
     ]
     if model.boot is not None:
         boot = model.boot
-        call = f"bootMer(fit, FUN = {_BOOT_FUN[boot.fun]}, nsim = {boot.nsim}, seed = {boot.seed}"
+        call = (
+            f"bootMer(fit, FUN = {boot_fun_code(boot.fun)}, nsim = {boot.nsim}, seed = {boot.seed}"
+        )
         if boot.use_u:
             call += ", use.u = TRUE"
         if boot.type != "parametric":
@@ -323,7 +345,8 @@ def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
         "args <- commandArgs(trailingOnly = TRUE)",
         'out_dir <- if (length(args) >= 1L) args[[1L]] else "results-r"',
     ]
-    body = [*header, _HELPERS.rstrip("\n"), "", *_data_lines(spec, path), ""]
+    helpers = _HELPERS.replace("{sdcor_names}", _sdcor_names())
+    body = [*header, helpers.rstrip("\n"), "", *_data_lines(spec, path), ""]
     for model in spec.models:
         body += _model_lines(model, spec.data.name)
         body.append("")
