@@ -583,6 +583,26 @@ def test_numeric_levels_are_rs_text_in_run_verify_and_export_r(tmp_path: Path) -
         load_data(duplicate)
 
 
+def test_unknown_dataset_or_package_is_a_spec_error() -> None:
+    from pylme4 import datasets
+
+    assert datasets.find("sleepstudy") == "lme4"
+    assert datasets.find("iris") == "datasets"
+    assert datasets.find("iris", "lme4") is None
+    spec = parse_spec("data: {dataset: sleepstudyy}\nmodels: [{name: a, formula: y ~ x}]\n")
+    with pytest.raises(
+        SpecError,
+        match=r"<spec>:1: data\.dataset: no data set 'sleepstudyy' in R package\(s\) "
+        r"lme4, datasets \(did you mean 'sleepstudy'\?\)",
+    ):
+        load_data(spec)
+    spec = parse_spec(
+        "data: {dataset: iris, package: nosuchpkg}\nmodels: [{name: a, formula: y ~ x}]\n"
+    )
+    with pytest.raises(SpecError, match=r"data\.package: R cannot list .* 'nosuchpkg'"):
+        load_data(spec)
+
+
 def test_dataset_and_bundled_example_csv_are_lme4_data() -> None:
     spec = pipeline.load_spec(ROOT / "examples" / "lecture_csv.yaml")
     loaded = load_data(spec)

@@ -33,9 +33,6 @@ from .spec import Level, Spec, SpecError, _suggestion
 #: Fields read as missing values, in every column (R's ``na.strings``).
 NA_STRINGS = ("NA", "")
 
-# The bundled data sets' packages, in the order pylme4.datasets.load() tries them.
-_DATASET_PACKAGES = ("lme4", "datasets")
-
 
 @dataclass(frozen=True)
 class LoadedData:
@@ -154,22 +151,20 @@ def _load_dataset(spec: Spec) -> tuple[pd.DataFrame, str]:
     from .. import datasets
 
     name = str(spec.data.dataset)
-    packages = (spec.data.package,) if spec.data.package else _DATASET_PACKAGES
-    known: list[str] = []
-    for package in packages:
-        try:
-            available = datasets.names(package)
-        except PylmeError:
-            raise spec.error(
-                "data.package", f"R cannot list the data sets of package {package!r}"
-            ) from None
-        if name in available:
-            return datasets.load(name, package), str(package)
-        known += available
+    try:
+        package = datasets.find(name, spec.data.package)
+    except PylmeError:
+        package = spec.data.package or " / ".join(datasets.search_order())
+        raise spec.error(
+            "data.package", f"R cannot list the data sets of package {package!r}"
+        ) from None
+    if package is not None:
+        return datasets.load(name, package), package
+    packages = datasets.search_order(spec.data.package)
+    known = [n for p in packages for n in datasets.names(p)]
     raise spec.error(
         "data.dataset",
-        f"no data set {name!r} in R package(s) {', '.join(map(str, packages))}"
-        f"{_suggestion(name, known)}",
+        f"no data set {name!r} in R package(s) {', '.join(packages)}{_suggestion(name, known)}",
     )
 
 
