@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaError, PylmeError
-from .spec import Level, Spec, SpecError, _suggestion
+from .spec import Level, Spec, _suggestion
 
 #: Fields read as missing values, in every column (R's ``na.strings``).
 NA_STRINGS = ("NA", "")
@@ -108,6 +108,7 @@ def load_data(spec: Spec) -> LoadedData:
         The CSV cannot be parsed, has no rows, or a factor column has values
         that are not among its levels.
     """
+    where = describe(spec)
     if spec.csv_path is not None:
         path = spec.csv_path
         if not path.is_file():
@@ -117,8 +118,9 @@ def load_data(spec: Spec) -> LoadedData:
             frame = read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(
-                f"{spec.where('data.csv')}: data.csv: cannot read {path.name} as CSV: "
-                f"{' '.join(str(exc).split())}"
+                spec.locate(
+                    "data.csv", f"cannot read {path.name} as CSV: {' '.join(str(exc).split())}"
+                )
             ) from None
         source: dict[str, Any] = {
             "kind": "csv",
@@ -127,7 +129,6 @@ def load_data(spec: Spec) -> LoadedData:
             "sha256": sha256_file(path),
             "sha256_of": "the file's bytes",
         }
-        where = path.name
     else:
         frame, package = _load_dataset(spec)
         source = {
@@ -137,7 +138,6 @@ def load_data(spec: Spec) -> LoadedData:
             "sha256": frame_sha256(frame),
             "sha256_of": "the data set's columns as canonical JSON (pipeline.data.frame_sha256)",
         }
-        where = f"the data set {spec.data.dataset}"
     if len(frame) == 0:
         raise DataError(f"{where} has no rows")
     source["rows"] = len(frame)
@@ -239,8 +239,11 @@ def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
             shown = ", ".join(repr(v) for v in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise DataError(
-                f"{spec.where(key)}: {key}: column {column!r} has values {shown}{more} "
-                f"that are not among the levels {list(labels)}"
+                spec.locate(
+                    key,
+                    f"column {column!r} has values {shown}{more} "
+                    f"that are not among the levels {list(labels)}",
+                )
             )
         frame[column] = pd.Categorical(text, categories=list(labels))
     return frame
@@ -257,9 +260,7 @@ def check_formulas(spec: Spec, frame: pd.DataFrame, where: str) -> None:
             checks.formula_vars(model.formula, columns)
         except FormulaError as exc:
             message = str(exc).replace("is not a column of the data", f"is not a column of {where}")
-            raise SpecError(
-                f"{spec.where(key)}: {key}: {message}", line=spec.lines.get(key), key=key
-            ) from None
+            raise spec.error(key, message) from None
 
 
 def describe(spec: Spec) -> str:

@@ -383,7 +383,7 @@ def _run_into(
                 raise
             except PylmeError as exc:
                 raise ModelError(
-                    f"{spec.where(key)}: {key} ({model.name}): {_one_line(exc)}", exc
+                    spec.locate(key, _one_line(exc), label=f"{key} ({model.name})"), exc
                 ) from None
         messages = []
         for w in caught:

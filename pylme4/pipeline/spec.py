@@ -232,9 +232,13 @@ class Spec:
             key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key) if re.search(r"[.\[]", key) else ""
         return self.source
 
+    def locate(self, key: str, message: str, *, label: str | None = None) -> str:
+        """``"file:line: key: message"``, for any error about ``key`` (named ``label`` if given)."""
+        return f"{self.where(key)}: {label or key}: {message}"
+
     def error(self, key: str, message: str) -> SpecError:
         """A :class:`SpecError` located at ``key``: ``"file:line: key: message"``."""
-        return SpecError(f"{self.where(key)}: {key}: {message}", line=self.lines.get(key), key=key)
+        return SpecError(self.locate(key, message), line=self.lines.get(key), key=key)
 
     def model_key(self, name: str) -> str:
         """The key path (``"models[i]"``) of the model called ``name``."""
