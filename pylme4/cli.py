@@ -184,21 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _exit_code(exc: BaseException) -> int | None:
-    """The exit code for an expected failure, or None for a bug (shown with its traceback)."""
-    # Imported here: these modules need pandas / yaml, which may be missing.
-    from .errors import DataError, FormulaError, PylmeError, RError, RNotAvailableError
+    """The exit code for an expected failure, or None for a bug (shown with its traceback).
+
+    A missing R (RNotAvailableError, an ImportError) never gets here: main()
+    handles it with the other missing packages.
+    """
+    from .errors import PylmeError
 
     if isinstance(exc, _UsageError):
         return EXIT_BAD_SPEC
-    if isinstance(exc, RNotAvailableError):
-        return EXIT_MISSING
+    # The pipeline needs pandas and pyyaml; without them it raised nothing.
     try:
-        from .pipeline import ModelError, OutputDirError, SpecError
+        from .pipeline import OutputDirError, SpecError
     except ImportError:
-        ModelError = OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
+        OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, (SpecError, OutputDirError)):
         return EXIT_BAD_SPEC
-    if isinstance(exc, (ModelError, DataError, FormulaError, RError, PylmeError)):
+    if isinstance(exc, PylmeError):  # bad data, a failed model (ModelError), an R error
         return EXIT_BAD_DATA
     return None
 
@@ -215,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("interrupted")
         return EXIT_INTERRUPTED
     except ImportError as exc:
-        # A Python package is missing (rpy2, pandas, pyyaml): say which, not a traceback.
+        # A Python package (rpy2, pandas, pyyaml) or R itself (RNotAvailableError
+        # is an ImportError) is missing: say which, not a traceback.
         from .errors import RNotAvailableError
 
         if isinstance(exc, RNotAvailableError):

@@ -395,6 +395,18 @@ def test_bad_spec_exits_with_one_line(project: Path, tmp_path: Path, case) -> No
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_exit_codes_of_expected_failures() -> None:
+    from pylme4 import cli
+    from pylme4.errors import FormulaError, RError, RNotAvailableError
+
+    assert cli._exit_code(SpecError("s")) == cli.EXIT_BAD_SPEC
+    assert cli._exit_code(OutputDirError("o")) == cli.EXIT_BAD_SPEC
+    for exc in (ModelError("m", DataError("d")), DataError("d"), FormulaError("f"), RError("r")):
+        assert cli._exit_code(exc) == cli.EXIT_BAD_DATA, exc
+    assert cli._exit_code(ValueError("a bug")) is None
+    assert isinstance(RNotAvailableError("no R"), ImportError)  # main() exits EXIT_MISSING
+
+
 def test_missing_spec_file_and_bad_out_dir(project: Path, tmp_path: Path) -> None:
     done = cli("run", "nothere.yaml", "--out", "out", cwd=tmp_path)
     assert done.returncode == 2
