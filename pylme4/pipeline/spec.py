@@ -240,13 +240,6 @@ class Spec:
         """A :class:`SpecError` located at ``key``: ``"file:line: key: message"``."""
         return SpecError(self.locate(key, message), line=self.lines.get(key), key=key)
 
-    def model_key(self, name: str) -> str:
-        """The key path (``"models[i]"``) of the model called ``name``."""
-        for i, model in enumerate(self.models):
-            if model.name == name:
-                return f"models[{i}]"
-        raise KeyError(name)
-
     def seeds(self) -> dict[str, int]:
         """Every random seed the spec sets, by where it is set (``"nested.boot"``)."""
         out: dict[str, int] = {}
