@@ -426,6 +426,10 @@ SPEC_ERRORS = [
         "data: {csv: a.csv}\nmodles: []\n",
         r"<s>:2: unknown key 'modles' \(did you mean 'models'\?\)",
     ),
+    (
+        "data: {csv: a.csv}\nMODELS: []\n",
+        r"<s>:2: unknown key 'MODELS' \(did you mean 'models'\?\)",
+    ),
     ("data: {csv: a.csv, dataset: x}\nmodels: []\n", r"<s>:1: data: give exactly one of 'csv'"),
     ("data: {csv: a.csv}\nmodels: []\n", r"<s>:2: models: must be a non-empty list"),
     (

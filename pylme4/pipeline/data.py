@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, PylmeError
-from .spec import Level, Spec, _suggestion
+from ..errors import DataError, FormulaError, PylmeError, suggestion
+from .spec import Level, Spec
 
 #: Fields read as missing values, in every column (R's ``na.strings``).
 NA_STRINGS = ("NA", "")
@@ -164,7 +164,7 @@ def _load_dataset(spec: Spec) -> tuple[pd.DataFrame, str]:
     known = [n for p in packages for n in datasets.names(p)]
     raise spec.error(
         "data.dataset",
-        f"no data set {name!r} in R package(s) {', '.join(packages)}{_suggestion(name, known)}",
+        f"no data set {name!r} in R package(s) {', '.join(packages)}{suggestion(name, known)}",
     )
 
 
@@ -227,7 +227,7 @@ def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
         key = f"data.factors.{column}"
         if column not in columns:
             raise spec.error(
-                key, f"{column!r} is not a column of {where}{_suggestion(column, columns)}"
+                key, f"{column!r} is not a column of {where}{suggestion(column, columns)}"
             )
         text, labels = factor_text(frame[column], levels)
         for i, label in enumerate(labels):

@@ -27,7 +27,6 @@ the data (unknown columns, formula variables) is checked by
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ..errors import PylmeError
+from ..errors import PylmeError, suggestion
 
 #: Values accepted for ``ddf`` (lmerTest's denominator degrees of freedom).
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
@@ -343,11 +342,6 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
     )
 
 
-def _suggestion(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -400,7 +394,7 @@ class _Reader:
                 self.fail(
                     key_node,
                     key,
-                    f"unknown key {name!r}{_suggestion(name, allowed)}; {what} takes {known}",
+                    f"unknown key {name!r}{suggestion(name, allowed)}; {what} takes {known}",
                 )
             entries[name] = (key_node, value_node)
             self.lines[self.join(key, name)] = key_node.start_mark.line + 1
@@ -445,7 +439,7 @@ class _Reader:
                 node,
                 key,
                 f"must be one of {', '.join(choices)}, not {_kind(node)}"
-                f"{_suggestion(text, choices)}",
+                f"{suggestion(text, choices)}",
             )
         return value
 
