@@ -119,6 +119,11 @@ def emit(conditions: tuple[RCondition, ...], stacklevel: int = 3) -> None:
         warnings.warn(cond.text, cond.category, stacklevel=stacklevel)
 
 
+def one_line(text: object) -> str:
+    """``str(text)`` on one line: runs of whitespace, newlines too, as one space."""
+    return " ".join(str(text).split())
+
+
 def suggestion(name: str, choices: Iterable[str]) -> str:
     """ " (did you mean 'x'?)" with the choice closest to ``name`` (or equal but for case), or ""."""
     import difflib

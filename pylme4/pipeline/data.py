@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, PylmeError, suggestion
+from ..errors import DataError, FormulaError, PylmeError, one_line, suggestion
 from .spec import Level, Spec
 
 #: Fields read as missing values, in every column (R's ``na.strings``).
@@ -118,9 +118,7 @@ def load_data(spec: Spec) -> LoadedData:
             frame = read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(
-                spec.locate(
-                    "data.csv", f"cannot read {path.name} as CSV: {' '.join(str(exc).split())}"
-                )
+                spec.locate("data.csv", f"cannot read {path.name} as CSV: {one_line(exc)}")
             ) from None
         source: dict[str, Any] = {
             "kind": "csv",

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning
+from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
 from . import data as pdata
 from . import provenance
 from .spec import ModelSpec, Spec, SpecError
@@ -389,7 +389,7 @@ def _run_into(
                 raise
             except PylmeError as exc:
                 raise ModelError(
-                    spec.locate(key, _one_line(exc), label=f"{key} ({model.name})"), exc
+                    spec.locate(key, one_line(exc), label=f"{key} ({model.name})"), exc
                 ) from None
         messages = []
         for w in caught:
@@ -420,10 +420,6 @@ def _run_into(
     return results
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 def read_results(out_dir: str | Path) -> dict[str, Any]:
     """The ``results.json`` of a results folder.
 
@@ -442,7 +438,7 @@ def read_results(out_dir: str | Path) -> dict[str, Any]:
             f"{out_dir} holds no {RESULTS_JSON}: is it a pylme4 results folder?"
         ) from None
     except (OSError, ValueError) as exc:
-        raise OutputDirError(f"{path}: cannot read it ({_one_line(exc)})") from None
+        raise OutputDirError(f"{path}: cannot read it ({one_line(exc)})") from None
     if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
         raise OutputDirError(f"{path} is not a {RESULTS_FORMAT} file")
     return results

@@ -37,7 +37,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ..errors import PylmeError, suggestion
+from ..errors import PylmeError, one_line, suggestion
 
 #: Values accepted for ``ddf`` (lmerTest's denominator degrees of freedom).
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
@@ -323,7 +323,7 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
                 f"{source}:{line}: not valid YAML: {problem}{column}", line=line
             ) from None
         except yaml.YAMLError as exc:
-            raise SpecError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+            raise SpecError(f"{source}: not valid YAML: {one_line(exc)}") from None
         if root is None:
             raise SpecError(f"{source}: the spec is empty; it needs 'data:' and 'models:'")
         reader.loader = loader

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import RNotAvailableError
+from ..errors import RNotAvailableError, one_line
 from . import provenance
 from .export_r import export_r
 from .run import RESULTS_JSON, SPEC_COPY, OutputDirError, read_results, run
@@ -170,7 +170,7 @@ def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> 
     try:
         a, b = _read_cells(stored_path), _read_cells(now_path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        tally.add(name, "", "a CSV table", f"unreadable ({' '.join(str(exc).split())})")
+        tally.add(name, "", "a CSV table", f"unreadable ({one_line(exc)})")
         return
     if list(a.columns) != list(b.columns):
         tally.add(name, "columns", str(list(a.columns)), str(list(b.columns)))
