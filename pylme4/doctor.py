@@ -98,12 +98,13 @@ def check_python_packages() -> list[Check]:
     return checks
 
 
-def _rscript() -> str | None:
-    return shutil.which("Rscript")
+def rscript(program: str | None = None) -> str | None:
+    """The path of ``program`` (default Rscript) on PATH, or None."""
+    return shutil.which(program or "Rscript")
 
 
 def _run_r(code: str) -> subprocess.CompletedProcess[str]:
-    program = _rscript()
+    program = rscript()
     assert program is not None
     return subprocess.run(
         [program, "--vanilla", "-e", code],
@@ -119,7 +120,7 @@ def check_r() -> tuple[Check, tuple[int, ...] | None]:
     fix = _apt(["r-base-core", "r-base-dev"]) or (
         "install R >= 4.2 (https://cloud.r-project.org), then: Rscript r_requirements.R"
     )
-    if _rscript() is None:
+    if rscript() is None:
         return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None
     try:
         done = _run_r('cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home())')

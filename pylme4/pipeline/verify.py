@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import doctor
 from ..errors import RNotAvailableError, one_line
 from . import provenance
 from .export_r import export_r
@@ -432,7 +432,7 @@ def verify(
 
 def find_rscript(rscript: str | None = None) -> str:
     """The Rscript program, or RNotAvailableError saying how to get it."""
-    found = shutil.which(rscript or "Rscript")
+    found = doctor.rscript(rscript)
     if found is None:
         from .._r.session import INSTALL_HINT
 
