@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -22,13 +23,8 @@ from importlib import metadata
 
 from ._r.session import R_PACKAGES
 
-# Python distribution -> (import name, requirement as pyproject.toml gives it).
-_PYTHON_PACKAGES = {
-    "numpy": ("numpy", "numpy>=1.24"),
-    "pandas": ("pandas", "pandas>=2.0"),
-    "pyyaml": ("yaml", "pyyaml>=6.0"),
-    "rpy2": ("rpy2", "rpy2>=3.5.17,<3.6"),
-}
+# Python distributions whose import name is not their (lower-case) name.
+_IMPORT_NAMES = {"pyyaml": "yaml"}
 _MIN_PYTHON = (3, 10)
 _MIN_R = (4, 2)
 # rpy2 3.5 builds against R 4.2 .. 4.4; rpy2 releases after 3.6.6 need R >= 4.5.
@@ -81,10 +77,48 @@ def check_python() -> Check:
     )
 
 
+def python_requirements() -> dict[str, str]:
+    """pylme4's Python dependencies (pyproject.toml's, as installed): name -> requirement.
+
+    Optional extras and requirements with environment markers are left out;
+    lower bounds are written first ("rpy2>=3.5.17,<3.6").  Empty when pylme4
+    is not installed (run from a source folder on PYTHONPATH).
+    """
+    try:
+        requires = metadata.requires("pylme4") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    out = {}
+    for line in requires:
+        match = re.fullmatch(
+            r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*\(?([^;()]*)\)?\s*", line
+        )
+        if match is None:  # with a marker: an optional extra, or only for some Pythons
+            continue
+        name, extras, specifiers = match.group(1), match.group(2) or "", match.group(3)
+        parts = sorted(
+            (s.strip() for s in specifiers.split(",") if s.strip()),
+            key=lambda s: not s.startswith(">"),
+        )
+        out[name.lower()] = name + extras + ",".join(parts)
+    return out
+
+
 def check_python_packages() -> list[Check]:
-    """numpy, pandas, pyyaml and rpy2 are importable (rpy2 without starting R)."""
+    """pylme4's Python dependencies are importable (rpy2 without starting R)."""
+    requirements = python_requirements()
+    if not requirements:
+        return [
+            Check(
+                "pylme4",
+                False,
+                "is not installed, so its Python dependencies are unknown",
+                "make setup",
+            )
+        ]
     checks = []
-    for dist, (module, requirement) in _PYTHON_PACKAGES.items():
+    for dist, requirement in requirements.items():
+        module = _IMPORT_NAMES.get(dist, dist.replace("-", "_"))
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -184,7 +218,7 @@ def check_rpy2_versions(r_version: tuple[int, ...] | None) -> Check | None:
             False,
             f"rpy2 {'.'.join(map(str, rpy2))} needs R >= 4.5, this R is "
             f"{'.'.join(map(str, r_version))}",
-            _pip("rpy2>=3.5.17,<3.6"),
+            _pip(python_requirements().get("rpy2", "rpy2<3.6")),
         )
     return None
 
@@ -202,7 +236,7 @@ def check_embedded_r() -> Check:
     # from source after R changed.
     fix = (
         f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-cache-dir "
-        f"--no-binary rpy2 {shlex.quote(_PYTHON_PACKAGES['rpy2'][1])}"
+        f"--no-binary rpy2 {shlex.quote(python_requirements().get('rpy2', 'rpy2'))}"
     )
     try:
         done = subprocess.run(
@@ -223,7 +257,8 @@ def check_embedded_r() -> Check:
 
 def diagnose() -> list[Check]:
     """Every check, in order; checks that need something missing are skipped."""
-    checks = [check_python(), *check_python_packages()]
+    packages = check_python_packages()
+    checks = [check_python(), *packages]
     r_check, r_version = check_r()
     checks.append(r_check)
     if r_check.ok:
@@ -231,7 +266,7 @@ def diagnose() -> list[Check]:
     pair = check_rpy2_versions(r_version)
     if pair is not None:
         checks.append(pair)
-    python_ok = all(c.ok for c in checks if c.name in _PYTHON_PACKAGES)
+    python_ok = all(c.ok for c in packages)
     if r_check.ok and python_ok and pair is None:
         checks.append(check_embedded_r())
     return checks

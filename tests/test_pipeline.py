@@ -748,6 +748,38 @@ def test_doctor_reports_r_and_its_packages(tmp_path: Path) -> None:
     assert re.search(rf"^ok +R: {re.escape(r_version)} ", done.stdout, re.M)
     assert re.search(r"^ok +embedded R: rpy2 starts R", done.stdout, re.M)
     assert f"ok       rpy2: {metadata.version('rpy2')}" in done.stdout
+    # Every dependency pyproject.toml declares (as installed), tqdm too.
+    for requirement in metadata.requires("pylme4") or []:
+        if ";" not in requirement:
+            dist = re.match(r"[A-Za-z0-9._-]+", requirement).group(0)
+            assert f"ok       {dist}: {metadata.version(dist)}" in done.stdout, dist
+    assert f"ok       tqdm: {metadata.version('tqdm')}" in done.stdout
+
+
+def test_doctor_reads_the_requirements_pylme4_was_installed_with(monkeypatch) -> None:
+    from pylme4 import doctor
+
+    requires = [
+        "numpy>=1.24",
+        "rpy2<3.6,>=3.5.17",
+        "PyYAML>=6.0",
+        "x[y]>=1",
+        'mpl; extra == "plot"',
+    ]
+    monkeypatch.setattr(doctor.metadata, "requires", lambda name: requires)
+    assert doctor.python_requirements() == {
+        "numpy": "numpy>=1.24",
+        "rpy2": "rpy2>=3.5.17,<3.6",
+        "pyyaml": "PyYAML>=6.0",
+        "x": "x[y]>=1",
+    }
+
+    def not_installed(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(doctor.metadata, "requires", not_installed)
+    [check] = doctor.check_python_packages()
+    assert (check.name, check.ok, check.fix) == ("pylme4", False, "make setup")
 
 
 def test_doctor_without_r_says_how_to_install_it(tmp_path: Path) -> None:
