@@ -948,6 +948,9 @@ def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_text(OPTIONAL_SPEC, encoding="utf-8")
     spec = pipeline.load_spec(tmp_path / "spec.yaml")
     result = pipeline.run(spec, tmp_path / "results")
+    # What run() returns is results.json as written (verify compares the two).
+    written = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    assert written == result.results
     models = result.results["models"]
     assert models["main"]["files"] == [
         "summary.txt", "fixef.csv", "ranef.csv", "var_corr.csv", "stats.csv",
