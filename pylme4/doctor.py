@@ -149,42 +149,52 @@ def _run_r(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def check_r() -> tuple[Check, tuple[int, ...] | None]:
-    """R is installed (Rscript on PATH) and recent enough; also returns its version."""
+# One Rscript run tells R's version, its home and the R packages' versions:
+# line 1 "4.2.2", line 2 R.home(), then "<package> <version or MISSING>".
+_R_FACTS = (
+    'cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home(), "\\n", sep = "")\n'
+    "for (p in c("
+    + ", ".join(f'"{p}"' for p in R_PACKAGES)
+    + ")) cat(p, tryCatch(if (requireNamespace(p, quietly = TRUE)) "
+    'utils::packageDescription(p, fields = "Version") else "MISSING", '
+    'error = function(e) "MISSING"), "\\n")'
+)
+
+
+def check_r() -> tuple[Check, tuple[int, ...] | None, dict[str, str]]:
+    """R is installed (Rscript on PATH) and recent enough.
+
+    Also returns R's version and the versions of the R packages pylme4 uses
+    ("MISSING" when not installed; empty when R did not run), for
+    :func:`check_r_packages`: one Rscript run asks for all of it.
+    """
     fix = _apt(["r-base-core", "r-base-dev"]) or (
         "install R >= 4.2 (https://cloud.r-project.org), then: Rscript r_requirements.R"
     )
     if rscript() is None:
-        return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None
+        return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None, {}
     try:
-        done = _run_r('cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home())')
+        done = _run_r(_R_FACTS)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("R", False, f"Rscript does not run ({exc})", fix), None
+        return Check("R", False, f"Rscript does not run ({exc})", fix), None, {}
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Check("R", False, f"Rscript fails: {last}", fix), None
+        return Check("R", False, f"Rscript fails: {last}", fix), None, {}
     lines = done.stdout.split("\n")
     version_text, home = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    packages = dict(line.split()[:2] for line in lines[2:] if len(line.split()) >= 2)
     version = _version_tuple(version_text)
     if version[:2] < _MIN_R:
-        return Check("R", False, f"{version_text} is older than 4.2", fix), version
-    return Check("R", True, f"{version_text} ({home})"), version
+        return Check("R", False, f"{version_text} is older than 4.2", fix), version, packages
+    return Check("R", True, f"{version_text} ({home})"), version, packages
 
 
-def check_r_packages() -> Check:
-    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R."""
+def check_r_packages(found: dict[str, str]) -> Check:
+    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R.
+
+    ``found``: package -> version, as :func:`check_r` read them from R.
+    """
     names = list(R_PACKAGES)
-    code = (
-        "for (p in c("
-        + ", ".join(f'"{p}"' for p in names)
-        + ")) cat(p, if (requireNamespace(p, quietly = TRUE)) "
-        'utils::packageDescription(p, fields = "Version") else "MISSING", "\\n")'
-    )
-    try:
-        done = _run_r(code)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("R packages", False, f"cannot ask R ({exc})", "make setup")
-    found = dict(line.split()[:2] for line in done.stdout.splitlines() if len(line.split()) >= 2)
     missing = [p for p in names if found.get(p, "MISSING") == "MISSING"]
     listed = ", ".join(f"{p} {found[p]}" for p in names if p not in missing)
     if not missing:
@@ -259,10 +269,10 @@ def diagnose() -> list[Check]:
     """Every check, in order; checks that need something missing are skipped."""
     packages = check_python_packages()
     checks = [check_python(), *packages]
-    r_check, r_version = check_r()
+    r_check, r_version, r_packages = check_r()
     checks.append(r_check)
     if r_check.ok:
-        checks.append(check_r_packages())
+        checks.append(check_r_packages(r_packages))
     pair = check_rpy2_versions(r_version)
     if pair is not None:
         checks.append(pair)
