@@ -26,6 +26,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .errors import PylmeError, RNotAvailableError, one_line
+
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
 EXIT_BAD_SPEC = 2
@@ -36,10 +38,6 @@ EXIT_INTERRUPTED = 130
 
 def _err(text: str) -> None:
     print(f"pylme4: {text}", file=sys.stderr, flush=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
@@ -62,7 +60,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     result = run(spec, args.out, progress=_progress(args), command=args.command_line)
     for model, text in result.messages:
-        _err(f"warning: {model}: {' '.join(text.split())}")
+        _err(f"warning: {model}: {one_line(text)}")
     print(f"results in {result.out_dir}")
     width = max(len(name) for name in result.results["models"]) + 1
     for name, entry in result.results["models"].items():
@@ -184,21 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _exit_code(exc: BaseException) -> int | None:
-    """The exit code for an expected failure, or None for a bug (shown with its traceback)."""
-    # Imported here: these modules need pandas / yaml, which may be missing.
-    from .errors import DataError, FormulaError, PylmeError, RError, RNotAvailableError
+    """The exit code for an expected failure, or None for a bug (shown with its traceback).
 
+    A missing R (RNotAvailableError, an ImportError) never gets here: main()
+    handles it with the other missing packages.
+    """
     if isinstance(exc, _UsageError):
         return EXIT_BAD_SPEC
-    if isinstance(exc, RNotAvailableError):
-        return EXIT_MISSING
+    # The pipeline needs pandas and pyyaml; without them it raised nothing.
     try:
-        from .pipeline import ModelError, OutputDirError, SpecError
+        from .pipeline import OutputDirError, SpecError
     except ImportError:
-        ModelError = OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
+        OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, (SpecError, OutputDirError)):
         return EXIT_BAD_SPEC
-    if isinstance(exc, (ModelError, DataError, FormulaError, RError, PylmeError)):
+    if isinstance(exc, PylmeError):  # bad data, a failed model (ModelError), an R error
         return EXIT_BAD_DATA
     return None
 
@@ -215,17 +213,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("interrupted")
         return EXIT_INTERRUPTED
     except ImportError as exc:
-        # A Python package is missing (rpy2, pandas, pyyaml): say which, not a traceback.
-        from .errors import RNotAvailableError
-
+        # A Python package (rpy2, pandas, pyyaml) or R itself (RNotAvailableError
+        # is an ImportError) is missing: say which, not a traceback.
         if isinstance(exc, RNotAvailableError):
-            _err(f"error: {_one_line(exc)}")
+            _err(f"error: {one_line(exc)}")
         else:
-            _err(f"error: {_one_line(exc)}; run `pylme4 doctor` to see what is missing")
+            _err(f"error: {one_line(exc)}; run `pylme4 doctor` to see what is missing")
         return EXIT_MISSING
     except Exception as exc:
         code = _exit_code(exc)
         if code is None:
             raise
-        _err(f"error: {_one_line(exc)}")
+        _err(f"error: {one_line(exc)}")
         return code

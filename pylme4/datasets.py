@@ -41,6 +41,23 @@ def _load(name: str, package: str) -> pd.DataFrame:
     return r_value("pylme4_dataset", name, package, doing=f"loading the data set {name!r}")
 
 
+def search_order(package: str | None = None) -> tuple[str, ...]:
+    """The R packages :func:`find` and :func:`load` look in: ``package``, or lme4 then datasets."""
+    return (package,) if package is not None else _PACKAGES
+
+
+def find(name: str, package: str | None = None) -> str | None:
+    """The first R package of :func:`search_order` that bundles the data set ``name``, or None.
+
+    Raises an R error (PylmeError) when R cannot list a package's data sets
+    (e.g. the package is not installed).
+    """
+    for pkg in search_order(package):
+        if name in _available(pkg):
+            return pkg
+    return None
+
+
 def load(name: str, package: str | None = None) -> pd.DataFrame:
     """A data set bundled with lme4 (sleepstudy, Penicillin, Pastes, Dyestuff,
     cake, cbpp, InstEval, ...) as a DataFrame.
@@ -54,10 +71,10 @@ def load(name: str, package: str | None = None) -> pd.DataFrame:
     >>> list(sleep["Subject"].cat.categories[:3])
     ['308', '309', '310']
     """
-    packages = (package,) if package is not None else _PACKAGES
-    for pkg in packages:
-        if name in _available(pkg):
-            return _load(name, pkg).copy()
+    found = find(name, package)
+    if found is not None:
+        return _load(name, found).copy()
+    packages = search_order(package)
     choices = ", ".join(_available(packages[0])[:20])
     raise KeyError(
         f"no data set {name!r} in R package(s) {', '.join(packages)}; try one of: {choices}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -22,13 +23,8 @@ from importlib import metadata
 
 from ._r.session import R_PACKAGES
 
-# Python distribution -> (import name, requirement as pyproject.toml gives it).
-_PYTHON_PACKAGES = {
-    "numpy": ("numpy", "numpy>=1.24"),
-    "pandas": ("pandas", "pandas>=2.0"),
-    "pyyaml": ("yaml", "pyyaml>=6.0"),
-    "rpy2": ("rpy2", "rpy2>=3.5.17,<3.6"),
-}
+# Python distributions whose import name is not their (lower-case) name.
+_IMPORT_NAMES = {"pyyaml": "yaml"}
 _MIN_PYTHON = (3, 10)
 _MIN_R = (4, 2)
 # rpy2 3.5 builds against R 4.2 .. 4.4; rpy2 releases after 3.6.6 need R >= 4.5.
@@ -81,10 +77,48 @@ def check_python() -> Check:
     )
 
 
+def python_requirements() -> dict[str, str]:
+    """pylme4's Python dependencies (pyproject.toml's, as installed): name -> requirement.
+
+    Optional extras and requirements with environment markers are left out;
+    lower bounds are written first ("rpy2>=3.5.17,<3.6").  Empty when pylme4
+    is not installed (run from a source folder on PYTHONPATH).
+    """
+    try:
+        requires = metadata.requires("pylme4") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    out = {}
+    for line in requires:
+        match = re.fullmatch(
+            r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*\(?([^;()]*)\)?\s*", line
+        )
+        if match is None:  # with a marker: an optional extra, or only for some Pythons
+            continue
+        name, extras, specifiers = match.group(1), match.group(2) or "", match.group(3)
+        parts = sorted(
+            (s.strip() for s in specifiers.split(",") if s.strip()),
+            key=lambda s: not s.startswith(">"),
+        )
+        out[name.lower()] = name + extras + ",".join(parts)
+    return out
+
+
 def check_python_packages() -> list[Check]:
-    """numpy, pandas, pyyaml and rpy2 are importable (rpy2 without starting R)."""
+    """pylme4's Python dependencies are importable (rpy2 without starting R)."""
+    requirements = python_requirements()
+    if not requirements:
+        return [
+            Check(
+                "pylme4",
+                False,
+                "is not installed, so its Python dependencies are unknown",
+                "make setup",
+            )
+        ]
     checks = []
-    for dist, (module, requirement) in _PYTHON_PACKAGES.items():
+    for dist, requirement in requirements.items():
+        module = _IMPORT_NAMES.get(dist, dist.replace("-", "_"))
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -98,12 +132,13 @@ def check_python_packages() -> list[Check]:
     return checks
 
 
-def _rscript() -> str | None:
-    return shutil.which("Rscript")
+def rscript(program: str | None = None) -> str | None:
+    """The path of ``program`` (default Rscript) on PATH, or None."""
+    return shutil.which(program or "Rscript")
 
 
 def _run_r(code: str) -> subprocess.CompletedProcess[str]:
-    program = _rscript()
+    program = rscript()
     assert program is not None
     return subprocess.run(
         [program, "--vanilla", "-e", code],
@@ -114,42 +149,52 @@ def _run_r(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def check_r() -> tuple[Check, tuple[int, ...] | None]:
-    """R is installed (Rscript on PATH) and recent enough; also returns its version."""
+# One Rscript run tells R's version, its home and the R packages' versions:
+# line 1 "4.2.2", line 2 R.home(), then "<package> <version or MISSING>".
+_R_FACTS = (
+    'cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home(), "\\n", sep = "")\n'
+    "for (p in c("
+    + ", ".join(f'"{p}"' for p in R_PACKAGES)
+    + ")) cat(p, tryCatch(if (requireNamespace(p, quietly = TRUE)) "
+    'utils::packageDescription(p, fields = "Version") else "MISSING", '
+    'error = function(e) "MISSING"), "\\n")'
+)
+
+
+def check_r() -> tuple[Check, tuple[int, ...] | None, dict[str, str]]:
+    """R is installed (Rscript on PATH) and recent enough.
+
+    Also returns R's version and the versions of the R packages pylme4 uses
+    ("MISSING" when not installed; empty when R did not run), for
+    :func:`check_r_packages`: one Rscript run asks for all of it.
+    """
     fix = _apt(["r-base-core", "r-base-dev"]) or (
         "install R >= 4.2 (https://cloud.r-project.org), then: Rscript r_requirements.R"
     )
-    if _rscript() is None:
-        return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None
+    if rscript() is None:
+        return Check("R", False, "Rscript is not on PATH: R is not installed", fix), None, {}
     try:
-        done = _run_r('cat(R.version$major, R.version$minor, sep = "."); cat("\\n", R.home())')
+        done = _run_r(_R_FACTS)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("R", False, f"Rscript does not run ({exc})", fix), None
+        return Check("R", False, f"Rscript does not run ({exc})", fix), None, {}
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Check("R", False, f"Rscript fails: {last}", fix), None
+        return Check("R", False, f"Rscript fails: {last}", fix), None, {}
     lines = done.stdout.split("\n")
     version_text, home = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    packages = dict(line.split()[:2] for line in lines[2:] if len(line.split()) >= 2)
     version = _version_tuple(version_text)
     if version[:2] < _MIN_R:
-        return Check("R", False, f"{version_text} is older than 4.2", fix), version
-    return Check("R", True, f"{version_text} ({home})"), version
+        return Check("R", False, f"{version_text} is older than 4.2", fix), version, packages
+    return Check("R", True, f"{version_text} ({home})"), version, packages
 
 
-def check_r_packages() -> Check:
-    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R."""
+def check_r_packages(found: dict[str, str]) -> Check:
+    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R.
+
+    ``found``: package -> version, as :func:`check_r` read them from R.
+    """
     names = list(R_PACKAGES)
-    code = (
-        "for (p in c("
-        + ", ".join(f'"{p}"' for p in names)
-        + ")) cat(p, if (requireNamespace(p, quietly = TRUE)) "
-        'utils::packageDescription(p, fields = "Version") else "MISSING", "\\n")'
-    )
-    try:
-        done = _run_r(code)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("R packages", False, f"cannot ask R ({exc})", "make setup")
-    found = dict(line.split()[:2] for line in done.stdout.splitlines() if len(line.split()) >= 2)
     missing = [p for p in names if found.get(p, "MISSING") == "MISSING"]
     listed = ", ".join(f"{p} {found[p]}" for p in names if p not in missing)
     if not missing:
@@ -183,7 +228,7 @@ def check_rpy2_versions(r_version: tuple[int, ...] | None) -> Check | None:
             False,
             f"rpy2 {'.'.join(map(str, rpy2))} needs R >= 4.5, this R is "
             f"{'.'.join(map(str, r_version))}",
-            _pip("rpy2>=3.5.17,<3.6"),
+            _pip(python_requirements().get("rpy2", "rpy2<3.6")),
         )
     return None
 
@@ -201,7 +246,7 @@ def check_embedded_r() -> Check:
     # from source after R changed.
     fix = (
         f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-cache-dir "
-        f"--no-binary rpy2 {shlex.quote(_PYTHON_PACKAGES['rpy2'][1])}"
+        f"--no-binary rpy2 {shlex.quote(python_requirements().get('rpy2', 'rpy2'))}"
     )
     try:
         done = subprocess.run(
@@ -222,15 +267,16 @@ def check_embedded_r() -> Check:
 
 def diagnose() -> list[Check]:
     """Every check, in order; checks that need something missing are skipped."""
-    checks = [check_python(), *check_python_packages()]
-    r_check, r_version = check_r()
+    packages = check_python_packages()
+    checks = [check_python(), *packages]
+    r_check, r_version, r_packages = check_r()
     checks.append(r_check)
     if r_check.ok:
-        checks.append(check_r_packages())
+        checks.append(check_r_packages(r_packages))
     pair = check_rpy2_versions(r_version)
     if pair is not None:
         checks.append(pair)
-    python_ok = all(c.ok for c in checks if c.name in _PYTHON_PACKAGES)
+    python_ok = all(c.ok for c in packages)
     if r_check.ok and python_ok and pair is None:
         checks.append(check_embedded_r())
     return checks

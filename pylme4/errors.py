@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -116,6 +117,24 @@ def emit(conditions: tuple[RCondition, ...], stacklevel: int = 3) -> None:
     """Raise each R condition as a Python warning of its category."""
     for cond in conditions:
         warnings.warn(cond.text, cond.category, stacklevel=stacklevel)
+
+
+def one_line(text: object) -> str:
+    """``str(text)`` on one line: runs of whitespace, newlines too, as one space."""
+    return " ".join(str(text).split())
+
+
+def suggestion(name: str, choices: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" with the choice closest to ``name`` (or equal but for case), or ""."""
+    import difflib
+
+    choices = list(choices)
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from conftest import SAME, r, r_apply
 from pylme4 import pipeline
 from pylme4.errors import DataError
 from pylme4.pipeline import ModelError, OutputDirError, SpecError, parse_spec
-from pylme4.pipeline.data import load_data
+from pylme4.pipeline.data import factor_text, load_data
 from pylme4.pipeline.spec import SCRIPT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,6 +189,7 @@ def test_results_json_has_every_number_and_provenance(project: Path, results: Pa
         " rng = RNGkind())"
     )
     assert prov["r"]["version"] == facts["v"]
+    assert "R" not in prov["r"]["packages"]  # recorded once, as r.version
     for package in ("lme4", "lmerTest", "Matrix", "nloptr"):
         assert prov["r"]["packages"][package] == facts[package]
     assert prov["r"]["blas"] == facts["blas"]
@@ -242,6 +243,15 @@ def test_verify_names_an_edited_number_and_text(results: Path, tmp_path: Path) -
     )
     assert done.stdout.splitlines()[-1].startswith("FAILED 2 difference(s)")
     assert "warning: provenance differs: r lme4: 0.0-1 when stored" in done.stderr
+
+
+def test_version_changes_name_r_once_also_for_older_results() -> None:
+    older = {"r": {"version": "4.2.2", "packages": {"R": "4.2.2", "lme4": "1.1-35"}}}
+    now = {"r": {"version": "4.4.1", "packages": {"lme4": "1.1-35"}}}
+    assert pipeline.provenance.version_changes(older, now) == [
+        "r version: 4.2.2 when stored, 4.4.1 now"
+    ]
+    assert pipeline.provenance.version_changes(older, {"r": {**now["r"], "version": "4.2.2"}}) == []
 
 
 def test_verify_fails_when_the_data_changed(results: Path, tmp_path: Path) -> None:
@@ -385,6 +395,18 @@ def test_bad_spec_exits_with_one_line(project: Path, tmp_path: Path, case) -> No
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_exit_codes_of_expected_failures() -> None:
+    from pylme4 import cli
+    from pylme4.errors import FormulaError, RError, RNotAvailableError
+
+    assert cli._exit_code(SpecError("s")) == cli.EXIT_BAD_SPEC
+    assert cli._exit_code(OutputDirError("o")) == cli.EXIT_BAD_SPEC
+    for exc in (ModelError("m", DataError("d")), DataError("d"), FormulaError("f"), RError("r")):
+        assert cli._exit_code(exc) == cli.EXIT_BAD_DATA, exc
+    assert cli._exit_code(ValueError("a bug")) is None
+    assert isinstance(RNotAvailableError("no R"), ImportError)  # main() exits EXIT_MISSING
+
+
 def test_missing_spec_file_and_bad_out_dir(project: Path, tmp_path: Path) -> None:
     done = cli("run", "nothere.yaml", "--out", "out", cwd=tmp_path)
     assert done.returncode == 2
@@ -403,6 +425,10 @@ SPEC_ERRORS = [
     (
         "data: {csv: a.csv}\nmodles: []\n",
         r"<s>:2: unknown key 'modles' \(did you mean 'models'\?\)",
+    ),
+    (
+        "data: {csv: a.csv}\nMODELS: []\n",
+        r"<s>:2: unknown key 'MODELS' \(did you mean 'models'\?\)",
     ),
     ("data: {csv: a.csv, dataset: x}\nmodels: []\n", r"<s>:1: data: give exactly one of 'csv'"),
     ("data: {csv: a.csv}\nmodels: []\n", r"<s>:2: models: must be a non-empty list"),
@@ -479,7 +505,9 @@ def test_spec_defaults_and_levels_as_r_text() -> None:
         base_dir="/tmp",
     )
     assert spec.data.name == "my_file"
-    assert spec.data.factors["g"] == ("b", "a", "10", "2.5", "TRUE", "yes")
+    assert spec.data.factors["g"] == ("b", "a", 10, 2.5, True, "yes")
+    _, labels = factor_text(pd.Series(["b"]), spec.data.factors["g"])
+    assert labels == ("b", "a", "10", "2.5", "TRUE", "yes")
     model = spec.models[0]
     assert (model.formula, model.reml, model.ddf, model.boot) == (
         "y ~ x + (1 | g)",
@@ -527,6 +555,68 @@ def test_csv_is_read_as_r_reads_it(tmp_path: Path) -> None:
     )
     assert same is True
     assert list(frame["group"].cat.categories) == ["10", "2"]
+
+
+def test_numeric_levels_are_rs_text_in_run_verify_and_export_r(tmp_path: Path) -> None:
+    # R writes 0.0001 as "1e-04" and 1e5 as "1e+05": the spec's numbers and the
+    # column's values must both be R's text, in pylme4 and in the exported script.
+    rows = [
+        (d, g, 1.0 + i * 0.37 + (i % 3) * 0.11)
+        for i, (d, g) in enumerate((d, g) for g in "abcd" for d in ("0.0001", "0.001", "100000"))
+    ]
+    (tmp_path / "d.csv").write_text(
+        "dose,g,y\n" + "".join(f"{d},{g},{y!r}\n" for d, g, y in rows), encoding="utf-8"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "data:\n  csv: d.csv\n  factors:\n    dose: [0.001, 0.0001, 100000.0]\n"
+        "models: [{name: m, formula: y ~ dose + (1 | g)}]\n",
+        encoding="utf-8",
+    )
+    spec = pipeline.load_spec(tmp_path / "s.yaml")
+    expected = r(
+        f"levels(factor(read.csv('{tmp_path / 'd.csv'}')$dose, levels = c(0.001, 0.0001, 1e5)))"
+    )
+    assert list(expected) == ["0.001", "1e-04", "1e+05"]
+    assert list(load_data(spec).frame["dose"].cat.categories) == list(expected)
+    result = pipeline.run(spec, tmp_path / "out")
+    assert result.results["spec"]["data"]["factors"]["dose"] == list(expected)
+    report = pipeline.verify(tmp_path / "out", with_r=True)
+    assert report.ok, report.differences
+    fixef = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv")
+    assert list(fixef["term"]) == ["(Intercept)", "dose1e-04", "dose1e+05"]
+
+    duplicate = parse_spec(
+        "data:\n  csv: d.csv\n  factors:\n    dose: [1, 1.0]\n"
+        "models: [{name: m, formula: y ~ dose}]\n",
+        source="s.yaml",
+        base_dir=tmp_path,
+    )
+    with pytest.raises(
+        SpecError,
+        match=r"s\.yaml:4: data\.factors\.dose: levels 1 and 1\.0 "
+        r"are both '1' in R",
+    ):
+        load_data(duplicate)
+
+
+def test_unknown_dataset_or_package_is_a_spec_error() -> None:
+    from pylme4 import datasets
+
+    assert datasets.find("sleepstudy") == "lme4"
+    assert datasets.find("iris") == "datasets"
+    assert datasets.find("iris", "lme4") is None
+    spec = parse_spec("data: {dataset: sleepstudyy}\nmodels: [{name: a, formula: y ~ x}]\n")
+    with pytest.raises(
+        SpecError,
+        match=r"<spec>:1: data\.dataset: no data set 'sleepstudyy' in R package\(s\) "
+        r"lme4, datasets \(did you mean 'sleepstudy'\?\)",
+    ):
+        load_data(spec)
+    spec = parse_spec(
+        "data: {dataset: iris, package: nosuchpkg}\nmodels: [{name: a, formula: y ~ x}]\n"
+    )
+    with pytest.raises(SpecError, match=r"data\.package: R cannot list .* 'nosuchpkg'"):
+        load_data(spec)
 
 
 def test_dataset_and_bundled_example_csv_are_lme4_data() -> None:
@@ -658,6 +748,38 @@ def test_doctor_reports_r_and_its_packages(tmp_path: Path) -> None:
     assert re.search(rf"^ok +R: {re.escape(r_version)} ", done.stdout, re.M)
     assert re.search(r"^ok +embedded R: rpy2 starts R", done.stdout, re.M)
     assert f"ok       rpy2: {metadata.version('rpy2')}" in done.stdout
+    # Every dependency pyproject.toml declares (as installed), tqdm too.
+    for requirement in metadata.requires("pylme4") or []:
+        if ";" not in requirement:
+            dist = re.match(r"[A-Za-z0-9._-]+", requirement).group(0)
+            assert f"ok       {dist}: {metadata.version(dist)}" in done.stdout, dist
+    assert f"ok       tqdm: {metadata.version('tqdm')}" in done.stdout
+
+
+def test_doctor_reads_the_requirements_pylme4_was_installed_with(monkeypatch) -> None:
+    from pylme4 import doctor
+
+    requires = [
+        "numpy>=1.24",
+        "rpy2<3.6,>=3.5.17",
+        "PyYAML>=6.0",
+        "x[y]>=1",
+        'mpl; extra == "plot"',
+    ]
+    monkeypatch.setattr(doctor.metadata, "requires", lambda name: requires)
+    assert doctor.python_requirements() == {
+        "numpy": "numpy>=1.24",
+        "rpy2": "rpy2>=3.5.17,<3.6",
+        "pyyaml": "PyYAML>=6.0",
+        "x": "x[y]>=1",
+    }
+
+    def not_installed(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(doctor.metadata, "requires", not_installed)
+    [check] = doctor.check_python_packages()
+    assert (check.name, check.ok, check.fix) == ("pylme4", False, "make setup")
 
 
 def test_doctor_without_r_says_how_to_install_it(tmp_path: Path) -> None:
@@ -755,6 +877,19 @@ def test_verify_after_the_spec_and_data_moved(project: Path, tmp_path: Path) -> 
     assert report.numbers == report.identical > 0
 
 
+def test_exported_script_copies_pylme4s_r_helpers() -> None:
+    from pylme4._r.call import r_value
+    from pylme4.pipeline.export_r import boot_fun_code, r_function
+    from pylme4.pipeline.spec import BOOT_FUNS
+
+    for name in BOOT_FUNS:
+        assert boot_fun_code(name) == r_value("pylme4_boot_fun_code", name, doing="test"), name
+    spec = parse_spec("data: {dataset: sleepstudy}\nmodels: [{name: a, formula: y ~ x}]\n")
+    text = pipeline.export_r(spec)
+    copied = r_function("pylme4_sdcor_names").replace("pylme4_sdcor_names", "sdcor_names", 1)
+    assert copied in text
+
+
 def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
     text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
     bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
@@ -813,6 +948,9 @@ def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_text(OPTIONAL_SPEC, encoding="utf-8")
     spec = pipeline.load_spec(tmp_path / "spec.yaml")
     result = pipeline.run(spec, tmp_path / "results")
+    # What run() returns is results.json as written (verify compares the two).
+    written = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    assert written == result.results
     models = result.results["models"]
     assert models["main"]["files"] == [
         "summary.txt", "fixef.csv", "ranef.csv", "var_corr.csv", "stats.csv",

@@ -24,16 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, PylmeError
-from .spec import Spec, SpecError, _suggestion
+from ..errors import DataError, FormulaError, PylmeError, one_line, suggestion
+from .spec import Level, Spec
 
 #: Fields read as missing values, in every column (R's ``na.strings``).
 NA_STRINGS = ("NA", "")
-
-# The bundled data sets' packages, in the order pylme4.datasets.load() tries them.
-_DATASET_PACKAGES = ("lme4", "datasets")
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,8 @@ class LoadedData:
     frame: pd.DataFrame
     source: dict[str, Any]
     """Where the data came from: kind ("csv" / "dataset"), path or name, SHA-256, rows."""
+    levels: dict[str, tuple[str, ...]]
+    """Column -> the spec's factor levels as R's text (what results.json records)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -108,6 +108,7 @@ def load_data(spec: Spec) -> LoadedData:
         The CSV cannot be parsed, has no rows, or a factor column has values
         that are not among its levels.
     """
+    where = describe(spec)
     if spec.csv_path is not None:
         path = spec.csv_path
         if not path.is_file():
@@ -117,8 +118,7 @@ def load_data(spec: Spec) -> LoadedData:
             frame = read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(
-                f"{spec.where('data.csv')}: data.csv: cannot read {path.name} as CSV: "
-                f"{' '.join(str(exc).split())}"
+                spec.locate("data.csv", f"cannot read {path.name} as CSV: {one_line(exc)}")
             ) from None
         source: dict[str, Any] = {
             "kind": "csv",
@@ -127,7 +127,6 @@ def load_data(spec: Spec) -> LoadedData:
             "sha256": sha256_file(path),
             "sha256_of": "the file's bytes",
         }
-        where = path.name
     else:
         frame, package = _load_dataset(spec)
         source = {
@@ -137,58 +136,83 @@ def load_data(spec: Spec) -> LoadedData:
             "sha256": frame_sha256(frame),
             "sha256_of": "the data set's columns as canonical JSON (pipeline.data.frame_sha256)",
         }
-        where = f"the data set {spec.data.dataset}"
     if len(frame) == 0:
         raise DataError(f"{where} has no rows")
     source["rows"] = len(frame)
     source["columns"] = [str(c) for c in frame.columns]
     frame = apply_factors(spec, frame, where)
-    return LoadedData(frame=frame, source=source)
+    levels = {c: tuple(str(x) for x in frame[c].cat.categories) for c in spec.data.factors}
+    return LoadedData(frame=frame, source=source, levels=levels)
 
 
 def _load_dataset(spec: Spec) -> tuple[pd.DataFrame, str]:
     from .. import datasets
 
     name = str(spec.data.dataset)
-    packages = (spec.data.package,) if spec.data.package else _DATASET_PACKAGES
-    known: list[str] = []
-    for package in packages:
-        try:
-            available = datasets.names(package)
-        except PylmeError:
-            raise spec.error(
-                "data.package", f"R cannot list the data sets of package {package!r}"
-            ) from None
-        if name in available:
-            return datasets.load(name, package), str(package)
-        known += available
+    try:
+        package = datasets.find(name, spec.data.package)
+    except PylmeError:
+        package = spec.data.package or " / ".join(datasets.search_order())
+        raise spec.error(
+            "data.package", f"R cannot list the data sets of package {package!r}"
+        ) from None
+    if package is not None:
+        return datasets.load(name, package), package
+    packages = datasets.search_order(spec.data.package)
+    known = [n for p in packages for n in datasets.names(p)]
     raise spec.error(
         "data.dataset",
-        f"no data set {name!r} in R package(s) {', '.join(map(str, packages))}"
-        f"{_suggestion(name, known)}",
+        f"no data set {name!r} in R package(s) {', '.join(packages)}{suggestion(name, known)}",
     )
 
 
-def r_text(values: pd.Series) -> pd.Series:
-    """The text R's ``as.character()`` gives each value (NaN for missing values).
+def r_level(level: Level) -> Any:
+    """A spec's level as the R value it is written as (for :func:`factor_text`).
 
-    Strings are their own text; numbers and logicals are written by R itself,
-    so that levels match exactly what ``factor(x, levels = ...)`` matches in R.
+    Whole numbers that fit R's integers are R integers (``as.character(100000L)``
+    is "100000", as for an integer column); larger ones are doubles.
     """
-    from .._r.call import r_value
+    if isinstance(level, bool):
+        return np.array([level])
+    if isinstance(level, int):
+        if -(2**31) < level < 2**31:
+            return np.array([level], dtype=np.int32)
+        return np.array([float(level)])
+    if isinstance(level, float):
+        return np.array([level])
+    return level
 
+
+def factor_text(values: pd.Series, levels: tuple[Level, ...]) -> tuple[pd.Series, tuple[str, ...]]:
+    """The text R's ``as.character()`` gives each value (NaN for missing ones) and each level.
+
+    Text is its own text; numbers and logicals, among the values or the
+    levels, are written by R itself (one R call), so that they match exactly
+    as ``factor(x, levels = ...)`` matches them in R.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object).where(values.notna(), None)
-    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-        present = values.notna()
-        if all(isinstance(v, str) for v in values[present]):
-            return values.where(present)
+    present = values.notna()
+    if (values.dtype == object or isinstance(values.dtype, pd.StringDtype)) and all(
+        isinstance(v, str) for v in [*values[present], *levels]
+    ):
+        return values.where(present), tuple(str(v) for v in levels)
+    from .._r.call import r_value
+
     uniques = pd.Series(pd.unique(values.dropna()))
-    if len(uniques) == 0:
-        return pd.Series([float("nan")] * len(values), index=values.index, dtype=object)
-    texts = r_value("pylme4_as_character", uniques, doing="writing values as text")
-    mapping = dict(zip(uniques, texts if isinstance(texts, list) else [texts]))
-    return values.map(mapping)
+    texts = r_value(
+        "pylme4_factor_text",
+        uniques,
+        [r_level(v) for v in levels],
+        doing="writing values as text",
+    )
+    mapping = dict(zip(uniques, _as_list(texts["values"])))
+    labels = tuple(str(t) for t in _as_list(texts["levels"]))
+    return values.map(mapping).where(present), labels
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -201,18 +225,25 @@ def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
         key = f"data.factors.{column}"
         if column not in columns:
             raise spec.error(
-                key, f"{column!r} is not a column of {where}{_suggestion(column, columns)}"
+                key, f"{column!r} is not a column of {where}{suggestion(column, columns)}"
             )
-        text = r_text(frame[column])
-        unknown = [v for v in pd.unique(text.dropna()) if v not in levels]
+        text, labels = factor_text(frame[column], levels)
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                first = levels[labels.index(label)]
+                raise spec.error(key, f"levels {first!r} and {levels[i]!r} are both {label!r} in R")
+        unknown = [v for v in pd.unique(text.dropna()) if v not in labels]
         if unknown:
             shown = ", ".join(repr(v) for v in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise DataError(
-                f"{spec.where(key)}: {key}: column {column!r} has values {shown}{more} "
-                f"that are not among the levels {list(levels)}"
+                spec.locate(
+                    key,
+                    f"column {column!r} has values {shown}{more} "
+                    f"that are not among the levels {list(labels)}",
+                )
             )
-        frame[column] = pd.Categorical(text, categories=list(levels))
+        frame[column] = pd.Categorical(text, categories=list(labels))
     return frame
 
 
@@ -227,9 +258,7 @@ def check_formulas(spec: Spec, frame: pd.DataFrame, where: str) -> None:
             checks.formula_vars(model.formula, columns)
         except FormulaError as exc:
             message = str(exc).replace("is not a column of the data", f"is not a column of {where}")
-            raise SpecError(
-                f"{spec.where(key)}: {key}: {message}", line=spec.lines.get(key), key=key
-            ) from None
+            raise spec.error(key, message) from None
 
 
 def describe(spec: Spec) -> str:

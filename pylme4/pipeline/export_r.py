@@ -16,20 +16,40 @@ Usage of the script::
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from importlib import resources
 from pathlib import Path
 
 from .. import __version__
 from .data import NA_STRINGS
-from .spec import ModelSpec, Spec
+from .spec import Level, ModelSpec, Spec
 
-# bootMer's FUN for each named statistic, as pylme4's boot_mer() prints it.
-_BOOT_FUN = {
-    "fixef": "fixef",
-    "sigma": "sigma",
-    "theta": 'function(x) getME(x, "theta")',
-    "var_corr": 'function(x) as.data.frame(VarCorr(x), order = "lower.tri")$sdcor',
-}
+
+def r_function(name: str, *, file: str = "inference.R") -> str:
+    """The definition of one of pylme4's R helpers (``_r/R/<file>``), as written there.
+
+    The script copies what it shares with pylme4 from the packaged R files, so
+    that there is one source and the script still needs nothing but R.
+    """
+    text = resources.files("pylme4._r").joinpath("R", file).read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(name)} <- function\(.*?^\}}$", text, re.M | re.S)
+    if match is None:
+        raise LookupError(f"no function {name} in pylme4/_r/R/{file}")
+    return match.group(0)
+
+
+def boot_fun_code(name: str) -> str:
+    """bootMer's FUN for a named statistic, as pylme4's boot_mer() prints it.
+
+    Read from the ``switch()`` of ``pylme4_boot_fun_code`` in inference.R.
+    """
+    body = r_function("pylme4_boot_fun_code")
+    match = re.search(rf"^\s*{re.escape(name)} = (\"[^\"]*\"|'[^']*'),$", body, re.M)
+    if match is None:
+        raise LookupError(f"no bootstrap statistic {name!r} in pylme4_boot_fun_code")
+    return match.group(1)[1:-1]
 
 
 def r_string(text: str) -> str:
@@ -59,11 +79,37 @@ def _r_vector(items: list[str] | tuple[str, ...]) -> str:
     return "c(" + ", ".join(r_string(x) for x in items) + ")"
 
 
+def _r_level(level: Level) -> str:
+    """A spec's level as an R literal of its type (what pipeline.data.r_level passes to R)."""
+    if isinstance(level, bool):
+        return "TRUE" if level else "FALSE"
+    if isinstance(level, int) and -(2**31) < level < 2**31:
+        return f"{level}L"
+    if isinstance(level, (int, float)):
+        value = float(level)
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Inf" if value > 0 else "-Inf"
+        return repr(value)
+    return r_string(level)
+
+
+def _r_levels(levels: tuple[Level, ...]) -> str:
+    """Text levels as a character vector; levels of other types as a list, one literal each."""
+    if all(isinstance(level, str) for level in levels):
+        return _r_vector([str(level) for level in levels])
+    return "list(" + ", ".join(_r_level(level) for level in levels) + ")"
+
+
 _HELPERS = r"""
-# factor(x, levels) as pylme4 makes it: a value that is not among the levels
-# stops the script (factor() alone would make it NA without a word).
+# factor(x, levels) as pylme4 makes it: values and levels (text, or a list
+# of numbers and logicals as the spec writes them) are matched as the text
+# as.character() gives them, and a value that is not among the levels stops
+# the script (factor() alone would make it NA without a word).
 as_factor <- function(x, levels, column) {
   text <- as.character(x)
+  levels <- vapply(levels, as.character, "", USE.NAMES = FALSE)
   bad <- unique(text[!is.na(text) & !(text %in% levels)])
   if (length(bad))
     stop(sprintf("column '%s' has values %s that are not among the levels %s",
@@ -140,12 +186,7 @@ write_model <- function(fit, name, ddf = NULL) {
 # Names of the standard deviations and correlations of VarCorr(), as pylme4
 # names the bootstrap statistic "var_corr" (sd_<term>|<group>,
 # cor_<term2>.<term1>|<group>, sigma).
-sdcor_names <- function(fit) {
-  vc <- as.data.frame(VarCorr(fit), order = "lower.tri")
-  ifelse(vc$grp == "Residual" & is.na(vc$var1), "sigma",
-         ifelse(is.na(vc$var2), paste0("sd_", vc$var1, "|", vc$grp),
-                paste0("cor_", vc$var2, ".", vc$var1, "|", vc$grp)))
-}
+{sdcor_names}
 
 # A bootstrap: its printout, the replicates, and percentile intervals.
 write_boot <- function(b, name, statistics = names(b$t0)) {
@@ -189,6 +230,12 @@ write_confint <- function(ci, name) {
 """
 
 
+def _sdcor_names() -> str:
+    """inference.R's pylme4_sdcor_names, bound as the script's sdcor_names."""
+    text = r_function("pylme4_sdcor_names")
+    return "sdcor_names" + text[len("pylme4_sdcor_names") :]
+
+
 def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
     name = spec.data.name
     lines = ["# ---- data " + "-" * 66]
@@ -218,7 +265,7 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
         lines.append("# Factor levels from the spec; the first level is the reference.")
         for column, levels in spec.data.factors.items():
             ref = f"{name}[[{r_string(column)}]]"
-            lines.append(f"{ref} <- as_factor({ref}, {_r_vector(levels)}, {r_string(column)})")
+            lines.append(f"{ref} <- as_factor({ref}, {_r_levels(levels)}, {r_string(column)})")
     return lines
 
 
@@ -236,7 +283,9 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
     ]
     if model.boot is not None:
         boot = model.boot
-        call = f"bootMer(fit, FUN = {_BOOT_FUN[boot.fun]}, nsim = {boot.nsim}, seed = {boot.seed}"
+        call = (
+            f"bootMer(fit, FUN = {boot_fun_code(boot.fun)}, nsim = {boot.nsim}, seed = {boot.seed}"
+        )
         if boot.use_u:
             call += ", use.u = TRUE"
         if boot.type != "parametric":
@@ -296,7 +345,8 @@ def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
         "args <- commandArgs(trailingOnly = TRUE)",
         'out_dir <- if (length(args) >= 1L) args[[1L]] else "results-r"',
     ]
-    body = [*header, _HELPERS.rstrip("\n"), "", *_data_lines(spec, path), ""]
+    helpers = _HELPERS.replace("{sdcor_names}", _sdcor_names())
+    body = [*header, helpers.rstrip("\n"), "", *_data_lines(spec, path), ""]
     for model in spec.models:
         body += _model_lines(model, spec.data.name)
         body.append("")

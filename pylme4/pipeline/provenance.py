@@ -124,9 +124,11 @@ def version_changes(stored: Mapping[str, Any], current: Mapping[str, Any]) -> li
     """One line per software version (or BLAS, platform) that differs."""
     changes = []
     paths = list(_VERSION_PATHS)
-    r_packages = set(_get(stored, ("r", "packages")) or {}) | set(
-        _get(current, ("r", "packages")) or {}
-    )
+    # Earlier results.json files also list R among the packages; R's version
+    # is compared once, as ("r", "version").
+    r_packages = (
+        set(_get(stored, ("r", "packages")) or {}) | set(_get(current, ("r", "packages")) or {})
+    ) - {"R"}
     paths += [("r", "packages", name) for name in sorted(r_packages)]
     for path in paths:
         before, after = _get(stored, path), _get(current, path)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning
+from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
 from . import data as pdata
 from . import provenance
 from .spec import ModelSpec, Spec, SpecError
@@ -75,8 +75,15 @@ class RunResult:
     out_dir: Path
     results: dict[str, Any]
     """The content of ``results.json``."""
-    messages: tuple[tuple[str, str], ...]
-    """(model, text) for every warning or message R gave."""
+
+    @property
+    def messages(self) -> tuple[tuple[str, str], ...]:
+        """(model, text) for every warning or message R gave, as results.json lists them."""
+        return tuple(
+            (name, message["text"])
+            for name, entry in self.results["models"].items()
+            for message in entry["messages"]
+        )
 
 
 def _say(progress: Progress | None, text: str) -> None:
@@ -339,12 +346,12 @@ def run(
     started = provenance.now()
     building = _prepare_out_dir(out_dir)
     try:
-        result = _run_into(spec, building, progress=progress, command=command, started=started)
+        results = _run_into(spec, building, progress=progress, command=command, started=started)
         _move_into_place(building, out_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    return RunResult(out_dir=out_dir.resolve(), results=result[0], messages=result[1])
+    return RunResult(out_dir=out_dir.resolve(), results=results)
 
 
 def _run_into(
@@ -354,7 +361,7 @@ def _run_into(
     progress: Progress | None,
     command: str | None,
     started: str,
-) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+) -> dict[str, Any]:
     where = pdata.describe(spec)
     _say(progress, f"reading {where}")
     loaded = pdata.load_data(spec)
@@ -368,7 +375,6 @@ def _run_into(
     (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")
 
     models: dict[str, Any] = {}
-    said: list[tuple[str, str]] = []
     for i, model in enumerate(spec.models):
         key = f"models[{i}]"
         _say(progress, f"[{i + 1}/{len(spec.models)}] fitting {model.name}: {model.formula}")
@@ -383,7 +389,7 @@ def _run_into(
                 raise
             except PylmeError as exc:
                 raise ModelError(
-                    f"{spec.where(key)}: {key} ({model.name}): {_one_line(exc)}", exc
+                    spec.locate(key, one_line(exc), label=f"{key} ({model.name})"), exc
                 ) from None
         messages = []
         for w in caught:
@@ -392,7 +398,6 @@ def _run_into(
                 text = str(w.message)
                 if {"kind": kind, "text": text} not in messages:
                     messages.append({"kind": kind, "text": text})
-                    said.append((model.name, text))
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
         entry["messages"] = messages
@@ -404,7 +409,7 @@ def _run_into(
 
     results = {
         "format": RESULTS_FORMAT,
-        "spec": spec.to_dict(),
+        "spec": spec.to_dict(levels=loaded.levels),
         "models": _plain(models),
         "provenance": _plain(
             provenance.collect(spec, loaded.source, started=started, command=command)
@@ -412,11 +417,7 @@ def _run_into(
     }
     text = json.dumps(results, indent=1, ensure_ascii=False, allow_nan=False)
     (folder / RESULTS_JSON).write_text(text + "\n", encoding="utf-8")
-    return results, tuple(said)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return results
 
 
 def read_results(out_dir: str | Path) -> dict[str, Any]:
@@ -437,7 +438,7 @@ def read_results(out_dir: str | Path) -> dict[str, Any]:
             f"{out_dir} holds no {RESULTS_JSON}: is it a pylme4 results folder?"
         ) from None
     except (OSError, ValueError) as exc:
-        raise OutputDirError(f"{path}: cannot read it ({_one_line(exc)})") from None
+        raise OutputDirError(f"{path}: cannot read it ({one_line(exc)})") from None
     if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
         raise OutputDirError(f"{path} is not a {RESULTS_FORMAT} file")
     return results

@@ -27,7 +27,6 @@ the data (unknown columns, formula variables) is checked by
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ..errors import PylmeError
+from ..errors import PylmeError, one_line, suggestion
 
 #: Values accepted for ``ddf`` (lmerTest's denominator degrees of freedom).
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
@@ -120,6 +119,9 @@ SCRIPT_NAMES = frozenset(
         "write_confint",
     }
 )
+#: A factor level as written in the spec: text, a whole number, a number or a logical.
+Level = str | int | float | bool
+
 _YAML_TRUE = ("true", "True", "TRUE")
 _YAML_FALSE = ("false", "False", "FALSE")
 
@@ -186,8 +188,10 @@ class DataSpec:
     """A data set bundled with lme4 (or base R's datasets), by name."""
     package: str | None = None
     """The R package of ``dataset`` (default: lme4, then datasets)."""
-    factors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Column -> factor levels as text, in order (the first is the reference)."""
+    factors: Mapping[str, tuple[Level, ...]] = field(default_factory=dict)
+    """Column -> factor levels, in order (the first is the reference), as the
+    YAML values they are written as; R's ``as.character()`` makes them the text
+    the column's values are matched with (:func:`pylme4.pipeline.data.load_data`)."""
 
 
 @dataclass(frozen=True)
@@ -227,16 +231,13 @@ class Spec:
             key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key) if re.search(r"[.\[]", key) else ""
         return self.source
 
+    def locate(self, key: str, message: str, *, label: str | None = None) -> str:
+        """``"file:line: key: message"``, for any error about ``key`` (named ``label`` if given)."""
+        return f"{self.where(key)}: {label or key}: {message}"
+
     def error(self, key: str, message: str) -> SpecError:
         """A :class:`SpecError` located at ``key``: ``"file:line: key: message"``."""
-        return SpecError(f"{self.where(key)}: {key}: {message}", line=self.lines.get(key), key=key)
-
-    def model_key(self, name: str) -> str:
-        """The key path (``"models[i]"``) of the model called ``name``."""
-        for i, model in enumerate(self.models):
-            if model.name == name:
-                return f"models[{i}]"
-        raise KeyError(name)
+        return SpecError(self.locate(key, message), line=self.lines.get(key), key=key)
 
     def seeds(self) -> dict[str, int]:
         """Every random seed the spec sets, by where it is set (``"nested.boot"``)."""
@@ -248,15 +249,21 @@ class Spec:
                 out[f"{model.name}.confint"] = model.confint.seed
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """The spec with every default filled in, as JSON-ready data."""
+    def to_dict(self, levels: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """The spec with every default filled in, as JSON-ready data.
+
+        ``levels`` gives the factor levels as R's text (``LoadedData.levels``),
+        as results.json records them; without it they are the values as written.
+        """
         data: dict[str, Any] = {"name": self.data.name}
         if self.data.csv is not None:
             data["csv"] = self.data.csv
         else:
             data["dataset"] = self.data.dataset
             data["package"] = self.data.package
-        data["factors"] = {k: list(v) for k, v in self.data.factors.items()}
+        data["factors"] = {
+            k: list(v if levels is None else levels[k]) for k, v in self.data.factors.items()
+        }
         models = []
         for m in self.models:
             models.append(
@@ -316,7 +323,7 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
                 f"{source}:{line}: not valid YAML: {problem}{column}", line=line
             ) from None
         except yaml.YAMLError as exc:
-            raise SpecError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+            raise SpecError(f"{source}: not valid YAML: {one_line(exc)}") from None
         if root is None:
             raise SpecError(f"{source}: the spec is empty; it needs 'data:' and 'models:'")
         reader.loader = loader
@@ -333,11 +340,6 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
         base_dir=Path(base_dir).resolve(),
         lines=MappingProxyType(dict(reader.lines)),
     )
-
-
-def _suggestion(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _kind(node: yaml.Node) -> str:
@@ -392,7 +394,7 @@ class _Reader:
                 self.fail(
                     key_node,
                     key,
-                    f"unknown key {name!r}{_suggestion(name, allowed)}; {what} takes {known}",
+                    f"unknown key {name!r}{suggestion(name, allowed)}; {what} takes {known}",
                 )
             entries[name] = (key_node, value_node)
             self.lines[self.join(key, name)] = key_node.start_mark.line + 1
@@ -437,7 +439,7 @@ class _Reader:
                 node,
                 key,
                 f"must be one of {', '.join(choices)}, not {_kind(node)}"
-                f"{_suggestion(text, choices)}",
+                f"{suggestion(text, choices)}",
             )
         return value
 
@@ -486,7 +488,7 @@ class _Reader:
             factors=MappingProxyType(factors),
         )
 
-    def factors(self, node: yaml.Node) -> dict[str, tuple[str, ...]]:
+    def factors(self, node: yaml.Node) -> dict[str, tuple[Level, ...]]:
         self.lines["data.factors"] = node.start_mark.line + 1
         if not isinstance(node, yaml.MappingNode):
             self.fail(
@@ -494,7 +496,7 @@ class _Reader:
                 "data.factors",
                 f"must map column names to lists of levels, not {_kind(node)}",
             )
-        out: dict[str, tuple[str, ...]] = {}
+        out: dict[str, tuple[Level, ...]] = {}
         for key_node, value_node in node.value:
             column = str(key_node.value)
             key = f"data.factors.{column}"
@@ -507,34 +509,37 @@ class _Reader:
                     key,
                     f"must be a non-empty list of levels, e.g. [A, B, C], not {_kind(value_node)}",
                 )
-            levels: list[str] = []
+            levels: list[Level] = []
             for item in value_node.value:
                 level = self.level(item, key)
-                if level in levels:
+                # By type too: 1 == 1.0 == True in Python, not in R's text.
+                if (type(level), level) in [(type(x), x) for x in levels]:
                     self.fail(item, key, f"level {level!r} is listed twice")
                 levels.append(level)
             out[column] = tuple(levels)
         return out
 
-    def level(self, node: yaml.Node, key: str) -> str:
-        """A factor level as the text R's ``factor()`` compares values with."""
+    def level(self, node: yaml.Node, key: str) -> Level:
+        """A factor level as the value R's ``factor()`` compares values with.
+
+        Text stays text; numbers and logicals stay numbers and logicals, which
+        R turns into text with ``as.character()`` when the data is loaded (as
+        ``factor(x, levels = c(...))`` does in R).
+        """
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, key, f"each level must be a single value, not {_kind(node)}")
         tag = node.tag
         if tag.endswith(":null"):
             self.fail(node, key, "a level cannot be empty (null); missing values stay NA")
         if tag.endswith(":bool"):
-            # R writes logicals as TRUE/FALSE; YAML's yes/no/on/off stay as written.
-            if node.value in _YAML_TRUE:
-                return "TRUE"
-            if node.value in _YAML_FALSE:
-                return "FALSE"
+            # YAML's yes/no/on/off are not R's logicals: they stay as written.
+            if node.value in _YAML_TRUE + _YAML_FALSE:
+                return bool(self.loader.construct_object(node))
             return str(node.value)
-        if tag.endswith(":int"):
-            return str(self.loader.construct_object(node))
-        if tag.endswith(":float"):
-            # as.character() of a double: 15 significant digits, no trailing zeros.
-            return format(float(self.loader.construct_object(node)), ".15g")
+        if tag.endswith((":int", ":float")):
+            value = self.loader.construct_object(node)
+            if isinstance(value, (int, float)):
+                return value
         return str(node.value)
 
     def models(self, node: yaml.Node) -> tuple[ModelSpec, ...]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -27,7 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import RNotAvailableError
+from .. import doctor
+from ..errors import RNotAvailableError, one_line
 from . import provenance
 from .export_r import export_r
 from .run import RESULTS_JSON, SPEC_COPY, OutputDirError, read_results, run
@@ -170,7 +170,7 @@ def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> 
     try:
         a, b = _read_cells(stored_path), _read_cells(now_path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        tally.add(name, "", "a CSV table", f"unreadable ({' '.join(str(exc).split())})")
+        tally.add(name, "", "a CSV table", f"unreadable ({one_line(exc)})")
         return
     if list(a.columns) != list(b.columns):
         tally.add(name, "columns", str(list(a.columns)), str(list(b.columns)))
@@ -277,12 +277,20 @@ def _files(folder: Path) -> list[str]:
 
 
 def compare_folders(
-    tally: _Tally, stored: Path, now: Path, *, only: list[str] | None = None, label: str = ""
+    tally: _Tally,
+    stored: Path,
+    now: Path,
+    *,
+    only: list[str] | None = None,
+    label: str = "",
+    results: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> None:
     """Every file of ``stored`` against the same file in ``now``.
 
     ``only`` restricts the comparison to these relative paths (R's script
-    writes no results.json); ``label`` prefixes the file names in differences.
+    writes no results.json); ``label`` prefixes the file names in differences;
+    ``results`` is the content of both results.json files, when the caller
+    has read them already.
     """
     stored_files = _files(stored) if only is None else only
     now_files = set(_files(now))
@@ -294,8 +302,10 @@ def compare_folders(
         tally.files += 1
         a, b = stored / rel, now / rel
         if rel == RESULTS_JSON:
-            stored_json = json.loads(a.read_text(encoding="utf-8"))
-            now_json = json.loads(b.read_text(encoding="utf-8"))
+            stored_json, now_json = results or (
+                json.loads(a.read_text(encoding="utf-8")),
+                json.loads(b.read_text(encoding="utf-8")),
+            )
             compare_json(tally, name, _comparable(stored_json), _comparable(now_json))
             _compare_inputs(tally, name, stored_json, now_json)
         elif rel.endswith(".csv"):
@@ -412,7 +422,7 @@ def verify(
                     key=exc.key,
                 ) from None
             raise
-        compare_folders(tally, results_dir, rerun_dir)
+        compare_folders(tally, results_dir, rerun_dir, results=(stored, fresh.results))
         warnings = provenance.version_changes(
             stored.get("provenance", {}), fresh.results["provenance"]
         )
@@ -432,7 +442,7 @@ def verify(
 
 def find_rscript(rscript: str | None = None) -> str:
     """The Rscript program, or RNotAvailableError saying how to get it."""
-    found = shutil.which(rscript or "Rscript")
+    found = doctor.rscript(rscript)
     if found is None:
         from .._r.session import INSTALL_HINT
 

@@ -3,18 +3,20 @@
 # values into the text that factor() matches levels against.
 
 # Everything results.json records about this R: its version, the versions of
-# the packages pylme4 uses (pylme4_versions() in core.R), the BLAS and LAPACK
-# it calls (numbers can differ in the last bits between BLAS builds), the
-# random number generators that give a seed its meaning, and the platform.
+# the packages pylme4 uses (pylme4_versions() in core.R, less R itself, which
+# `version` holds), the BLAS and LAPACK it calls (numbers can differ in the
+# last bits between BLAS builds), the random number generators that give a
+# seed its meaning, and the platform.
 pylme4_provenance <- function() {
   si <- utils::sessionInfo()
   ext <- extSoftVersion()
+  packages <- pylme4_versions()
   list(
     version = paste(R.version$major, R.version$minor, sep = "."),
     version_string = R.version.string,
     platform = R.version$platform,
     running = if (is.null(si$running)) NA_character_ else si$running,
-    packages = as.list(pylme4_versions()),
+    packages = as.list(packages[names(packages) != "R"]),
     blas = unname(ext[["BLAS"]]),
     blas_library = if (is.null(si$BLAS)) NA_character_ else si$BLAS,
     lapack_library = La_library(),
@@ -25,7 +27,11 @@ pylme4_provenance <- function() {
   )
 }
 
-# as.character(x): the text factor(x, levels = ...) compares with the levels.
-pylme4_as_character <- function(x) {
-  as.list(as.character(x))
+# The text factor(x, levels = ...) matches: as.character() of the column's
+# values and of each level (a list of length-one vectors: text, integers,
+# doubles and logicals as the spec writes them).  The exported R script's
+# as_factor() turns levels into text the same way.
+pylme4_factor_text <- function(values, levels) {
+  list(values = as.list(as.character(values)),
+       levels = as.list(vapply(levels, as.character, "", USE.NAMES = FALSE)))
 }
