@@ -8,7 +8,6 @@ Each check raises a :class:`~pylme4.errors.FormulaError` or
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,14 @@ import pandas as pd
 from . import frames
 from ._r.call import r_value
 from ._r.convert import check_columns
-from .errors import DataError, FormulaError, PylmeError, RNotAvailableError
+from .errors import (
+    DataError,
+    FormulaError,
+    PylmeError,
+    RNotAvailableError,
+    one_line,
+    suggestion,
+)
 
 
 @dataclass(frozen=True)
@@ -75,16 +81,6 @@ def level(value: Any) -> float:
     ):
         raise ValueError(f"level must be a number strictly between 0 and 1, not {value!r}")
     return float(value)
-
-
-def suggestion(name: str, columns: Sequence[str]) -> str:
-    """ " (did you mean 'x'?)" with the column closest to ``name``, or ""."""
-    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in columns}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # What R's all.vars() finds in a formula depends only on the formula's text,
@@ -236,8 +232,7 @@ def _is_numeric(dtype: Any) -> bool:
 
 
 def _first_line(exc: Exception) -> str:
-    r_message = getattr(exc, "r_message", str(exc))
-    return " ".join(str(r_message).split())
+    return one_line(getattr(exc, "r_message", str(exc)))
 
 
 def _strings(value: Any) -> list[str]:

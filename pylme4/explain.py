@@ -21,8 +21,7 @@ import pandas as pd
 
 from ._r.call import r_value
 from ._r.convert import Columns
-from .checks import suggestion
-from .errors import DataError, PylmeError
+from .errors import DataError, PylmeError, suggestion
 
 
 def _with_message(exc: PylmeError, cls: type[PylmeError], message: str) -> PylmeError:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .checks import suggestion
+from .errors import suggestion
 
 # The families glmer() accepts by name (R's stats package spells Gamma with a
 # capital G).  The quasi families are refused by lme4 itself.
