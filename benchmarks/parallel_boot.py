@@ -11,7 +11,7 @@ Two models, statistic ``fixef``, ``seed = 1``:
   takes ~10 ms: the per-replicate overhead of parallel work shows);
 - a crossed design (``bench_crossed`` in ``data.R``: 100 subjects x 100
   items = 10,000 rows), ``y ~ cond + x + trial + (1 + cond | subject) + (1 |
-  item)``, nsim=150 (a refit takes ~0.37 s on an idle core, so R's serial
+  item)``, nsim=150 (a refit takes ~0.35 s on an idle core, so R's serial
   ``bootMer`` takes about a minute: long enough that start-up costs do not
   matter, short enough to repeat).
 
@@ -72,10 +72,12 @@ def cases(quick: bool) -> list[Case]:
     ]
 
 
-def worker_counts(quick: bool) -> list[int]:
-    """1, 2, ... up to the number of cores (1 and 2 only with ``quick``)."""
-    top = 2 if quick else max(2, os.cpu_count() or 1)
-    return list(range(1, top + 1))
+def worker_counts(quick: bool, most: int | None = None) -> list[int]:
+    """1, 2, ... up to ``most`` workers (default: the number of cores, or 2
+    with ``quick``); never fewer than 1 and 2."""
+    if most is None:
+        most = 2 if quick else os.cpu_count() or 1
+    return list(range(1, max(2, most) + 1))
 
 
 def _r_multicore_name(k: int) -> str:
@@ -206,11 +208,14 @@ def run_case(case: Case, ks: list[int], repeat: int, rproc: RProcess) -> list[Ro
     return rows
 
 
-def run(quick: bool, rproc: RProcess, repeat: int | None = None) -> list[Row]:
+def run(
+    quick: bool, rproc: RProcess, repeat: int | None = None, most_workers: int | None = None
+) -> list[Row]:
     """The section's rows, for both models (``repeat`` timed runs each:
-    1 with ``quick``, else 3)."""
+    1 with ``quick``, else 3; workers up to ``most_workers``, see
+    :func:`worker_counts`)."""
     repeat = repeat or (1 if quick else 3)
-    ks = worker_counts(quick)
+    ks = worker_counts(quick, most_workers)
     rows: list[Row] = []
     for case in cases(quick):
         rows += run_case(case, ks, repeat, rproc)
@@ -225,13 +230,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small nsim, one run each")
     parser.add_argument("--repeat", type=int, help="timed runs per contender (default 3; 1 quick)")
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        help="time 1 .. this many workers (default: os.cpu_count(); 2 with --quick)",
+    )
     parser.add_argument("--json", type=Path, help="where to write the JSON results")
     args = parser.parse_args(argv)
-    print(f"{SECTION}: workers {worker_counts(args.quick)} ...", file=sys.stderr, flush=True)
+    ks = worker_counts(args.quick, args.max_workers)
+    print(f"{SECTION}: workers {ks} ...", file=sys.stderr, flush=True)
     meta: dict[str, Any] = {"quick": args.quick, "machine_at_start": report.machine()}
     start = time.perf_counter()
     with RProcess() as rproc:
-        rows = run(args.quick, rproc, args.repeat)
+        rows = run(args.quick, rproc, args.repeat, args.max_workers)
     meta.update(
         machine_at_end=report.machine(),
         versions=report.versions(),
