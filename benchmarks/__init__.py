@@ -1,6 +1,6 @@
 """pylme4's benchmark suite: pylme4 against R itself and the Python alternatives.
 
-    python -m benchmarks            # the full suite (15 to 20 minutes on 2 cores)
+    python -m benchmarks            # the full suite (25 to 30 minutes on 2 cores)
     python -m benchmarks --quick    # small sizes, a couple of minutes (CI runs it)
     python -m benchmarks --only conversion overhead
 
@@ -18,6 +18,10 @@ One module per measurement:
 ``statsmodels_mixedlm`` statsmodels' MixedLM on the same models: time and
                        how far its estimates are from lme4's
 ``bootstrap``          fit.boot_mer(nsim=200), 1 and 2 workers, vs bootMer
+``parallel_boot``      fit.boot_mer with 1 .. os.cpu_count() workers vs R's
+                       serial and multicore bootMer, sleepstudy (nsim=1000)
+                       and a crossed 10,000-row model (nsim=150); also
+                       ``python -m benchmarks.parallel_boot [--quick]``
 ``startup``            import time; first fit with R start-up
 ``scaling``            how a fit's cost grows with rows and with groups
 =====================  ====================================================

@@ -12,26 +12,27 @@ import sys
 import time
 from pathlib import Path
 
-from . import bootstrap, conversion, overhead, report, scaling, startup, statsmodels_mixedlm
+from . import (
+    bootstrap,
+    conversion,
+    overhead,
+    parallel_boot,
+    report,
+    scaling,
+    startup,
+    statsmodels_mixedlm,
+)
 from .rprocess import RProcess
 
-SECTIONS = ("startup", "conversion", "overhead", "statsmodels", "bootstrap", "scaling")
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    from pylme4._r.call import r_value
-
-    out = {}
-    for dist in ("pylme4", "rpy2", "numpy", "pandas", "statsmodels", "distributed"):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[dist] = "not installed"
-    r = r_value("pylme4_versions", doing="reading versions")
-    out.update({f"R {k}" if k != "R" else "R": str(v) for k, v in r.items()})
-    return out
+SECTIONS = (
+    "startup",
+    "conversion",
+    "overhead",
+    "statsmodels",
+    "bootstrap",
+    "parallel_boot",
+    "scaling",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,20 +66,21 @@ def main(argv: list[str] | None = None) -> int:
                     say("benchmarks: statsmodels is not installed (pip install 'pylme4[bench]')")
             elif name == "bootstrap":
                 rows += bootstrap.run(args.quick, rproc)
+            elif name == "parallel_boot":
+                rows += parallel_boot.run(args.quick, rproc)
             elif name == "scaling":
                 rows += scaling.run(args.quick, rproc)
             seconds[name] = time.perf_counter() - start
             say(f"benchmarks: {name} took {seconds[name]:.0f} s")
-    meta.update(machine_at_end=report.machine(), versions=_versions(), section_seconds=seconds)
+    meta.update(
+        machine_at_end=report.machine(), versions=report.versions(), section_seconds=seconds
+    )
     print(report.table(rows))
     path = report.write_json(args.json or report.default_json_path(args.quick), rows, meta)
     print(f"\nresults written to {path}")
-    loads = meta["machine_at_start"]["load_average"]
-    if loads and loads[0] > 0.5:
-        print(
-            f"note: the machine was busy (load average {loads[0]:.1f} at the start): "
-            "re-run on an idle machine for final numbers"
-        )
+    note = report.busy_note(meta["machine_at_start"])
+    if note:
+        print(note)
     return 0
 
 

@@ -45,6 +45,16 @@ def max_abs_diff(ours: Any, r_t: np.ndarray) -> float:
     return float(np.max(diff, initial=0.0))
 
 
+def r_replicates(rproc: RProcess, name: str) -> np.ndarray:
+    """``name$t`` of a ``bootMer`` result in the benchmark R process, as an
+    array of R's shape (replicates x statistics)."""
+    return np.reshape(
+        rproc.run(f"as.vector({name}$t)"),
+        [int(n) for n in rproc.run(f"dim({name}$t)")],
+        order="F",
+    )
+
+
 def run(quick: bool, rproc: RProcess) -> list[Row]:
     nsim = 20 if quick else 200
     repeat = 2 if quick else 5
@@ -72,9 +82,7 @@ def run(quick: bool, rproc: RProcess) -> list[Row]:
         )
         if workers > 1:
             times.cpu.clear()  # the work is in the workers: this process's CPU says nothing
-        r_t = np.reshape(
-            rproc.run("as.vector(b$t)"), [int(n) for n in rproc.run("dim(b$t)")], order="F"
-        )
+        r_t = r_replicates(rproc, "b")
         rows.append(
             Row(
                 SECTION,

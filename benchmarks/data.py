@@ -79,6 +79,19 @@ def simulated(rows: int, groups: int) -> Model:
     )
 
 
+def crossed(subjects: int = 100, items: int = 100) -> Model:
+    """Subjects crossed with items (``bench_crossed`` in data.R): a random
+    slope by subject and a random intercept by item, three predictors."""
+    return Model(
+        "crossed subject x item",
+        f"{subjects * items:,} rows, {subjects} subjects x {items} items",
+        "crossed",
+        f"bench_crossed({subjects}, {items})",
+        "y ~ cond + x + trial + (1 + cond | subject) + (1 | item)",
+        {},  # not compared with statsmodels (it cannot state the slope's correlation)
+    )
+
+
 def insteval(rows: int | None = None) -> Model:
     """InstEval (73,421 ratings), or its first ``rows`` rows (unused levels dropped)."""
     code = "lme4::InstEval" if rows is None else f"droplevels(lme4::InstEval[seq_len({rows}), ])"

@@ -61,6 +61,13 @@ class Row:
         return self._ratio("cpu")
 
     @property
+    def load(self) -> tuple[float, float] | None:
+        """Lowest and highest 1-minute load average seen just before and
+        after the timed runs of both sides."""
+        seen = [x for runs in self.times.load.values() for run in runs for x in run]
+        return (min(seen), max(seen)) if seen else None
+
+    @property
     def meets(self) -> bool | None:
         measured = self.seconds("pylme4") if self.target_on == "seconds" else self.ratio
         if self.target is None or measured is None:
@@ -78,6 +85,7 @@ class Row:
             other_cpu_median=self.seconds("other", "cpu"),
             cpu_ratio=self.cpu_ratio,
             meets=self.meets,
+            load=self.load,
             target=None if self.target is None else _target(self),
         )
         return out
@@ -105,9 +113,12 @@ def _ratio_text(ratio: float | None, kind: str) -> str:
     return f"{ratio:.3f}{kind}" if ratio < 10 else f"{ratio:.1f}{kind}"
 
 
-def table(rows: list[Row]) -> str:
-    """The rows as a plain-text table (medians, ratios, targets)."""
-    header = (
+def table(rows: list[Row], markdown: bool = False) -> str:
+    """The rows as a table (medians, ratios, targets): plain text, or a
+    Markdown table with ``markdown``.  A "load" column (lowest-highest
+    1-minute load average around the row's timed runs) is added when some
+    row recorded the load."""
+    header = [
         "section",
         "case",
         "size",
@@ -118,42 +129,51 @@ def table(rows: list[Row]) -> str:
         "cpu ratio",
         "target",
         "ok",
-    )
+    ]
+    with_load = any(row.load is not None for row in rows)
+    if with_load:
+        header.append("load")
     lines = []
     for row in rows:
         ratio = row.ratio
         kind = "x" if row.ratio_is == "other / pylme4" else ""
-        lines.append(
-            (
-                row.section,
-                row.case,
-                row.size,
-                _seconds(row.seconds("pylme4")),
-                (">" if row.other_at_least else "") + _seconds(row.seconds("other")),
-                row.other_name,
-                (">" if row.other_at_least and ratio is not None else "")
-                + _ratio_text(ratio, kind),
-                _ratio_text(row.cpu_ratio, kind),
-                "" if row.target is None else _target(row),
-                {True: "yes", False: "NO", None: ""}[row.meets],
-            )
-        )
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+        cells = [
+            row.section,
+            row.case,
+            row.size,
+            _seconds(row.seconds("pylme4")),
+            (">" if row.other_at_least else "") + _seconds(row.seconds("other")),
+            row.other_name,
+            (">" if row.other_at_least and ratio is not None else "") + _ratio_text(ratio, kind),
+            _ratio_text(row.cpu_ratio, kind),
+            "" if row.target is None else _target(row),
+            {True: "yes", False: "NO", None: ""}[row.meets],
+        ]
+        if with_load:
+            load = row.load
+            cells.append("-" if load is None else f"{load[0]:.2f}-{load[1]:.2f}")
+        lines.append(cells)
     right = {3, 4, 6, 7}
+    if markdown:
+        rule = ["---:" if i in right else "---" for i in range(len(header))]
+        out = ["| " + " | ".join(cells) + " |" for cells in (header, rule, *lines)]
+    else:
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
 
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(
+                str(c).rjust(w) if i in right else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths))
+            ).rstrip()
 
-    out = [fmt(header), fmt(tuple("-" * w for w in widths))]
-    out += [fmt(line) for line in lines]
+        out = [fmt(header), fmt(["-" * w for w in widths])]
+        out += [fmt(line) for line in lines]
     notes = [(i, row.note) for i, row in enumerate(rows, 1) if row.note]
     text = "\n".join(out)
     if notes:
         text += "\n\nnotes:\n" + "\n".join(
-            f"  {rows[i - 1].section} / {rows[i - 1].case} / {rows[i - 1].size}: {note}"
+            f"{'-' if markdown else ' '} {rows[i - 1].section} / {rows[i - 1].case} / "
+            f"{rows[i - 1].size}: {note}"
             for i, note in notes
         )
     return text
@@ -171,6 +191,17 @@ def machine() -> dict[str, Any]:
     }
 
 
+def busy_note(machine_at_start: dict[str, Any]) -> str | None:
+    """A warning for the table when the machine was busy as the run started."""
+    loads = machine_at_start["load_average"]
+    if loads and loads[0] > 0.5:
+        return (
+            f"note: the machine was busy (load average {loads[0]:.1f} at the start): "
+            "re-run on an idle machine for final numbers"
+        )
+    return None
+
+
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "rows": [row.as_json() for row in rows]}
@@ -178,6 +209,23 @@ def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> Path:
     return path
 
 
-def default_json_path(quick: bool) -> Path:
+def default_json_path(quick: bool, name: str = "bench") -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"bench-{stamp}{'-quick' if quick else ''}.json"
+    return RESULTS_DIR / f"{name}-{stamp}{'-quick' if quick else ''}.json"
+
+
+def versions() -> dict[str, str]:
+    """Versions of the Python packages and of R and its packages measured."""
+    import importlib.metadata as md
+
+    from pylme4._r.call import r_value
+
+    out = {}
+    for dist in ("pylme4", "rpy2", "numpy", "pandas", "statsmodels", "distributed", "loky"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            out[dist] = "not installed"
+    r = r_value("pylme4_versions", doing="reading versions")
+    out.update({f"R {k}" if k != "R" else "R": str(v) for k, v in r.items()})
+    return out

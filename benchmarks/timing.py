@@ -19,6 +19,7 @@ code inside pylme4's embedded R.
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import subprocess
 import time
@@ -42,11 +43,39 @@ class Measured:
 
     wall: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
+    load: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """The machine's 1-minute load average just before and just after each
+    timed run: how busy it was while that figure was taken (the run's own
+    processes count too)."""
 
-    def add(self, name: str, timing: Timing) -> None:
+    def add(self, name: str, timing: Timing, load: tuple[float, float] | None = None) -> None:
         self.wall.setdefault(name, []).append(timing.wall)
         if timing.cpu is not None:
             self.cpu.setdefault(name, []).append(timing.cpu)
+        if load is not None:
+            self.load.setdefault(name, []).append(load)
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def pair(
+    ours: Measured, ours_name: str, other: Measured, other_name: str, cpu: bool = True
+) -> Measured:
+    """The timings of one contender of ``ours`` and one of ``other`` (the same
+    or another run of :func:`alternate`) as "pylme4" and "other", the names a
+    :class:`~benchmarks.report.Row` reads.  ``cpu=False`` drops CPU times
+    (work done in other processes: this process's CPU says nothing)."""
+    out = Measured()
+    for source, name, as_name in ((ours, ours_name, "pylme4"), (other, other_name, "other")):
+        out.wall[as_name] = list(source.wall[name])
+        if cpu and name in source.cpu:
+            out.cpu[as_name] = list(source.cpu[name])
+        if name in source.load:
+            out.load[as_name] = list(source.load[name])
+    return out
 
 
 def clock(fn: Callable[[], Any]) -> Contender:
@@ -92,7 +121,11 @@ def alternate(
                 # Collect garbage outside the timing, as timeit does, so that
                 # one side does not pay for the other's leftovers.
                 gc.collect()
-                measured.add(name, fn())
+                before = load_average()
+                timing = fn()
+                after = load_average()
+                load = None if before is None or after is None else (before, after)
+                measured.add(name, timing, load)
     return measured
 
 
