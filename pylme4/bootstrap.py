@@ -31,7 +31,7 @@ import pandas as pd
 from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import RHandle
-from .errors import PylmeError, RWarning, emit
+from .errors import ArgumentTypeError, PylmeError, RWarning, choice_error, emit
 
 if TYPE_CHECKING:
     from .results import MerFit
@@ -494,17 +494,11 @@ def boot_mer(
     nsim = checks.replicates(nsim)
     seed = checks.seed(seed)
     if type not in ("parametric", "semiparametric"):
-        raise ValueError(f"type must be 'parametric' or 'semiparametric', not {type!r}")
+        raise choice_error("type", type, ("parametric", "semiparametric"))
     if not isinstance(use_u, (bool, np.bool_)):
-        raise TypeError(f"use_u must be True or False, not {use_u!r}")
-    if re_form is not None and not isinstance(re_form, str):
-        raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
-    if executor is None:
-        workers = parallel.check_workers(workers)
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
-        )
+        raise ArgumentTypeError(f"use_u must be True or False, not {use_u!r}")
+    re_form = checks.re_form(re_form)
+    workers = checks.workers(workers, executor)
     fun_name, fun_code = _statistic_code(fun)
     remote = executor is not None or workers > 1
     if not fun_name and remote:
