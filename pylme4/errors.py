@@ -192,7 +192,8 @@ def choice_error(name: str, value: object, allowed: Iterable[object]) -> Argumen
             or [a for a in names if len(low) >= 3 and a.lower().startswith(low)]
         )
         hint = f" (did you mean {close[0]!r}?)" if close else suggestion(value, names)
-    return ArgumentError(f"{name} must be {listed}, not {value!r}{hint}")
+    some = "one of " if len(shown) > 2 else ""
+    return ArgumentError(f"{name} must be {some}{listed}, not {value!r}{hint}")
 
 
 # ---------------------------------------------------------------------------

@@ -501,13 +501,13 @@ BAD = [
         "residuals_type_partial",
         lambda s: lmer(FORMULA, s).residuals(type="partial"),
         ArgumentError,
-        "type must be 'response', 'pearson', 'working' or 'deviance', not 'partial'",
+        "type must be one of 'response', 'pearson', 'working' or 'deviance', not 'partial'",
     ),
     Bad(
         "anova_type_lowercase",
         lambda s: lmer(FORMULA, s).anova(type="i"),
         ArgumentError,
-        r"type must be 1, 2, 3, 'I', 'II' or 'III', not 'i' \(did you mean 'I'\?\)",
+        r"type must be one of 1, 2, 3, 'I', 'II' or 'III', not 'i' \(did you mean 'I'\?\)",
     ),
     Bad(
         "anova_bad_ddf",
@@ -519,7 +519,7 @@ BAD = [
         "summary_ddf_abbreviated",
         lambda s: lmer(FORMULA, s).summary(ddf="KR"),
         ArgumentError,
-        r"ddf must be None, 'Satterthwaite' or 'Kenward-Roger', not 'KR' "
+        r"ddf must be one of None, 'Satterthwaite' or 'Kenward-Roger', not 'KR' "
         r"\(did you mean 'Kenward-Roger'\?\)",
     ),
     Bad(

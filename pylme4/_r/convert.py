@@ -45,7 +45,7 @@ from rpy2.rinterface_lib import conversion as rconversion
 from rpy2.rinterface_lib import openrlib
 from rpy2.rinterface_lib import sexp as rsexp
 
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError, RError
 
 RTYPES = rsexp.RTYPES
 
@@ -478,7 +478,10 @@ def to_r(value: Any) -> Any:
         ):
             return ri.FloatSexpVector([float(v) for v in items])
         return ri.ListSexpVector([to_r(v) for v in items])
-    raise TypeError(f"cannot pass a {type(value).__name__} to R")
+    raise ArgumentTypeError(
+        f"cannot pass a {type(value).__name__} to R: give numbers, strings, booleans, "
+        "arrays, DataFrames, or lists and dicts of these"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -582,7 +585,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
         return _strings_to_numpy(sexp)
     if t == RTYPES.CPLXSXP:
         return np.array(list(sexp), dtype=complex)
-    raise TypeError(f"not an atomic vector: R type {t}")
+    raise RError(f"R returned a value pylme4 cannot convert (not an atomic vector: R type {t})")
 
 
 def _column_to_pandas(sexp: Any) -> Any:
@@ -621,7 +624,10 @@ def frame_to_pandas(sexp: Any) -> pd.DataFrame:
     columns = {}
     for name, col in zip(names, sexp):
         if _attr(col, "dim") is not None and col.typeof != RTYPES.VECSXP:
-            raise TypeError(f"data.frame column {name!r} is a matrix")
+            raise RError(
+                f"R returned a data.frame whose column {name!r} is a matrix, which pylme4 "
+                "cannot convert to a DataFrame column"
+            )
         columns[name] = _column_to_pandas(col)
     n = len(sexp[0]) if len(sexp) else 0
     if not len(sexp):
