@@ -26,7 +26,7 @@ import pandas as pd
 from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import RHandle
-from .errors import ArgumentError, RCondition, choice_error, emit
+from .errors import ArgumentError, RCondition, did_you_mean, emit
 
 if TYPE_CHECKING:
     from .results import MerFit
@@ -191,7 +191,10 @@ def all_fit(
         names = [str(o) for o in optimizers]
         unknown = [o for o in names if o not in available]
         if unknown:
-            raise choice_error("optimizers", unknown[0], available)
+            raise ArgumentError(
+                f"allFit has no optimizer {unknown[0]!r}; choose from {available}"
+                + did_you_mean(unknown[0], available)
+            )
         if not names:
             raise ArgumentError("optimizers must name at least one optimizer")
         # allFit tries them in its own order; so does this.

@@ -173,26 +173,32 @@ def _initials(text: str) -> str:
     return "".join(part[0] for part in re.split(r"[-_ .]+", text) if part).lower()
 
 
-def choice_error(name: str, value: object, allowed: Iterable[object]) -> ArgumentError:
-    """``name must be one of 'a', 'b' or 'c', not 'x' (did you mean 'a'?)``.
+def did_you_mean(value: object, allowed: Iterable[object]) -> str:
+    """ " (did you mean 'x'?)" for a mistyped choice, or "".
 
-    The suggestion also recognises initials ("KR" -> 'Kenward-Roger') and
-    prefixes ("satt" -> 'Satterthwaite'), as people abbreviate these.
+    Besides close spellings (:func:`suggestion`) it recognises a different
+    case ("i" -> 'I'), initials ("KR" -> 'Kenward-Roger') and prefixes
+    ("satt" -> 'Satterthwaite'), as people abbreviate these.
     """
+    if not isinstance(value, str) or not value:
+        return ""
+    names = [a for a in allowed if isinstance(a, str)]
+    low = value.lower()
+    close = (
+        [a for a in names if a.lower() == low]
+        or [a for a in names if len(a) > 1 and _initials(a) == low]
+        or [a for a in names if len(low) >= 3 and a.lower().startswith(low)]
+    )
+    return f" (did you mean {close[0]!r}?)" if close else suggestion(value, names)
+
+
+def choice_error(name: str, value: object, allowed: Iterable[object]) -> ArgumentError:
+    """``name must be one of 'a', 'b' or 'c', not 'x' (did you mean 'a'?)``."""
     allowed = list(allowed)
     shown = [repr(a) for a in allowed]
     listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-    hint = ""
-    if isinstance(value, str) and value:
-        names = [a for a in allowed if isinstance(a, str)]
-        low = value.lower()
-        close = (
-            [a for a in names if a.lower() == low]
-            or [a for a in names if len(a) > 1 and _initials(a) == low]
-            or [a for a in names if len(low) >= 3 and a.lower().startswith(low)]
-        )
-        hint = f" (did you mean {close[0]!r}?)" if close else suggestion(value, names)
     some = "one of " if len(shown) > 2 else ""
+    hint = did_you_mean(value, allowed)
     return ArgumentError(f"{name} must be {some}{listed}, not {value!r}{hint}")
 
 

@@ -544,7 +544,7 @@ BAD = [
         "all_fit_unknown_optimizer",
         lambda s: lmer(FORMULA, s).all_fit(optimizers=["bobyqa", "nelder_mead"]),
         ArgumentError,
-        r"optimizers must be .*not 'nelder_mead' \(did you mean 'Nelder_Mead'\?\)",
+        r"allFit has no optimizer 'nelder_mead'; choose from .*\(did you mean 'Nelder_Mead'\?\)",
     ),
     Bad(
         "check_convergence_bad_rtol",
