@@ -219,7 +219,8 @@ def lm(
     data_name
         The name R binds the data to; R's printout shows it in the call.
     weights, offset
-        A column name, or an array with one value per row.
+        A column name, or an array with one value per row (by position; a
+        pandas Series is matched to the rows by its index).
     na_action
         ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
     contrasts

@@ -151,7 +151,8 @@ def lmer(
     data_name
         The name R binds the data to; R's printout shows it after ``Data:``.
     weights, offset
-        A column name, or an array with one value per row.
+        A column name, or an array with one value per row (by position); a
+        pandas Series is matched to the rows by its index, as pandas aligns Series.
     na_action
         ``"omit"`` (R's default), ``"exclude"`` (fitted values and residuals are
         padded with NaN for dropped rows), or ``"fail"``.
@@ -265,7 +266,8 @@ def glmer(
         family with the identity link is a deprecated shortcut to ``lmer()``:
         R warns and the fit is a linear mixed model.
     weights, offset
-        A column name, or an array with one value per row.  The offset is on
+        A column name, or an array with one value per row (by position; a
+        pandas Series is matched to the rows by its index).  The offset is on
         the scale of the linear predictor (e.g. ``np.log(exposure)``); an
         ``offset(log(exposure))`` term in the formula works too.
     nAGQ
