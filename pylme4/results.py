@@ -292,39 +292,6 @@ class RFitRows:
             return self._index[self._used]
         return pd.RangeIndex(n)
 
-    def _check_newdata_types(self, frame: pd.DataFrame, columns: list[str]) -> None:
-        """newdata's columns must have the kind the model was fitted with: a
-        numeric variable given as strings would otherwise reach R as a
-        factor, and R's error would speak of contrasts or non-conformable
-        matrices instead of the column."""
-        classes = self._cached(
-            "frame_classes",
-            lambda: r_value("pylme4_frame_classes", self._handle, doing="reading the model frame"),
-        )
-        if isinstance(classes, str):  # a one-variable frame comes back as a scalar
-            return
-        kinds = dict(classes.items())
-        for column in columns:
-            if kinds.get(column) not in ("numeric", "integer"):
-                continue
-            values = frame[column]
-            numeric = pd.api.types.is_numeric_dtype(values.dtype) or (
-                values.dtype == object
-                and pd.api.types.infer_dtype(values, skipna=True)
-                in ("integer", "floating", "empty")
-            )
-            if not numeric or pd.api.types.is_bool_dtype(values.dtype):
-                given = (
-                    "strings"
-                    if pd.api.types.infer_dtype(values, skipna=True) == "string"
-                    else f"dtype {values.dtype}"
-                )
-                raise DataError(
-                    f"newdata column {column!r} has the wrong type: the model was fitted with "
-                    f"{column!r} numeric, but newdata has {given}; convert it, e.g. with "
-                    "pd.to_numeric()"
-                )
-
 
 # ---------------------------------------------------------------------------
 # Fitted mixed models
@@ -535,6 +502,39 @@ class MerFit(RFitRows):
             )
         )
         return pd.Series(values, index=self._row_index(len(values)), name="residuals")
+
+    def _check_newdata_types(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        """newdata's columns must have the kind the model was fitted with: a
+        numeric variable given as strings would otherwise reach R as a
+        factor, and R's error would speak of contrasts or non-conformable
+        matrices instead of the column."""
+        classes = self._cached(
+            "frame_classes",
+            lambda: r_value("pylme4_frame_classes", self._handle, doing="reading the model frame"),
+        )
+        if isinstance(classes, str):  # a one-variable frame comes back as a scalar
+            return
+        kinds = dict(classes.items())
+        for column in columns:
+            if kinds.get(column) not in ("numeric", "integer"):
+                continue
+            values = frame[column]
+            numeric = pd.api.types.is_numeric_dtype(values.dtype) or (
+                values.dtype == object
+                and pd.api.types.infer_dtype(values, skipna=True)
+                in ("integer", "floating", "empty")
+            )
+            if not numeric or pd.api.types.is_bool_dtype(values.dtype):
+                given = (
+                    "strings"
+                    if pd.api.types.infer_dtype(values, skipna=True) == "string"
+                    else f"dtype {values.dtype}"
+                )
+                raise DataError(
+                    f"newdata column {column!r} has the wrong type: the model was fitted with "
+                    f"{column!r} numeric, but newdata has {given}; convert it, e.g. with "
+                    "pd.to_numeric()"
+                )
 
     def predict(
         self,
