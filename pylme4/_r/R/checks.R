@@ -12,12 +12,18 @@
 # other call (I(), relevel(), splines::ns(), ...) strings are ordinary values.
 pylme4_formula_ops <- c("~", "+", "-", "*", "/", ":", "^", "%in%", "|", "||", "(")
 
-# Depth beyond which lme4's own recursive helpers (findbars(), subbars())
-# could overflow the C stack, used only when R cannot check its C stack
-# (Cstack_info() has no size, as in an embedded R without a stack limit):
-# lme4 1.1-31 runs out of an 8 MB stack at about 650 levels in Rscript, where
-# R stops it with an error instead of crashing.
-pylme4_unchecked_depth_limit <- 500L
+# How deeply a formula may nest before pylme4 refuses it, before R's own
+# recursive code sees it.  lme4 1.1-31's findbars() and subbars() recurse once
+# per level and exhaust an 8 MB C stack at about 650 levels (a chain of 650
+# '+'): where R checks its C stack (Rscript; Cstack_info() has a size) that is
+# a clean R error, which pylme4 translates.  Where it does not (an embedded R
+# without a stack limit) it is a segfault, so there the limit is 500.  R's
+# C code (all.vars(), deparse(), terms()) recurses without that check too,
+# and overflows somewhere between 20,000 and 50,000 levels: 5,000 is refused
+# everywhere (beyond lme4's reach anyway: R's default expressions = 5000).
+pylme4_depth_limit <- function() {
+  if (is.na(Cstack_info()[["size"]])) 500L else 5000L
+}
 
 # Walk the parse tree of `f` without recursion.  `visit(node, formula_level,
 # top, depth)` is called on every node; formula_level is TRUE for the formula
@@ -82,18 +88,17 @@ pylme4_formula_problems <- function(f) {
     text <- paste(deparse(x, width.cutoff = 500L, nlines = 2L), collapse = " ")
     if (nchar(text) > 120L) paste0(substr(text, 1L, 117L), "...") else text
   }
-  # Heads a call may have besides a function's name: pkg::f, pkg:::f, an
-  # anonymous function, (f) and x$f.
-  callable_head <- function(h) {
-    if (is.name(h)) return(TRUE)
-    if (!is.call(h) || !is.name(h[[1L]])) return(FALSE)
-    what <- as.character(h[[1L]])
-    if (what == "(" && length(h) == 2L) {
-      inner <- h[[2L]]
-      return(is.name(inner) || is.call(inner) && is.name(inner[[1L]]) &&
-               as.character(inner[[1L]]) %in% c("::", ":::", "function"))
-    }
-    what %in% c("::", ":::", "function", "$", "@", "[[")
+  # A call whose head cannot be a function: two terms side by side, as in
+  # (1 | g)(0 + x | g) or 2 (x).  Any other head (pkg::f, x$f, f(1), an
+  # anonymous function) may be a function, and R says so when it is not.
+  juxtaposed <- function(h) {
+    if (is.name(h)) return(FALSE)
+    if (!is.call(h)) return(TRUE)
+    if (!identical(h[[1L]], as.name("(")) || length(h) != 2L) return(FALSE)
+    inner <- h[[2L]]
+    if (is.call(inner))
+      is.name(inner[[1L]]) && as.character(inner[[1L]]) %in% pylme4_formula_ops
+    else !is.name(inner)
   }
   deepest <- pylme4_walk_formula(f, function(x, formula_level, top, depth) {
     if (is.character(x) && formula_level) {
@@ -102,7 +107,7 @@ pylme4_formula_problems <- function(f) {
                   encodeString(x, quote = '"')))
     } else if (is.call(x)) {
       head <- x[[1L]]
-      if (!callable_head(head)) {
+      if (juxtaposed(head)) {
         add(sprintf(paste0("'%s' puts two terms next to each other without an operator; ",
                            "did you forget a '+'?"), show(x)))
       } else if (formula_level && !top && identical(head, as.name("~"))) {
@@ -110,10 +115,12 @@ pylme4_formula_problems <- function(f) {
       }
     }
   })
-  if (is.na(Cstack_info()[["size"]]) && deepest > pylme4_unchecked_depth_limit) {
-    add(sprintf(paste0("it is nested %d calls deep (a long chain of '+'?), more than the ",
-                       "%d that lme4 can take safely in an R without a C stack limit"),
-                deepest, pylme4_unchecked_depth_limit))
+  limit <- pylme4_depth_limit()
+  if (deepest > limit) {
+    add(sprintf(paste0("it is nested %d calls deep (a chain of that many '+'?), more than ",
+                       "the %d this R can walk safely (lme4 itself stops near 650): use ",
+                       "fewer terms"), deepest, limit))
+    return(problems)  # the other checks deparse, which recurses
   }
   if (!length(problems)) {
     for (bar in pylme4_find_bars(f)) {
