@@ -25,6 +25,7 @@ from conftest import SAME, r, r_apply
 import pylme4
 from pylme4.errors import (
     ArgumentError,
+    ArgumentLookupError,
     ArgumentTypeError,
     DataError,
     FormulaError,
@@ -628,6 +629,24 @@ BAD = [
         ArgumentError,
         "binomal.*did you mean 'binomial'",
     ),
+    Bad(
+        "boot_ci_unknown_term",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, seed=1).ci("Dayz"),
+        ArgumentLookupError,
+        "'Dayz' is not a bootstrapped statistic",
+    ),
+    Bad(
+        "boot_ci_bad_type",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, seed=1).ci("Days", type="percentile"),
+        ArgumentError,
+        r"type must be one of .*not 'percentile'",
+    ),
+    Bad(
+        "unknown_dataset",
+        lambda s: pylme4.datasets.load("sleepstudi"),
+        ArgumentLookupError,
+        "no data set 'sleepstudi'",
+    ),
     # -- strings R cannot hold: NUL characters and lone surrogates --------------------------
     Bad(
         "nul_in_values",
@@ -761,6 +780,11 @@ def test_bad_input(sleep, case):
         case.make(sleep)
     message = str(info.value)
     assert "Error in" not in message and "\n" not in message, message  # one sentence, no R noise
+    assert isinstance(info.value, PylmeError)  # the one error contract
+    if isinstance(info.value, ArgumentTypeError):
+        assert isinstance(info.value, TypeError)
+    if isinstance(info.value, (ArgumentError, DataError, FormulaError)):
+        assert isinstance(info.value, ValueError)
     if isinstance(info.value, (DataError, FormulaError, RError)) and hasattr(
         info.value, "r_message"
     ):
