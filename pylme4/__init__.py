@@ -51,6 +51,8 @@ _EXPORTS = {
     "PylmeError": "errors",
     "FormulaError": "errors",
     "DataError": "errors",
+    "ArgumentError": "errors",
+    "ArgumentTypeError": "errors",
     "RError": "errors",
     "RNotAvailableError": "errors",
     "ConvergenceWarning": "errors",
@@ -67,6 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch import fit_many
     from .bootstrap import BootCI, BootResult
     from .errors import (
+        ArgumentError,
+        ArgumentTypeError,
         ConvergenceWarning,
         DataError,
         FormulaError,

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import formatting, parallel
+from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import RHandle
-from .errors import RCondition, emit
+from .errors import ArgumentError, RCondition, did_you_mean, emit
 
 if TYPE_CHECKING:
     from .results import MerFit
@@ -181,6 +181,7 @@ def all_fit(
     >>> af.fixef.round(4).nunique().tolist()
     [1, 1]
     """
+    workers = checks.workers(workers, executor)
     available = _all_optimizers(fit)
     if optimizers is None:
         names = available
@@ -190,9 +191,12 @@ def all_fit(
         names = [str(o) for o in optimizers]
         unknown = [o for o in names if o not in available]
         if unknown:
-            raise ValueError(f"allFit has no optimizer {unknown[0]!r}; choose from {available}")
+            raise ArgumentError(
+                f"allFit has no optimizer {unknown[0]!r}; choose from {available}"
+                + did_you_mean(unknown[0], available)
+            )
         if not names:
-            raise ValueError("optimizers must name at least one optimizer")
+            raise ArgumentError("optimizers must name at least one optimizer")
         # allFit tries them in its own order; so does this.
         names = [o for o in available if o in names]
 
@@ -305,8 +309,7 @@ def check_convergence(
 
 def _check_tolerances(rtol: Any, loglik_tol: Any) -> None:
     for name, tol in (("rtol", rtol), ("loglik_tol", loglik_tol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol <= 0:
-            raise ValueError(f"{name} must be a positive number, not {tol!r}")
+        checks.positive_number(tol, name)
 
 
 def compare_optimizers(

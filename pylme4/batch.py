@@ -30,7 +30,7 @@ from concurrent.futures import Executor
 from typing import Any, Literal
 
 from . import parallel
-from .errors import RCondition, emit
+from .errors import ArgumentError, ArgumentTypeError, RCondition, emit
 
 # What a specification may name besides lmer()'s own arguments: which
 # function fits it (a key of _fitters()).
@@ -55,7 +55,7 @@ def _accepted(model: str) -> frozenset[str]:
 def _check_spec(position: int, spec: Any) -> dict[str, Any]:
     """A specification as a plain dict, or a TypeError naming what is wrong."""
     if not isinstance(spec, Mapping):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"fit_many: specification {position} must be a dict of lmer() arguments "
             f"(formula, data, ...), not {type(spec).__name__}"
         )
@@ -63,19 +63,19 @@ def _check_spec(position: int, spec: Any) -> dict[str, Any]:
     model = spec.get(_MODEL_KEY, "lmer")
     models = _fitters()
     if not isinstance(model, str) or model not in models:
-        raise ValueError(
+        raise ArgumentError(
             f"fit_many: specification {position} asks for model {model!r}; "
             f"available: {', '.join(models)}"
         )
     unknown = sorted(set(spec) - _accepted(model))
     if unknown:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"fit_many: specification {position} has argument(s) {', '.join(map(repr, unknown))} "
             f"that {model}() does not take"
         )
     missing = [name for name in ("formula", "data") if name not in spec]
     if missing:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"fit_many: specification {position} lacks {' and '.join(map(repr, missing))}"
         )
     return spec
@@ -85,7 +85,7 @@ def _statistic(fun: Any) -> None:
     if fun is None or callable(fun):
         return
     if not isinstance(fun, str):
-        raise TypeError(
+        raise ArgumentTypeError(
             "fun must be None (return the fits), the name of a fit method such as "
             f"'fixef', or a function taking a fit, not {type(fun).__name__}"
         )
@@ -93,7 +93,7 @@ def _statistic(fun: Any) -> None:
 
     fields = {f.name for f in dataclasses.fields(LmerFit)}
     if fun.startswith("_") or not (hasattr(LmerFit, fun) or fun in fields):
-        raise ValueError(f"fun={fun!r} is not a method or attribute of a fit")
+        raise ArgumentError(f"fun={fun!r} is not a method or attribute of a fit")
 
 
 def _fit_one(spec: dict[str, Any], fun: Any) -> tuple[bool, Any, tuple[RCondition, ...]]:
@@ -179,9 +179,9 @@ def fit_many(
     [10.4673, 10.4673]
     """
     if errors not in ("raise", "return"):
-        raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
+        raise ArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
     if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
         )
     if executor is None:

@@ -31,7 +31,15 @@ import pandas as pd
 from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import RHandle
-from .errors import PylmeError, RWarning, emit
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    PylmeError,
+    RWarning,
+    choice_error,
+    emit,
+)
 
 if TYPE_CHECKING:
     from .results import MerFit
@@ -156,13 +164,17 @@ class BootResult:
         names = list(self.t.columns)
         if isinstance(term, str):
             if term not in names:
-                raise KeyError(f"{term!r} is not a bootstrapped statistic; choose one of {names}")
+                raise ArgumentLookupError(
+                    f"{term!r} is not a bootstrapped statistic; choose one of {names}"
+                )
             return names.index(term)
         if isinstance(term, (int, np.integer)) and not isinstance(term, bool):
             if not 0 <= term < len(names):
-                raise IndexError(f"term {term} is out of range: there are {len(names)} statistics")
+                raise ArgumentLookupError(
+                    f"term {term} is out of range: there are {len(names)} statistics"
+                )
             return int(term)
-        raise TypeError(f"term must be a statistic's name or position, not {term!r}")
+        raise ArgumentTypeError(f"term must be a statistic's name or position, not {term!r}")
 
     def ci(self, term: str | int, type: CIType = "perc", level: float = 0.95) -> BootCI:
         """A bootstrap confidence interval: ``boot::boot.ci()``.
@@ -194,7 +206,7 @@ class BootResult:
     def _ci(self, term: str | int, type: str, level: float, stacklevel: int) -> BootCI:
         position = self._position(term)
         if type not in _CI_TYPES:
-            raise ValueError(f"type must be one of {_CI_TYPES}, not {type!r}")
+            raise choice_error("type", type, _CI_TYPES)
         checks.level(level)
         outcome = r_call(
             "pylme4_boot_ci",
@@ -231,7 +243,7 @@ class BootResult:
         Rows are the statistics; columns as R names them ("2.5 %", "97.5 %").
         """
         if type not in _CI_TYPES:
-            raise ValueError(f"type must be one of {_CI_TYPES}, not {type!r}")
+            raise choice_error("type", type, _CI_TYPES)
         checks.level(level)
         table = r_value(
             "pylme4_boot_confint",
@@ -289,12 +301,14 @@ def _statistic_code(fun: Any) -> tuple[str, str]:
     if isinstance(fun, str):
         # "confint" is the statistic of confint(method = "boot") (internal).
         if fun not in _NAMED and fun != "confint":
-            raise ValueError(f"fun must be one of {_NAMED} or a function of the fit, not {fun!r}")
+            raise ArgumentError(
+                f"fun must be one of {_NAMED} or a function of the fit, not {fun!r}"
+            )
         return fun, r_value("pylme4_boot_fun_code", fun, doing="preparing the statistic")
     if callable(fun):
         name = getattr(fun, "__name__", type(fun).__name__)
         return "", name if _R_SYMBOL.fullmatch(name) else f"`{name}`"
-    raise TypeError(
+    raise ArgumentTypeError(
         f"fun must be one of {_NAMED} or a function taking the fit, not {type(fun).__name__}"
     )
 
@@ -310,7 +324,9 @@ def _as_statistic(value: Any, names: list[str] | None = None) -> tuple[np.ndarra
     else:
         values = np.atleast_1d(np.asarray(value, dtype=float))
         if values.ndim != 1:
-            raise ValueError("the statistic must give a Series or a 1-dimensional set of numbers")
+            raise ArgumentError(
+                "the statistic must give a Series or a 1-dimensional set of numbers"
+            )
         labels = names or [f"t{i + 1}" for i in range(len(values))]
     return values, labels
 
@@ -494,24 +510,18 @@ def boot_mer(
     nsim = checks.replicates(nsim)
     seed = checks.seed(seed)
     if type not in ("parametric", "semiparametric"):
-        raise ValueError(f"type must be 'parametric' or 'semiparametric', not {type!r}")
+        raise choice_error("type", type, ("parametric", "semiparametric"))
     if not isinstance(use_u, (bool, np.bool_)):
-        raise TypeError(f"use_u must be True or False, not {use_u!r}")
-    if re_form is not None and not isinstance(re_form, str):
-        raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
-    if executor is None:
-        workers = parallel.check_workers(workers)
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
-        )
+        raise ArgumentTypeError(f"use_u must be True or False, not {use_u!r}")
+    re_form = checks.re_form(re_form)
+    workers = checks.workers(workers, executor)
     fun_name, fun_code = _statistic_code(fun)
     remote = executor is not None or workers > 1
     if not fun_name and remote:
         try:
             pickle.dumps(fun)
         except Exception as exc:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "fun must be picklable to run in worker processes (define it with def "
                 f"at module level, not as a lambda or closure), or use workers=1: {exc}"
             ) from None
@@ -574,7 +584,7 @@ def _boot(
         statistic = _PythonStatistic(fun, fit.__class__, fit._index, fit._variables)  # type: ignore[arg-type]
     nstat = len(t0_values)
     if nstat == 0:
-        raise ValueError("the statistic gave no values on the fit")
+        raise ArgumentError("the statistic gave no values on the fit")
 
     simulated = r_call(
         "pylme4_boot_simulate",

@@ -18,8 +18,10 @@ import pandas as pd
 
 from . import frames
 from ._r.call import r_value
-from ._r.convert import check_columns
+from ._r.convert import check_columns, string_problem
 from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
     DataError,
     FormulaError,
     PylmeError,
@@ -55,7 +57,7 @@ def check_frame(df: pd.DataFrame, what: str = "data") -> None:
 def replicates(value: Any, name: str = "nsim") -> int:
     """A number of replicates or simulations: a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        raise ArgumentError(f"{name} must be a positive integer, not {value!r}")
     return int(value)
 
 
@@ -66,9 +68,26 @@ def seed(value: Any, *, optional: bool = True) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         allowed = "an integer or None" if optional else "an integer"
-        raise TypeError(f"seed must be {allowed}, not {value!r}")
+        raise ArgumentTypeError(f"seed must be {allowed}, not {value!r}")
     if not -(2**31) < int(value) < 2**31:
-        raise ValueError(f"seed must fit R's integer range, not {value}")
+        raise ArgumentError(f"seed must fit R's integer range, not {value}")
+    return int(value)
+
+
+def workers(value: Any, executor: Any = None) -> int:
+    """``workers=`` (a positive integer) and ``executor=`` (None or a
+    concurrent.futures.Executor) of the functions that run work in parallel."""
+    from concurrent.futures import Executor
+
+    if executor is not None and not isinstance(executor, Executor):
+        raise ArgumentTypeError(
+            "executor must be None or a concurrent.futures.Executor (e.g. "
+            f"ProcessPoolExecutor()), not {executor.__class__.__name__} {executor!r}"
+        )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ArgumentTypeError(f"workers must be a positive integer, not {value!r}")
+    if value < 1:
+        raise ArgumentError(f"workers must be a positive integer, not {value!r}")
     return int(value)
 
 
@@ -79,7 +98,7 @@ def level(value: Any) -> float:
         or not isinstance(value, (int, float, np.integer, np.floating))
         or not 0 < value < 1
     ):
-        raise ValueError(f"level must be a number strictly between 0 and 1, not {value!r}")
+        raise ArgumentError(f"level must be a number strictly between 0 and 1, not {value!r}")
     return float(value)
 
 
@@ -100,6 +119,9 @@ def formula_vars(formula: str, columns: Sequence[str]) -> FormulaVars:
     """
     if not isinstance(formula, str) or not formula.strip():
         raise FormulaError(f"the formula must be a non-empty string, not {formula!r}")
+    problem = string_problem(formula)
+    if problem is not None:
+        raise FormulaError(f"the formula {brief(formula)} has {problem}")
     key = (formula, tuple(columns))
     cached = _FORMULA_CACHE.get(key)
     if cached is not None:
@@ -156,9 +178,12 @@ def brief(text: str, limit: int = 200) -> str:
     return repr(text[:half] + " ... " + text[-half:])
 
 
-def syntax_error_message(formula: str, r_message: str) -> str:
-    """One sentence saying where R's parser stopped in ``formula`` and why."""
-    start = f"the formula {brief(formula)} is not valid R"
+def syntax_error_message(formula: str, r_message: str, what: str = "the formula") -> str:
+    """One sentence saying where R's parser stopped in ``formula`` and why.
+
+    ``what`` names the argument: "the formula", "re_form", ...
+    """
+    start = f"{what} {brief(formula)} is not valid R"
     if "no '~'" in r_message:
         return f"{start}: it has no '~' (write 'response ~ terms')"
     if "not of length one" in r_message:
@@ -199,6 +224,55 @@ def _unclosed_parentheses(text: str) -> int:
         elif ch == ")":
             depth -= 1
     return depth
+
+
+# re_form texts that parsed and passed: predict() in a loop asks R once.
+_RE_FORMS: set[str] = set()
+
+
+def re_form(value: Any) -> str | None:
+    """A ``re_form`` argument (predict, simulate, bootMer): None, "NA" or a
+    one-sided formula such as "~ (1 | g)" or "~0", parsed in R here so that a
+    mistake is reported as re_form's, not as the model formula's."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ArgumentTypeError(
+            f"re_form must be None, 'NA' or a formula string such as '~0', not {value!r}"
+        )
+    if value in _RE_FORMS:
+        return value
+    if not value.strip():
+        raise ArgumentError("re_form must be None, 'NA' or a formula string such as '~0', not ''")
+    problem = string_problem(value)
+    if problem is not None:
+        raise ArgumentError(f"re_form {brief(value)} has {problem}")
+    try:
+        problems = _strings(r_value("pylme4_re_form_problems", value, doing="parsing re_form"))
+    except RNotAvailableError:
+        raise
+    except PylmeError as exc:
+        raise FormulaError(
+            syntax_error_message(
+                value, str(getattr(exc, "r_message", exc)), what="re_form"
+            ).replace("(write 'response ~ terms')", "(write e.g. '~ (1 | g)', or 'NA')")
+        ) from None
+    if problems:
+        raise FormulaError(f"re_form {brief(value)} cannot be used: {problems[0]}")
+    if len(_RE_FORMS) < 256:
+        _RE_FORMS.add(value)
+    return value
+
+
+def positive_number(value: Any, name: str) -> float:
+    """A finite number > 0 (a tolerance, say)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ArgumentTypeError(f"{name} must be a positive number, not {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ArgumentError(f"{name} must be a positive number, not {value!r}")
+    return float(value)
 
 
 def check_response(df: pd.DataFrame, response: str | None, numeric: bool = True) -> None:
@@ -266,6 +340,8 @@ def column_or_array(
         arr = values.to_numpy(dtype=float, na_value=np.nan)
         column: str | None = value
     else:
+        if isinstance(value, pd.Series):
+            value = _aligned(value, name, df)
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -290,3 +366,30 @@ def column_or_array(
     if nonnegative and present.size and not np.any(present > 0):
         raise DataError(f"{what} are all zero: no observation would count")
     return column, (None if column is not None else arr)
+
+
+def _aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
+    """A weights/offset Series lined up with the data's rows by index label,
+    as pandas aligns Series (an array is taken by position instead)."""
+    if values.index.equals(df.index):
+        return values
+    if not values.index.is_unique:
+        raise DataError(
+            f"{name} is a Series whose index has duplicate labels, so its values cannot "
+            "be matched to the data's rows; pass .to_numpy() to use them by position"
+        )
+    missing = df.index.difference(values.index, sort=False)
+    extra = values.index.difference(df.index, sort=False)
+    if len(missing) or len(extra) or not df.index.is_unique:
+        detail = (
+            f"{len(missing)} row label(s) of the data are not in it (first: {missing[0]!r})"
+            if len(missing)
+            else f"it has {len(extra)} label(s) the data does not have (first: {extra[0]!r})"
+            if len(extra)
+            else "the data's index has duplicate labels"
+        )
+        raise DataError(
+            f"{name} is a Series whose index does not match the data's index: {detail}; "
+            "align it (e.g. .reindex(data.index)) or pass .to_numpy() to use it by position"
+        )
+    return values.reindex(df.index)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import checks
 from ._r.call import r_value
+from .errors import ArgumentError, ArgumentLookupError
 
 # Where each bundled data set lives.  lme4's own are listed first; a few
 # classic examples used alongside lme4 come from base R's datasets package.
@@ -76,7 +77,7 @@ def load(name: str, package: str | None = None) -> pd.DataFrame:
         return _load(name, found).copy()
     packages = search_order(package)
     choices = ", ".join(_available(packages[0])[:20])
-    raise KeyError(
+    raise ArgumentLookupError(
         f"no data set {name!r} in R package(s) {', '.join(packages)}; try one of: {choices}"
     )
 
@@ -222,7 +223,7 @@ def mixed_data(
         numeric predictor), ``intercept`` (the drawn intercept) and ``value``.
     """
     if sample_kind not in ("Rounding", "Rejection"):
-        raise ValueError(f"sample_kind must be 'Rounding' or 'Rejection', not {sample_kind!r}")
+        raise ArgumentError(f"sample_kind must be 'Rounding' or 'Rejection', not {sample_kind!r}")
     preset_means, preset_sds = (
         ((1.0, 30.0), (1.0, 10.0)) if group_variance else ((1.0, 10.0), (0.5, 0.5))
     )
@@ -311,19 +312,19 @@ def _seed(seed: int) -> float:
 
 def _count(value: int, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise ValueError(f"{name} must be an integer of at least 2, not {value!r}")
+        raise ArgumentError(f"{name} must be an integer of at least 2, not {value!r}")
     return float(value)
 
 
 def _sd(value: float, name: str) -> float:
     number = float(value)
     if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a finite standard deviation >= 0, not {value!r}")
+        raise ArgumentError(f"{name} must be a finite standard deviation >= 0, not {value!r}")
     return number
 
 
 def _pair(values: tuple[float, float], name: str) -> tuple[float, float]:
     pair = tuple(float(v) for v in values)
     if len(pair) != 2:
-        raise ValueError(f"{name} must give two numbers (group 1, group 2), not {values!r}")
+        raise ArgumentError(f"{name} must give two numbers (group 1, group 2), not {values!r}")
     return pair[0], pair[1]

@@ -11,6 +11,12 @@ Every exception pylme4 raises on purpose derives from :class:`PylmeError`::
     |                                      names or types, a non-numeric or
     |                                      all-missing response, bad weights,
     |                                      infinite values, too few levels, ...
+    +-- ArgumentError (also a ValueError)  an argument has a value pylme4
+    |                                      cannot use (ddf="KR", nAGQ=101, ...)
+    |   +-- ArgumentLookupError            no such term, group or column (also a
+    |                                      KeyError and an IndexError)
+    +-- ArgumentTypeError (a TypeError)    an argument has the wrong type
+    |                                      (workers="2", executor="pool", ...)
     +-- RError (also a RuntimeError)       R stopped with an error pylme4 did
     |                                      not foresee
     +-- RNotAvailableError (ImportError)   R, an R package or rpy2 is missing;
@@ -51,6 +57,32 @@ class FormulaError(PylmeError, ValueError):
 
 class DataError(PylmeError, ValueError):
     """The data (or weights, offset, newdata) cannot be used as given."""
+
+
+class ArgumentError(PylmeError, ValueError):
+    """An argument has a value pylme4 cannot use; the message names the argument.
+
+    Also a ``ValueError``, so ``except ValueError`` written before pylme4 had
+    its own classes keeps working.
+    """
+
+
+class ArgumentTypeError(PylmeError, TypeError):
+    """An argument has a type pylme4 cannot use; the message names the argument.
+
+    Also a ``TypeError``, so existing ``except TypeError`` clauses keep working.
+    """
+
+
+class ArgumentLookupError(ArgumentError, KeyError, IndexError):
+    """An argument names a term, group or column that does not exist (or a
+    position out of range).
+
+    Also a ``KeyError`` and an ``IndexError``, as these lookups raised before.
+    """
+
+    # KeyError's str() would show the sentence in quotes.
+    __str__ = BaseException.__str__
 
 
 class RError(PylmeError, RuntimeError):
@@ -135,6 +167,39 @@ def suggestion(name: str, choices: Iterable[str]) -> str:
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _initials(text: str) -> str:
+    return "".join(part[0] for part in re.split(r"[-_ .]+", text) if part).lower()
+
+
+def did_you_mean(value: object, allowed: Iterable[object]) -> str:
+    """ " (did you mean 'x'?)" for a mistyped choice, or "".
+
+    Besides close spellings (:func:`suggestion`) it recognises a different
+    case ("i" -> 'I'), initials ("KR" -> 'Kenward-Roger') and prefixes
+    ("satt" -> 'Satterthwaite'), as people abbreviate these.
+    """
+    if not isinstance(value, str) or not value:
+        return ""
+    names = [a for a in allowed if isinstance(a, str)]
+    low = value.lower()
+    close = (
+        [a for a in names if a.lower() == low]
+        or [a for a in names if len(a) > 1 and _initials(a) == low]
+        or [a for a in names if len(low) >= 3 and a.lower().startswith(low)]
+    )
+    return f" (did you mean {close[0]!r}?)" if close else suggestion(value, names)
+
+
+def choice_error(name: str, value: object, allowed: Iterable[object]) -> ArgumentError:
+    """``name must be one of 'a', 'b' or 'c', not 'x' (did you mean 'a'?)``."""
+    allowed = list(allowed)
+    shown = [repr(a) for a in allowed]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    some = "one of " if len(shown) > 2 else ""
+    hint = did_you_mean(value, allowed)
+    return ArgumentError(f"{name} must be {some}{listed}, not {value!r}{hint}")
 
 
 # ---------------------------------------------------------------------------
@@ -291,6 +356,16 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
             DataError,
             "the random-effects term(s) {terms} are 0 in every row the model uses, so the "
             "random-effects model matrix is all zero (lme4 would crash R on this model)",
+        ),
+        (
+            # lme4's formula helpers (findbars(), subbars()) recurse once per
+            # term of a chain of '+': about 650 terms exhaust an 8 MB C stack.
+            r"C stack usage\s+\d+ is too close to the limit|evaluation nested too deeply"
+            r"|infinite recursion",
+            FormulaError,
+            "the formula is nested too deeply for R: lme4 walks it recursively and ran out "
+            "of stack space (R: {r}); a chain of more than about 600 terms is too long for "
+            "lme4, so use fewer terms",
         ),
         (
             r"cannot allocate vector of size (?P<size>.+)",

@@ -198,7 +198,41 @@ def _factor_one_level(exc: PylmeError, prepared: dict[str, Any]) -> PylmeError |
     )
 
 
+def _response_type(exc: PylmeError, prepared: dict[str, Any]) -> PylmeError | None:
+    df: pd.DataFrame = prepared["df"]
+    response = prepared.get("response")
+    if response is None or response not in df.columns:
+        return None
+    dtype = df[response].dtype
+    kind = "strings" if pd.api.types.infer_dtype(df[response], skipna=True) == "string" else None
+    holds = f"holds {kind} (dtype {dtype})" if kind else f"has dtype {dtype}"
+    return _with_message(
+        exc,
+        DataError,
+        f"the response {response!r} {holds}, which the model cannot use: it needs numbers, "
+        "or for the binomial family 0/1, True/False, a factor (pd.Categorical; its first "
+        "level is failure) or cbind(successes, failures)",
+    )
+
+
+def _variable_type(exc: PylmeError, prepared: dict[str, Any]) -> PylmeError | None:
+    match = re.search(
+        r"invalid type \((?P<type>[^)]*)\) for variable '(?P<name>[^']+)'",
+        str(getattr(exc, "r_message", "")),
+    )
+    if match is None:
+        return None
+    return _with_message(
+        exc,
+        DataError,
+        f"{match['name']!r} has a type the model cannot use (R sees {match['type']}); "
+        "a model variable must be numeric, logical, a string or a factor",
+    )
+
+
 _EXPLAINERS: Sequence[tuple[str, Any]] = (
+    (r"response must be numeric", _response_type),
+    (r"invalid type \(.*\) for variable", _variable_type),
     (r"grouping factors must have > 1 sampled level", _grouping_one_level),
     (r"NA/NaN/Inf in 'y'", _response_infinite),
     (r"NA/NaN/Inf in foreign function call", _predictor_infinite),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import suggestion
+from .errors import ArgumentError, ArgumentTypeError, suggestion
 
 # The families glmer() accepts by name (R's stats package spells Gamma with a
 # capital G).  The quasi families are refused by lme4 itself.
@@ -61,7 +61,7 @@ class Family:
     def __post_init__(self) -> None:
         check_family_name(self.name)
         if self.link is not None and self.link not in LINKS:
-            raise ValueError(
+            raise ArgumentError(
                 f"link {self.link!r} is not one of R's links: {', '.join(LINKS)}"
                 + suggestion(str(self.link), LINKS)
             )
@@ -82,19 +82,19 @@ def check_family_name(name: object) -> None:
     if name in FAMILIES:
         return
     if not isinstance(name, str):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"family must be a family name such as 'binomial', a pylme4.Family, or R code, "
             f"not {type(name).__name__}"
         )
     if name in _QUASI:
-        raise ValueError(f"lme4's glmer() cannot fit the {name!r} family (no quasi families)")
+        raise ArgumentError(f"lme4's glmer() cannot fit the {name!r} family (no quasi families)")
     if name in _NEGATIVE_BINOMIAL:
-        raise ValueError(
+        raise ArgumentError(
             "for a negative binomial model use pylme4.glmer_nb(), which estimates theta "
             "as lme4's glmer.nb() does, or family='MASS::negative.binomial(theta = ...)' "
             "for a known theta"
         )
-    raise ValueError(
+    raise ArgumentError(
         f"family {name!r} is not one of {', '.join(FAMILIES)}" + suggestion(name, FAMILIES)
     )
 
@@ -110,7 +110,7 @@ def family_code(family: str | Family) -> str:
             return text
         if _QUALIFIED.match(text) or ("(" in text and text.endswith(")")):
             return text  # R code such as 'binomial(link = "probit")'; R checks it
-        raise ValueError(
+        raise ArgumentError(
             f"family {family!r} is neither a family name ({', '.join(FAMILIES)}) nor R code "
             "such as 'binomial(link = \"probit\")'"
         )

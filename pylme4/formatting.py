@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+from .errors import ArgumentTypeError
+
 
 def pre_html(text: str) -> str:
     """R's fixed-width printout as an HTML block for notebooks."""
@@ -40,4 +42,6 @@ def r_print(table: object) -> str:
             [str(i) for i in table.index],
             doing="printing a vector",
         )
-    raise TypeError(f"r_print() prints a pandas DataFrame or Series, not {type(table).__name__}")
+    raise ArgumentTypeError(
+        f"r_print() prints a pandas DataFrame or Series, not {type(table).__name__}"
+    )

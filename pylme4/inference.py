@@ -16,7 +16,7 @@ import pandas as pd
 from . import checks, formatting
 from ._r.call import r_call
 from ._r.convert import Columns
-from .errors import emit
+from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
 
 if TYPE_CHECKING:
     from .results import LmerFit, LmerSummary, MerFit
@@ -118,19 +118,19 @@ def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
     from .results import MerFit
 
     if not isinstance(refit, (bool, np.bool_)):
-        raise TypeError(f"refit must be True or False, not {refit!r}")
+        raise ArgumentTypeError(f"refit must be True or False, not {refit!r}")
     bound: dict[str, Any] = {}
     for i, fit in enumerate(fits, start=1):
         bound[f"model{i}"] = fit
     for name, fit in named.items():
         if name in bound:
-            raise ValueError(f"two fits are named {name!r}")
+            raise ArgumentError(f"two fits are named {name!r}")
         bound[name] = fit
     if not bound:
-        raise TypeError("anova() needs at least one fitted model")
+        raise ArgumentTypeError("anova() needs at least one fitted model")
     for name, fit in bound.items():
         if not isinstance(fit, MerFit):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"anova() compares fitted mixed models; {name} is a {type(fit).__name__}"
             )
     outcome = r_call(
@@ -161,9 +161,9 @@ def lmertest_anova(
     ``"lme4"`` for lme4's table without tests).
     """
     if type not in _ANOVA_TYPES:
-        raise ValueError(f"type must be 1, 2, 3, 'I', 'II' or 'III', not {type!r}")
+        raise choice_error("type", type, (1, 2, 3, "I", "II", "III"))
     if ddf not in _ANOVA_DDF:
-        raise ValueError(f"ddf must be one of {_ANOVA_DDF}, not {ddf!r}")
+        raise choice_error("ddf", ddf, _ANOVA_DDF)
     if ddf == "Kenward-Roger":
         from ._r import session
 
@@ -187,7 +187,7 @@ def ranova(fit: LmerFit, reduce_terms: bool = True) -> AnovaTable:
     refitted, and the change in log-likelihood tested.
     """
     if not isinstance(reduce_terms, (bool, np.bool_)):
-        raise TypeError(f"reduce_terms must be True or False, not {reduce_terms!r}")
+        raise ArgumentTypeError(f"reduce_terms must be True or False, not {reduce_terms!r}")
     outcome = r_call(
         "pylme4_ranova", fit._lmertest(), bool(reduce_terms), doing="computing ranova()"
     )
@@ -268,7 +268,7 @@ def confint(
     ['.sig01', '.sig02', '.sig03', '.sigma', '(Intercept)', 'Days']
     """
     if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, not {method!r}")
+        raise choice_error("method", method, _METHODS)
     from .bootstrap import boot_mer
 
     checks.level(level)
@@ -277,7 +277,10 @@ def confint(
         statistic: Any = "confint"
         b = boot_mer(fit, statistic, nsim=nsim, seed=seed, workers=workers, progress=progress)
         if b.t.isna().all().all():
-            raise RuntimeError("*all* bootstrap runs failed!")
+            raise RError(
+                "method='boot': every bootstrap refit failed, so there are no intervals "
+                "(R: '*all* bootstrap runs failed!')"
+            )
         return b.confint(level=level, type=boot_type)
     outcome = r_call(
         "pylme4_confint", fit._handle, method, float(level), doing=f"computing {method} intervals"
@@ -337,11 +340,10 @@ def simulate(
     nsim = checks.replicates(nsim)
     seed = checks.seed(seed)
     if use_u is not None and not isinstance(use_u, (bool, np.bool_)):
-        raise TypeError(f"use_u must be True, False or None, not {use_u!r}")
-    if re_form is not None and not isinstance(re_form, str):
-        raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
+        raise ArgumentTypeError(f"use_u must be True, False or None, not {use_u!r}")
     if use_u is not None and re_form is not None:
-        raise ValueError("give only one of use_u and re_form (as lme4's simulate() requires)")
+        raise ArgumentError("give only one of use_u and re_form (as lme4's simulate() requires)")
+    re_form = checks.re_form(re_form)
     frame = None
     if newdata is not None:
         data = checks.as_frame(newdata, "newdata")

@@ -20,7 +20,7 @@ import pandas as pd
 from . import checks, formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
-from .errors import FormulaError, RCondition, emit
+from .errors import ArgumentTypeError, FormulaError, RCondition, emit
 from .models import NaAction, prepare_call
 from .results import RFitRows, used_rows
 
@@ -219,7 +219,8 @@ def lm(
     data_name
         The name R binds the data to; R's printout shows it in the call.
     weights, offset
-        A column name, or an array with one value per row.
+        A column name, or an array with one value per row (by position; a
+        pandas Series is matched to the rows by its index).
     na_action
         ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
     contrasts
@@ -401,7 +402,7 @@ def lm_list(
             f"'reaction ~ days | subject', not {formula!r}"
         )
     if not isinstance(pool, (bool, np.bool_)):
-        raise TypeError(f"pool must be True or False, not {pool!r}")
+        raise ArgumentTypeError(f"pool must be True or False, not {pool!r}")
     prepared = prepare_call(
         formula,
         data,

@@ -10,8 +10,15 @@ import pandas as pd
 
 from . import checks, explain
 from ._r.call import r_call
-from ._r.convert import Columns
-from .errors import DataError, PylmeError, emit
+from ._r.convert import Columns, string_problem
+from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    DataError,
+    PylmeError,
+    choice_error,
+    emit,
+)
 from .families import Family, family_code
 from .results import GlmerFit, LmerFit
 
@@ -34,7 +41,7 @@ def _control_args(
         return {"control": control}, None
     if isinstance(control, Mapping):
         return {}, dict(control)
-    raise TypeError(
+    raise ArgumentTypeError(
         f"control must be a dict of {control_fun}() settings, e.g. {{'optimizer': 'bobyqa'}}, "
         f"or R code such as '{control_fun}(optimizer = \"bobyqa\")', not {type(control).__name__}"
     )
@@ -59,8 +66,11 @@ def prepare_call(
     checks.check_frame(df)
     if not isinstance(data_name, str) or not data_name:
         raise DataError(f"data_name must be a non-empty string, not {data_name!r}")
+    problem = string_problem(data_name)
+    if problem is not None:
+        raise DataError(f"data_name {data_name!r} has {problem}")
     if na_action not in _NA_ACTIONS:
-        raise ValueError(f"na_action must be one of {sorted(_NA_ACTIONS)}, not {na_action!r}")
+        raise choice_error("na_action", na_action, list(_NA_ACTIONS))
     fvars = checks.formula_vars(formula, list(df.columns))
     if not fvars.has_response:
         raise checks.FormulaError(f"the formula {formula!r} has no response (left of '~')")
@@ -86,7 +96,7 @@ def prepare_call(
         symbols["na.action"] = na_function
     if contrasts is not None:
         if not isinstance(contrasts, Mapping):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "contrasts must be a dict: column -> contrast name, e.g. {'g': 'contr.sum'}"
             )
         missing = [c for c in contrasts if c not in df.columns]
@@ -141,7 +151,8 @@ def lmer(
     data_name
         The name R binds the data to; R's printout shows it after ``Data:``.
     weights, offset
-        A column name, or an array with one value per row.
+        A column name, or an array with one value per row (by position); a
+        pandas Series is matched to the rows by its index, as pandas aligns Series.
     na_action
         ``"omit"`` (R's default), ``"exclude"`` (fitted values and residuals are
         padded with NaN for dropped rows), or ``"fail"``.
@@ -169,7 +180,7 @@ def lmer(
     10.467
     """
     if not isinstance(reml, (bool, np.bool_)):
-        raise TypeError(f"reml must be True or False, not {reml!r}")
+        raise ArgumentTypeError(f"reml must be True or False, not {reml!r}")
     prepared = prepare_call(
         formula,
         data,
@@ -215,10 +226,11 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
 
 
 def _check_nagq(nAGQ: Any) -> int:
+    """lme4's range: 0 to 100 points (glmer() stops with "ord < 101L is not TRUE")."""
     if isinstance(nAGQ, (bool, np.bool_)) or not isinstance(nAGQ, (int, np.integer)):
-        raise TypeError(f"nAGQ must be a whole number (0, 1, or more), not {nAGQ!r}")
-    if nAGQ < 0:
-        raise ValueError(f"nAGQ must be 0, 1, or more, not {nAGQ}")
+        raise ArgumentTypeError(f"nAGQ must be a whole number from 0 to 100, not {nAGQ!r}")
+    if not 0 <= nAGQ <= 100:
+        raise ArgumentError(f"nAGQ must be a whole number from 0 to 100 (lme4's range), not {nAGQ}")
     return int(nAGQ)
 
 
@@ -254,13 +266,14 @@ def glmer(
         family with the identity link is a deprecated shortcut to ``lmer()``:
         R warns and the fit is a linear mixed model.
     weights, offset
-        A column name, or an array with one value per row.  The offset is on
+        A column name, or an array with one value per row (by position; a
+        pandas Series is matched to the rows by its index).  The offset is on
         the scale of the linear predictor (e.g. ``np.log(exposure)``); an
         ``offset(log(exposure))`` term in the formula works too.
     nAGQ
         Points of adaptive Gauss-Hermite quadrature: 1 (the Laplace
-        approximation, lme4's default), 0 (faster, less exact), or more
-        (models with a single scalar random effect only).
+        approximation, lme4's default), 0 (faster, less exact), or more, up to
+        100 (models with a single scalar random effect only).
     control
         glmerControl() settings as a dict, e.g. ``{"optimizer": "bobyqa"}``,
         or R code such as ``'glmerControl(optimizer = "bobyqa")'``.

@@ -57,7 +57,7 @@ from typing import Any
 
 from ._r.call import serialize, unserialize
 from ._r.convert import RHandle
-from .errors import PylmeError, RNotAvailableError
+from .errors import ArgumentError, PylmeError, RNotAvailableError
 
 __all__ = [
     "Shared",
@@ -489,9 +489,9 @@ atexit.register(stop_workers)
 
 
 def check_workers(workers: Any) -> int:
-    """``workers`` if it is a positive integer; a ValueError otherwise."""
+    """``workers`` if it is a positive integer; an ArgumentError (a ValueError) otherwise."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        raise ArgumentError(f"workers must be a positive integer, not {workers!r}")
     return workers
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import checks
 from . import pooling as _pooling
+from .errors import ArgumentError, ArgumentLookupError, ArgumentTypeError
 from .results import MerFit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,13 +98,13 @@ def pooling(
     shown = levels if groups is None else [str(g) for g in groups]
     unknown = [g for g in shown if g not in levels]
     if unknown:
-        raise KeyError(f"no group {unknown[0]!r} in {est.group!r}; groups: {levels}")
+        raise ArgumentLookupError(f"no group {unknown[0]!r} in {est.group!r}; groups: {levels}")
     if not shown:
-        raise ValueError("groups is empty: nothing to draw")
+        raise ArgumentError("groups is empty: nothing to draw")
     points = est.points
     x_all = points["x"].to_numpy(dtype=float)
     if np.isnan(x_all).all():
-        raise ValueError(
+        raise ArgumentError(
             f"the slope term {est.slope_term!r} is not a column of the data, so there is no "
             "x axis to draw the lines over"
         )
@@ -162,7 +163,7 @@ def shrinkage(
     est = _pooling.estimates(fit)
     probs = sorted(float(p) for p in levels)
     if any(not 0 < p < 1 for p in probs):
-        raise ValueError(f"levels must lie strictly between 0 and 1, not {levels!r}")
+        raise ArgumentError(f"levels must lie strictly between 0 and 1, not {levels!r}")
     fig = _figure(figsize=(6.4, 5.2), layout="constrained")
     ax = fig.subplots()
     nop, part = est.no_pooling, est.partial_pooling
@@ -256,7 +257,7 @@ def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -
     if group is None:
         group = next(iter(ranef))
     if group not in ranef:
-        raise KeyError(f"no grouping factor {group!r}; the model has {list(ranef)}")
+        raise ArgumentLookupError(f"no grouping factor {group!r}; the model has {list(ranef)}")
     table = ranef[group]
     terms = list(table["condval"].columns)
     z = NormalDist().inv_cdf(0.5 + level / 2)
@@ -312,14 +313,16 @@ def bootstrap(
     level = checks.level(level)
     t = getattr(boot, "t", None)
     if not isinstance(t, pd.DataFrame) or not hasattr(boot, "ci"):
-        raise TypeError(
+        raise ArgumentTypeError(
             "bootstrap() draws a bootstrap result with replicates .t (a DataFrame) and .ci(); "
             f"not {_type_name(boot)}"
         )
     names = list(t.columns) if terms is None else [str(x) for x in terms]
     missing = [x for x in names if x not in t.columns]
     if missing:
-        raise KeyError(f"{missing[0]!r} is not a bootstrapped term; terms: {list(t.columns)}")
+        raise ArgumentLookupError(
+            f"{missing[0]!r} is not a bootstrapped term; terms: {list(t.columns)}"
+        )
     t0 = getattr(boot, "t0", None)
     fig = _figure(figsize=(3.4 * len(names) + 0.4, 3.0), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)).ravel()
@@ -368,12 +371,12 @@ def simulated(
     """
     for name in (x, group):
         if name not in data.columns:
-            raise KeyError(f"{name!r} is not a column of the data")
+            raise ArgumentLookupError(f"{name!r} is not a column of the data")
     used = _rows_used(fit, data)
     frame = data.loc[used]
     response = fit.formula.split("~", 1)[0].strip()
     if response not in frame.columns:
-        raise KeyError(f"the response {response!r} is not a column of the data")
+        raise ArgumentLookupError(f"the response {response!r} is not a column of the data")
     if simulated is None:
         simulate = getattr(fit, "simulate", None)
         if simulate is None:
@@ -385,7 +388,7 @@ def simulated(
         simulated = sims.iloc[:, 0] if isinstance(sims, pd.DataFrame) else sims
     sim = np.asarray(simulated, dtype=float).ravel()
     if sim.size != len(frame):
-        raise ValueError(f"simulated has {sim.size} values but the model used {len(frame)} rows")
+        raise ArgumentError(f"simulated has {sim.size} values but the model used {len(frame)} rows")
     fig = _figure(figsize=(8.0, 3.6), layout="constrained")
     ax_data, ax_sim = fig.subplots(1, 2, sharey=True)
     xs = _x_positions(frame[x])
@@ -416,7 +419,7 @@ def _rows_used(fit: MerFit, data: pd.DataFrame) -> pd.Index:
         return fit._index[fit._used]
     if len(data) == fit.nobs:
         return data.index
-    raise ValueError(
+    raise ArgumentError(
         f"data has {len(data)} rows but the model used {fit.nobs}; pass the data it was fitted to"
     )
 

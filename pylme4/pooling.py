@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._r.call import r_value
+from .errors import ArgumentTypeError
 from .results import MerFit
 
 METHODS = ("complete pooling", "no pooling", "partial pooling")
@@ -62,7 +63,7 @@ def estimates(fit: MerFit) -> PoolingEstimates:
     must have one grouping factor and fixed effects ``1 + x``.
     """
     if not isinstance(fit, MerFit):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"pooling needs a fitted mixed model (pylme4.lmer), not {type(fit).__name__}"
         )
     parts = fit._cached(

@@ -23,7 +23,14 @@ import pandas as pd
 
 from . import checks
 from ._r.call import r_call
-from .errors import ConvergenceWarning, RCondition, emit
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    ConvergenceWarning,
+    RCondition,
+    emit,
+)
 from .linear import LmFit
 from .results import MerFit
 
@@ -107,12 +114,12 @@ class CaseBootstrap:
         """Percentile interval of one term: R's ``quantile(t, c(a, 1 - a))``
         (type 7) over the replicates that worked, ``a = (1 - level) / 2``."""
         if type != "perc":
-            raise ValueError(f"a case bootstrap offers type='perc' only, not {type!r}")
+            raise ArgumentError(f"a case bootstrap offers type='perc' only, not {type!r}")
         level = checks.level(level)
         name = self._term(term)
         values = self.t[name].dropna().to_numpy(dtype=float)
         if values.size == 0:
-            raise ValueError(f"no replicate has an estimate of {name!r}")
+            raise ArgumentError(f"no replicate has an estimate of {name!r}")
         alpha = (1.0 - level) / 2.0
         low, high = np.quantile(values, [alpha, 1.0 - alpha])
         return PercentileInterval(name, level, float(low), float(high), int(values.size))
@@ -121,10 +128,10 @@ class CaseBootstrap:
         columns = list(self.t.columns)
         if isinstance(term, (int, np.integer)) and not isinstance(term, bool):
             if not 0 <= int(term) < len(columns):
-                raise IndexError(f"term index {term} is out of range for {columns}")
+                raise ArgumentLookupError(f"term index {term} is out of range for {columns}")
             return str(columns[int(term)])
         if term not in columns:
-            raise KeyError(f"{term!r} is not a bootstrapped term; terms: {columns}")
+            raise ArgumentLookupError(f"{term!r} is not a bootstrapped term; terms: {columns}")
         return str(term)
 
     def summary(self) -> pd.DataFrame:
@@ -226,7 +233,7 @@ def bootstrap_lm(fit: LmFit, n: int = 100, seed: int | None = None) -> CaseBoots
     (100, 2)
     """
     if not isinstance(fit, LmFit):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"bootstrap_lm() resamples a pylme4.lm() fit, not {type(fit).__name__}; "
             "for a mixed model use fit.boot_mer()"
         )
@@ -269,7 +276,7 @@ def bootstrap_lmer_rows(fit: MerFit, n: int = 100, seed: int | None = None) -> C
         ``t`` holds the fixed effects of each refit.
     """
     if not isinstance(fit, MerFit):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"bootstrap_lmer_rows() resamples a pylme4.lmer() fit, not {type(fit).__name__}"
         )
     return _resample(fit, n, seed, "the mixed model by resampling rows")

@@ -20,7 +20,14 @@ import pandas as pd
 from . import formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
-from .errors import PylmeError, RCondition, emit
+from .errors import (
+    ArgumentError,
+    DataError,
+    PylmeError,
+    RCondition,
+    choice_error,
+    emit,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -64,7 +71,7 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
 
 def _check_ddf(ddf: str | None) -> None:
     if ddf is not None and ddf not in _DDF:
-        raise ValueError(f"ddf must be None, 'Satterthwaite' or 'Kenward-Roger', not {ddf!r}")
+        raise choice_error("ddf", ddf, (None, *_DDF))
 
 
 # ---------------------------------------------------------------------------
@@ -465,6 +472,9 @@ class MerFit(RFitRows):
 
     def is_singular(self, tol: float = 1e-4) -> bool:
         """``isSingular(fit, tol)``: a variance is ~0 or a correlation is ~+/-1."""
+        from . import checks
+
+        tol = checks.positive_number(tol, "tol")
         if tol == 1e-4:
             return self._singular
         return bool(r_value("pylme4_is_singular", self._handle, tol, doing="checking isSingular()"))
@@ -485,15 +495,46 @@ class MerFit(RFitRows):
     def residuals(self, type: ResidualType = "response", scaled: bool = False) -> pd.Series:
         """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``."""
         if type not in ("response", "pearson", "working", "deviance"):
-            raise ValueError(
-                f"type must be 'response', 'pearson', 'working' or 'deviance', not {type!r}"
-            )
+            raise choice_error("type", type, ("response", "pearson", "working", "deviance"))
         values = np.atleast_1d(
             r_value(
                 "pylme4_residuals", self._handle, type, bool(scaled), doing="computing residuals()"
             )
         )
         return pd.Series(values, index=self._row_index(len(values)), name="residuals")
+
+    def _check_newdata_types(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        """newdata's columns must have the kind the model was fitted with: a
+        numeric variable given as strings would otherwise reach R as a
+        factor, and R's error would speak of contrasts or non-conformable
+        matrices instead of the column."""
+        classes = self._cached(
+            "frame_classes",
+            lambda: r_value("pylme4_frame_classes", self._handle, doing="reading the model frame"),
+        )
+        if isinstance(classes, str):  # a one-variable frame comes back as a scalar
+            return
+        kinds = dict(classes.items())
+        for column in columns:
+            if kinds.get(column) not in ("numeric", "integer"):
+                continue
+            values = frame[column]
+            numeric = pd.api.types.is_numeric_dtype(values.dtype) or (
+                values.dtype == object
+                and pd.api.types.infer_dtype(values, skipna=True)
+                in ("integer", "floating", "empty")
+            )
+            if not numeric or pd.api.types.is_bool_dtype(values.dtype):
+                given = (
+                    "strings"
+                    if pd.api.types.infer_dtype(values, skipna=True) == "string"
+                    else f"dtype {values.dtype}"
+                )
+                raise DataError(
+                    f"newdata column {column!r} has the wrong type: the model was fitted with "
+                    f"{column!r} numeric, but newdata has {given}; convert it, e.g. with "
+                    "pd.to_numeric()"
+                )
 
     def predict(
         self,
@@ -515,14 +556,13 @@ class MerFit(RFitRows):
         with missing values: ``"pass"`` (R's default: NaN predictions),
         ``"omit"`` (dropped), ``"exclude"`` (NaN) or ``"fail"`` (an error).
         """
-        if re_form is not None and not isinstance(re_form, str):
-            raise TypeError("re_form must be None, 'NA' or a formula string such as '~0'")
         if type not in ("link", "response"):
-            raise ValueError(f"type must be 'link' or 'response', not {type!r}")
+            raise choice_error("type", type, ("link", "response"))
         if na_action not in _PREDICT_NA_ACTIONS:
-            raise ValueError(
-                f"na_action must be one of {list(_PREDICT_NA_ACTIONS)}, not {na_action!r}"
-            )
+            raise choice_error("na_action", na_action, list(_PREDICT_NA_ACTIONS))
+        from . import checks, explain
+
+        re_form = checks.re_form(re_form)
         if newdata is None:
             values = r_value(
                 "pylme4_predict",
@@ -535,11 +575,10 @@ class MerFit(RFitRows):
                 doing="computing predict()",
             )
             return _by_row(values, self._index, "predicted", self._row_index)
-        from . import checks, explain
-
         frame = checks.as_frame(newdata, "newdata")
         checks.check_frame(frame, "newdata")
         columns = [c for c in frame.columns if c in self._variables]
+        self._check_newdata_types(frame, columns)
         try:
             values = r_value(
                 "pylme4_predict",
@@ -755,12 +794,10 @@ class LmerFit(MerFit):
         """
         _check_ddf(ddf)
         if alternative not in ("two-sided", "greater", "less"):
-            raise ValueError(
-                f"alternative must be 'two-sided', 'greater' or 'less', not {alternative!r}"
-            )
+            raise choice_error("alternative", alternative, ("two-sided", "greater", "less"))
         if alternative != "two-sided":
             if ddf is None:
-                raise ValueError(
+                raise ArgumentError(
                     "a one-sided test needs degrees of freedom: give ddf='Satterthwaite' "
                     "or ddf='Kenward-Roger' with alternative"
                 )

@@ -23,7 +23,15 @@ import pytest
 from conftest import SAME, r, r_apply
 
 import pylme4
-from pylme4.errors import DataError, FormulaError, PylmeError, RError
+from pylme4.errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    DataError,
+    FormulaError,
+    PylmeError,
+    RError,
+)
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
 
@@ -446,7 +454,319 @@ BAD = [
         DataError,
         "newdata must be",
     ),
+    Bad(
+        "predict_numeric_column_as_strings",
+        lambda s: lmer(FORMULA, s).predict(s.assign(Days=s["Days"].astype(str))),
+        DataError,
+        "newdata column 'Days' has the wrong type: the model was fitted with 'Days' numeric, "
+        "but newdata has strings",
+    ),
+    Bad(
+        "predict_re_form_syntax",
+        lambda s: lmer(FORMULA, s).predict(re_form="~ (1 | Subject"),
+        FormulaError,
+        r"^re_form '~ \(1 \| Subject' is not valid R: it ends too early",
+    ),
+    Bad(
+        "predict_re_form_no_tilde",
+        lambda s: lmer(FORMULA, s).predict(s, re_form="(1 | Subject)"),
+        FormulaError,
+        r"^re_form .* has no '~'",
+    ),
+    Bad(
+        "predict_re_form_not_a_string",
+        lambda s: lmer(FORMULA, s).predict(re_form=0),
+        ArgumentTypeError,
+        "re_form must be None, 'NA' or a formula string",
+    ),
+    Bad(
+        "simulate_re_form_syntax",
+        lambda s: lmer(FORMULA, s).simulate(nsim=1, re_form="~ 0 +"),
+        FormulaError,
+        r"^re_form '~ 0 \+' is not valid R",
+    ),
+    Bad(
+        "boot_mer_re_form_syntax",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, re_form="~ (1 | Subject))"),
+        FormulaError,
+        r"^re_form .* unexpected '\)'",
+    ),
+    Bad(
+        "predict_bad_type",
+        lambda s: lmer(FORMULA, s).predict(type="probability"),
+        ArgumentError,
+        "type must be 'link' or 'response', not 'probability'",
+    ),
+    # -- one error contract: argument errors name the argument -------------------------
+    Bad(
+        "residuals_type_partial",
+        lambda s: lmer(FORMULA, s).residuals(type="partial"),
+        ArgumentError,
+        "type must be one of 'response', 'pearson', 'working' or 'deviance', not 'partial'",
+    ),
+    Bad(
+        "anova_type_lowercase",
+        lambda s: lmer(FORMULA, s).anova(type="i"),
+        ArgumentError,
+        r"type must be one of 1, 2, 3, 'I', 'II' or 'III', not 'i' \(did you mean 'I'\?\)",
+    ),
+    Bad(
+        "anova_bad_ddf",
+        lambda s: lmer(FORMULA, s).anova(ddf="satterthwaite"),
+        ArgumentError,
+        r"ddf must be .*not 'satterthwaite' \(did you mean 'Satterthwaite'\?\)",
+    ),
+    Bad(
+        "summary_ddf_abbreviated",
+        lambda s: lmer(FORMULA, s).summary(ddf="KR"),
+        ArgumentError,
+        r"ddf must be one of None, 'Satterthwaite' or 'Kenward-Roger', not 'KR' "
+        r"\(did you mean 'Kenward-Roger'\?\)",
+    ),
+    Bad(
+        "summary_bad_alternative",
+        lambda s: lmer(FORMULA, s).summary(ddf="Satterthwaite", alternative="greeter"),
+        ArgumentError,
+        r"alternative must be .*not 'greeter' \(did you mean 'greater'\?\)",
+    ),
+    Bad(
+        "all_fit_workers_string",
+        lambda s: lmer(FORMULA, s).all_fit(workers="2"),
+        ArgumentTypeError,
+        "workers must be a positive integer, not '2'",
+    ),
+    Bad(
+        "all_fit_workers_zero",
+        lambda s: lmer(FORMULA, s).all_fit(workers=0),
+        ArgumentError,
+        "workers must be a positive integer, not 0",
+    ),
+    Bad(
+        "all_fit_unknown_optimizer",
+        lambda s: lmer(FORMULA, s).all_fit(optimizers=["bobyqa", "nelder_mead"]),
+        ArgumentError,
+        r"allFit has no optimizer 'nelder_mead'; choose from .*\(did you mean 'Nelder_Mead'\?\)",
+    ),
+    Bad(
+        "check_convergence_bad_rtol",
+        lambda s: lmer(FORMULA, s).check_convergence(rtol="small"),
+        ArgumentTypeError,
+        "rtol must be a positive number, not 'small'",
+    ),
+    Bad(
+        "boot_mer_executor_string",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, executor="pool"),
+        ArgumentTypeError,
+        "executor must be None or a concurrent.futures.Executor .*not str 'pool'",
+    ),
+    Bad(
+        "boot_mer_workers_string",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, workers="2"),
+        ArgumentTypeError,
+        "workers must be a positive integer, not '2'",
+    ),
+    Bad(
+        "boot_mer_bad_type",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, type="case"),
+        ArgumentError,
+        "type must be 'parametric' or 'semiparametric', not 'case'",
+    ),
+    Bad(
+        "is_singular_tol_string",
+        lambda s: lmer(FORMULA, s).is_singular(tol="x"),
+        ArgumentTypeError,
+        "tol must be a positive number, not 'x'",
+    ),
+    Bad(
+        "is_singular_tol_negative",
+        lambda s: lmer(FORMULA, s).is_singular(tol=-1.0),
+        ArgumentError,
+        "tol must be a positive number, not -1.0",
+    ),
+    Bad(
+        "confint_bad_method",
+        lambda s: lmer(FORMULA, s).confint(method="wald"),
+        ArgumentError,
+        r"method must be .*not 'wald' \(did you mean 'Wald'\?\)",
+    ),
+    Bad(
+        "simulate_bad_nsim",
+        lambda s: lmer(FORMULA, s).simulate(nsim=0),
+        ArgumentError,
+        "nsim must be a positive integer, not 0",
+    ),
+    Bad(
+        "glmer_nagq_above_lme4_range",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", nAGQ=101),
+        ArgumentError,
+        r"nAGQ must be a whole number from 0 to 100 \(lme4's range\), not 101",
+    ),
+    Bad(
+        "glmer_nagq_negative",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", nAGQ=-1),
+        ArgumentError,
+        "nAGQ must be a whole number from 0 to 100",
+    ),
+    Bad(
+        "glmer_nagq_float",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", nAGQ=1.5),
+        ArgumentTypeError,
+        "nAGQ must be a whole number",
+    ),
+    Bad(
+        "glmer_character_response",
+        lambda s: pylme4.glmer(
+            "r ~ period + (1 | herd)",
+            _cbpp().assign(r=pd.Series(["y", "n"] * 28, dtype=object)),
+            family="binomial",
+        ),
+        DataError,
+        "the response 'r' holds strings",
+    ),
+    Bad(
+        "glmer_bad_family",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomal"),
+        ArgumentError,
+        "binomal.*did you mean 'binomial'",
+    ),
+    Bad(
+        "boot_ci_unknown_term",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, seed=1).ci("Dayz"),
+        ArgumentLookupError,
+        "'Dayz' is not a bootstrapped statistic",
+    ),
+    Bad(
+        "boot_ci_bad_type",
+        lambda s: lmer(FORMULA, s).boot_mer(nsim=2, seed=1).ci("Days", type="percentile"),
+        ArgumentError,
+        r"type must be one of .*not 'percentile'",
+    ),
+    Bad(
+        "unknown_dataset",
+        lambda s: pylme4.datasets.load("sleepstudi"),
+        ArgumentLookupError,
+        "no data set 'sleepstudi'",
+    ),
+    # -- strings R cannot hold: NUL characters and lone surrogates --------------------------
+    Bad(
+        "nul_in_values",
+        lambda s: lmer("Reaction ~ Days + (1 | g)", _with(s, g=_tagged(s, "\0early", "\0late"))),
+        DataError,
+        r"column 'g' has a value with a NUL character .*'308\\x00early'",
+    ),
+    Bad(
+        "nul_in_long_column",
+        lambda s: lmer(
+            "Reaction ~ Days + (1 | g)",
+            _with(
+                pd.concat([s] * 6, ignore_index=True),
+                g=pd.Series([f"s{i}\0" for i in range(1080)], dtype=object),
+            ),
+        ),
+        DataError,
+        "column 'g' has a value with a NUL character",
+    ),
+    Bad(
+        "nul_in_string_dtype",
+        lambda s: lmer(
+            "Reaction ~ Days + (1 | g)",
+            _with(s, g=_tagged(s, "\0early", "\0late").astype("string")),
+        ),
+        DataError,
+        "column 'g' has a value with a NUL character",
+    ),
+    Bad(
+        "nul_in_categories",
+        lambda s: lmer(
+            "Reaction ~ Days + (1 | g)",
+            _with(s, g=pd.Categorical(_tagged(s, "\0early", "\0late"))),
+        ),
+        DataError,
+        r"column 'g' \(its categories\) has a value with a NUL character",
+    ),
+    Bad(
+        "nul_in_column_name",
+        lambda s: lmer(FORMULA, _with(s, **{"note\0": 1.0})),
+        DataError,
+        r"column name 'note\\x00' has a NUL character",
+    ),
+    Bad(
+        "nul_in_data_name",
+        lambda s: lmer(FORMULA, s, data_name="sleep\0study"),
+        DataError,
+        "data_name 'sleep\\\\x00study' has a NUL character",
+    ),
+    Bad(
+        "nul_in_formula",
+        lambda s: lmer("Reaction ~ Days + (1 | Subject)\0 + x", s),
+        FormulaError,
+        "has a NUL character",
+    ),
+    Bad(
+        "surrogate_in_values",
+        lambda s: lmer("Reaction ~ Days + (1 | g)", _with(s, g=_tagged(s, "\udce9", "b"))),
+        DataError,
+        r"column 'g' has a value with a lone surrogate \(U\+DCE9\)",
+    ),
+    Bad(
+        "surrogate_in_categories",
+        lambda s: lmer(
+            "Reaction ~ Days + (1 | g)", _with(s, g=pd.Categorical(_tagged(s, "\udce9", "b")))
+        ),
+        DataError,
+        r"column 'g' \(its categories\) has a value with a lone surrogate",
+    ),
+    Bad(
+        "surrogate_in_column_name",
+        lambda s: lmer(
+            FORMULA,
+            _renamed(s.assign(x=1.0), pd.Index([*s.columns, "caf\udce9"], dtype=object)),
+        ),
+        DataError,
+        "column name 'caf\\\\udce9' has a lone surrogate",
+    ),
+    Bad(
+        "surrogate_in_data_name",
+        lambda s: lmer(FORMULA, s, data_name="caf\udce9"),
+        DataError,
+        "data_name 'caf\\\\udce9' has a lone surrogate",
+    ),
+    # -- weights/offset Series align on the data's index ------------------------------------
+    Bad(
+        "weights_series_other_index",
+        lambda s: lmer(FORMULA, s, weights=pd.Series(1.0, index=s.index + 1000)),
+        DataError,
+        "weights is a Series whose index does not match the data's index: 180 row label",
+    ),
+    Bad(
+        "offset_series_missing_labels",
+        lambda s: lmer(FORMULA, s, offset=pd.Series(0.0, index=s.index[:-2])),
+        DataError,
+        "offset is a Series whose index does not match.*2 row label.*first: 178",
+    ),
+    Bad(
+        "weights_series_duplicate_labels",
+        lambda s: lmer(FORMULA, s, weights=pd.Series(1.0, index=[0] * 180)),
+        DataError,
+        "weights is a Series whose index has duplicate labels",
+    ),
 ]
+
+CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+
+
+def _cbpp() -> pd.DataFrame:
+    return pylme4.datasets.load("cbpp")
+
+
+def _tagged(s: pd.DataFrame, early: str, late: str) -> pd.Series:
+    """Subject with a suffix: `early` for days 0-4, `late` after (object dtype,
+    which, unlike pandas' str dtype, holds any Python string)."""
+    return pd.Series(
+        [f"{g}{early if d < 5 else late}" for g, d in zip(s["Subject"], s["Days"])],
+        index=s.index,
+        dtype=object,
+    )
 
 
 def _polars(s: pd.DataFrame) -> Any:
@@ -460,6 +780,11 @@ def test_bad_input(sleep, case):
         case.make(sleep)
     message = str(info.value)
     assert "Error in" not in message and "\n" not in message, message  # one sentence, no R noise
+    assert isinstance(info.value, PylmeError)  # the one error contract
+    if isinstance(info.value, ArgumentTypeError):
+        assert isinstance(info.value, TypeError)
+    if isinstance(info.value, (ArgumentError, DataError, FormulaError)):
+        assert isinstance(info.value, ValueError)
     if isinstance(info.value, (DataError, FormulaError, RError)) and hasattr(
         info.value, "r_message"
     ):
@@ -665,3 +990,55 @@ def test_r_error_texts_are_translated(code, error, sentence):
     assert re.search(sentence, str(exc)), str(exc)
     assert exc.r_message == r_text  # R's own text is kept
     assert "\n" not in str(exc)
+
+
+# ---------------------------------------------------------------------------
+# weights/offset given as a pandas Series align on the data's index, as pandas
+# aligns Series; numpy arrays stay positional.
+# ---------------------------------------------------------------------------
+
+_WEIGHTED = "Reaction ~ Days + (Days | Subject)"
+
+
+def _weights_and_offset() -> tuple[np.ndarray, np.ndarray]:
+    rows = np.arange(180)
+    return 1.0 + rows % 3, 5.0 * np.sin(rows)
+
+
+def _r_weighted(w: np.ndarray, o: np.ndarray) -> dict[str, Any]:
+    return r_apply(
+        f"""function(w, o) {{
+          d <- sleepstudy; d$w <- w; d$o <- o
+          m <- lmer({_WEIGHTED}, data = d, weights = w, offset = o)
+          list(fixef = fixef(m), theta = getME(m, "theta"), sigma = sigma(m),
+               loglik = as.numeric(logLik(m)))
+        }}""",
+        w,
+        o,
+    )
+
+
+def _assert_same(fit: Any, ref: dict[str, Any]) -> None:
+    np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
+    np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
+    np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
+    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+
+
+def test_weights_and_offset_series_align_on_the_index(sleep):
+    w, o = _weights_and_offset()
+    data = sleep.set_axis(np.arange(180) * 10 + 7)  # labels that are not positions
+    shuffle = np.random.default_rng(5).permutation(180)
+    weights = pd.Series(w, index=data.index).iloc[shuffle]
+    offset = pd.Series(o, index=data.index).iloc[shuffle]
+    fit = pylme4.lmer(_WEIGHTED, data, weights=weights, offset=offset)
+    _assert_same(fit, _r_weighted(w, o))
+
+
+def test_weights_and_offset_arrays_stay_positional(sleep):
+    w, o = _weights_and_offset()
+    shuffle = np.random.default_rng(5).permutation(180)
+    fit = pylme4.lmer(_WEIGHTED, sleep, weights=w[shuffle], offset=o[shuffle])
+    _assert_same(fit, _r_weighted(w[shuffle], o[shuffle]))
+    # Aligned and positional differ here, so the alignment above is not vacuous.
+    assert not np.allclose(fit.fixef(), _r_weighted(w, o)["fixef"], rtol=1e-6)

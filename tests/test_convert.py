@@ -209,3 +209,55 @@ def test_r_data_frames_come_back_with_r_levels():
     assert list(cake["temperature"].cat.categories) == r("as.list(levels(cake$temperature))")
     assert list(cake["recipe"].cat.categories) == ["A", "B", "C"]
     assert cake["angle"].dtype == np.int64 and r("typeof(cake$angle)") == "integer"
+
+
+# Strings R cannot hold: a NUL ends an R string (it would be cut there, so
+# "308\0early" and "308\0late" would both arrive as "308"), and a lone
+# surrogate is not valid UTF-8.  Both are DataErrors naming the column, on the
+# short path (values one by one), the long one (distinct values as codes),
+# pandas' string dtype and Categorical categories.
+BAD_STRINGS = [
+    ("nul", "308\x00early", "NUL character"),
+    ("surrogate", "caf\udce9", "lone surrogate"),
+]
+
+
+# (pandas' string dtype cannot hold a lone surrogate itself.)
+_STRING_CASES = [
+    (kind, bad)
+    for kind in ("object", "string", "category")
+    for bad in BAD_STRINGS
+    if not (kind == "string" and bad[0] == "surrogate")
+]
+
+
+@pytest.mark.parametrize("n", [3, 5000], ids=["short", "long"])
+@pytest.mark.parametrize("kind, bad", _STRING_CASES, ids=[f"{k}-{b[0]}" for k, b in _STRING_CASES])
+def test_strings_r_cannot_hold_raise_data_error(n, kind, bad):
+    _, value, problem = bad
+    values = pd.Series(["a", value, None] * (n // 3) + ["b"] * (n % 3), dtype=object)
+    if kind == "category":  # categories of object dtype (pandas' str dtype refuses surrogates)
+        categories = pd.Index(["a", value, "b"], dtype=object)
+        column = pd.Series(pd.Categorical(values, categories=categories))
+    else:
+        column = values.astype(kind) if kind == "string" else values
+    with pytest.raises(DataError, match=f"column 'g'.* has a value with a {problem}"):
+        r_apply("function(d) d", pd.DataFrame({"g": column}))
+
+
+def test_valid_unicode_strings_still_reach_r_intact():
+    # Non-ASCII, non-BMP (emoji) and long strings are fine: only NUL and lone
+    # surrogates are refused.
+    texts = ["café", "\U0001f600 smile", "ß" * 3000, "plain"]
+    got = r_apply("function(d) list(g = as.list(d$g), n = nchar(d$g))", pd.DataFrame({"g": texts}))
+    assert got["g"] == texts
+    assert list(got["n"]) == [len(t) for t in texts]
+
+
+def test_string_problem_names_the_position():
+    from pylme4._r.convert import string_problem
+
+    assert string_problem("abc") is None
+    assert string_problem("é\U0001f600") is None
+    assert string_problem("ab\x00c") == "a NUL character (\\x00) at position 2"
+    assert "lone surrogate (U+DCE9) at position 3" in string_problem("caf\udce9")

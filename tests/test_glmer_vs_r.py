@@ -576,7 +576,7 @@ def test_family_is_checked_before_r():
         pylme4.glmer(CBIND, cbpp, family=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="nAGQ must be a whole number"):
         pylme4.glmer(CBIND, cbpp, family="binomial", nAGQ=2.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="nAGQ must be 0, 1, or more"):
+    with pytest.raises(ValueError, match="nAGQ must be a whole number from 0 to 100"):
         pylme4.glmer(CBIND, cbpp, family="binomial", nAGQ=-1)
     with pytest.raises(DataError, match="name of the family"):
         pylme4.glmer(CBIND, cbpp, family="binomial", data_name="binomial")

@@ -45,7 +45,7 @@ from rpy2.rinterface_lib import conversion as rconversion
 from rpy2.rinterface_lib import openrlib
 from rpy2.rinterface_lib import sexp as rsexp
 
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError, RError
 
 RTYPES = rsexp.RTYPES
 
@@ -167,14 +167,56 @@ def _strings_from_codes(codes: np.ndarray, uniques: list[str]) -> Any:
     return ri.baseenv["["](levels, ri.IntSexpVector.from_memoryview(index.data))
 
 
-def _strings(values: pd.Series | np.ndarray) -> Any:
+def string_problem(text: str) -> str | None:
+    """Why R cannot hold ``text`` as it is, or None.
+
+    R's strings end at a NUL character (rpy2 would silently cut "308\\0early"
+    to "308") and must be valid UTF-8, which a lone surrogate (from bytes
+    decoded with errors="surrogateescape") is not.
+    """
+    if "\x00" in text:
+        return f"a NUL character (\\x00) at position {text.index(chr(0))}"
+    if not text.isascii():  # isascii() is O(1); only non-ASCII text is encoded
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"a lone surrogate (U+{ord(text[exc.start]):04X}) at position {exc.start}, "
+                "which is not valid Unicode"
+            )
+    return None
+
+
+def check_strings(values: list[str], what: str) -> None:
+    """A DataError naming ``what`` when a string R cannot hold is among ``values``.
+
+    The values are joined and scanned once in C (a NUL search and, for
+    non-ASCII text, one UTF-8 encoding); only when that finds a problem are
+    the values looked at one by one, to name the first bad one.
+    """
+    if string_problem("".join(values)) is None:
+        return
+    for value in values:
+        problem = string_problem(value)
+        if problem is not None:
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            raise DataError(
+                f"{what} has a value with {problem} ({shown!r}); R's strings cannot hold it: "
+                "remove or replace that character"
+            )
+
+
+def _strings(values: pd.Series | np.ndarray, column: str = "value") -> Any:
     """A character vector from strings with missing values (None/NaN/pd.NA)."""
     if len(values) <= _STRING_CODES_THRESHOLD:
-        return ri.StrSexpVector(
-            [ri.NA_Character if _is_missing_scalar(v) else str(v) for v in values]
-        )
+        items = [None if _is_missing_scalar(v) else str(v) for v in values]
+        check_strings([v for v in items if v is not None], f"column {column!r}")
+        return ri.StrSexpVector([ri.NA_Character if v is None else v for v in items])
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return _strings_from_codes(codes, [str(u) for u in uniques])
+    # Only the distinct values need checking: they are all that crosses to R.
+    labels = [str(u) for u in uniques]
+    check_strings(labels, f"column {column!r}")
+    return _strings_from_codes(codes, labels)
 
 
 def _is_missing_scalar(value: Any) -> bool:
@@ -195,7 +237,9 @@ def _level_labels(categories: pd.Index, column: str) -> Any:
     """Factor labels for a Categorical's categories, as R's as.character gives them."""
     if categories.dtype == object or isinstance(categories.dtype, pd.StringDtype):
         if pd.api.types.infer_dtype(categories, skipna=False) in ("string", "empty"):
-            labels = ri.StrSexpVector([str(c) for c in categories])
+            texts = [str(c) for c in categories]
+            check_strings(texts, f"column {column!r} (its categories)")
+            labels = ri.StrSexpVector(texts)
         else:
             raise DataError(
                 f"column {column!r}: Categorical with categories of mixed types "
@@ -208,7 +252,9 @@ def _level_labels(categories: pd.Index, column: str) -> Any:
         # write the labels so they match what factor() would give in R.
         labels = ri.baseenv["as.character"](_column_to_r(pd.Series(categories), column))
     else:
-        labels = ri.StrSexpVector([str(c) for c in categories])
+        texts = [str(c) for c in categories]
+        check_strings(texts, f"column {column!r} (its categories)")
+        labels = ri.StrSexpVector(texts)
     # anyDuplicated() runs in C; a Python set() of an R vector reads it one
     # string at a time (half the cost of converting a 1,000-level factor).
     if ri.baseenv["anyDuplicated"](labels)[0] != 0:
@@ -290,7 +336,7 @@ def _column_to_r(series: pd.Series, column: str) -> Any:
     if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_float_dtype(dtype):
         return _double(series.to_numpy(dtype=np.float64, na_value=np.nan))
     if isinstance(dtype, pd.StringDtype):
-        return _strings(series.astype(object))
+        return _strings(series.astype(object), column)
     if pd.api.types.is_bool_dtype(dtype):
         return _logical(series.to_numpy())
     if pd.api.types.is_integer_dtype(dtype):
@@ -311,7 +357,7 @@ def _column_to_r(series: pd.Series, column: str) -> Any:
 def _object_to_r(series: pd.Series, column: str) -> Any:
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind in ("string", "empty"):
-        return _strings(series)
+        return _strings(series, column)
     if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
         return _column_to_r(pd.to_numeric(series), column)
     if kind == "boolean":
@@ -354,6 +400,13 @@ def check_columns(columns: pd.Index) -> None:
     empty = [c for c in columns if c == ""]
     if empty:
         raise DataError("a column has an empty name; R needs non-empty column names")
+    for name in columns:
+        problem = string_problem(name)
+        if problem is not None:
+            raise DataError(
+                f"the column name {name!r} has {problem}; R's strings cannot hold it: "
+                "rename the column"
+            )
 
 
 def frame_to_r(df: pd.DataFrame, columns: list[str] | None = None) -> Any:
@@ -390,6 +443,7 @@ def to_r(value: Any) -> Any:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return ri.FloatSexpVector([float(value)])
     if isinstance(value, str):
+        check_strings([value], "a string passed to R")
         return ri.StrSexpVector([value])
     if isinstance(value, (bytes, bytearray)):
         return ri.ByteSexpVector(bytes(value))
@@ -407,10 +461,13 @@ def to_r(value: Any) -> Any:
         return _column_to_r(pd.Series(value), "value")
     if isinstance(value, Mapping):
         vec = ri.ListSexpVector([to_r(v) for v in value.values()])
-        return _set_attr(vec, "names", ri.StrSexpVector([str(k) for k in value]))
+        keys = [str(k) for k in value]
+        check_strings(keys, "the names of a dict passed to R")
+        return _set_attr(vec, "names", ri.StrSexpVector(keys))
     if isinstance(value, (list, tuple)):
         items = list(value)
         if items and all(isinstance(v, str) for v in items):
+            check_strings(items, "a list of strings passed to R")
             return ri.StrSexpVector(items)
         if items and all(isinstance(v, (bool, np.bool_)) for v in items):
             return ri.BoolSexpVector([bool(v) for v in items])
@@ -421,7 +478,10 @@ def to_r(value: Any) -> Any:
         ):
             return ri.FloatSexpVector([float(v) for v in items])
         return ri.ListSexpVector([to_r(v) for v in items])
-    raise TypeError(f"cannot pass a {type(value).__name__} to R")
+    raise ArgumentTypeError(
+        f"cannot pass a {type(value).__name__} to R: give numbers, strings, booleans, "
+        "arrays, DataFrames, or lists and dicts of these"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -525,7 +585,7 @@ def _vector_to_numpy(sexp: Any, nullable: bool = False) -> Any:
         return _strings_to_numpy(sexp)
     if t == RTYPES.CPLXSXP:
         return np.array(list(sexp), dtype=complex)
-    raise TypeError(f"not an atomic vector: R type {t}")
+    raise RError(f"R returned a value pylme4 cannot convert (not an atomic vector: R type {t})")
 
 
 def _column_to_pandas(sexp: Any) -> Any:
@@ -564,7 +624,10 @@ def frame_to_pandas(sexp: Any) -> pd.DataFrame:
     columns = {}
     for name, col in zip(names, sexp):
         if _attr(col, "dim") is not None and col.typeof != RTYPES.VECSXP:
-            raise TypeError(f"data.frame column {name!r} is a matrix")
+            raise RError(
+                f"R returned a data.frame whose column {name!r} is a matrix, which pylme4 "
+                "cannot convert to a DataFrame column"
+            )
         columns[name] = _column_to_pandas(col)
     n = len(sexp[0]) if len(sexp) else 0
     if not len(sexp):

@@ -77,6 +77,12 @@ pylme4_formula_vars <- function(formula_text, columns) {
   f <- str2lang(formula_text)
   if (!is.call(f) || !identical(f[[1L]], as.name("~")))
     stop("not a formula: it has no '~'")
+  # First, as it walks without recursion: a formula nested too deeply for
+  # all.vars() (C code that recurses) stops here.
+  problems <- pylme4_formula_problems(f)  # checks.R
+  if (length(problems))
+    return(list(vars = character(), dot = FALSE, has_lhs = length(f) == 3L, response = "",
+                unknown = character(), problems = problems))
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
   # A variable that names an R function (t, df, data, c, ...) is a missing
@@ -86,8 +92,7 @@ pylme4_formula_vars <- function(formula_text, columns) {
   }, TRUE)
   response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
   list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       response = response, unknown = outside[!found],
-       problems = pylme4_formula_problems(f))  # checks.R
+       response = response, unknown = outside[!found], problems = character())
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
