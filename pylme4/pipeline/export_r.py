@@ -77,11 +77,10 @@ def r_string(text: str) -> str:
             out.append("\\t")
         elif ch == "\r":
             out.append("\\r")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\x{ord(ch):02x}")
         elif code > 0xFFFF:
             out.append(f"\\U{{{code:x}}}")
-        elif code > 127:
+        elif code < 32 or code >= 127:
+            # Never \\x: R refuses a string that mixes \\x and \\u escapes.
             out.append(f"\\u{{{code:04x}}}")
         else:
             out.append(ch)

@@ -612,8 +612,6 @@ class _Reader:
                 f"{key}.formula",
                 f"{formula!r} is not a model formula (it has no '~'), e.g. 'y ~ x + (1 | g)'",
             )
-        if ";" in formula:
-            self.fail(entries["formula"][1], f"{key}.formula", "a formula cannot contain ';'")
         formula = " ".join(formula.split())
         reml = self.boolean(entries["reml"][1], f"{key}.reml") if "reml" in entries else True
         ddf = None
