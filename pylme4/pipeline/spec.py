@@ -316,7 +316,12 @@ def load_spec(path: str | Path) -> Spec:
 def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".") -> Spec:
     """Validate a spec given as YAML text; ``base_dir`` resolves a relative ``data.csv``."""
     reader = _Reader(source)
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks the characters as it is made: a control character
+        # in the text fails here, before any node is read.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{source}: not valid YAML: {one_line(exc)}") from None
     try:
         try:
             root = loader.get_single_node()
