@@ -27,7 +27,13 @@ from pylme4 import cli
 # Exit codes each command may end with (README, "Exit codes").
 EXPECTED = {
     "run": {cli.EXIT_OK, cli.EXIT_BAD_SPEC, cli.EXIT_BAD_DATA, cli.EXIT_FILE},
-    "verify": {cli.EXIT_OK, cli.EXIT_DIFFERENT, cli.EXIT_BAD_SPEC, cli.EXIT_BAD_DATA, cli.EXIT_FILE},
+    "verify": {
+        cli.EXIT_OK,
+        cli.EXIT_DIFFERENT,
+        cli.EXIT_BAD_SPEC,
+        cli.EXIT_BAD_DATA,
+        cli.EXIT_FILE,
+    },
     "export-r": {cli.EXIT_OK, cli.EXIT_BAD_SPEC},
 }
 
@@ -73,28 +79,36 @@ def scalar() -> st.SearchStrategy:
     )
 
 
-junk = st.one_of(scalar(), st.lists(scalar(), max_size=3), st.dictionaries(TEXT, scalar(), max_size=2))
+junk = st.one_of(
+    scalar(), st.lists(scalar(), max_size=3), st.dictionaries(TEXT, scalar(), max_size=2)
+)
 
-data_block = mostly(st.one_of(
-    st.just({"dataset": "sleepstudy"}),
-    st.just({"csv": "d.csv"}),
-    st.fixed_dictionaries(
-        {"dataset": st.sampled_from(["sleepstudy", "Pastes", "nope", "sleepstudy); q(", ""])},
-        optional={"package": st.one_of(st.sampled_from(["lme4", "datasets", "x); q("]), TEXT),
-                  "name": NAMES},
+data_block = mostly(
+    st.one_of(
+        st.just({"dataset": "sleepstudy"}),
+        st.just({"csv": "d.csv"}),
+        st.fixed_dictionaries(
+            {"dataset": st.sampled_from(["sleepstudy", "Pastes", "nope", "sleepstudy); q(", ""])},
+            optional={
+                "package": st.one_of(st.sampled_from(["lme4", "datasets", "x); q("]), TEXT),
+                "name": NAMES,
+            },
+        ),
+        st.fixed_dictionaries(
+            {"csv": st.sampled_from(["d.csv", "../d.csv", "/etc/hostname", "missing.csv", "."])},
+            optional={
+                "name": NAMES,
+                "factors": st.dictionaries(
+                    st.sampled_from(["g", "x", "Subject", "nope"]),
+                    st.one_of(st.lists(scalar(), max_size=3), scalar()),
+                    max_size=2,
+                ),
+            },
+        ),
     ),
-    st.fixed_dictionaries(
-        {"csv": st.sampled_from(["d.csv", "../d.csv", "/etc/hostname", "missing.csv", "."])},
-        optional={
-            "name": NAMES,
-            "factors": st.dictionaries(
-                st.sampled_from(["g", "x", "Subject", "nope"]),
-                st.one_of(st.lists(scalar(), max_size=3), scalar()),
-                max_size=2,
-            ),
-        },
-    ),
-), junk, odds=9)
+    junk,
+    odds=9,
+)
 
 plain_model = st.fixed_dictionaries(
     {"name": st.sampled_from(["m", "m2", "a-b"]), "formula": st.sampled_from(FORMULAS)},
@@ -114,8 +128,10 @@ wild_model = st.fixed_dictionaries(
         "boot": st.one_of(
             st.fixed_dictionaries(
                 {"nsim": st.integers(-1, 2), "seed": st.integers(-(2**40), 2**40)},
-                optional={"fun": st.sampled_from(["fixef", "sigma", "system"]),
-                          "workers": st.sampled_from([1, 0, "2"])},
+                optional={
+                    "fun": st.sampled_from(["fixef", "sigma", "system"]),
+                    "workers": st.sampled_from([1, 0, "2"]),
+                },
             ),
             junk,
         ),
@@ -128,7 +144,10 @@ model = mostly(plain_model, wild_model, odds=2)
 
 spec_strategy = mostly(
     st.fixed_dictionaries(
-        {"data": data_block, "models": mostly(st.lists(model, min_size=1, max_size=2), junk, odds=9)}
+        {
+            "data": data_block,
+            "models": mostly(st.lists(model, min_size=1, max_size=2), junk, odds=9),
+        }
     ),
     junk,
 )
@@ -136,7 +155,11 @@ spec_strategy = mostly(
 csv_strategy = st.one_of(
     st.binary(max_size=200),
     st.lists(
-        st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.floats(-5, 5), st.sampled_from("abcd")),
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(-5, 5),
+            st.sampled_from("abcd"),
+        ),
         min_size=0,
         max_size=30,
     ).map(lambda rows: ("y,x,g\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows)).encode()),
@@ -160,8 +183,12 @@ def call(*args: str) -> tuple[int, str]:
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(spec=spec_strategy, raw_yaml=mostly(st.none(), st.text(max_size=80), odds=9),
-       data=csv_strategy, use_sleep=st.booleans())
+@given(
+    spec=spec_strategy,
+    raw_yaml=mostly(st.none(), st.text(max_size=80), odds=9),
+    data=csv_strategy,
+    use_sleep=st.booleans(),
+)
 def test_the_cli_survives_random_specs_and_csv_files(spec, raw_yaml, data, use_sleep) -> None:
     with tempfile.TemporaryDirectory(prefix="pylme4-fuzz-") as tmp:
         folder = Path(tmp)
@@ -174,7 +201,9 @@ def test_the_cli_survives_random_specs_and_csv_files(spec, raw_yaml, data, use_s
         code, err = call("run", str(folder / "spec.yaml"), "--out", str(folder / "out"), "-q")
         assert code in EXPECTED["run"], err
         if code == 0:
-            code, err = call("verify", str(folder / "out"), "-q", "--spec", str(folder / "spec.yaml"))
+            code, err = call(
+                "verify", str(folder / "out"), "-q", "--spec", str(folder / "spec.yaml")
+            )
             assert code in EXPECTED["verify"], err
             assert code == 0, err  # the same spec on the same data gives the same numbers
         else:
@@ -208,7 +237,12 @@ def test_fuzz_payloads_are_refused() -> None:
         for formula in PAYLOADS:
             path = Path(tmp) / "s.yaml"
             path.write_text(
-                json.dumps({"data": {"dataset": "sleepstudy"}, "models": [{"name": "m", "formula": formula}]}),
+                json.dumps(
+                    {
+                        "data": {"dataset": "sleepstudy"},
+                        "models": [{"name": "m", "formula": formula}],
+                    }
+                ),
                 encoding="utf-8",
             )
             code, err = call("run", str(path), "--out", str(Path(tmp) / "out"), "-q")

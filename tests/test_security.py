@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import hashlib
 import importlib
 import json
 import os
@@ -40,7 +39,9 @@ run_module = importlib.import_module("pylme4.pipeline.run")
 GOOD_FORMULA = "Reaction ~ Days + (1 | Subject)"
 
 
-def spec_text(formula: str = GOOD_FORMULA, data: str = "{dataset: sleepstudy}", extra: str = "") -> str:
+def spec_text(
+    formula: str = GOOD_FORMULA, data: str = "{dataset: sleepstudy}", extra: str = ""
+) -> str:
     return f"data: {data}\nmodels:\n  - name: m\n    formula: {json.dumps(formula)}\n{extra}"
 
 
@@ -91,7 +92,10 @@ def injections(target: Path) -> list[tuple[str, str]]:
         (f"Reaction ~ I(0 * do.call('system', list('touch {t}'))) + (1 | Subject)", "do.call()"),
         (f"Reaction ~ I(0 * (function(x) system(x))('touch {t}')) + (1 | Subject)", "computes"),
         (f"Reaction ~ I(0 * file.create('{t}')) + (1 | Subject)", "file.create()"),
-        (f"Reaction ~ I(0 * stats::setNames(file.create('{t}'), 'a')) + (1 | Subject)", "stats::setNames()"),
+        (
+            f"Reaction ~ I(0 * stats::setNames(file.create('{t}'), 'a')) + (1 | Subject)",
+            "stats::setNames()",
+        ),
         (f"Reaction ~ splines::ns(Days, df = {touch}) + (1 | Subject)", "system()"),
         (f"Reaction ~ log(Days + 1, base = {touch}) + (1 | Subject)", "system()"),
         (f"Reaction ~ Days + (1 | Subject) + offset(0 * local({touch}))", "local()"),
@@ -181,11 +185,16 @@ def test_trust_lifts_the_check_and_is_recorded(tmp_path: Path, capsys) -> None:
     assert code == 0, out + err
 
 
-def test_boot_fun_and_unknown_code_fields_are_not_code(tmp_path: Path, canary: Path, capsys) -> None:
+def test_boot_fun_and_unknown_code_fields_are_not_code(
+    tmp_path: Path, canary: Path, capsys
+) -> None:
     for extra, message in [
-        (f"    boot: {{nsim: 2, seed: 1, fun: \"function(x) {touch_code(canary)}\"}}\n", "boot.fun: must be one of"),
-        (f"    re_form: \"~ {touch_code(canary)}\"\n", "unknown key 're_form'"),
-        (f"    confint: \"{touch_code(canary)}\"\n", "confint: must be one of"),
+        (
+            f'    boot: {{nsim: 2, seed: 1, fun: "function(x) {touch_code(canary)}"}}\n',
+            "boot.fun: must be one of",
+        ),
+        (f'    re_form: "~ {touch_code(canary)}"\n', "unknown key 're_form'"),
+        (f'    confint: "{touch_code(canary)}"\n', "confint: must be one of"),
     ]:
         (tmp_path / "s.yaml").write_text(spec_text(extra=extra), encoding="utf-8")
         for command in ("run", "export-r"):
@@ -204,16 +213,20 @@ def test_boot_fun_and_unknown_code_fields_are_not_code(tmp_path: Path, canary: P
 @pytest.mark.parametrize(
     "data, models, message",
     [
-        ('{dataset: "sleepstudy); system(\'touch CANARY\'); (1"}', None, "data.dataset: "),
-        ("{dataset: \"sleepstudy\\n\"}", None, "data.dataset: "),
-        ('{dataset: sleepstudy, package: "lme4)); system(\'touch CANARY\'); ((1"}', None, "data.package: "),
-        ('{dataset: sleepstudy, name: "d <- system(\'touch CANARY\')"}', None, "data.name: "),
+        ("{dataset: \"sleepstudy); system('touch CANARY'); (1\"}", None, "data.dataset: "),
+        ('{dataset: "sleepstudy\\n"}', None, "data.dataset: "),
+        (
+            "{dataset: sleepstudy, package: \"lme4)); system('touch CANARY'); ((1\"}",
+            None,
+            "data.package: ",
+        ),
+        ("{dataset: sleepstudy, name: \"d <- system('touch CANARY')\"}", None, "data.name: "),
         ('{dataset: sleepstudy, name: "sleep\\n"}', None, "data.name: "),
         ("{dataset: sleepstudy}", "m1\n", "models[0].name: "),
         ("{dataset: sleepstudy}", "m\"); system('touch CANARY'); (\"", "models[0].name: "),
         ("{dataset: sleepstudy}", "../m", "models[0].name: "),
-        ("{dataset: sleepstudy, factors: {\"Subject\\0\": [\"308\"]}}", None, "NUL"),
-        ("{dataset: sleepstudy, factors: {Subject: [\"3\\ud80008\"]}}", None, "lone surrogate"),
+        ('{dataset: sleepstudy, factors: {"Subject\\0": ["308"]}}', None, "NUL"),
+        ('{dataset: sleepstudy, factors: {Subject: ["3\\ud80008"]}}', None, "lone surrogate"),
     ],
 )
 def test_names_that_would_be_code_are_refused(
@@ -221,7 +234,9 @@ def test_names_that_would_be_code_are_refused(
 ) -> None:
     text = spec_text(data=data.replace("CANARY", str(canary)))
     if models is not None:
-        text = text.replace("name: m\n", f"name: {json.dumps(models.replace('CANARY', str(canary)))}\n")
+        text = text.replace(
+            "name: m\n", f"name: {json.dumps(models.replace('CANARY', str(canary)))}\n"
+        )
     (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
     for command in (["run", "--out", str(tmp_path / "out")], ["export-r"]):
         code, _, err = main(capsys, command[0], str(tmp_path / "s.yaml"), *command[1:])
@@ -261,8 +276,12 @@ def test_data_outside_the_specs_folder_needs_trust(where: str, tmp_path: Path, c
         assert code == 2
         line = error_line(err)
         assert "s.yaml:1: data.csv: " in line and "--trust" in line, line
-        assert ("absolute path" if where == "absolute" else "leads outside the spec's folder") in line
-    code, _, err = main(capsys, "run", str(project / "s.yaml"), "--out", str(tmp_path / "out"), "-q", "--trust")
+        assert (
+            "absolute path" if where == "absolute" else "leads outside the spec's folder"
+        ) in line
+    code, _, err = main(
+        capsys, "run", str(project / "s.yaml"), "--out", str(tmp_path / "out"), "-q", "--trust"
+    )
     assert code == 0, err
 
 
@@ -282,14 +301,22 @@ TRICKY_LEVELS = [
 ]
 
 
-def test_levels_cells_and_column_names_reach_r_as_data(tmp_path: Path, canary: Path, capsys) -> None:
+def test_levels_cells_and_column_names_reach_r_as_data(
+    tmp_path: Path, canary: Path, capsys
+) -> None:
     levels = [level.replace("CANARY", str(canary)) for level in TRICKY_LEVELS]
     column = 'cond "x" 😀'
     rows = []
     for g in range(6):
         for i, level in enumerate(levels):
-            rows.append({"y": 10 + i + 0.37 * g + 0.05 * ((g * 7 + i * 3) % 5), "g": f"g{g}",
-                         column: level, "note": f"{touch_code(canary)} {level}"})
+            rows.append(
+                {
+                    "y": 10 + i + 0.37 * g + 0.05 * ((g * 7 + i * 3) % 5),
+                    "g": f"g{g}",
+                    column: level,
+                    "note": f"{touch_code(canary)} {level}",
+                }
+            )
     with (tmp_path / "d.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -299,7 +326,9 @@ def test_levels_cells_and_column_names_reach_r_as_data(tmp_path: Path, canary: P
         "models": [{"name": "m", "formula": f"y ~ `{column}` + (1 | g)"}],
     }
     (tmp_path / "s.yaml").write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-    code, _, err = main(capsys, "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out"), "-q")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out"), "-q"
+    )
     assert code == 0, err
     code, _, err = main(capsys, "export-r", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "a.R"))
     assert code == 0, err
@@ -309,12 +338,20 @@ def test_levels_cells_and_column_names_reach_r_as_data(tmp_path: Path, canary: P
     work.mkdir()
     ran = subprocess.run(
         [shutil.which("Rscript") or "Rscript", "--vanilla", str(tmp_path / "a.R"), "r_out"],
-        cwd=work, capture_output=True, text=True, timeout=300, check=False,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert ran.returncode == 0, ran.stderr
     assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*")) == [
-        "r_out", "r_out/m", *(f"r_out/m/{f}" for f in
-                              ["fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"])
+        "r_out",
+        "r_out/m",
+        *(
+            f"r_out/m/{f}"
+            for f in ["fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"]
+        ),
     ]
     ours = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv", keep_default_na=False)
     theirs = pd.read_csv(work / "r_out" / "m" / "fixef.csv", keep_default_na=False)
@@ -325,21 +362,33 @@ def test_levels_cells_and_column_names_reach_r_as_data(tmp_path: Path, canary: P
     assert (work / "r_out" / "m" / "summary.txt").read_bytes() == (
         tmp_path / "out" / "m" / "summary.txt"
     ).read_bytes()
-    code, out, err = main(capsys, "verify", str(tmp_path / "out"), "-q", "--with-r",
-                          "--spec", str(tmp_path / "s.yaml"))
+    code, out, err = main(
+        capsys,
+        "verify",
+        str(tmp_path / "out"),
+        "-q",
+        "--with-r",
+        "--spec",
+        str(tmp_path / "s.yaml"),
+    )
     assert code == 0, out + err
 
 
-@pytest.mark.parametrize("text", ["plain", 'q"\\', "tab\tcr\r\nnl", "😀𝔘é中\x01\x7f\u2028", "\\U{1f600}"])
+@pytest.mark.parametrize(
+    "text", ["plain", 'q"\\', "tab\tcr\r\nnl", "😀𝔘é中\x01\x7f\u2028", "\\U{1f600}"]
+)
 def test_r_string_round_trips_through_rs_parser(text: str) -> None:
     assert r(f"{r_string(text)}") == text
     assert r(f"nchar({r_string(text)})") == len(text)
 
 
 def test_exported_script_of_a_data_set_quotes_it(tmp_path: Path) -> None:
-    spec = parse_spec(spec_text(data="{dataset: Pastes, package: lme4, name: p}")
-                      .replace("Reaction ~ Days + (1 | Subject)", "strength ~ (1 | batch)"),
-                      source="s.yaml")
+    spec = parse_spec(
+        spec_text(data="{dataset: Pastes, package: lme4, name: p}").replace(
+            "Reaction ~ Days + (1 | Subject)", "strength ~ (1 | batch)"
+        ),
+        source="s.yaml",
+    )
     text = pipeline.export_r(spec)
     assert 'p <- as.data.frame(getExportedValue("lme4", "Pastes"))' in text
 
@@ -352,7 +401,9 @@ def test_exported_script_of_a_data_set_quotes_it(tmp_path: Path) -> None:
 @pytest.fixture
 def results(tmp_path: Path, capsys) -> Path:
     (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
-    code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+    )
     assert code == 0, err
     return tmp_path / "res"
 
@@ -384,7 +435,9 @@ def test_verify_never_follows_a_stored_base_dir(results: Path, tmp_path: Path, c
     elsewhere.mkdir()
     write_sleep_csv(elsewhere / "d.csv")
     text = spec_text(data="{csv: d.csv}")
-    edit_results(results, lambda d: d["provenance"]["spec"].update(text=text, base_dir=str(elsewhere)))
+    edit_results(
+        results, lambda d: d["provenance"]["spec"].update(text=text, base_dir=str(elsewhere))
+    )
     (results / "spec.yaml").write_text(text, encoding="utf-8")
     code, _, err = main(capsys, "verify", str(results), "-q")
     assert code == 2
@@ -427,7 +480,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def hidden_leftovers(*folders: Path) -> list[str]:
-    return [p.name for f in folders for p in f.iterdir() if p.name.startswith(".") and "pylme4-" in p.name and p.name != outdir.MANIFEST]
+    return [
+        p.name
+        for f in folders
+        for p in f.iterdir()
+        if p.name.startswith(".") and "pylme4-" in p.name and p.name != outdir.MANIFEST
+    ]
 
 
 def test_a_foreign_folder_is_refused_and_untouched(tmp_path: Path, capsys) -> None:
@@ -438,7 +496,9 @@ def test_a_foreign_folder_is_refused_and_untouched(tmp_path: Path, capsys) -> No
     (proj / "notes.txt").write_text("keep")
     (proj / "sub" / "data.bin").write_bytes(b"\x00\x01")
     before = snapshot(proj)
-    code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(proj), "-q", "--force")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(proj), "-q", "--force"
+    )
     assert code == 2 and "holds no pylme4 results" in error_line(err)
     assert snapshot(proj) == before
     assert hidden_leftovers(tmp_path, proj) == []
@@ -461,7 +521,11 @@ def test_force_replaces_only_the_manifests_files(results: Path, tmp_path: Path, 
     assert sorted(p.name for p in (results / "m").iterdir()) == ["plot.png"]
     assert (results / "old_model").is_dir()
     assert sorted(p.name for p in (results / "m2").iterdir()) == [
-        "fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"
+        "fixef.csv",
+        "ranef.csv",
+        "stats.csv",
+        "summary.txt",
+        "var_corr.csv",
     ]
     assert (results / "spec.yaml").read_text(encoding="utf-8") == spec.read_text(encoding="utf-8")
     manifest = outdir.read_manifest(results)
@@ -477,7 +541,9 @@ def test_modes_follow_the_umask(mask: int, tmp_path: Path, capsys) -> None:
     (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
     previous = os.umask(mask)
     try:
-        code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q")
+        code, _, err = main(
+            capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+        )
     finally:
         os.umask(previous)
     assert code == 0, err
@@ -494,7 +560,9 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path, capsys) -> None:
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(locked / "res"), "-q")
+        code, _, err = main(
+            capsys, "run", str(tmp_path / "good.yaml"), "--out", str(locked / "res"), "-q"
+        )
     finally:
         locked.chmod(0o755)
     assert code == cli.EXIT_FILE
@@ -516,7 +584,14 @@ real = os.rename
 
 @pytest.mark.parametrize(
     "case",
-    ["enospc-csv", "enospc-text", "eacces-mkdtemp", "ebusy-first-rename", "ebusy-new-file", "ebusy-manifest"],
+    [
+        "enospc-csv",
+        "enospc-text",
+        "eacces-mkdtemp",
+        "ebusy-first-rename",
+        "ebusy-new-file",
+        "ebusy-manifest",
+    ],
 )
 def test_os_errors_are_one_line_and_keep_earlier_results(
     case: str, results: Path, tmp_path: Path, monkeypatch, capsys
@@ -525,34 +600,48 @@ def test_os_errors_are_one_line_and_keep_earlier_results(
     spec = tmp_path / "good.yaml"
     calls: list[str] = []
     if case == "enospc-csv":
+
         def to_csv(self, path, *args, **kwargs):
             calls.append(str(path))
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
         monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
     elif case == "enospc-text":
         real_write = Path.write_text
+
         def write_text(self, *args, **kwargs):
             if self.name == "results.json":
                 calls.append(str(self))
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
             return real_write(self, *args, **kwargs)
+
         monkeypatch.setattr(Path, "write_text", write_text)
     elif case == "eacces-mkdtemp":
+
         def mkdtemp(*args, **kwargs):
             calls.append(kwargs.get("dir"))
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(kwargs.get("dir")))
+
         monkeypatch.setattr(outdir.tempfile, "mkdtemp", mkdtemp)
     else:
-        target = {"ebusy-first-rename": lambda src, dst: True,
-                  "ebusy-new-file": lambda src, dst: ".pylme4-build-" in str(src) and str(dst).endswith("stats.csv"),
-                  "ebusy-manifest": lambda src, dst: str(dst).endswith(outdir.MANIFEST)}[case]
+        target = {
+            "ebusy-first-rename": lambda src, dst: True,
+            "ebusy-new-file": lambda src, dst: (
+                ".pylme4-build-" in str(src) and str(dst).endswith("stats.csv")
+            ),
+            "ebusy-manifest": lambda src, dst: str(dst).endswith(outdir.MANIFEST),
+        }[case]
         monkeypatch.setattr(outdir.os, "rename", failing(errno.EBUSY, calls, when=target))
     code, out, err = main(capsys, "run", str(spec), "--out", str(results), "-q", "--force")
     monkeypatch.undo()
     assert calls, "the simulated failure never happened"
     assert code == cli.EXIT_FILE, err
     line = error_line(err)
-    cause = {"enospc": "No space left on device", "eacces": "Permission denied", "ebusy": "Device or resource busy"}[case.split("-")[0]]
+    cause = {
+        "enospc": "No space left on device",
+        "eacces": "Permission denied",
+        "ebusy": "Device or resource busy",
+    }[case.split("-")[0]]
     assert line.endswith(cause), line
     assert re.search(r"pylme4: error: /\S+", line), line  # names the path
     assert out == ""
@@ -564,7 +653,9 @@ def test_a_new_folder_failing_leaves_nothing(tmp_path: Path, monkeypatch, capsys
     (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
     calls: list[str] = []
     monkeypatch.setattr(outdir.os, "rename", failing(errno.EXDEV, calls))
-    code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+    )
     assert code == cli.EXIT_FILE and calls
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.yaml"]
 
@@ -583,7 +674,9 @@ def test_a_signal_during_the_run_leaves_earlier_results(
         return entry
 
     monkeypatch.setattr(run_module, "_fit_model", fit_then_signal)
-    code, _, err = main(capsys, "run", str(tmp_path / "good.yaml"), "--out", str(results), "-q", "--force")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(results), "-q", "--force"
+    )
     assert code == (cli.EXIT_INTERRUPTED if signum == signal.SIGINT else cli.EXIT_TERMINATED), err
     assert snapshot(results) == before
     assert hidden_leftovers(results, tmp_path) == []
@@ -591,7 +684,9 @@ def test_a_signal_during_the_run_leaves_earlier_results(
 
 def test_export_r_into_a_missing_folder_is_one_line(tmp_path: Path, capsys) -> None:
     (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
-    code, _, err = main(capsys, "export-r", str(tmp_path / "good.yaml"), "-o", str(tmp_path / "no" / "a.R"))
+    code, _, err = main(
+        capsys, "export-r", str(tmp_path / "good.yaml"), "-o", str(tmp_path / "no" / "a.R")
+    )
     assert code == cli.EXIT_FILE
     assert error_line(err) == f"pylme4: error: {tmp_path / 'no' / 'a.R'}: No such file or directory"
 

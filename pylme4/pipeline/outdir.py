@@ -71,7 +71,9 @@ class FileAccessError(PylmeError):
         self.errno = errno
 
 
-def file_error(exc: OSError, fallback: Path | str | None = None, doing: str = "") -> FileAccessError:
+def file_error(
+    exc: OSError, fallback: Path | str | None = None, doing: str = ""
+) -> FileAccessError:
     """An OSError as one line: the path, then the cause in the system's words."""
     path = exc.filename if exc.filename is not None else fallback
     cause = exc.strerror or str(exc) or type(exc).__name__
@@ -106,9 +108,7 @@ def valid_entry(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     if len(parts) == 1:
         return parts[0] in TOP_FILES
-    return (
-        len(parts) == 2 and bool(_MODEL_NAME.fullmatch(parts[0])) and parts[1] in MODEL_FILES
-    )
+    return len(parts) == 2 and bool(_MODEL_NAME.fullmatch(parts[0])) and parts[1] in MODEL_FILES
 
 
 @dataclass(frozen=True)

@@ -401,9 +401,7 @@ def _run_into(
         "spec": spec.to_dict(levels=loaded.levels),
         "models": _plain(models),
         "provenance": _plain(
-            provenance.collect(
-                spec, loaded.source, started=started, command=command, trust=trust
-            )
+            provenance.collect(spec, loaded.source, started=started, command=command, trust=trust)
         ),
     }
     text = json.dumps(results, indent=1, ensure_ascii=False, allow_nan=False)
