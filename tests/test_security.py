@@ -701,3 +701,47 @@ def test_readme_documents_the_exit_codes_and_links_security() -> None:
         for name in names:
             assert f"`{name}`" in security, name
     assert "--trust" in security and "--force" in security
+
+
+def test_a_data_path_r_cannot_hold_is_a_spec_error(tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xff"))
+    folder.mkdir()
+    write_sleep_csv(tmp_path / "d.csv")
+    shutil.copy(tmp_path / "d.csv", folder / "d.csv")
+    (folder / "s.yaml").write_text(spec_text(data="{csv: d.csv}"), encoding="utf-8")
+    with pytest.raises(pipeline.SpecError, match=r"s\.yaml:1: data\.csv: the path .* R can hold"):
+        pipeline.export_r(pipeline.load_spec(folder / "s.yaml"))
+
+
+def test_exported_script_of_valid_modelling_formulas_runs_in_r(tmp_path: Path, capsys) -> None:
+    # pylme4's own fit of these is another matter (the Python API's formula
+    # checks); the pipeline's guard must not refuse them, and R must run them.
+    formulas = [
+        "Reaction ~ splines::ns(Days, df = 3) + (1 | Subject)",
+        'Reaction ~ relevel(factor(Days), ref = "3") + (1 | Subject)',
+        'Reaction ~ I(Subject == "308") + log1p(Days) + (Days || Subject)',
+    ]
+    models = "".join(
+        f"  - name: m{i}\n    formula: {json.dumps(f)}\n" for i, f in enumerate(formulas)
+    )
+    (tmp_path / "s.yaml").write_text(
+        f"data: {{dataset: sleepstudy}}\nmodels:\n{models}", encoding="utf-8"
+    )
+    code, _, err = main(capsys, "export-r", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "a.R"))
+    assert code == 0, err
+    ran = subprocess.run(
+        [shutil.which("Rscript") or "Rscript", "--vanilla", str(tmp_path / "a.R"), "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    for i, formula in enumerate(formulas):
+        summary = (tmp_path / "out" / f"m{i}" / "summary.txt").read_text(encoding="utf-8")
+        expected = r(
+            f"fit <- lmer({formula}, data = sleepstudy)\n"
+            "paste(capture.output(print(summary(fit))), collapse = '\\n')"
+        )
+        assert summary == expected + "\n"

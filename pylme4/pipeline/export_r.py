@@ -264,6 +264,16 @@ def _comment(text: str) -> str:
     return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
+def _r_path(spec: Spec, path: str) -> str:
+    """A path as an R string; a path R cannot hold (undecodable bytes) is a spec error."""
+    try:
+        return r_string(path)
+    except ValueError:
+        raise spec.error(
+            "data.csv", f"the path {path!r} is not text R can hold (rename the folder or file)"
+        ) from None
+
+
 def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
     name = r_name(spec.data.name)
     lines = ["# ---- data " + "-" * 66]
@@ -278,10 +288,10 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
                 '  if (length(file_arg)) dirname(normalizePath(sub("^--file=", "", file_arg[[1L]])))',
                 "  else getwd()",
                 "})",
-                f"data_file <- file.path(script_dir, {r_string(Path(relative).as_posix())})",
+                f"data_file <- file.path(script_dir, {_r_path(spec, Path(relative).as_posix())})",
             ]
         else:
-            lines.append(f"data_file <- {r_string(str(csv))}")
+            lines.append(f"data_file <- {_r_path(spec, str(csv))}")
         lines.append(
             f"{name} <- read.csv(data_file, na.strings = {_r_vector(NA_STRINGS)}, "
             'check.names = FALSE, encoding = "UTF-8")'
