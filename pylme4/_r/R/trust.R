@@ -26,16 +26,15 @@ pylme4_code_check <- function(text, plain, ns_pkg, ns_fun, check_calls = TRUE) {
   tokens <- utils::getParseData(parsed)$token
   if ("COMMENT" %in% tokens)
     return(result("shape", "it holds a comment ('#')"))
-  if (!check_calls) return(result())
+  if (!check_calls || !is.call(parsed[[1L]])) return(result())
   allowed_ns <- paste(ns_pkg, ns_fun, sep = "::")
-  stack <- vector("list", 64L)
-  stack[[1L]] <- parsed[[1L]]
-  top <- 1L
-  while (top > 0L) {
-    x <- stack[[top]]
-    stack[top] <- list(NULL)
-    top <- top - 1L
-    if (!is.call(x)) next
+  # The stack is a linked list, list(top, rest): pushing with list() is O(1),
+  # while `stack[[i]] <- call` makes R search the call for a cycle (a walk
+  # as deep as the call, once per push: quadratic, and recursive in C).
+  stack <- list(parsed[[1L]], NULL)
+  while (!is.null(stack)) {
+    x <- stack[[1L]]
+    stack <- stack[[2L]]
     head <- x[[1L]]
     if (is.name(head)) {
       name <- as.character(head)
@@ -58,15 +57,11 @@ pylme4_code_check <- function(text, plain, ns_pkg, ns_fun, check_calls = TRUE) {
       if (nzchar(inner) && !(inner %in% plain)) return(result("call", inner))
       return(result("computed", inner))
     }
-    # Arguments, pushed in reverse so the leftmost call is reported first.
-    args <- as.list(x)[-1L]
-    for (i in rev(seq_along(args))) {
-      arg <- args[[i]]
-      if (missing(arg) || !is.call(arg)) next
-      if (top == length(stack)) length(stack) <- 2L * length(stack)
-      top <- top + 1L
-      stack[[top]] <- arg
-    }
+    # Arguments that are calls, pushed last first so that the leftmost call
+    # is reported first.  x[[i]] is not bound to a name: an empty argument
+    # (x[, 1]) would be "missing" when used.
+    n <- length(x)
+    if (n >= 2L) for (i in n:2L) if (is.call(x[[i]])) stack <- list(x[[i]], stack)
   }
   result()
 }
