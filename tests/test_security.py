@@ -745,3 +745,17 @@ def test_exported_script_of_valid_modelling_formulas_runs_in_r(tmp_path: Path, c
             "paste(capture.output(print(summary(fit))), collapse = '\\n')"
         )
         assert summary == expected + "\n"
+
+
+def test_results_into_an_empty_folder_and_a_deleted_result(tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "empty")
+    )
+    assert code == 0, err
+    assert hidden_leftovers(tmp_path, tmp_path / "empty") == []
+    (tmp_path / "empty" / "m" / "fixef.csv").unlink()
+    code, out, err = main(capsys, "verify", str(tmp_path / "empty"), "-q")
+    assert code == cli.EXIT_DIFFERENT
+    assert out.splitlines()[0] == "DIFFERENT m/fixef.csv: stored missing, now written by the re-run"

@@ -305,6 +305,9 @@ def compare_folders(
         if rel not in now_files:
             tally.add(name, "", "present", "not written")
             continue
+        if not (stored / rel).is_file():  # listed in the manifest, since deleted
+            tally.add(name, "", "missing", "written by the re-run")
+            continue
         tally.files += 1
         a, b = stored / rel, now / rel
         if rel == RESULTS_JSON:
