@@ -10,9 +10,11 @@
 Results go to files and stdout; progress, warnings and errors go to stderr.
 A bad spec, bad data or a missing R exits non-zero with one line saying why
 (no traceback).  Exit codes: 0 success; 1 verify found differences (or doctor
-found problems); 2 the spec or the command line is wrong; 3 the data or a
-model failed; 4 R, an R package or a Python package is missing; 130
-interrupted.
+found problems); 2 the spec, the command line or the results folder is wrong
+(including a spec refused by the trust check, docs/security.md); 3 the data or
+a model failed; 4 R, an R package or a Python package is missing; 5 a file
+could not be read or written (disk full, permissions, busy); 130 interrupted
+(Ctrl-C); 143 terminated (SIGTERM).
 
 This module imports nothing heavy at start-up, so that ``pylme4 doctor``
 works even when R, rpy2 or pandas cannot be loaded.
@@ -21,10 +23,14 @@ works even when R, rpy2 or pandas cannot be loaded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import PylmeError, RNotAvailableError, one_line
 
@@ -33,7 +39,9 @@ EXIT_DIFFERENT = 1
 EXIT_BAD_SPEC = 2
 EXIT_BAD_DATA = 3
 EXIT_MISSING = 4
+EXIT_FILE = 5
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def _err(text: str) -> None:
@@ -58,7 +66,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import load_spec, run
 
     spec = load_spec(args.spec)
-    result = run(spec, args.out, progress=_progress(args), command=args.command_line)
+    result = run(
+        spec,
+        args.out,
+        progress=_progress(args),
+        command=args.command_line,
+        trust=args.trust,
+        force=args.force,
+    )
     for model, text in result.messages:
         _err(f"warning: {model}: {one_line(text)}")
     print(f"results in {result.out_dir}")
@@ -78,6 +93,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         tolerance=Tolerance(rtol=args.rtol, atol=args.atol),
         with_r=args.with_r,
         progress=_progress(args),
+        trust=args.trust,
     )
     for line in report.warnings:
         _err(f"warning: provenance differs: {line}")
@@ -92,13 +108,11 @@ def _cmd_export_r(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     if args.output is None:
-        sys.stdout.write(export_r(spec))
+        sys.stdout.write(export_r(spec, trust=args.trust))
         return EXIT_OK
     output = Path(args.output)
-    try:
-        output.write_text(export_r(spec, script_path=output), encoding="utf-8")
-    except OSError as exc:
-        raise _UsageError(f"cannot write {output}: {exc.strerror}") from None
+    text = export_r(spec, script_path=output, trust=args.trust)
+    output.write_text(text, encoding="utf-8")  # an OSError: main() names the file
     _err(f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR])")
     return EXIT_OK
 
@@ -129,6 +143,15 @@ class _UsageError(Exception):
 # ---------------------------------------------------------------------------
 
 
+def _trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="the spec is yours: let its formulas call any R function and its data "
+        "live anywhere (docs/security.md)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pylme4`` command."""
     from . import __version__
@@ -137,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pylme4",
         description="Reproducible lme4 analyses: YAML spec -> R's lme4 -> results with provenance.",
         epilog="Exit codes: 0 ok, 1 differences/problems found, 2 bad spec or usage, "
-        "3 bad data or failed model, 4 R or a package missing.",
+        "3 bad data or failed model, 4 R or a package missing, 5 a file could not be "
+        "read or written, 130 interrupted, 143 terminated.  What a spec may do and what "
+        "--trust means: docs/security.md.",
     )
     parser.add_argument("--version", action="version", version=f"pylme4 {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -145,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="fit the models of a spec and write the results")
     run.add_argument("spec", metavar="SPEC", help="the YAML spec (e.g. analysis.yaml)")
     run.add_argument("--out", required=True, metavar="DIR", help="the results folder")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace earlier results in DIR (only the files pylme4 wrote there)",
+    )
+    _trust_option(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(handler=_cmd_run)
 
@@ -167,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--atol", type=float, default=1e-12, help="absolute tolerance for numbers (default 1e-12)"
     )
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    _trust_option(verify)
     verify.set_defaults(handler=_cmd_verify)
 
     export = sub.add_parser("export-r", help="write the spec's analysis as a standalone R script")
@@ -174,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", metavar="FILE", help="write the script here (default: stdout)"
     )
+    _trust_option(export)
     export.set_defaults(handler=_cmd_export_r)
 
     doctor = sub.add_parser("doctor", help="check R, the R packages and rpy2")
@@ -189,11 +222,15 @@ def _exit_code(exc: BaseException) -> int | None:
     """
     if isinstance(exc, _UsageError):
         return EXIT_BAD_SPEC
+    if isinstance(exc, OSError):
+        return EXIT_FILE
     # The pipeline needs pandas and pyyaml; without them it raised nothing.
     try:
-        from .pipeline import OutputDirError, SpecError
+        from .pipeline import FileAccessError, OutputDirError, SpecError
     except ImportError:
-        OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
+        FileAccessError = OutputDirError = SpecError = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, FileAccessError):
+        return EXIT_FILE
     if isinstance(exc, (SpecError, OutputDirError)):
         return EXIT_BAD_SPEC
     if isinstance(exc, PylmeError):  # bad data, a failed model (ModelError), an R error
@@ -207,8 +244,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = _command_line(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    with _terminate_as_exception():
+        return _handle(handler, args)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup on the way out runs."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds (removing half-written results) instead of killing."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous == signal.SIG_DFL:
+
+            def terminated(signum: int, frame: Any) -> None:
+                raise _Terminated("terminated")
+
+            signal.signal(signal.SIGTERM, terminated)
+        else:
+            previous = None  # someone else handles it: leave it to them
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _handle(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
+    except _Terminated:
+        _err("terminated")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_INTERRUPTED
@@ -224,5 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _exit_code(exc)
         if code is None:
             raise
-        _err(f"error: {one_line(exc)}")
+        if isinstance(exc, OSError) and exc.strerror:
+            # e.g. export-r -o in a read-only folder: the path, then the cause.
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            _err(f"error: {where}{exc.strerror}")
+        else:
+            _err(f"error: {one_line(exc)}")
         return code

@@ -210,7 +210,8 @@ def test_results_json_has_every_number_and_provenance(project: Path, results: Pa
 
 
 def test_verify_passes_and_with_r_agrees(results: Path) -> None:
-    done = cli("verify", str(results), "--with-r", cwd=results.parent)
+    # The data is beside the spec, not in the results: verify is given the spec.
+    done = cli("verify", str(results), "--with-r", "--spec", "analysis.yaml", cwd=results.parent)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK verified against the re-run and R's own script")
     assert "DIFFERENT" not in done.stdout
@@ -232,7 +233,7 @@ def test_verify_names_an_edited_number_and_text(results: Path, tmp_path: Path) -
     data["provenance"]["r"]["packages"]["lme4"] = "0.0-1"
     (edited / "results.json").write_text(json.dumps(data), encoding="utf-8")
 
-    done = cli("verify", str(edited), cwd=tmp_path)
+    done = cli("verify", str(edited), "--spec", str(results.parent / "analysis.yaml"), cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = sorted(line for line in done.stdout.splitlines() if line.startswith("DIFFERENT"))
     assert len(lines) == 2, done.stdout
@@ -415,7 +416,7 @@ def test_missing_spec_file_and_bad_out_dir(project: Path, tmp_path: Path) -> Non
     (tmp_path / "notes" / "mine.txt").write_text("keep me")
     done = cli("run", str(project / "analysis.yaml"), "--out", "notes", cwd=tmp_path)
     assert done.returncode == 2
-    assert "is not empty and holds no results.json" in one_error_line(done)
+    assert "is not empty and holds no pylme4 results" in one_error_line(done)
     assert (tmp_path / "notes" / "mine.txt").read_text() == "keep me"
 
 
@@ -580,7 +581,7 @@ def test_numeric_levels_are_rs_text_in_run_verify_and_export_r(tmp_path: Path) -
     assert list(load_data(spec).frame["dose"].cat.categories) == list(expected)
     result = pipeline.run(spec, tmp_path / "out")
     assert result.results["spec"]["data"]["factors"]["dose"] == list(expected)
-    report = pipeline.verify(tmp_path / "out", with_r=True)
+    report = pipeline.verify(tmp_path / "out", with_r=True, spec_path=tmp_path / "s.yaml")
     assert report.ok, report.differences
     fixef = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv")
     assert list(fixef["term"]) == ["(Intercept)", "dose1e-04", "dose1e+05"]
@@ -669,7 +670,7 @@ def test_failed_run_leaves_earlier_results_untouched(project: Path, tmp_path: Pa
         base_dir=project,
     )
     with pytest.raises(ModelError, match=r"models\[2\] \(broken\)"):
-        pipeline.run(bad, out)
+        pipeline.run(bad, out, force=True)
     assert (out / "results.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     with pytest.raises(OutputDirError):
@@ -724,7 +725,8 @@ def test_csv_example_runs_and_verifies_from_the_command_line(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "[1/2] fitting partial_pooling" in done.stderr
     assert "Data: df.sleep" in (tmp_path / "res" / "partial_pooling" / "summary.txt").read_text()
-    done = cli("verify", "res", "-q", cwd=tmp_path)
+    spec = str(ROOT / "examples" / "lecture_csv.yaml")
+    done = cli("verify", "res", "-q", "--spec", spec, cwd=tmp_path)
     assert done.returncode == 0, done.stdout
     assert done.stderr == ""
 

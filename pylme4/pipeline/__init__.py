@@ -12,7 +12,7 @@ Importing this package does not start R.
 from __future__ import annotations
 
 from .export_r import export_r
-from .run import ModelError, OutputDirError, RunResult, read_results, run
+from .run import FileAccessError, ModelError, OutputDirError, RunResult, read_results, run
 from .spec import BootSpec, ConfintSpec, DataSpec, ModelSpec, Spec, SpecError, load_spec, parse_spec
 from .verify import Difference, Tolerance, VerifyReport, verify
 
@@ -21,6 +21,7 @@ __all__ = [
     "ConfintSpec",
     "DataSpec",
     "Difference",
+    "FileAccessError",
     "ModelError",
     "ModelSpec",
     "OutputDirError",

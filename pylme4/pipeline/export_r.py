@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
 from .. import __version__
 from .data import NA_STRINGS
-from .spec import Level, ModelSpec, Spec
+from .spec import Level, ModelSpec, Spec, _is_r_name
+from .trust import check_spec
 
 
 def r_function(name: str, *, file: str = "inference.R") -> str:
@@ -53,9 +55,18 @@ def boot_fun_code(name: str) -> str:
 
 
 def r_string(text: str) -> str:
-    """An R string literal for ``text`` (non-ASCII as \\u escapes, so any locale parses it)."""
+    """An R string literal for ``text``, by R's rules for escapes.
+
+    Everything outside printable ASCII is escaped (``\\u{e9}``, and
+    ``\\U{1f600}`` beyond the Basic Multilingual Plane, where R's ``\\u``
+    stops), so that any locale parses the script to the same string.  NUL and
+    lone surrogates have no R string: ValueError (the spec refuses them).
+    """
     out = []
     for ch in text:
+        code = ord(ch)
+        if ch == "\x00" or 0xD800 <= code <= 0xDFFF:
+            raise ValueError(f"R strings cannot hold the character {ch!r}")
         if ch == "\\":
             out.append("\\\\")
         elif ch == '"':
@@ -66,10 +77,11 @@ def r_string(text: str) -> str:
             out.append("\\t")
         elif ch == "\r":
             out.append("\\r")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) > 127:
-            out.append(f"\\u{{{ord(ch):04x}}}")
+        elif code > 0xFFFF:
+            out.append(f"\\U{{{code:x}}}")
+        elif code < 32 or code >= 127:
+            # Never \\x: R refuses a string that mixes \\x and \\u escapes.
+            out.append(f"\\u{{{code:04x}}}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -236,8 +248,34 @@ def _sdcor_names() -> str:
     return "sdcor_names" + text[len("pylme4_sdcor_names") :]
 
 
+def r_name(name: str) -> str:
+    """A name the script binds or reads (the data's), written as R code.
+
+    Only syntactic names get here (the spec checks them); anything else is a
+    bug, refused rather than pasted into code.
+    """
+    if not _is_r_name(name):
+        raise ValueError(f"{name!r} is not a syntactic R name")
+    return name
+
+
+def _comment(text: str) -> str:
+    """Text for an R comment: control characters (a newline would end it) as '?'."""
+    return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+
+
+def _r_path(spec: Spec, path: str) -> str:
+    """A path as an R string; a path R cannot hold (undecodable bytes) is a spec error."""
+    try:
+        return r_string(path)
+    except ValueError:
+        raise spec.error(
+            "data.csv", f"the path {path!r} is not text R can hold (rename the folder or file)"
+        ) from None
+
+
 def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
-    name = spec.data.name
+    name = r_name(spec.data.name)
     lines = ["# ---- data " + "-" * 66]
     if spec.csv_path is not None:
         csv = spec.csv_path
@@ -250,17 +288,21 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
                 '  if (length(file_arg)) dirname(normalizePath(sub("^--file=", "", file_arg[[1L]])))',
                 "  else getwd()",
                 "})",
-                f"data_file <- file.path(script_dir, {r_string(Path(relative).as_posix())})",
+                f"data_file <- file.path(script_dir, {_r_path(spec, Path(relative).as_posix())})",
             ]
         else:
-            lines.append(f"data_file <- {r_string(str(csv))}")
+            lines.append(f"data_file <- {_r_path(spec, str(csv))}")
         lines.append(
             f"{name} <- read.csv(data_file, na.strings = {_r_vector(NA_STRINGS)}, "
             'check.names = FALSE, encoding = "UTF-8")'
         )
     else:
         package = spec.data.package or "lme4"
-        lines.append(f"{name} <- as.data.frame({package}::{spec.data.dataset})")
+        # getExportedValue() is what `pkg::name` calls, with both as strings.
+        lines.append(
+            f"{name} <- as.data.frame(getExportedValue({r_string(package)}, "
+            f"{r_string(str(spec.data.dataset))}))"
+        )
     if spec.data.factors:
         lines.append("# Factor levels from the spec; the first level is the reference.")
         for column, levels in spec.data.factors.items():
@@ -271,12 +313,14 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
 
 def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
     fun = "lmerTest::lmer" if model.ddf is not None else "lmer"
-    args = f"{model.formula}, data = {data_name}"
+    # The formula is code: trust.check_spec() has parsed it as exactly one R
+    # expression without a comment, so as an argument it stays that expression.
+    args = f"{model.formula}, data = {r_name(data_name)}"
     if not model.reml:
         args += ", REML = FALSE"
     name = r_string(model.name)
     lines = [
-        f"# ---- model {model.name} " + "-" * max(3, 65 - len(model.name)),
+        f"# ---- model {_comment(model.name)} " + "-" * max(3, 65 - len(model.name)),
         f"fit <- {fun}({args})",
         f"write_model(fit, {name}"
         + (f", ddf = {r_string(model.ddf)})" if model.ddf is not None else ")"),
@@ -297,7 +341,7 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
         lines.append(f"write_all_fit(allFit(fit), {name})")
     if model.confint is not None:
         ci = model.confint
-        args = f'fit, method = "{ci.method}"'
+        args = f"fit, method = {r_string(ci.method)}"
         if ci.level != 0.95:
             args += f", level = {ci.level!r}"
         if ci.method == "boot":
@@ -306,7 +350,7 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
     return lines
 
 
-def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
+def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool = False) -> str:
     """The text of a standalone R script that does the analysis of ``spec``.
 
     Parameters
@@ -317,7 +361,16 @@ def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
         Where the script will be saved: the data file is then found relative
         to the script's folder (so the two can move together).  Without it
         the data file's absolute path is written.
+    trust
+        Lift the allow-list of :mod:`pylme4.pipeline.trust` (``--trust``).
+
+    Raises
+    ------
+    SpecError
+        The spec calls a function off the allow-list, or reads data outside
+        its folder (unless ``trust``); its formula is not one R expression.
     """
+    check_spec(spec, trust=trust)
     path = None if script_path is None else Path(script_path)
     needs = ["lme4"]
     if any(m.ddf is not None for m in spec.models):
@@ -327,7 +380,8 @@ def export_r(spec: Spec, script_path: str | Path | None = None) -> str:
     if any(m.all_fit for m in spec.models):
         needs += ["optimx", "dfoptim"]
     header = [
-        f"# Written by pylme4 {__version__} from {Path(spec.source).name}: the same analysis in R alone.",
+        f"# Written by pylme4 {__version__} from {_comment(Path(spec.source).name)}: "
+        "the same analysis in R alone.",
         "#",
         "#   Rscript " + (path.name if path is not None else "analysis.R") + " [OUTDIR]"
         "      (OUTDIR defaults to results-r)",

@@ -75,8 +75,13 @@ def collect(
     *,
     started: str,
     command: str | None = None,
+    trust: bool = False,
 ) -> dict[str, Any]:
-    """The provenance block of ``results.json`` for a run of ``spec``."""
+    """The provenance block of ``results.json`` for a run of ``spec``.
+
+    ``trust`` records whether the checks of :mod:`pylme4.pipeline.trust`
+    were lifted (``--trust``).
+    """
     return {
         "spec": {
             "path": None if spec.path is None else str(spec.path),
@@ -91,6 +96,7 @@ def collect(
         "platform": platform_facts(),
         "time": started,
         "command": command,
+        "trusted": bool(trust),
     }
 
 

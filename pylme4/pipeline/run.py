@@ -17,16 +17,16 @@ Layout of a results folder::
 
 Numbers in CSV files are written with enough digits to read back the same
 double; missing values are ``NA``; text is UTF-8 with ``\\n`` line ends.  The
-folder is built next to ``DIR`` and moved into place when complete, so a
-failed run never leaves half a results folder behind.
+results are built in a hidden folder and moved into place when complete, so
+a failed run never leaves half a results folder behind; ``DIR/.pylme4-manifest``
+lists the files pylme4 wrote, the only ones a later ``--force`` run replaces
+(:mod:`pylme4.pipeline.outdir`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -39,8 +39,12 @@ import pandas as pd
 
 from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
 from . import data as pdata
-from . import provenance
+from . import outdir, provenance
+from .outdir import FileAccessError, OutputDirError
+
+__all__ = ["FileAccessError", "ModelError", "OutputDirError", "RunResult", "read_results", "run"]
 from .spec import ModelSpec, Spec, SpecError
+from .trust import check_spec
 
 #: The format of results.json (bumped when its layout changes).
 RESULTS_FORMAT = "pylme4-results/1"
@@ -50,10 +54,6 @@ SPEC_COPY = "spec.yaml"
 MODEL_FILES = ("summary.txt", "fixef.csv", "ranef.csv", "var_corr.csv", "stats.csv")
 
 Progress = Callable[[str], None]
-
-
-class OutputDirError(PylmeError, ValueError):
-    """The output folder cannot be used (it holds files that are not pylme4 results)."""
 
 
 class ModelError(PylmeError):
@@ -280,44 +280,14 @@ def _fit_model(
 # ---------------------------------------------------------------------------
 
 
-def _prepare_out_dir(out_dir: Path) -> Path:
-    """A new, empty folder beside ``out_dir`` to build the results in."""
-    out_dir = out_dir.resolve()
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise OutputDirError(f"--out {out_dir} is a file, not a folder")
-        if any(out_dir.iterdir()) and not (out_dir / RESULTS_JSON).is_file():
-            raise OutputDirError(
-                f"--out {out_dir} is not empty and holds no {RESULTS_JSON}; "
-                "give a new folder (pylme4 replaces only its own results)"
-            )
-    parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
-    except OSError as exc:
-        raise OutputDirError(f"cannot write in {parent}: {exc.strerror}") from None
-
-
-def _move_into_place(building: Path, out_dir: Path) -> None:
-    out_dir = out_dir.resolve()
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        out_dir.rename(old)
-        building.rename(out_dir)
-        shutil.rmtree(old)
-    else:
-        building.rename(out_dir)
-
-
 def run(
     spec: Spec,
     out_dir: str | Path,
     *,
     progress: Progress | None = None,
     command: str | None = None,
+    trust: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Fit every model of ``spec`` and write the results folder ``out_dir``.
 
@@ -326,32 +296,50 @@ def run(
     spec
         A validated spec (:func:`pylme4.pipeline.load_spec`).
     out_dir
-        The results folder; created, or replaced when it holds earlier results.
+        The results folder: created, or filled when empty; when it holds
+        earlier results (its ``.pylme4-manifest`` lists them), ``force``
+        replaces the files that manifest lists and nothing else.
     progress
         Called with one line of text as each step starts (the CLI prints
         these on stderr); nothing is printed otherwise.
     command
         The command line, recorded in the provenance.
+    trust
+        Lift the checks of :mod:`pylme4.pipeline.trust` (the CLI's
+        ``--trust``); results.json records that they were lifted.
+    force
+        Replace earlier results in ``out_dir`` (the CLI's ``--force``).
 
     Raises
     ------
     SpecError
-        The data file is missing, or a factor or formula names an unknown column.
+        A formula calls a function off the allow-list or the data file is
+        outside the spec's folder (unless ``trust``); the data file is
+        missing, or a factor or formula names an unknown column.
     DataError
         The data cannot be read or used.
     ModelError
         A model could not be fitted; the message names it and says why.
+    OutputDirError
+        ``out_dir`` holds files pylme4 did not write, or earlier results
+        without ``force``.
+    FileAccessError
+        A file could not be read or written (the message names it and the
+        cause); earlier results in ``out_dir`` are as they were.
     """
-    out_dir = Path(out_dir)
+    check_spec(spec, trust=trust)
+    out_dir = Path(out_dir).resolve()
+    old = outdir.check_out_dir(out_dir, force=force)
     started = provenance.now()
-    building = _prepare_out_dir(out_dir)
-    try:
-        results = _run_into(spec, building, progress=progress, command=command, started=started)
-        _move_into_place(building, out_dir)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-    return RunResult(out_dir=out_dir.resolve(), results=results)
+
+    def fill(folder: Path) -> dict[str, Any]:
+        with outdir.os_errors(folder):
+            return _run_into(
+                spec, folder, progress=progress, command=command, started=started, trust=trust
+            )
+
+    results = outdir.build(out_dir, old, fill)
+    return RunResult(out_dir=out_dir, results=results)
 
 
 def _run_into(
@@ -361,6 +349,7 @@ def _run_into(
     progress: Progress | None,
     command: str | None,
     started: str,
+    trust: bool,
 ) -> dict[str, Any]:
     where = pdata.describe(spec)
     _say(progress, f"reading {where}")
@@ -412,7 +401,7 @@ def _run_into(
         "spec": spec.to_dict(levels=loaded.levels),
         "models": _plain(models),
         "provenance": _plain(
-            provenance.collect(spec, loaded.source, started=started, command=command)
+            provenance.collect(spec, loaded.source, started=started, command=command, trust=trust)
         ),
     }
     text = json.dumps(results, indent=1, ensure_ascii=False, allow_nan=False)
@@ -441,4 +430,35 @@ def read_results(out_dir: str | Path) -> dict[str, Any]:
         raise OutputDirError(f"{path}: cannot read it ({one_line(exc)})") from None
     if not isinstance(results, dict) or results.get("format") != RESULTS_FORMAT:
         raise OutputDirError(f"{path} is not a {RESULTS_FORMAT} file")
+    problem = _layout_problem(results)
+    if problem is not None:
+        raise OutputDirError(f"{path}: {problem}; is it a results.json written by pylme4?")
     return results
+
+
+def _layout_problem(results: dict[str, Any]) -> str | None:
+    """What in results.json does not have the layout run() writes (what verify relies on)."""
+
+    def kind(value: Any) -> str:
+        return "null" if value is None else type(value).__name__
+
+    for key in ("spec", "models", "provenance"):
+        if not isinstance(results.get(key), dict):
+            return f"'{key}' must be a mapping, not {kind(results.get(key))}"
+    for name, entry in results["models"].items():
+        if not outdir._MODEL_NAME.fullmatch(name):
+            return f"models: {name!r} is not a model name pylme4 writes"
+        if not isinstance(entry, dict):
+            return f"models.{name} must be a mapping, not {kind(entry)}"
+        files = entry.get("files")
+        if not isinstance(files, list) or not all(
+            isinstance(f, str) and f in outdir.MODEL_FILES for f in files
+        ):
+            return f"models.{name}.files must list files pylme4 writes"
+    prov = results["provenance"]
+    for key in ("spec", "data"):
+        if not isinstance(prov.get(key), dict):
+            return f"provenance.{key} must be a mapping, not {kind(prov.get(key))}"
+    if not isinstance(prov["spec"].get("text"), str):
+        return f"provenance.spec.text must be text, not {kind(prov['spec'].get('text'))}"
+    return None

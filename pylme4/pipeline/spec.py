@@ -71,9 +71,15 @@ _CONFINT_KEYS = {"method": True, "level": False, "nsim": False, "seed": False}
 
 # A model's name becomes a directory name: keep it portable and free of dots,
 # so it can never collide with results.json or spec.yaml.
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-# The data's name is bound in R and printed after "Data:": a syntactic R name.
-_R_NAME = re.compile(r"^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$|^\.$")
+# Always used with fullmatch(): "$" would also match before a final newline.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# The data's name is bound in R and printed after "Data:": a syntactic R name
+# (ASCII only, so that it means the same in every locale).
+_R_NAME = re.compile(r"(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*|\.")
+# An R package's name, as R CMD check requires it.
+_R_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]")
+#: R's integers (seeds, counts): what set.seed() and bootMer accept.
+R_INT_MAX = 2**31 - 1
 _R_RESERVED = frozenset(
     [
         "if",
@@ -310,7 +316,12 @@ def load_spec(path: str | Path) -> Spec:
 def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".") -> Spec:
     """Validate a spec given as YAML text; ``base_dir`` resolves a relative ``data.csv``."""
     reader = _Reader(source)
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks the characters as it is made: a control character
+        # in the text fails here, before any node is read.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{source}: not valid YAML: {one_line(exc)}") from None
     try:
         try:
             root = loader.get_single_node()
@@ -415,7 +426,15 @@ class _Reader:
         text = str(node.value)
         if not text.strip():
             self.fail(node, key, "must not be empty")
+        self.check_text(node, key, text)
         return text
+
+    def check_text(self, node: yaml.Node, key: str, text: str) -> None:
+        """Text R can hold: no NUL (R strings end there) and no lone surrogate (not UTF-8)."""
+        if "\x00" in text:
+            self.fail(node, key, "contains a NUL character (\\0), which R cannot hold")
+        if any("\ud800" <= ch <= "\udfff" for ch in text):
+            self.fail(node, key, "contains a lone surrogate, which is not a character")
 
     def boolean(self, node: yaml.Node, key: str) -> bool:
         value = self.scalar(node, key, "must be true or false")
@@ -423,12 +442,15 @@ class _Reader:
             self.fail(node, key, f"must be true or false, not {_kind(node)}")
         return value
 
-    def integer(self, node: yaml.Node, key: str, minimum: int) -> int:
+    def integer(self, node: yaml.Node, key: str, minimum: int, maximum: int = R_INT_MAX) -> int:
+        """A whole number in [minimum, maximum] (by default within R's integers)."""
         value = self.scalar(node, key, "must be a whole number")
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(node, key, f"must be a whole number, not {_kind(node)}")
         if value < minimum:
             self.fail(node, key, f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            self.fail(node, key, f"must be at most {maximum} (R's largest integer), not {value}")
         return value
 
     def choice(self, node: yaml.Node, key: str, choices: tuple[str, ...]) -> str:
@@ -462,6 +484,19 @@ class _Reader:
         package = (
             self.string(entries["package"][1], "data.package") if "package" in entries else None
         )
+        # Both become R names (lme4::sleepstudy): nothing else may hide in them.
+        if dataset is not None and not _is_r_name(dataset):
+            self.fail(
+                entries["dataset"][1],
+                "data.dataset",
+                f"{dataset!r} is not the name of an R data set (letters, digits, '.' and '_')",
+            )
+        if package is not None and not _R_PACKAGE.fullmatch(package):
+            self.fail(
+                entries["package"][1],
+                "data.package",
+                f"{package!r} is not the name of an R package (letters, digits and '.')",
+            )
         if "name" in entries:
             name = self.string(entries["name"][1], "data.name")
             if not _is_r_name(name):
@@ -501,6 +536,7 @@ class _Reader:
             column = str(key_node.value)
             key = f"data.factors.{column}"
             self.lines[key] = key_node.start_mark.line + 1
+            self.check_text(key_node, "data.factors", column)
             if column in out:
                 self.fail(key_node, "data.factors", f"column {column!r} is given twice")
             if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
@@ -540,6 +576,7 @@ class _Reader:
             value = self.loader.construct_object(node)
             if isinstance(value, (int, float)):
                 return value
+        self.check_text(node, key, str(node.value))
         return str(node.value)
 
     def models(self, node: yaml.Node) -> tuple[ModelSpec, ...]:
@@ -567,7 +604,7 @@ class _Reader:
     def model(self, node: yaml.Node, key: str) -> ModelSpec:
         entries = self.mapping(node, key, _MODEL_KEYS, "a model")
         name = self.string(entries["name"][1], f"{key}.name")
-        if not _MODEL_NAME.match(name):
+        if not _MODEL_NAME.fullmatch(name):
             self.fail(
                 entries["name"][1],
                 f"{key}.name",
@@ -580,8 +617,6 @@ class _Reader:
                 f"{key}.formula",
                 f"{formula!r} is not a model formula (it has no '~'), e.g. 'y ~ x + (1 | g)'",
             )
-        if ";" in formula:
-            self.fail(entries["formula"][1], f"{key}.formula", "a formula cannot contain ';'")
         formula = " ".join(formula.split())
         reml = self.boolean(entries["reml"][1], f"{key}.reml") if "reml" in entries else True
         ddf = None
@@ -682,7 +717,7 @@ class _Reader:
 
 
 def _is_r_name(name: str) -> bool:
-    return bool(_R_NAME.match(name)) and name not in _R_RESERVED
+    return bool(_R_NAME.fullmatch(name)) and name not in _R_RESERVED
 
 
 def _default_data_name(stem: str) -> str:

@@ -19,7 +19,7 @@ import json
 import math
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from .. import doctor
 from ..errors import RNotAvailableError, one_line
 from . import provenance
 from .export_r import export_r
+from .outdir import read_manifest
 from .run import RESULTS_JSON, SPEC_COPY, OutputDirError, read_results, run
 from .spec import Spec, SpecError, parse_spec
 
@@ -284,20 +285,28 @@ def compare_folders(
     only: list[str] | None = None,
     label: str = "",
     results: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+    stored_files: list[str] | None = None,
 ) -> None:
     """Every file of ``stored`` against the same file in ``now``.
 
     ``only`` restricts the comparison to these relative paths (R's script
     writes no results.json); ``label`` prefixes the file names in differences;
     ``results`` is the content of both results.json files, when the caller
-    has read them already.
+    has read them already; ``stored_files`` lists the files of ``stored`` to
+    compare (its manifest: a user's own files there are not results).
     """
-    stored_files = _files(stored) if only is None else only
+    if only is not None:
+        stored_files = only
+    elif stored_files is None:
+        stored_files = _files(stored)
     now_files = set(_files(now))
     for rel in stored_files:
         name = f"{label}{rel}"
         if rel not in now_files:
             tally.add(name, "", "present", "not written")
+            continue
+        if not (stored / rel).is_file():  # listed in the manifest, since deleted
+            tally.add(name, "", "missing", "written by the re-run")
             continue
         tally.files += 1
         a, b = stored / rel, now / rel
@@ -352,22 +361,32 @@ def stored_spec(
 ) -> Spec:
     """The spec a results folder was made from.
 
-    By default the text stored in results.json, with a relative ``data.csv``
-    resolved against the folder the spec was in; ``spec_path`` names the
-    spec's new place when it (and its data) moved.
+    By default the text stored in results.json, read as if it were the
+    folder's spec.yaml: a relative ``data.csv`` is looked for in the results
+    folder, never in the folder results.json records (whoever wrote the file
+    chose that).  ``spec_path`` names the spec to re-run instead, with its
+    data beside it.
     """
     if spec_path is not None:
         from .spec import load_spec
 
         return load_spec(spec_path)
-    block = results.get("provenance", {}).get("spec", {})
-    text = block.get("text")
-    if not isinstance(text, str):
-        raise OutputDirError(f"{results_dir / RESULTS_JSON} records no spec text")
-    source = block.get("path") or str(results_dir / SPEC_COPY)
-    base_dir = block.get("base_dir") or str(results_dir)
-    spec = parse_spec(text, source=source, base_dir=base_dir)
-    return spec
+    text = results["provenance"]["spec"]["text"]
+    return parse_spec(text, source=str(results_dir / SPEC_COPY), base_dir=results_dir)
+
+
+def spec_mismatch(results_dir: Path, results: Mapping[str, Any]) -> str | None:
+    """How ``spec.yaml`` differs from the spec stored in results.json, or None when it does not."""
+    text = results["provenance"]["spec"]["text"]
+    try:
+        beside = (results_dir / SPEC_COPY).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"unreadable ({one_line(exc)})"
+    if beside != text:
+        return "a different text (spec.yaml or results.json was edited after the run)"
+    return None
 
 
 def verify(
@@ -378,15 +397,22 @@ def verify(
     with_r: bool = False,
     progress: Progress | None = None,
     rscript: str | None = None,
+    trust: bool = False,
 ) -> VerifyReport:
     """Re-run the spec stored in ``results_dir`` and compare every output with the stored one.
+
+    The spec stored in results.json must be the folder's ``spec.yaml``;
+    when they differ, that is the one difference reported and nothing is
+    re-run.  The spec is checked as :func:`pylme4.pipeline.run` checks it
+    (:mod:`pylme4.pipeline.trust`).
 
     Parameters
     ----------
     results_dir
         A folder written by :func:`pylme4.pipeline.run`.
     spec_path
-        The spec's current place, when it moved (default: where it was).
+        The spec to re-run, with its data beside it (default: the stored
+        spec, with its data looked for in ``results_dir``).
     tolerance
         How close numbers must be (default ``rtol=1e-8, atol=1e-12``).
     with_r
@@ -395,39 +421,67 @@ def verify(
         Called with one line of text per step (the CLI prints them on stderr).
     rscript
         The Rscript program (default: found on PATH).
+    trust
+        Lift the checks of :mod:`pylme4.pipeline.trust` (``--trust``).
 
     Raises
     ------
     OutputDirError
-        ``results_dir`` is not a pylme4 results folder.
+        ``results_dir`` is not a pylme4 results folder, or its results.json
+        does not have pylme4's layout.
     SpecError, DataError, ModelError
-        The spec can no longer be run (e.g. its data file moved).
+        The spec can no longer be run (e.g. its data file moved), or the
+        trust check refuses it.
     """
     results_dir = Path(results_dir).resolve()
     tolerance = tolerance or Tolerance()
     stored = read_results(results_dir)
-    spec = stored_spec(results_dir, stored, spec_path)
     tally = _Tally(tolerance)
+    mismatch = spec_mismatch(results_dir, stored)
+    if mismatch is not None:
+        tally.add(SPEC_COPY, "", "the spec in results.json", mismatch)
+        return _report(tally, (), tolerance, with_r)
+    spec = stored_spec(results_dir, stored, spec_path)
+    manifest = read_manifest(results_dir)
     with tempfile.TemporaryDirectory(prefix="pylme4-verify-") as tmp:
         rerun_dir = Path(tmp) / "rerun"
         if progress is not None:
             progress(f"re-running {spec.source}")
         try:
-            fresh = run(spec, rerun_dir, progress=progress, command=None)
+            fresh = run(spec, rerun_dir, progress=progress, command=None, trust=trust)
         except SpecError as exc:
-            if exc.key == "data.csv" and spec_path is None:
+            if exc.key == "data.csv" and spec_path is None and "not found" in str(exc):
                 raise SpecError(
-                    f"{exc} (if the spec and its data moved, give the spec with --spec)",
+                    f"{exc} (verify looks for the data in the results folder, never where "
+                    "results.json says it was: give the spec with --spec)",
                     line=exc.line,
                     key=exc.key,
                 ) from None
             raise
-        compare_folders(tally, results_dir, rerun_dir, results=(stored, fresh.results))
-        warnings = provenance.version_changes(
-            stored.get("provenance", {}), fresh.results["provenance"]
-        )
+        try:
+            compare_folders(
+                tally,
+                results_dir,
+                rerun_dir,
+                results=(stored, fresh.results),
+                stored_files=None if manifest is None else list(manifest.files),
+            )
+            warnings = provenance.version_changes(
+                stored.get("provenance", {}), fresh.results["provenance"]
+            )
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            raise OutputDirError(
+                f"{results_dir / RESULTS_JSON}: a value has the wrong type or shape "
+                f"({one_line(exc)}); is it a results.json written by pylme4?"
+            ) from None
         if with_r:
-            _verify_with_r(tally, spec, results_dir, stored, Path(tmp), progress, rscript)
+            _verify_with_r(tally, spec, results_dir, stored, Path(tmp), progress, rscript, trust)
+    return _report(tally, warnings, tolerance, with_r)
+
+
+def _report(
+    tally: _Tally, warnings: Sequence[str], tolerance: Tolerance, with_r: bool
+) -> VerifyReport:
     return VerifyReport(
         differences=tuple(tally.differences),
         warnings=tuple(warnings),
@@ -458,10 +512,11 @@ def _verify_with_r(
     tmp: Path,
     progress: Progress | None,
     rscript: str | None,
+    trust: bool,
 ) -> None:
     program = find_rscript(rscript)
     script = tmp / "analysis.R"
-    script.write_text(export_r(spec, script_path=None), encoding="utf-8")
+    script.write_text(export_r(spec, script_path=None, trust=trust), encoding="utf-8")
     r_dir = tmp / "r"
     if progress is not None:
         progress(f"running the exported R script with {program}")

@@ -1,0 +1,761 @@
+"""Safe by default: a shared spec or results folder never runs code or loses a file.
+
+Every injection vector of issue 12 and its variants goes through the CLI
+(in this process, `pylme4.cli.main`, which is what `pylme4` runs) and must
+be refused with exit 2 and one line naming the file, line, key and function;
+a canary file (`/tmp/pwned-<uuid>`) that each payload would create must not
+appear.  Exported scripts are run with Rscript.  The `--out` tests check that
+no file pylme4 did not write is lost, and that a failed run leaves earlier
+results byte for byte as they were.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import importlib
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import r
+
+from pylme4 import cli, pipeline
+from pylme4.pipeline import outdir, parse_spec, trust
+from pylme4.pipeline.export_r import r_string
+
+run_module = importlib.import_module("pylme4.pipeline.run")
+
+GOOD_FORMULA = "Reaction ~ Days + (1 | Subject)"
+
+
+def spec_text(
+    formula: str = GOOD_FORMULA, data: str = "{dataset: sleepstudy}", extra: str = ""
+) -> str:
+    return f"data: {data}\nmodels:\n  - name: m\n    formula: {json.dumps(formula)}\n{extra}"
+
+
+def main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`pylme4 ARGS` in this process: exit code, stdout, stderr."""
+    capsys.readouterr()
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return code, out, err
+
+
+def error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("pylme4: error: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def canary() -> Path:
+    """A file each payload would create; it must never appear."""
+    path = Path(tempfile.gettempdir()) / f"pwned-{uuid.uuid4().hex}"
+    yield path
+    assert not path.exists(), f"the payload ran: {path} exists"
+
+
+def touch_code(path: Path) -> str:
+    """R code that creates `path`, written without a string literal."""
+    codes = ",".join(str(b) for b in f"touch {path}".encode())
+    return f"system(intToUtf8(c({codes})))"
+
+
+def injections(target: Path) -> list[tuple[str, str]]:
+    """(formula, the function the refusal must name) for every way of calling code."""
+    t = str(target)
+    touch = touch_code(target)
+    return [
+        (f"I(Reaction + 0 * {touch}) ~ Days + (1 | Subject)", "system()"),
+        (f"Reaction ~ I(0 * eval(parse(text = 'file.create(\"{t}\")'))) + (1 | Subject)", "eval()"),
+        (f"Reaction ~ I(0 * base::system('touch {t}')) + (1 | Subject)", "base::system()"),
+        (f"Reaction ~ I(0 * base:::system('touch {t}')) + (1 | Subject)", "base:::system()"),
+        (f"Reaction ~ I(0 * get('system')('touch {t}')) + (1 | Subject)", "get()"),
+        (f"Reaction ~ I(0 * `system`('touch {t}')) + (1 | Subject)", "system()"),
+        (f"Reaction ~ I(0 * 'system'('touch {t}')) + (1 | Subject)", "system()"),
+        (f"Reaction ~ I(0 * do.call('system', list('touch {t}'))) + (1 | Subject)", "do.call()"),
+        (f"Reaction ~ I(0 * (function(x) system(x))('touch {t}')) + (1 | Subject)", "computes"),
+        (f"Reaction ~ I(0 * file.create('{t}')) + (1 | Subject)", "file.create()"),
+        (
+            f"Reaction ~ I(0 * stats::setNames(file.create('{t}'), 'a')) + (1 | Subject)",
+            "stats::setNames()",
+        ),
+        (f"Reaction ~ splines::ns(Days, df = {touch}) + (1 | Subject)", "system()"),
+        (f"Reaction ~ log(Days + 1, base = {touch}) + (1 | Subject)", "system()"),
+        (f"Reaction ~ Days + (1 | Subject) + offset(0 * local({touch}))", "local()"),
+        (f"Reaction ~ Days + (1 | Subject) + I({{{touch}; 0}})", "{()"),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# formulas: run, export-r, verify, verify --with-r
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", range(15))
+def test_formula_injections_are_refused_by_run_and_export_r(
+    index: int, tmp_path: Path, canary: Path, capsys
+) -> None:
+    formula, function = injections(canary)[index]
+    spec = tmp_path / "evil.yaml"
+    spec.write_text(spec_text(formula), encoding="utf-8")
+    for command in (["run", str(spec), "--out", str(tmp_path / "out")], ["export-r", str(spec)]):
+        code, out, err = main(capsys, *command)
+        assert code == cli.EXIT_BAD_SPEC, err
+        line = error_line(err)
+        assert line.startswith(f"pylme4: error: {spec}:4: models[0].formula: calls "), line
+        assert function in line and "--trust" in line, line
+        assert out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.yaml"]
+
+
+def test_formula_parse_errors_and_comments_are_refused(tmp_path: Path, capsys) -> None:
+    for formula, message in [
+        ("Reaction ~ Days z", "is not valid R: unexpected symbol at character 17"),
+        ("Reaction ~ Days (1 | Subject)", "calls Days(), which is not"),
+        ("Reaction ~ Days # + (1 | Subject)", "must be a single R expression: it holds a comment"),
+    ]:
+        (tmp_path / "s.yaml").write_text(spec_text(formula), encoding="utf-8")
+        code, _, err = main(capsys, "export-r", str(tmp_path / "s.yaml"))
+        assert code == 2
+        assert f"models[0].formula: {message}" in error_line(err)
+
+
+VALID_FORMULAS = [
+    "Reaction ~ splines::ns(Days, df = 3) + (1 | Subject)",
+    "Reaction ~ ns(Days, 3) + bs(Days, 4) + (1 | Subject)",
+    'Reaction ~ relevel(factor(Subject), ref = "308") + (1 | Subject)',
+    'Reaction ~ I(Subject == "308") + (Days || Subject)',
+    "log(Reaction) ~ poly(Days, 2) + scale(Days) + (1 | Subject/Days)",
+    "cbind(Reaction, 1) ~ stats::poly(Days, 2, raw = TRUE) + offset(log1p(Days)) + (1 | Subject)",
+    "Reaction ~ Days %in% Subject + I(Days^2) + exp(-Days) + sqrt(abs(Days)) + (1 | Subject)",
+    "Reaction ~ interaction(Subject, Days > 4) + as.numeric(Days) + (0 + lme4::dummy(Subject, '308') | Subject)",
+    "`Reaction` ~ c(Days) * as.factor(Days >= 5) + (1 | Subject)",
+]
+
+
+@pytest.mark.parametrize("formula", VALID_FORMULAS)
+def test_modelling_functions_pass_the_trust_check(formula: str) -> None:
+    trust.check_spec(parse_spec(spec_text(formula), source="s.yaml"))
+
+
+def test_a_formula_with_thousands_of_terms_is_checked_without_recursion() -> None:
+    formula = "y ~ " + " + ".join(f"x{i}" for i in range(20000)) + " + (1 | g)"
+    trust.check_spec(parse_spec(spec_text(formula), source="s.yaml"))
+    evil = formula.replace("x19999", "system('true')")
+    with pytest.raises(pipeline.SpecError, match=r"calls system\(\)"):
+        trust.check_spec(parse_spec(spec_text(evil), source="s.yaml"))
+
+
+def test_trust_lifts_the_check_and_is_recorded(tmp_path: Path, capsys) -> None:
+    marker = tmp_path / "ran"
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(
+        spec_text(touch_code(marker).join(["Reaction ~ I(Days + 0 * ", ") + (1 | Subject)"])),
+        encoding="utf-8",
+    )
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code == 2 and "system()" in error_line(err)
+    assert not marker.exists()
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q", "--trust")
+    assert code == 0, err
+    assert marker.exists()  # --trust means it: the spec's code ran
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["provenance"]["trusted"] is True
+    # verify re-checks: without --trust the same spec is refused, with it it verifies.
+    code, _, err = main(capsys, "verify", str(tmp_path / "out"), "-q")
+    assert code == 2 and "system()" in error_line(err)
+    code, out, err = main(capsys, "verify", str(tmp_path / "out"), "-q", "--trust")
+    assert code == 0, out + err
+
+
+def test_boot_fun_and_unknown_code_fields_are_not_code(
+    tmp_path: Path, canary: Path, capsys
+) -> None:
+    for extra, message in [
+        (
+            f'    boot: {{nsim: 2, seed: 1, fun: "function(x) {touch_code(canary)}"}}\n',
+            "boot.fun: must be one of",
+        ),
+        (f'    re_form: "~ {touch_code(canary)}"\n', "unknown key 're_form'"),
+        (f'    confint: "{touch_code(canary)}"\n', "confint: must be one of"),
+    ]:
+        (tmp_path / "s.yaml").write_text(spec_text(extra=extra), encoding="utf-8")
+        for command in ("run", "export-r"):
+            args = [command, str(tmp_path / "s.yaml")]
+            if command == "run":
+                args += ["--out", str(tmp_path / "out")]
+            code, _, err = main(capsys, *args)
+            assert code == 2 and message in error_line(err), err
+
+
+# ---------------------------------------------------------------------------
+# names, data sets, packages, paths, numbers
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, models, message",
+    [
+        ("{dataset: \"sleepstudy); system('touch CANARY'); (1\"}", None, "data.dataset: "),
+        ('{dataset: "sleepstudy\\n"}', None, "data.dataset: "),
+        (
+            "{dataset: sleepstudy, package: \"lme4)); system('touch CANARY'); ((1\"}",
+            None,
+            "data.package: ",
+        ),
+        ("{dataset: sleepstudy, name: \"d <- system('touch CANARY')\"}", None, "data.name: "),
+        ('{dataset: sleepstudy, name: "sleep\\n"}', None, "data.name: "),
+        ("{dataset: sleepstudy}", "m1\n", "models[0].name: "),
+        ("{dataset: sleepstudy}", "m\"); system('touch CANARY'); (\"", "models[0].name: "),
+        ("{dataset: sleepstudy}", "../m", "models[0].name: "),
+        ('{dataset: sleepstudy, factors: {"Subject\\0": ["308"]}}', None, "NUL"),
+        ('{dataset: sleepstudy, factors: {Subject: ["3\\ud80008"]}}', None, "lone surrogate"),
+    ],
+)
+def test_names_that_would_be_code_are_refused(
+    data: str, models: str | None, message: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    text = spec_text(data=data.replace("CANARY", str(canary)))
+    if models is not None:
+        text = text.replace(
+            "name: m\n", f"name: {json.dumps(models.replace('CANARY', str(canary)))}\n"
+        )
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    for command in (["run", "--out", str(tmp_path / "out")], ["export-r"]):
+        code, _, err = main(capsys, command[0], str(tmp_path / "s.yaml"), *command[1:])
+        assert code == 2, err
+        assert message in error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_seed_outside_rs_integers_is_a_spec_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "s.yaml").write_text(
+        spec_text(extra="    boot: {nsim: 2, seed: 99999999999}\n"), encoding="utf-8"
+    )
+    code, _, err = main(capsys, "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert error_line(err) == (
+        f"pylme4: error: {tmp_path / 's.yaml'}:5: models[0].boot.seed: must be at most "
+        "2147483647 (R's largest integer), not 99999999999"
+    )
+
+
+def write_sleep_csv(path: Path) -> None:
+    r(f"write.csv(lme4::sleepstudy, '{path}', row.names = FALSE)")
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent", "symlink"])
+def test_data_outside_the_specs_folder_needs_trust(where: str, tmp_path: Path, capsys) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    outside = tmp_path / "elsewhere.csv"
+    write_sleep_csv(outside)
+    written = {"absolute": str(outside), "parent": "../elsewhere.csv", "symlink": "link.csv"}[where]
+    if where == "symlink":
+        (project / "link.csv").symlink_to(outside)
+    (project / "s.yaml").write_text(spec_text(data=json.dumps({"csv": written})), encoding="utf-8")
+    for command in (["run", "--out", str(tmp_path / "out"), "-q"], ["export-r"]):
+        code, _, err = main(capsys, command[0], str(project / "s.yaml"), *command[1:])
+        assert code == 2
+        line = error_line(err)
+        assert "s.yaml:1: data.csv: " in line and "--trust" in line, line
+        assert (
+            "absolute path" if where == "absolute" else "leads outside the spec's folder"
+        ) in line
+    code, _, err = main(
+        capsys, "run", str(project / "s.yaml"), "--out", str(tmp_path / "out"), "-q", "--trust"
+    )
+    assert code == 0, err
+
+
+# ---------------------------------------------------------------------------
+# data and levels are data: quoted in the exported script, run with Rscript
+# ---------------------------------------------------------------------------
+
+TRICKY_LEVELS = [
+    'quote"d',
+    "back\\slash",
+    "new\nline",
+    "emoji 😀 and 𝔘",
+    "é ü 中",
+    "'); system('touch CANARY'); ('",
+    '"); system("touch CANARY"); ("',
+    "${HOME} `id` $(id)",
+]
+
+
+def test_levels_cells_and_column_names_reach_r_as_data(
+    tmp_path: Path, canary: Path, capsys
+) -> None:
+    levels = [level.replace("CANARY", str(canary)) for level in TRICKY_LEVELS]
+    column = 'cond "x" 😀'
+    rows = []
+    for g in range(6):
+        for i, level in enumerate(levels):
+            rows.append(
+                {
+                    "y": 10 + i + 0.37 * g + 0.05 * ((g * 7 + i * 3) % 5),
+                    "g": f"g{g}",
+                    column: level,
+                    "note": f"{touch_code(canary)} {level}",
+                }
+            )
+    with (tmp_path / "d.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    spec = {
+        "data": {"csv": "d.csv", "name": "d", "factors": {column: levels}},
+        "models": [{"name": "m", "formula": f"y ~ `{column}` + (1 | g)"}],
+    }
+    (tmp_path / "s.yaml").write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out"), "-q"
+    )
+    assert code == 0, err
+    code, _, err = main(capsys, "export-r", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "a.R"))
+    assert code == 0, err
+    # The script parses in R, and runs from a folder of its own: it writes
+    # only into its output folder.
+    work = tmp_path / "work"
+    work.mkdir()
+    ran = subprocess.run(
+        [shutil.which("Rscript") or "Rscript", "--vanilla", str(tmp_path / "a.R"), "r_out"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*")) == [
+        "r_out",
+        "r_out/m",
+        *(
+            f"r_out/m/{f}"
+            for f in ["fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"]
+        ),
+    ]
+    ours = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv", keep_default_na=False)
+    theirs = pd.read_csv(work / "r_out" / "m" / "fixef.csv", keep_default_na=False)
+    assert list(theirs["term"]) == list(ours["term"])
+    assert list(ours["term"])[1:] == [f"`{column}`{level}" for level in levels[1:]] or list(
+        ours["term"]
+    )[1:] == [f"{column}{level}" for level in levels[1:]]
+    assert (work / "r_out" / "m" / "summary.txt").read_bytes() == (
+        tmp_path / "out" / "m" / "summary.txt"
+    ).read_bytes()
+    code, out, err = main(
+        capsys,
+        "verify",
+        str(tmp_path / "out"),
+        "-q",
+        "--with-r",
+        "--spec",
+        str(tmp_path / "s.yaml"),
+    )
+    assert code == 0, out + err
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'q"\\', "tab\tcr\r\nnl", "😀𝔘é中\x01\x7f\u2028", "\\U{1f600}"]
+)
+def test_r_string_round_trips_through_rs_parser(text: str) -> None:
+    assert r(f"{r_string(text)}") == text
+    assert r(f"nchar({r_string(text)})") == len(text)
+
+
+def test_exported_script_of_a_data_set_quotes_it(tmp_path: Path) -> None:
+    spec = parse_spec(
+        spec_text(data="{dataset: Pastes, package: lme4, name: p}").replace(
+            "Reaction ~ Days + (1 | Subject)", "strength ~ (1 | batch)"
+        ),
+        source="s.yaml",
+    )
+    text = pipeline.export_r(spec)
+    assert 'p <- as.data.frame(getExportedValue("lme4", "Pastes"))' in text
+
+
+# ---------------------------------------------------------------------------
+# tampered results folders
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def results(tmp_path: Path, capsys) -> Path:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+    )
+    assert code == 0, err
+    return tmp_path / "res"
+
+
+def edit_results(folder: Path, edit) -> None:
+    path = folder / "results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_verify_refuses_an_edited_stored_spec(results: Path, canary: Path, capsys) -> None:
+    evil = spec_text(f"I(Reaction + 0 * {touch_code(canary)}) ~ Days + (1 | Subject)")
+    edit_results(results, lambda d: d["provenance"]["spec"].update(text=evil))
+    code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
+    assert code == cli.EXIT_DIFFERENT, out + err
+    assert out.splitlines()[0] == (
+        "DIFFERENT spec.yaml: stored the spec in results.json, now a different text "
+        "(spec.yaml or results.json was edited after the run)"
+    )
+    # Both edited alike: the trust check refuses it.
+    (results / "spec.yaml").write_text(evil, encoding="utf-8")
+    code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
+    assert code == 2 and "spec.yaml:4: models[0].formula: calls system()" in error_line(err)
+
+
+def test_verify_never_follows_a_stored_base_dir(results: Path, tmp_path: Path, capsys) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_sleep_csv(elsewhere / "d.csv")
+    text = spec_text(data="{csv: d.csv}")
+    edit_results(
+        results, lambda d: d["provenance"]["spec"].update(text=text, base_dir=str(elsewhere))
+    )
+    (results / "spec.yaml").write_text(text, encoding="utf-8")
+    code, _, err = main(capsys, "verify", str(results), "-q")
+    assert code == 2
+    line = error_line(err)
+    assert f"looked for {results / 'd.csv'}" in line and "--spec" in line
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update(provenance=5),
+        lambda d: d["provenance"].update(spec=[]),
+        lambda d: d["provenance"]["spec"].update(text=None),
+        lambda d: d["provenance"].update(data="x"),
+        lambda d: d.update(models=[]),
+        lambda d: d["models"]["m"].update(files=["../../etc/passwd"]),
+        lambda d: d.update(models={"../x": {"files": []}}),
+        lambda d: d["provenance"].update(r=[1, 2]),
+        lambda d: d["models"]["m"]["fixef"].update(columns=7),
+    ],
+)
+def test_a_results_json_of_the_wrong_shape_is_one_line(results: Path, edit, capsys) -> None:
+    edit_results(results, edit)
+    code, out, err = main(capsys, "verify", str(results), "-q")
+    assert code in (cli.EXIT_OK, cli.EXIT_DIFFERENT, cli.EXIT_BAD_SPEC), out + err
+    if code == cli.EXIT_BAD_SPEC:
+        assert "results.json" in error_line(err)
+
+
+# ---------------------------------------------------------------------------
+# --out: nothing is lost
+# ---------------------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def hidden_leftovers(*folders: Path) -> list[str]:
+    return [
+        p.name
+        for f in folders
+        for p in f.iterdir()
+        if p.name.startswith(".") and "pylme4-" in p.name and p.name != outdir.MANIFEST
+    ]
+
+
+def test_a_foreign_folder_is_refused_and_untouched(tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    proj = tmp_path / "proj"
+    (proj / "sub").mkdir(parents=True)
+    (proj / "results.json").write_text("{}")
+    (proj / "notes.txt").write_text("keep")
+    (proj / "sub" / "data.bin").write_bytes(b"\x00\x01")
+    before = snapshot(proj)
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(proj), "-q", "--force"
+    )
+    assert code == 2 and "holds no pylme4 results" in error_line(err)
+    assert snapshot(proj) == before
+    assert hidden_leftovers(tmp_path, proj) == []
+
+
+def test_force_replaces_only_the_manifests_files(results: Path, tmp_path: Path, capsys) -> None:
+    (results / "notes.txt").write_text("mine")
+    (results / "m" / "plot.png").write_bytes(b"png")
+    (results / "old_model").mkdir()
+    old = snapshot(results)
+    spec = tmp_path / "good.yaml"
+    spec.write_text(spec_text().replace("name: m", "name: m2"), encoding="utf-8")
+    code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q")
+    assert code == 2 and "use --force" in error_line(err)
+    assert snapshot(results) == old
+    code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q", "--force")
+    assert code == 0, err
+    assert (results / "notes.txt").read_text() == "mine"
+    assert (results / "m" / "plot.png").read_bytes() == b"png"  # m/ kept for it
+    assert sorted(p.name for p in (results / "m").iterdir()) == ["plot.png"]
+    assert (results / "old_model").is_dir()
+    assert sorted(p.name for p in (results / "m2").iterdir()) == [
+        "fixef.csv",
+        "ranef.csv",
+        "stats.csv",
+        "summary.txt",
+        "var_corr.csv",
+    ]
+    assert (results / "spec.yaml").read_text(encoding="utf-8") == spec.read_text(encoding="utf-8")
+    manifest = outdir.read_manifest(results)
+    assert manifest is not None and "m2/summary.txt" in manifest.files
+    assert hidden_leftovers(results, tmp_path) == []
+    # verify compares the manifest's files only: the user's files are not results.
+    code, out, err = main(capsys, "verify", str(results), "-q")
+    assert code == 0, out + err
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_modes_follow_the_umask(mask: int, tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    previous = os.umask(mask)
+    try:
+        code, _, err = main(
+            capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+        )
+    finally:
+        os.umask(previous)
+    assert code == 0, err
+    assert stat.S_IMODE((tmp_path / "res").stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((tmp_path / "res" / "m").stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((tmp_path / "res" / "m" / "fixef.csv").stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "res" / "results.json").stat().st_mode) == 0o666 & ~mask
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        code, _, err = main(
+            capsys, "run", str(tmp_path / "good.yaml"), "--out", str(locked / "res"), "-q"
+        )
+    finally:
+        locked.chmod(0o755)
+    assert code == cli.EXIT_FILE
+    assert error_line(err).endswith("Permission denied")
+
+
+def failing(error: int, calls: list[str], *, when=lambda *a: True):
+    def fail(*args, **kwargs):
+        if when(*args):
+            calls.append(str(args[0]))
+            raise OSError(error, os.strerror(error), str(args[0]))
+        return real(*args, **kwargs)
+
+    return fail
+
+
+real = os.rename
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "enospc-csv",
+        "enospc-text",
+        "eacces-mkdtemp",
+        "ebusy-first-rename",
+        "ebusy-new-file",
+        "ebusy-manifest",
+    ],
+)
+def test_os_errors_are_one_line_and_keep_earlier_results(
+    case: str, results: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    before = snapshot(results)
+    spec = tmp_path / "good.yaml"
+    calls: list[str] = []
+    if case == "enospc-csv":
+
+        def to_csv(self, path, *args, **kwargs):
+            calls.append(str(path))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    elif case == "enospc-text":
+        real_write = Path.write_text
+
+        def write_text(self, *args, **kwargs):
+            if self.name == "results.json":
+                calls.append(str(self))
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+            return real_write(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", write_text)
+    elif case == "eacces-mkdtemp":
+
+        def mkdtemp(*args, **kwargs):
+            calls.append(kwargs.get("dir"))
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(kwargs.get("dir")))
+
+        monkeypatch.setattr(outdir.tempfile, "mkdtemp", mkdtemp)
+    else:
+        target = {
+            "ebusy-first-rename": lambda src, dst: True,
+            "ebusy-new-file": lambda src, dst: (
+                ".pylme4-build-" in str(src) and str(dst).endswith("stats.csv")
+            ),
+            "ebusy-manifest": lambda src, dst: str(dst).endswith(outdir.MANIFEST),
+        }[case]
+        monkeypatch.setattr(outdir.os, "rename", failing(errno.EBUSY, calls, when=target))
+    code, out, err = main(capsys, "run", str(spec), "--out", str(results), "-q", "--force")
+    monkeypatch.undo()
+    assert calls, "the simulated failure never happened"
+    assert code == cli.EXIT_FILE, err
+    line = error_line(err)
+    cause = {
+        "enospc": "No space left on device",
+        "eacces": "Permission denied",
+        "ebusy": "Device or resource busy",
+    }[case.split("-")[0]]
+    assert line.endswith(cause), line
+    assert re.search(r"pylme4: error: /\S+", line), line  # names the path
+    assert out == ""
+    assert snapshot(results) == before
+    assert hidden_leftovers(results, tmp_path) == []
+
+
+def test_a_new_folder_failing_leaves_nothing(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    calls: list[str] = []
+    monkeypatch.setattr(outdir.os, "rename", failing(errno.EXDEV, calls))
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "res"), "-q"
+    )
+    assert code == cli.EXIT_FILE and calls
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.yaml"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_run_leaves_earlier_results(
+    signum: int, results: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    before = snapshot(results)
+    real_fit = run_module._fit_model
+
+    def fit_then_signal(*args, **kwargs):
+        entry = real_fit(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler raises well before this ends
+        return entry
+
+    monkeypatch.setattr(run_module, "_fit_model", fit_then_signal)
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(results), "-q", "--force"
+    )
+    assert code == (cli.EXIT_INTERRUPTED if signum == signal.SIGINT else cli.EXIT_TERMINATED), err
+    assert snapshot(results) == before
+    assert hidden_leftovers(results, tmp_path) == []
+
+
+def test_export_r_into_a_missing_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    code, _, err = main(
+        capsys, "export-r", str(tmp_path / "good.yaml"), "-o", str(tmp_path / "no" / "a.R")
+    )
+    assert code == cli.EXIT_FILE
+    assert error_line(err) == f"pylme4: error: {tmp_path / 'no' / 'a.R'}: No such file or directory"
+
+
+def test_readme_documents_the_exit_codes_and_links_security() -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "docs/security.md" in readme
+    assert "5: a file could not be read or written" in readme
+    security = (root / "docs" / "security.md").read_text(encoding="utf-8")
+    for names in trust.ALLOWED.values():
+        for name in names:
+            assert f"`{name}`" in security, name
+    assert "--trust" in security and "--force" in security
+
+
+def test_a_data_path_r_cannot_hold_is_a_spec_error(tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xff"))
+    folder.mkdir()
+    write_sleep_csv(tmp_path / "d.csv")
+    shutil.copy(tmp_path / "d.csv", folder / "d.csv")
+    (folder / "s.yaml").write_text(spec_text(data="{csv: d.csv}"), encoding="utf-8")
+    with pytest.raises(pipeline.SpecError, match=r"s\.yaml:1: data\.csv: the path .* R can hold"):
+        pipeline.export_r(pipeline.load_spec(folder / "s.yaml"))
+
+
+def test_exported_script_of_valid_modelling_formulas_runs_in_r(tmp_path: Path, capsys) -> None:
+    # pylme4's own fit of these is another matter (the Python API's formula
+    # checks); the pipeline's guard must not refuse them, and R must run them.
+    formulas = [
+        "Reaction ~ splines::ns(Days, df = 3) + (1 | Subject)",
+        'Reaction ~ relevel(factor(Days), ref = "3") + (1 | Subject)',
+        'Reaction ~ I(Subject == "308") + log1p(Days) + (Days || Subject)',
+    ]
+    models = "".join(
+        f"  - name: m{i}\n    formula: {json.dumps(f)}\n" for i, f in enumerate(formulas)
+    )
+    (tmp_path / "s.yaml").write_text(
+        f"data: {{dataset: sleepstudy}}\nmodels:\n{models}", encoding="utf-8"
+    )
+    code, _, err = main(capsys, "export-r", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "a.R"))
+    assert code == 0, err
+    ran = subprocess.run(
+        [shutil.which("Rscript") or "Rscript", "--vanilla", str(tmp_path / "a.R"), "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    for i, formula in enumerate(formulas):
+        summary = (tmp_path / "out" / f"m{i}" / "summary.txt").read_text(encoding="utf-8")
+        expected = r(
+            f"fit <- lmer({formula}, data = sleepstudy)\n"
+            "paste(capture.output(print(summary(fit))), collapse = '\\n')"
+        )
+        assert summary == expected + "\n"
+
+
+def test_results_into_an_empty_folder_and_a_deleted_result(tmp_path: Path, capsys) -> None:
+    (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    code, _, err = main(
+        capsys, "run", str(tmp_path / "good.yaml"), "--out", str(tmp_path / "empty")
+    )
+    assert code == 0, err
+    assert hidden_leftovers(tmp_path, tmp_path / "empty") == []
+    (tmp_path / "empty" / "m" / "fixef.csv").unlink()
+    code, out, err = main(capsys, "verify", str(tmp_path / "empty"), "-q")
+    assert code == cli.EXIT_DIFFERENT
+    assert out.splitlines()[0] == "DIFFERENT m/fixef.csv: stored missing, now written by the re-run"
