@@ -117,7 +117,7 @@ def _fit_one(spec: dict[str, Any], fun: Any) -> tuple[bool, Any, tuple[RConditio
             else:
                 value = fun(fit)
     except Exception as exc:  # reported to the caller, who raises or returns it
-        return False, parallel._picklable(exc), tuple(getattr(exc, "conditions", ()))
+        return False, parallel.picklable(exc), tuple(getattr(exc, "conditions", ()))
     return True, value, fit.messages
 
 
@@ -180,12 +180,7 @@ def fit_many(
     """
     if errors not in ("raise", "return"):
         raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
-        )
-    if executor is None:
-        parallel.check_workers(workers)
+    place = parallel.where(workers, executor)
     _statistic(fun)
     tasks = [(_check_spec(i, spec), fun) for i, spec in enumerate(specs)]
     bar = parallel.Progress(bool(progress), len(tasks), "fit_many", "fit")
@@ -197,9 +192,7 @@ def fit_many(
         bar.update(1, failed=failed)
 
     try:
-        results = parallel.run_tasks(
-            _fit_one, tasks, workers=workers, executor=executor, on_result=on_result
-        )
+        results = place.run(_fit_one, tasks, on_result=on_result)
     finally:
         bar.close()
     out = []

@@ -105,11 +105,11 @@ CTRL_C = textwrap.dedent(
         sleep = pylme4.datasets.load("sleepstudy")
         fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
         parallel.start_workers(2)
-        pids = [w.process.pid for w in parallel._pool.workers]
+        pids = parallel.worker_pids()
         sent = {}
 
         def interrupt_when_busy():
-            while not all(w.task is not None for w in parallel._pool.workers):
+            while len(parallel.running_pids()) < 2:
                 time.sleep(0.05)
             time.sleep(0.3)
             sent["at"] = time.monotonic()

@@ -62,7 +62,7 @@ def _fail_or_hang(i: int) -> int:
 
 
 def test_a_hung_worker_does_not_hang_the_error_of_another(monkeypatch):
-    monkeypatch.setattr(parallel, "_DRAIN_GRACE", 1.0)
+    monkeypatch.setattr(parallel.pool, "_DRAIN_GRACE", 1.0)
     with pytest.raises(ValueError, match="task 0 fails"):
         parallel.run_tasks(_fail_or_hang, [(0,), (1,)], workers=2)
     # the stuck pool was ended; the next call gets fresh workers
@@ -83,12 +83,11 @@ KILL_A_WORKER = textwrap.dedent(
             warnings.simplefilter("ignore")
             fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
         parallel.start_workers(2)
-        victim = parallel._pool.workers[0].process.pid
 
         def kill_when_busy():
-            while not all(w.task is not None for w in parallel._pool.workers):
+            while len(parallel.running_pids()) < 2:
                 time.sleep(0.02)
-            os.kill(victim, signal.SIGKILL)
+            os.kill(parallel.running_pids()[0], signal.SIGKILL)
 
         threading.Thread(target=kill_when_busy, daemon=True).start()
         with warnings.catch_warnings(record=True) as caught:
