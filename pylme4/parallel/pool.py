@@ -35,13 +35,12 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Any
 
-from ..errors import PylmeError
+from ..errors import PylmeError, one_line
 from .interrupt import Interrupt
 from .shared import Shared, resolve, stage
 
@@ -74,9 +73,7 @@ _start_error: str | None = None
 
 
 def _last_line(exc: BaseException) -> str:
-    lines = [s.strip() for s in traceback.format_exception_only(type(exc), exc)]
-    lines = [s for s in lines if s]
-    return lines[-1] if lines else type(exc).__name__
+    return f"{type(exc).__name__}: {one_line(exc)}"
 
 
 def _start_worker() -> None:
@@ -190,7 +187,8 @@ def _diagnose() -> str | None:
             capture_output=True,
             text=True,
             timeout=_PROBE_TIMEOUT,
-            env=dict(os.environ),
+            # as loky starts workers: this environment and this sys.path
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
     except subprocess.TimeoutExpired:
         return None
