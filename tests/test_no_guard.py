@@ -12,7 +12,6 @@ that cannot start, the parallel profile, and the one check of ``workers=`` /
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -83,7 +82,11 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 def test_an_unguarded_script_gets_rs_replicates(tmp_path, method):
     # None: this Python's default start method; the others as set by users
     # (and as Python 3.14 changes the default).  loky uses none of them.
-    preamble = "" if method is None else f"import multiprocessing\nmultiprocessing.set_start_method({method!r})"
+    preamble = (
+        ""
+        if method is None
+        else f"import multiprocessing\nmultiprocessing.set_start_method({method!r})"
+    )
     script = tmp_path / "analysis.py"
     script.write_text(_code(11, preamble))
     _check_output(_run([str(script)], cwd=tmp_path).stdout, 11)
@@ -247,9 +250,7 @@ def test_workers_that_cannot_import_fail_clearly_and_the_session_survives(tmp_pa
     # (loky gives workers the parent's sys.path).
     fake = tmp_path / "broken" / "rpy2"
     fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text(
-        "raise ImportError('rpy2 is broken on this node (test)')\n"
-    )
+    (fake / "__init__.py").write_text("raise ImportError('rpy2 is broken on this node (test)')\n")
     result = _start_fails(tmp_path, {}, (str(tmp_path / "broken"),))
     error = result["error"]
     assert error.startswith(

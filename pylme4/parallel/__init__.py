@@ -84,11 +84,7 @@ def check_workers(workers: Any) -> int:
     """``workers`` if it is a positive integer; a :class:`ParallelArgumentError` otherwise."""
     import numbers
 
-    if (
-        isinstance(workers, bool)
-        or not isinstance(workers, numbers.Integral)
-        or int(workers) < 1
-    ):
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or int(workers) < 1:
         raise ParallelArgumentError(
             f"workers must be a positive integer (1 runs here), not {workers!r}"
         )
@@ -137,7 +133,9 @@ class Where:
         tasks: Sequence[tuple[Any, ...]],
         on_result: Callable[[int, Any], None] | None = None,
     ) -> list[Any]:
-        return run_tasks(fn, tasks, workers=self.workers, executor=self.executor, on_result=on_result)
+        return run_tasks(
+            fn, tasks, workers=self.workers, executor=self.executor, on_result=on_result
+        )
 
 
 def where(workers: Any = 1, executor: Any = None) -> Where:

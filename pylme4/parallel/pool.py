@@ -42,7 +42,7 @@ from typing import Any
 
 from ..errors import PylmeError, one_line
 from .interrupt import Interrupt
-from .shared import Shared, resolve, stage
+from .shared import resolve, stage
 
 # Idle workers end after this many seconds (each holds an R of ~150 MB).
 _IDLE_TIMEOUT = 600
@@ -209,6 +209,9 @@ class _Pool:
             max_workers=size, timeout=_IDLE_TIMEOUT, initializer=_start_worker
         )
         self.calls = 0
+        # Whether these workers are known to start (then a death is a crash,
+        # not a start-up failure to diagnose).
+        self.started = False
 
     # -- start and stop -----------------------------------------------------
 
@@ -230,6 +233,7 @@ class _Pool:
             problem = self._result(f)
             if problem:
                 raise WorkerError(f"pylme4's worker processes did not start: {problem}")
+        self.started = True
 
     def _result(self, future: Future[Any]) -> Any:
         from loky.process_executor import BrokenProcessPool
@@ -327,7 +331,8 @@ class _Pool:
                     else:
                         crashed.append(i)
                 crashed.extend(inflight.pop(f) for f in list(inflight))
-                if completed == 0 and self.calls == 1:
+                self.started = self.started or completed > 0
+                if not self.started:
                     reason = _diagnose()
                     if reason:
                         raise _start_failure(reason)
@@ -379,6 +384,7 @@ class _Pool:
         import loky
 
         self.executor.shutdown(wait=True, kill_workers=True)
+        self.started = False
         self.executor = loky.ProcessPoolExecutor(
             max_workers=self.size, timeout=_IDLE_TIMEOUT, initializer=_start_worker
         )
@@ -538,4 +544,3 @@ def chunks(n: int, workers: int, smallest: int = 2) -> Iterator[range]:
         size = min(size, left)
         yield range(start, start + size)
         start += size
-
