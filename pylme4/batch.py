@@ -144,8 +144,9 @@ def fit_many(
         (:class:`~pylme4.LmerFit`; from other processes it travels as R's
         ``serialize()`` of the fit, data included), the name of a method or
         attribute of the fit (``"fixef"``, ``"summary"``, ``"aic"``, ...), or
-        a function taking the fit.  With workers or an executor the function
-        must be importable by the worker processes (defined at module level).
+        a function taking the fit.  With workers it travels by value
+        (cloudpickle: one defined in a script or notebook works); with an
+        executor it must be picklable the way that executor pickles.
         Returning a statistic instead of the fit sends much less back.
     workers
         Without ``executor``: 1 fits here, one after the other; ``k`` fits in

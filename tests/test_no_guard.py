@@ -12,6 +12,7 @@ that cannot start, the parallel profile, and the one check of ``workers=`` /
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -98,6 +99,18 @@ def test_python_dash_c_gets_rs_replicates(tmp_path):
 
 def test_code_on_stdin_gets_rs_replicates(tmp_path):
     _check_output(_run(["-"], input=_code(13), cwd=tmp_path).stdout, 13)
+
+
+def test_ipython_gets_rs_replicates(tmp_path):
+    pytest.importorskip("IPython")
+    # IPython as a terminal user starts it, fed the code line by line.
+    out = _run(
+        ["-m", "IPython", "--no-banner", "--colors=NoColor", "--quick"],
+        input=_code(15) + "\nexit\n",
+        cwd=tmp_path,
+    )
+    prompts = re.compile(r"^(In \[\d+\]: )+", re.MULTILINE)
+    _check_output(prompts.sub("", out.stdout), 15)
 
 
 def test_a_jupyter_notebook_cell_gets_rs_replicates(tmp_path):
