@@ -52,6 +52,20 @@ def test_a_task_that_always_kills_its_worker_fails_the_call():
     assert parallel.run_tasks(_die_always, [(0,), (2,)], workers=2) == [0, 2]
 
 
+def test_a_worker_that_died_between_calls_is_replaced_quietly():
+    import signal
+    import time
+    import warnings
+
+    parallel.start_workers(2)
+    os.kill(parallel.worker_pids()[0], signal.SIGKILL)
+    time.sleep(0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no task was running: nothing to warn about
+        assert parallel.run_tasks(_die_always, [(0,), (2,), (4,)], workers=2) == [0, 2, 4]
+    assert parallel.worker_count() == 2
+
+
 def _fail_or_hang(i: int) -> int:
     if i == 0:
         raise ValueError("task 0 fails")

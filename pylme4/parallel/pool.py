@@ -174,28 +174,40 @@ def _exit_code(exc: BaseException) -> str:
     return codes[0] if codes else "?"
 
 
-def _diagnose() -> str | None:
+def _diagnose(interrupt: Interrupt | None = None) -> str | None:
     """Why a new worker cannot start (its own last error line), or None.
 
     A worker that fails before it can run a task (pylme4 or rpy2 not
-    importable where it runs) dies with its reason on stderr; this starts
-    one more, here, the way loky does, and reads that reason.
+    importable where it runs, R unable to start) dies with its reason on
+    stderr; this starts one more, the way loky does (this environment, this
+    sys.path), and reads that reason.  Ctrl-C stops it at once.
     """
+    probe = subprocess.Popen(
+        [sys.executable, "-c", "from pylme4.parallel import pool; pool._probe()"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    deadline = time.monotonic() + _PROBE_TIMEOUT
     try:
-        out = subprocess.run(
-            [sys.executable, "-c", "from pylme4.parallel import pool; pool._probe()"],
-            capture_output=True,
-            text=True,
-            timeout=_PROBE_TIMEOUT,
-            # as loky starts workers: this environment and this sys.path
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        )
-    except subprocess.TimeoutExpired:
+        while True:
+            try:
+                _, stderr = probe.communicate(timeout=_POLL)
+                break
+            except subprocess.TimeoutExpired:
+                if interrupt is not None:
+                    interrupt.check()
+                if time.monotonic() > deadline:
+                    return None
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    if probe.returncode == 0:
         return None
-    if out.returncode == 0:
-        return None
-    lines = [s.strip() for s in out.stderr.splitlines() if s.strip()]
-    return lines[-1] if lines else f"it ended with exit code {out.returncode}"
+    lines = [s.strip() for s in stderr.splitlines() if s.strip()]
+    return lines[-1] if lines else f"it ended with exit code {probe.returncode}"
 
 
 class _Pool:
@@ -216,10 +228,18 @@ class _Pool:
     # -- start and stop -----------------------------------------------------
 
     def spawn(self) -> None:
-        """Start the workers now, without waiting for them."""
-        self.executor.submit(int)  # loky starts all workers on a first task
+        """Start the workers now, without waiting for them; replace them if
+        one died since the last call (loky then refuses new tasks)."""
+        from loky.process_executor import BrokenProcessPool
+
+        try:
+            self.executor.submit(int)  # loky starts all workers on a first task
+        except BrokenProcessPool:
+            self._renew()
+            self.executor.submit(int)
 
     def wait_ready(self, interrupt: Interrupt) -> None:
+        self.spawn()
         token = f"{os.getpid()}-{time.monotonic_ns()}"
         futures = [
             self.executor.submit(_rendezvous, _run_folder(), token, self.size)
@@ -272,6 +292,7 @@ class _Pool:
         import cloudpickle
         from loky.process_executor import BrokenProcessPool
 
+        self.spawn()
         folder = _run_folder()
         self.calls += 1
         call_id = f"{os.getpid()}-{id(self)}-{self.calls}"
@@ -333,7 +354,7 @@ class _Pool:
                 crashed.extend(inflight.pop(f) for f in list(inflight))
                 self.started = self.started or completed > 0
                 if not self.started:
-                    reason = _diagnose()
+                    reason = _diagnose(interrupt)
                     if reason:
                         raise _start_failure(reason)
                 self._renew()
