@@ -337,7 +337,7 @@ class _Pool:
                         crash = exc
                         crashed.append(i)
                     else:
-                        self._drain(inflight)
+                        self._drain(inflight, interrupt)
                         raise exc
                 if crash is None:
                     continue
@@ -384,9 +384,14 @@ class _Pool:
                         f"running task {i} (attempt {attempts[i]} of {_TASK_ATTEMPTS}): "
                         "giving up"
                     )
+                again = (
+                    "a new worker runs it again"
+                    if len(suspects) == 1
+                    else "new workers run them again, one at a time"
+                )
                 warnings.warn(
                     f"a pylme4 worker process ended unexpectedly (exit code {code}) while "
-                    f"running {named}; a new worker runs it again",
+                    f"running {named}; {again}",
                     WorkerRestartWarning,
                     stacklevel=5,
                 )
@@ -410,13 +415,17 @@ class _Pool:
             max_workers=self.size, timeout=_IDLE_TIMEOUT, initializer=_start_worker
         )
 
-    def _drain(self, inflight: dict[Future[Any], int]) -> None:
+    def _drain(self, inflight: dict[Future[Any], int], interrupt: Interrupt) -> None:
         # A task raised: let the others finish theirs (their results are
         # dropped), but not for ever: a worker stuck in its task (a statistic
         # that never returns) must not hang the caller.  Workers that do not
         # finish in time are killed; the next call starts new ones.
-        _, not_done = wait(list(inflight), timeout=_DRAIN_GRACE)
+        deadline = time.monotonic() + _DRAIN_GRACE
+        not_done = set(inflight)
         inflight.clear()
+        while not_done and time.monotonic() < deadline:
+            interrupt.check()
+            _, not_done = wait(not_done, timeout=_POLL)
         if not_done:
             self._renew()
 
