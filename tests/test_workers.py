@@ -66,6 +66,29 @@ def test_a_worker_that_died_between_calls_is_replaced_quietly():
     assert parallel.worker_count() == 2
 
 
+def _slow_or_die(i: int) -> int:
+    import time
+
+    time.sleep(3.0 if i == 0 else 1.0)
+    if i == 1:
+        os._exit(5)
+    return i
+
+
+def test_when_two_tasks_ran_the_one_that_kills_its_worker_is_found():
+    # Task 1 kills its worker while task 0 still runs on the other: both are
+    # suspects and run again one at a time, so the second death names task 1.
+    parallel.start_workers(2)  # both workers idle, so both tasks start at once
+    with (
+        pytest.warns(parallel.WorkerRestartWarning, match=r"running task 0 or task 1; new"),
+        pytest.raises(
+            parallel.WorkerError,
+            match=r"\(exit code 5\) while running task 1 \(attempt 2 of 2\): giving up",
+        ),
+    ):
+        parallel.run_tasks(_slow_or_die, [(0,), (1,)], workers=2)
+
+
 def _fail_or_hang(i: int) -> int:
     if i == 0:
         raise ValueError("task 0 fails")
