@@ -181,7 +181,7 @@ def all_fit(
     >>> af.fixef.round(4).nunique().tolist()
     [1, 1]
     """
-    workers = checks.workers(workers, executor)
+    place = parallel.where(workers, executor)
     available = _all_optimizers(fit)
     if optimizers is None:
         names = available
@@ -200,18 +200,15 @@ def all_fit(
         # allFit tries them in its own order; so does this.
         names = [o for o in available if o in names]
 
-    remote = executor is not None or workers > 1
-    if remote and executor is None:
-        parallel.prepare_workers(workers)
+    place.prepare()
     handle = fit._handle
-    fit_ref: Any = fit._cached("shared", lambda: parallel.share(handle)) if remote else handle
+    fit_ref = place.fit_ref(fit)
+    remote = place.remote
     bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")
     try:
-        results = parallel.run_tasks(
+        results = place.run(
             _refit_with if remote else _refit_here,
             [(fit_ref, name) for name in names],
-            workers=workers,
-            executor=executor,
             on_result=lambda i, r: bar.update(1),
         )
     finally:

@@ -117,7 +117,7 @@ def _fit_one(spec: dict[str, Any], fun: Any) -> tuple[bool, Any, tuple[RConditio
             else:
                 value = fun(fit)
     except Exception as exc:  # reported to the caller, who raises or returns it
-        return False, parallel._picklable(exc), tuple(getattr(exc, "conditions", ()))
+        return False, parallel.picklable(exc), tuple(getattr(exc, "conditions", ()))
     return True, value, fit.messages
 
 
@@ -144,8 +144,9 @@ def fit_many(
         (:class:`~pylme4.LmerFit`; from other processes it travels as R's
         ``serialize()`` of the fit, data included), the name of a method or
         attribute of the fit (``"fixef"``, ``"summary"``, ``"aic"``, ...), or
-        a function taking the fit.  With workers or an executor the function
-        must be importable by the worker processes (defined at module level).
+        a function taking the fit.  With workers it travels by value
+        (cloudpickle: one defined in a script or notebook works); with an
+        executor it must be picklable the way that executor pickles.
         Returning a statistic instead of the fit sends much less back.
     workers
         Without ``executor``: 1 fits here, one after the other; ``k`` fits in
@@ -180,12 +181,7 @@ def fit_many(
     """
     if errors not in ("raise", "return"):
         raise ArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
-    if executor is not None and not isinstance(executor, Executor):
-        raise ArgumentTypeError(
-            f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
-        )
-    if executor is None:
-        parallel.check_workers(workers)
+    place = parallel.where(workers, executor)
     _statistic(fun)
     tasks = [(_check_spec(i, spec), fun) for i, spec in enumerate(specs)]
     bar = parallel.Progress(bool(progress), len(tasks), "fit_many", "fit")
@@ -197,9 +193,7 @@ def fit_many(
         bar.update(1, failed=failed)
 
     try:
-        results = parallel.run_tasks(
-            _fit_one, tasks, workers=workers, executor=executor, on_result=on_result
-        )
+        results = place.run(_fit_one, tasks, on_result=on_result)
     finally:
         bar.close()
     out = []

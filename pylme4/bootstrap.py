@@ -514,10 +514,9 @@ def boot_mer(
     if not isinstance(use_u, (bool, np.bool_)):
         raise ArgumentTypeError(f"use_u must be True or False, not {use_u!r}")
     re_form = checks.re_form(re_form)
-    workers = checks.workers(workers, executor)
+    place = parallel.where(workers, executor)
     fun_name, fun_code = _statistic_code(fun)
-    remote = executor is not None or workers > 1
-    if not fun_name and remote:
+    if not fun_name and place.remote:
         try:
             pickle.dumps(fun)
         except Exception as exc:
@@ -539,10 +538,8 @@ def boot_mer(
             type,
             use_u,
             re_form,
-            workers,
-            executor,
+            place,
             progress,
-            remote,
             interrupt,
         )
 
@@ -557,15 +554,12 @@ def _boot(
     type: str,
     use_u: bool,
     re_form: str | None,
-    workers: int,
-    executor: Executor | None,
+    place: parallel.Where,
     progress: bool | None,
-    remote: bool,
     interrupt: parallel.Interrupt,
 ) -> BootResult:
     """boot_mer's steps, once its arguments are checked."""
-    if remote and executor is None:
-        parallel.prepare_workers(workers)  # they start while this simulates
+    place.prepare()  # workers start while this simulates
     handle = fit._handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and
@@ -601,11 +595,11 @@ def _boot(
     n, k, _ = (int(d) for d in np.atleast_1d(simulated.value["dim"]))
     levels = [str(v) for v in np.atleast_1d(simulated.value["levels"])]
 
-    if remote:
-        fit_ref: Any = fit._cached("shared", lambda: parallel.share(handle))
-        pieces = list(parallel.chunks(nsim, workers if executor is None else max(2, workers)))
+    fit_ref = place.fit_ref(fit)
+    if place.remote:
+        spread = place.workers if place.executor is None else max(2, place.workers)
+        pieces = list(parallel.chunks(nsim, spread))
     else:
-        fit_ref = handle
         pieces = [range(s, min(s + _LOCAL_CHUNK, nsim)) for s in range(0, nsim, _LOCAL_CHUNK)]
     size = n * k
     tasks = [
@@ -622,9 +616,7 @@ def _boot(
         bar.update(len(pieces[i]), failed=failed)
 
     try:
-        parts = parallel.run_tasks(
-            _refit_chunk, tasks, workers=workers, executor=executor, on_result=on_result
-        )
+        parts = place.run(_refit_chunk, tasks, on_result=on_result)
     finally:
         bar.close()
 

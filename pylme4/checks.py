@@ -74,23 +74,6 @@ def seed(value: Any, *, optional: bool = True) -> int | None:
     return int(value)
 
 
-def workers(value: Any, executor: Any = None) -> int:
-    """``workers=`` (a positive integer) and ``executor=`` (None or a
-    concurrent.futures.Executor) of the functions that run work in parallel."""
-    from concurrent.futures import Executor
-
-    if executor is not None and not isinstance(executor, Executor):
-        raise ArgumentTypeError(
-            "executor must be None or a concurrent.futures.Executor (e.g. "
-            f"ProcessPoolExecutor()), not {executor.__class__.__name__} {executor!r}"
-        )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(f"workers must be a positive integer, not {value!r}")
-    if value < 1:
-        raise ArgumentError(f"workers must be a positive integer, not {value!r}")
-    return int(value)
-
-
 def level(value: Any) -> float:
     """A confidence level: a number strictly between 0 and 1."""
     if (

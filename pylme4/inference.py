@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import checks, formatting
-from ._r.call import r_call
+from . import checks, formatting, parallel
+from ._r.call import r_call, r_value
 from ._r.convert import Columns
 from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from .results import LmerFit, LmerSummary, MerFit
 
 ConfintMethod = Literal["profile", "Wald", "boot"]
@@ -229,6 +231,7 @@ def confint(
     boot_type: Literal["perc", "basic", "norm"] = "perc",
     workers: int = 1,
     progress: bool | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Confidence intervals for the parameters: lme4's ``confint()``.
 
@@ -244,9 +247,11 @@ def confint(
         For ``method="boot"``: the number of bootstrap replicates, the seed
         and the interval type (``"perc"``, ``"basic"`` or ``"norm"``), as in
         ``confint(fit, method = "boot", nsim = nsim, seed = seed, boot.type = boot_type)``.
-    workers, progress
+    workers, executor, progress
         For ``method="boot"``: refit in parallel (see
-        :func:`pylme4.bootstrap.boot_mer`); the intervals are the same.
+        :func:`pylme4.bootstrap.boot_mer`); for ``method="profile"``: profile
+        each parameter in a worker (``profile(fit, which = i)``, as lme4's own
+        ``parallel = "multicore"`` splits it).  The intervals are the same.
 
     Returns
     -------
@@ -272,21 +277,71 @@ def confint(
     from .bootstrap import boot_mer
 
     checks.level(level)
+    place = parallel.where(workers, executor)
     if method == "boot":
         # "confint" is confint.merMod's own statistic (.sig01, ..., fixed effects).
         statistic: Any = "confint"
-        b = boot_mer(fit, statistic, nsim=nsim, seed=seed, workers=workers, progress=progress)
+        b = boot_mer(
+            fit,
+            statistic,
+            nsim=nsim,
+            seed=seed,
+            workers=place.workers,
+            executor=place.executor,
+            progress=progress,
+        )
         if b.t.isna().all().all():
             raise RError(
                 "method='boot': every bootstrap refit failed, so there are no intervals "
                 "(R: '*all* bootstrap runs failed!')"
             )
         return b.confint(level=level, type=boot_type)
+    if method == "profile" and place.remote:
+        return _profile_in_parallel(fit, float(level), place, progress)
     outcome = r_call(
         "pylme4_confint", fit._handle, method, float(level), doing=f"computing {method} intervals"
     )
     emit(outcome.conditions, stacklevel=4)
     return outcome.value
+
+
+def _profile_one(fit: Any, i: int, level: float) -> tuple[pd.DataFrame, Any]:
+    """The task: parameter ``i``'s (1-based) profile interval, with R's conditions."""
+    outcome = r_call(
+        "pylme4_confint_profile_one",
+        fit,
+        i,
+        level,
+        doing=f"profiling parameter {i}",
+    )
+    return outcome.value, outcome.conditions
+
+
+def _profile_in_parallel(
+    fit: MerFit, level: float, place: parallel.Where, progress: bool | None
+) -> pd.DataFrame:
+    """confint(method="profile") with one task per parameter."""
+    nparm = int(r_value("pylme4_confint_nparm", fit._handle, doing="counting the parameters"))
+    place.prepare()
+    fit_ref = place.fit_ref(fit)
+    bar = parallel.Progress(bool(progress), nparm, "profile", "parameter")
+    try:
+        parts = place.run(
+            _profile_one,
+            [(fit_ref, i, level) for i in range(1, nparm + 1)],
+            on_result=lambda i, r: bar.update(1),
+        )
+    finally:
+        bar.close()
+    seen: set[Any] = set()
+    conditions = []
+    for _, conds in parts:  # the same warning from every parameter once
+        for c in conds:
+            if (c.kind, c.text) not in seen:
+                seen.add((c.kind, c.text))
+                conditions.append(c)
+    emit(tuple(conditions), stacklevel=5)
+    return pd.concat([frame for frame, _ in parts])
 
 
 # ---------------------------------------------------------------------------

@@ -679,6 +679,7 @@ class MerFit(RFitRows):
         boot_type: Literal["perc", "basic", "norm"] = "perc",
         workers: int = 1,
         progress: bool | None = None,
+        executor: Executor | None = None,
     ) -> pd.DataFrame:
         """Confidence intervals (lme4's ``confint()``): see :func:`pylme4.inference.confint`."""
         from .inference import confint
@@ -692,6 +693,7 @@ class MerFit(RFitRows):
             boot_type=boot_type,
             workers=workers,
             progress=progress,
+            executor=executor,
         )
 
     def simulate(

@@ -533,13 +533,13 @@ BAD = [
         "all_fit_workers_string",
         lambda s: lmer(FORMULA, s).all_fit(workers="2"),
         ArgumentTypeError,
-        "workers must be a positive integer, not '2'",
+        r"workers must be a positive integer \(1 runs here\), not '2'",
     ),
     Bad(
         "all_fit_workers_zero",
         lambda s: lmer(FORMULA, s).all_fit(workers=0),
         ArgumentError,
-        "workers must be a positive integer, not 0",
+        r"workers must be a positive integer \(1 runs here\), not 0",
     ),
     Bad(
         "all_fit_unknown_optimizer",
@@ -557,13 +557,13 @@ BAD = [
         "boot_mer_executor_string",
         lambda s: lmer(FORMULA, s).boot_mer(nsim=2, executor="pool"),
         ArgumentTypeError,
-        "executor must be None or a concurrent.futures.Executor .*not str 'pool'",
+        "executor must be a concurrent.futures.Executor .*not str 'pool'",
     ),
     Bad(
         "boot_mer_workers_string",
         lambda s: lmer(FORMULA, s).boot_mer(nsim=2, workers="2"),
         ArgumentTypeError,
-        "workers must be a positive integer, not '2'",
+        r"workers must be a positive integer \(1 runs here\), not '2'",
     ),
     Bad(
         "boot_mer_bad_type",

@@ -98,3 +98,18 @@ def test_all_fit_on_dask_equals_serial(executor, sleep):
     np.testing.assert_array_equal(remote.fixef.to_numpy(), serial.fixef.to_numpy())
     np.testing.assert_array_equal(remote.llik.to_numpy(), serial.llik.to_numpy())
     assert list(remote.which_ok) == list(serial.which_ok)
+
+
+def test_all_fit_on_dask_is_allfit(executor, sleep):
+    # R's own allFit with the same optimizers, bit for bit.
+    fit = pylme4.lmer(FORMULA, sleep, data_name="sleepstudy")
+    remote = fit.all_fit(optimizers=["bobyqa", "Nelder_Mead"], executor=executor)
+    ref = r(
+        f"m <- lmer({FORMULA}, data = sleepstudy)\n"
+        "mt <- allFit(m, show.meth.tab = TRUE)\n"
+        "s <- summary(suppressWarnings(allFit(m, meth.tab = mt[1:2, , drop = FALSE])))\n"
+        "list(fixef = as.data.frame(s$fixef, check.names = FALSE), llik = s$llik)"
+    )
+    assert list(remote.fixef.index) == list(ref["fixef"].index) == ["bobyqa", "Nelder_Mead"]
+    np.testing.assert_array_equal(remote.fixef.to_numpy(), ref["fixef"].to_numpy())
+    np.testing.assert_array_equal(remote.llik.to_numpy(), np.atleast_1d(ref["llik"]))

@@ -105,11 +105,11 @@ CTRL_C = textwrap.dedent(
         sleep = pylme4.datasets.load("sleepstudy")
         fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
         parallel.start_workers(2)
-        pids = [w.process.pid for w in parallel._pool.workers]
+        pids = parallel.worker_pids()
         sent = {}
 
         def interrupt_when_busy():
-            while not all(w.task is not None for w in parallel._pool.workers):
+            while len(parallel.running_pids()) < 2:
                 time.sleep(0.05)
             time.sleep(0.3)
             sent["at"] = time.monotonic()
@@ -172,3 +172,26 @@ def test_child_processes_run_this_python_after_r_started():
 
 def _python_version(_: int) -> str:
     return sys.version
+
+
+def _where_fit_is(fit, i: int) -> tuple[int, int, float]:
+    """Run in a worker: its pid, which R object it was given, a number from it."""
+    from pylme4._r.call import run_function
+
+    return os.getpid(), id(fit), float(run_function("function(m) lme4::fixef(m)[[2]]", fit))
+
+
+def test_a_shared_fit_is_unpacked_once_per_worker_and_kept():
+    sleep = pylme4.datasets.load("sleepstudy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+    shared = parallel.share(fit._handle)
+    got = parallel.run_tasks(_where_fit_is, [(shared, i) for i in range(8)], workers=2)
+    assert {value for _, _, value in got} == {fit.fixef()["Days"]}
+    by_worker: dict[int, set[int]] = {}
+    for pid, handle_id, _ in got:
+        by_worker.setdefault(pid, set()).add(handle_id)
+    assert os.getpid() not in by_worker
+    # every task of a worker got the same R object: unpacked once, then kept
+    assert all(len(ids) == 1 for ids in by_worker.values()), by_worker

@@ -52,6 +52,43 @@ def test_a_task_that_always_kills_its_worker_fails_the_call():
     assert parallel.run_tasks(_die_always, [(0,), (2,)], workers=2) == [0, 2]
 
 
+def test_a_worker_that_died_between_calls_is_replaced_quietly():
+    import signal
+    import time
+    import warnings
+
+    parallel.start_workers(2)
+    os.kill(parallel.worker_pids()[0], signal.SIGKILL)
+    time.sleep(0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no task was running: nothing to warn about
+        assert parallel.run_tasks(_die_always, [(0,), (2,), (4,)], workers=2) == [0, 2, 4]
+    assert parallel.worker_count() == 2
+
+
+def _slow_or_die(i: int) -> int:
+    import time
+
+    time.sleep(3.0 if i == 0 else 1.0)
+    if i == 1:
+        os._exit(5)
+    return i
+
+
+def test_when_two_tasks_ran_the_one_that_kills_its_worker_is_found():
+    # Task 1 kills its worker while task 0 still runs on the other: both are
+    # suspects and run again one at a time, so the second death names task 1.
+    parallel.start_workers(2)  # both workers idle, so both tasks start at once
+    with (
+        pytest.warns(parallel.WorkerRestartWarning, match=r"running task 0 or task 1; new"),
+        pytest.raises(
+            parallel.WorkerError,
+            match=r"\(exit code 5\) while running task 1 \(attempt 2 of 2\): giving up",
+        ),
+    ):
+        parallel.run_tasks(_slow_or_die, [(0,), (1,)], workers=2)
+
+
 def _fail_or_hang(i: int) -> int:
     if i == 0:
         raise ValueError("task 0 fails")
@@ -62,7 +99,7 @@ def _fail_or_hang(i: int) -> int:
 
 
 def test_a_hung_worker_does_not_hang_the_error_of_another(monkeypatch):
-    monkeypatch.setattr(parallel, "_DRAIN_GRACE", 1.0)
+    monkeypatch.setattr(parallel.pool, "_DRAIN_GRACE", 1.0)
     with pytest.raises(ValueError, match="task 0 fails"):
         parallel.run_tasks(_fail_or_hang, [(0,), (1,)], workers=2)
     # the stuck pool was ended; the next call gets fresh workers
@@ -83,12 +120,11 @@ KILL_A_WORKER = textwrap.dedent(
             warnings.simplefilter("ignore")
             fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
         parallel.start_workers(2)
-        victim = parallel._pool.workers[0].process.pid
 
         def kill_when_busy():
-            while not all(w.task is not None for w in parallel._pool.workers):
+            while len(parallel.running_pids()) < 2:
                 time.sleep(0.02)
-            os.kill(victim, signal.SIGKILL)
+            os.kill(parallel.running_pids()[0], signal.SIGKILL)
 
         threading.Thread(target=kill_when_busy, daemon=True).start()
         with warnings.catch_warnings(record=True) as caught:

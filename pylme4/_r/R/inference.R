@@ -363,6 +363,21 @@ pylme4_confint <- function(fit, method, level) {
   as.data.frame(ci, check.names = FALSE)
 }
 
+# How many parameters confint() profiles (.sig01, ..., .sigma, fixed effects).
+pylme4_confint_nparm <- function(fit) {
+  useSc <- as.logical(fit@devcomp$dims[["useSc"]])
+  profnames <- utils::getFromNamespace("profnames", "lme4")
+  length(profnames(fit, TRUE, useSc = useSc)) + length(lme4::fixef(fit))
+}
+
+# One parameter's profile interval: profile.merMod profiles each parameter
+# on its own (lme4 itself farms them out with parallel = "multicore"), so
+# the rows of confint(fit, parm = i) put together are confint(fit).
+pylme4_confint_profile_one <- function(fit, i, level) {
+  ci <- stats::confint(fit, parm = i, method = "profile", level = level, quiet = TRUE)
+  as.data.frame(ci, check.names = FALSE)
+}
+
 # ---------------------------------------------------------------------------
 # anova, lmerTest's anova and ranova
 # ---------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+"""Ctrl-C during long work: noted, then acted on between steps."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+
+class Interrupt:
+    """Whether Ctrl-C was pressed during an :func:`interruptible` block."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the last check."""
+        if self.requested:
+            self.requested = False
+            raise KeyboardInterrupt
+
+
+_active: Interrupt | None = None
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[Interrupt]:
+    """Note Ctrl-C instead of raising it at once; callers check between steps.
+
+    A Ctrl-C during an R call is raised only once that call returns (R's
+    compiled code cannot be interrupted safely).  Long operations made of
+    many R calls want to stop cleanly between them instead, at a point where
+    their state is consistent: inside this block SIGINT only sets a flag,
+    which they check between R calls (every chunk of refits, every 0.1 s
+    while waiting for workers).
+    Outside the main thread (where Python does not deliver signals) the flag
+    is never set.
+    """
+    global _active
+    if _active is not None:  # nested: the outer block's flag serves
+        yield _active
+        return
+    flag = Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield flag
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        flag.requested = True
+
+    signal.signal(signal.SIGINT, note)
+    _active = flag
+    try:
+        yield flag
+        flag.check()
+    finally:
+        _active = None
+        signal.signal(signal.SIGINT, previous)
