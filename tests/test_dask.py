@@ -1,5 +1,5 @@
 """The cluster path: boot_mer, all_fit and fit_many on a Dask cluster's
-Executor (``Client(LocalCluster(processes=True)).get_executor()``).
+``executor=`` (a ``Client(LocalCluster(processes=True))``, or its ``get_executor()``).
 
 Each Dask worker process starts its own R once, on its first task, and
 reuses it; the results are identical to the serial run in this process (and
@@ -28,7 +28,7 @@ def executor():
     )
     client = distributed.Client(cluster)
     try:
-        yield client.get_executor()
+        yield client  # executor= takes the Client itself, as docs/cluster.md shows
     finally:
         client.close()
         cluster.close()
@@ -83,6 +83,9 @@ def test_boot_mer_on_dask_is_bootmer(executor, sleep):
     remote = fit.boot_mer("fixef", nsim=20, seed=7, executor=executor)
     serial = fit.boot_mer("fixef", nsim=20, seed=7)
     np.testing.assert_array_equal(remote.t.to_numpy(), serial.t.to_numpy())
+    # The Client's concurrent.futures executor is the same place.
+    via_executor = fit.boot_mer("fixef", nsim=20, seed=7, executor=executor.get_executor())
+    np.testing.assert_array_equal(via_executor.t.to_numpy(), serial.t.to_numpy())
     ref = r(
         f"m <- lmer({FORMULA}, data = sleepstudy)\nunname(bootMer(m, fixef, nsim = 20, seed = 7)$t)"
     )
