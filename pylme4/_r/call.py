@@ -5,8 +5,10 @@ arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
 exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
-back as an :class:`ROutcome`.  Ctrl-C while R runs stops R and raises
-KeyboardInterrupt; the session stays usable.
+back as an :class:`ROutcome`.  Ctrl-C while R runs in the main thread stops
+R within moments (``interrupt.py``) and raises KeyboardInterrupt; deep
+recursion in the main thread is an R error, not a crash (``stack.py``); the
+session stays usable after both.
 
 Threads: every rpy2 object is made and released while :data:`session.LOCK`
 is held (R's memory manager is not thread-safe); see :func:`_call_locked`.
@@ -23,6 +25,8 @@ from rpy2.rinterface_lib.embedded import RRuntimeError
 
 from ..errors import PylmeError, RCondition, RError, translate_r_error
 from . import session
+from .interrupt import r_call_scope
+from .stack import checked_stack
 from .convert import RTYPES, RHandle, to_python, to_r
 
 
@@ -78,7 +82,8 @@ def r_call(
     with session.LOCK:
         session.release_pending()
         try:
-            outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
+            with checked_stack(), r_call_scope():
+                outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
         except BaseException as unexpected:  # a conversion error, MemoryError, Ctrl-C, ...
             # Its traceback keeps the frames that held R objects alive; clear
             # them now, under the lock, not whenever the exception is dropped.

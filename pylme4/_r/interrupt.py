@@ -1,0 +1,150 @@
+"""Ctrl-C stops an R computation running in the main thread within moments.
+
+rpy2 starts R without R's own signal handlers, so R never learns of a
+SIGINT; and Python's C-level handler only sets a flag that runs the Python
+handler once the main thread is back in bytecode, which it is not while R
+computes.  Left alone, Ctrl-C surfaces only when the R call returns (half a
+minute later for a large fit).
+
+What still happens at once, even while the main thread is inside R, is that
+Python's C-level handler writes the signal number to the "wakeup fd"
+(:func:`signal.set_wakeup_fd`).  While the main thread is in an R call,
+:func:`r_call_scope` points that fd at a pipe read by a daemon thread; on a
+SIGINT the thread sets R's ``R_interrupts_pending``, exactly what R's own
+handler would have done, and R stops at its next R_CheckUserInterrupt()
+(R defers it itself while interrupts are suspended).  ``pylme4_capture``
+catches the interrupt condition and ``call.py`` raises KeyboardInterrupt;
+R stays usable.  Python's own handler still runs when the call returns, as
+before, so nothing else changes.
+
+The wakeup fd is taken only for the length of the call and the previous one
+is restored afterwards (bytes that arrive meanwhile are passed on to it, so
+an asyncio loop still sees its signals); outside R calls SIGINT is ordinary
+Python Ctrl-C.  R is interrupted only when the SIGINT handler would have
+raised KeyboardInterrupt anyway (Python's default handler, or a handler
+marked with :func:`interrupts_r`): a program that installed its own
+handler, or ignores SIGINT, keeps R running as it asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+# R_interrupts_pending is a plain int in R that R's own SIGINT handler sets
+# from signal context; the watcher sets it from its thread.  _lock makes
+# "is the main thread in an R call" and the write one step, so an interrupt
+# can never be left pending for the *next* R call (r_call_scope clears it
+# under the same lock when the call ends).
+_lock = threading.Lock()
+_state: dict[str, Any] = {
+    "active": False,  # the main thread is inside an R call
+    "forward": -1,  # the wakeup fd that was installed before ours
+    "pipe": None,  # (read fd, write fd), made once
+    "depth": 0,  # nested r_call_scope() in the main thread
+}
+
+
+def interrupts_r(handler: _Handler) -> _Handler:
+    """Mark a SIGINT handler as one that wants a running R call stopped.
+
+    For handlers that, like Python's default one, end the current work on
+    Ctrl-C (``parallel.interruptible()`` notes the key press and raises
+    KeyboardInterrupt between steps).
+    """
+    handler.pylme4_interrupts_r = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _wants_r_stopped() -> bool:
+    handler = signal.getsignal(signal.SIGINT)
+    return handler is signal.default_int_handler or bool(
+        getattr(handler, "pylme4_interrupts_r", False)
+    )
+
+
+def _set_pending(value: int) -> None:
+    from rpy2.rinterface_lib import openrlib
+
+    openrlib.rlib.R_interrupts_pending = value
+
+
+def _watch(read_fd: int) -> None:
+    while True:
+        try:
+            data = os.read(read_fd, 256)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries already
+            continue
+        if not data:
+            return
+        with _lock:
+            forward = _state["forward"]
+            if _state["active"] and signal.SIGINT in data and _wants_r_stopped():
+                _set_pending(1)
+        if forward != -1:
+            with contextlib.suppress(OSError):  # a full or closed pipe of someone else's
+                os.write(forward, data)
+
+
+def _pipe() -> tuple[int, int]:
+    pipe = _state["pipe"]
+    if pipe is None:
+        read_fd, write_fd = os.pipe()
+        # Python's signal handler must never block on a full pipe.
+        os.set_blocking(write_fd, False)
+        threading.Thread(
+            target=_watch, args=(read_fd,), name="pylme4-sigint", daemon=True
+        ).start()
+        pipe = _state["pipe"] = (read_fd, write_fd)
+    return pipe
+
+
+def _supported() -> bool:
+    # R_interrupts_pending is R's Unix mechanism (Windows uses UserBreak);
+    # signals reach only the main thread, and set_wakeup_fd works only there.
+    return os.name == "posix" and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def r_call_scope() -> Iterator[None]:
+    """Let SIGINT stop the R call made inside this block (main thread only).
+
+    Call with the session lock held and R started.
+    """
+    if not _supported():
+        yield
+        return
+    if _state["depth"]:
+        _state["depth"] += 1
+        try:
+            yield
+        finally:
+            _state["depth"] -= 1
+        return
+    _, write_fd = _pipe()
+    try:
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter: leave things as they are
+        yield
+        return
+    with _lock:
+        _state["forward"] = previous
+        _state["active"] = True
+    _state["depth"] = 1
+    try:
+        yield
+    finally:
+        _state["depth"] = 0
+        with _lock:
+            _state["active"] = False
+            # A SIGINT R did not get to check: Python's own handler raises
+            # KeyboardInterrupt for it now; R must not see it in a later call.
+            _set_pending(0)
+        signal.set_wakeup_fd(previous)
+        # Bytes still in the pipe are forwarded by the watcher to `previous`.
