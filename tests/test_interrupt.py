@@ -123,3 +123,31 @@ def test_ctrl_c_outside_r_calls_is_ordinary():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["interrupted", "2.0"]
+
+
+# parallel.interruptible() turns SIGINT into a flag checked between steps;
+# an R call running in the main process inside it is stopped too, and the
+# KeyboardInterrupt leaves the block with Python's handler put back.
+INTERRUPTIBLE = """
+import os, signal, threading, time
+from pylme4 import parallel
+from pylme4._r.call import run_code
+run_code("NULL")
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.monotonic()
+try:
+    with parallel.interruptible():
+        run_code("t <- proc.time()[[3]]; while (proc.time()[[3]] - t < 60) NULL; 1")
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted", time.monotonic() - start < 30)
+print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, run_code("1 + 1"))
+"""
+
+
+def test_an_r_call_inside_interruptible_is_stopped():
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTIBLE], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["interrupted", "True", "True", "2.0"]

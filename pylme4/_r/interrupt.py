@@ -21,9 +21,10 @@ The wakeup fd is taken only for the length of the call and the previous one
 is restored afterwards (bytes that arrive meanwhile are passed on to it, so
 an asyncio loop still sees its signals); outside R calls SIGINT is ordinary
 Python Ctrl-C.  R is interrupted only when the SIGINT handler would have
-raised KeyboardInterrupt anyway (Python's default handler, or a handler
-marked with :func:`interrupts_r`): a program that installed its own
-handler, or ignores SIGINT, keeps R running as it asked.
+raised KeyboardInterrupt anyway (Python's default handler, pylme4's own
+``parallel.interruptible()``, or a handler marked with :func:`interrupts_r`):
+a program that installed its own handler, or ignores SIGINT, keeps R
+running as it asked.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ _state: dict[str, Any] = {
     "forward": -1,  # the wakeup fd that was installed before ours
     "pipe": None,  # (read fd, write fd), made once
     "depth": 0,  # nested r_call_scope() in the main thread
+    "pid": None,  # the process that made the pipe
 }
 
 
@@ -64,9 +66,15 @@ def interrupts_r(handler: _Handler) -> _Handler:
 
 def _wants_r_stopped() -> bool:
     handler = signal.getsignal(signal.SIGINT)
-    return handler is signal.default_int_handler or bool(
-        getattr(handler, "pylme4_interrupts_r", False)
-    )
+    if handler is signal.default_int_handler or getattr(handler, "pylme4_interrupts_r", False):
+        return True
+    # pylme4's own handlers (parallel.interruptible()) note Ctrl-C only to end
+    # the work at a clean point; an R call stopped midway is such a point
+    # (it raises KeyboardInterrupt and R is left as before the call).
+    return getattr(handler, "__module__", None) in _OWN_MODULES
+
+
+_OWN_MODULES = frozenset({"pylme4.parallel", "pylme4.bootstrap", "pylme4.allfit"})
 
 
 def _set_pending(value: int) -> None:
@@ -94,7 +102,9 @@ def _watch(read_fd: int) -> None:
 
 def _pipe() -> tuple[int, int]:
     pipe = _state["pipe"]
-    if pipe is None:
+    # A forked child inherits the pipe but not the thread reading it.
+    if pipe is None or _state["pid"] != os.getpid():
+        _state["pid"] = os.getpid()
         read_fd, write_fd = os.pipe()
         # Python's signal handler must never block on a full pipe.
         os.set_blocking(write_fd, False)
@@ -146,5 +156,8 @@ def r_call_scope() -> Iterator[None]:
             # A SIGINT R did not get to check: Python's own handler raises
             # KeyboardInterrupt for it now; R must not see it in a later call.
             _set_pending(0)
-        signal.set_wakeup_fd(previous)
+        try:
+            signal.set_wakeup_fd(previous)
+        except ValueError:  # the owner closed it meanwhile
+            signal.set_wakeup_fd(-1)
         # Bytes still in the pipe are forwarded by the watcher to `previous`.
