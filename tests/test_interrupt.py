@@ -12,7 +12,6 @@ import sys
 import time
 
 import numpy as np
-
 from conftest import r
 
 # The long fit of the issue (about 30 s: 73,421 ratings, three grouping
@@ -49,7 +48,9 @@ def test_ctrl_c_stops_a_long_fit_well_before_it_ends_and_r_goes_on():
     child = _child(LONG_FIT)
     try:
         assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
+        assert child.stdout.readline().strip() == "ready", (
+            child.stderr.read() if child.stderr else ""
+        )
         time.sleep(3)  # converting the data is done; R is fitting
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
@@ -67,7 +68,7 @@ def test_ctrl_c_stops_a_long_fit_well_before_it_ends_and_r_goes_on():
     assert child.returncode == 0, errors
     assert "Traceback" not in errors
     fixef = np.array([float(v) for v in rest.split()])
-    expected = r('fixef(lmer(Reaction ~ Days + (1 | Subject), lme4::sleepstudy))')
+    expected = r("fixef(lmer(Reaction ~ Days + (1 | Subject), lme4::sleepstudy))")
     np.testing.assert_allclose(fixef, np.asarray(expected), rtol=1e-12, atol=0)
 
 

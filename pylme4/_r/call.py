@@ -24,9 +24,7 @@ import rpy2.rinterface as ri
 from rpy2.rinterface_lib.embedded import RRuntimeError
 
 from ..errors import PylmeError, RCondition, RError, translate_r_error
-from . import session
-from .interrupt import r_call_scope
-from .stack import checked_stack
+from . import interrupt, session, stack
 from .convert import RTYPES, RHandle, to_python, to_r
 
 
@@ -81,14 +79,20 @@ def r_call(
     env = session.helpers()
     with session.LOCK:
         session.release_pending()
+        checked = stack.enter()
+        stoppable = interrupt.enter()
         try:
-            with checked_stack(), r_call_scope():
-                outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
+            outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
         except BaseException as unexpected:  # a conversion error, MemoryError, Ctrl-C, ...
             # Its traceback keeps the frames that held R objects alive; clear
             # them now, under the lock, not whenever the exception is dropped.
             _clear_frames(unexpected)
             raise
+        finally:
+            if stoppable:
+                interrupt.leave()
+            if checked:
+                stack.leave()
     if error is not None:
         raise error
     assert outcome is not None

@@ -9,7 +9,7 @@ minute later for a large fit).
 What still happens at once, even while the main thread is inside R, is that
 Python's C-level handler writes the signal number to the "wakeup fd"
 (:func:`signal.set_wakeup_fd`).  While the main thread is in an R call,
-:func:`r_call_scope` points that fd at a pipe read by a daemon thread; on a
+:func:`enter` points that fd at a pipe read by a daemon thread; on a
 SIGINT the thread sets R's ``R_interrupts_pending``, exactly what R's own
 handler would have done, and R stops at its next R_CheckUserInterrupt()
 (R defers it itself while interrupts are suspended).  ``pylme4_capture``
@@ -33,7 +33,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
@@ -41,14 +41,13 @@ _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 # R_interrupts_pending is a plain int in R that R's own SIGINT handler sets
 # from signal context; the watcher sets it from its thread.  _lock makes
 # "is the main thread in an R call" and the write one step, so an interrupt
-# can never be left pending for the *next* R call (r_call_scope clears it
-# under the same lock when the call ends).
+# can never be left pending for the *next* R call (leave() clears it under
+# the same lock when the call ends).
 _lock = threading.Lock()
 _state: dict[str, Any] = {
     "active": False,  # the main thread is inside an R call
     "forward": -1,  # the wakeup fd that was installed before ours
     "pipe": None,  # (read fd, write fd), made once
-    "depth": 0,  # nested r_call_scope() in the main thread
     "pid": None,  # the process that made the pipe
 }
 
@@ -77,12 +76,6 @@ def _wants_r_stopped() -> bool:
 _OWN_MODULES = frozenset({"pylme4.parallel", "pylme4.bootstrap", "pylme4.allfit"})
 
 
-def _set_pending(value: int) -> None:
-    from rpy2.rinterface_lib import openrlib
-
-    openrlib.rlib.R_interrupts_pending = value
-
-
 def _watch(read_fd: int) -> None:
     while True:
         try:
@@ -94,7 +87,7 @@ def _watch(read_fd: int) -> None:
         with _lock:
             forward = _state["forward"]
             if _state["active"] and signal.SIGINT in data and _wants_r_stopped():
-                _set_pending(1)
+                _rlib().R_interrupts_pending = 1
         if forward != -1:
             with contextlib.suppress(OSError):  # a full or closed pipe of someone else's
                 os.write(forward, data)
@@ -108,56 +101,57 @@ def _pipe() -> tuple[int, int]:
         read_fd, write_fd = os.pipe()
         # Python's signal handler must never block on a full pipe.
         os.set_blocking(write_fd, False)
-        threading.Thread(
-            target=_watch, args=(read_fd,), name="pylme4-sigint", daemon=True
-        ).start()
+        threading.Thread(target=_watch, args=(read_fd,), name="pylme4-sigint", daemon=True).start()
         pipe = _state["pipe"] = (read_fd, write_fd)
     return pipe
 
 
-def _supported() -> bool:
-    # R_interrupts_pending is R's Unix mechanism (Windows uses UserBreak);
-    # signals reach only the main thread, and set_wakeup_fd works only there.
-    return os.name == "posix" and threading.current_thread() is threading.main_thread()
+def enter() -> bool:
+    """Let SIGINT stop the R call about to be made; True if :func:`leave` must follow.
 
-
-@contextlib.contextmanager
-def r_call_scope() -> Iterator[None]:
-    """Let SIGINT stop the R call made inside this block (main thread only).
-
-    Call with the session lock held and R started.
+    Call with the session lock held and R started.  Does nothing outside
+    the main thread (signals reach only the main thread, and set_wakeup_fd
+    works only there), on Windows (R's Unix mechanism; Windows has
+    UserBreak), or inside an outer R call that already did it.
     """
-    if not _supported():
-        yield
-        return
-    if _state["depth"]:
-        _state["depth"] += 1
-        try:
-            yield
-        finally:
-            _state["depth"] -= 1
-        return
+    if os.name != "posix" or _state["active"] or threading.current_thread() is not _main():
+        return False
     _, write_fd = _pipe()
     try:
         previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     except ValueError:  # not the main interpreter: leave things as they are
-        yield
-        return
+        return False
     with _lock:
         _state["forward"] = previous
         _state["active"] = True
-    _state["depth"] = 1
+    return True
+
+
+def leave() -> None:
+    """End what :func:`enter` started: SIGINT is Python's alone again."""
+    with _lock:
+        _state["active"] = False
+        # A SIGINT R did not get to check: Python's own handler raises
+        # KeyboardInterrupt for it now; R must not see it in a later call.
+        _rlib().R_interrupts_pending = 0
     try:
-        yield
-    finally:
-        _state["depth"] = 0
-        with _lock:
-            _state["active"] = False
-            # A SIGINT R did not get to check: Python's own handler raises
-            # KeyboardInterrupt for it now; R must not see it in a later call.
-            _set_pending(0)
-        try:
-            signal.set_wakeup_fd(previous)
-        except ValueError:  # the owner closed it meanwhile
-            signal.set_wakeup_fd(-1)
-        # Bytes still in the pipe are forwarded by the watcher to `previous`.
+        signal.set_wakeup_fd(_state["forward"])
+    except ValueError:  # its owner closed it meanwhile
+        signal.set_wakeup_fd(-1)
+    # Bytes still in the pipe are passed on to that fd by the watcher.
+
+
+def _main() -> threading.Thread:
+    main = _state.get("main")
+    if main is None:
+        main = _state["main"] = threading.main_thread()
+    return main
+
+
+def _rlib() -> Any:
+    rlib = _state.get("rlib")
+    if rlib is None:
+        from rpy2.rinterface_lib import openrlib
+
+        rlib = _state["rlib"] = openrlib.rlib
+    return rlib

@@ -14,7 +14,7 @@ So the check is exact for R calls made from the main thread and meaningless
 for any other thread, whose stack lies elsewhere (a thread pool, a Dask
 worker thread holding the session lock): there the "usage" would be a huge
 or negative number and every call would fail, or none would be checked.
-:func:`checked_stack` therefore switches the limit on for the length of one
+:func:`enter` therefore switches the limit on for the length of one
 R call, and only in the main thread, and back off afterwards; calls from other
 threads run as before.  (Pointing ``R_CStackStart`` at the calling thread's
 own stack would cover them too, but finding a thread's stack base needs
@@ -27,9 +27,7 @@ unlimited stack R keeps no limit either.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 _UNCHECKED = 2**64 - 1  # (uintptr_t) -1: R's "no limit"
@@ -57,32 +55,31 @@ def _main_thread_limit() -> int | None:
     return limit
 
 
+def enter() -> bool:
+    """Switch R's C-stack check on for the R call about to be made.
+
+    Only in the main thread (see the module's docstring); call with the
+    session lock held and R started.  True if :func:`leave` must follow.
+    """
+    if _state.get("on") or threading.current_thread() is not threading.main_thread():
+        return False
+    limit = _main_thread_limit()
+    if limit is None:
+        return False
+    _state["on"] = True
+    _set_limit(limit)
+    return True
+
+
+def leave() -> None:
+    """Switch the check off again, for calls from other threads."""
+    _state["on"] = False
+    # After an overflow R raised the limit a little to handle the error and
+    # put it back when the error unwound; switching it off covers both.
+    _set_limit(_UNCHECKED)
+
+
 def _set_limit(value: int) -> None:
     from rpy2.rinterface_lib import openrlib
 
     openrlib.rlib.R_CStackLimit = openrlib.ffi.cast("uintptr_t", value)
-
-
-@contextlib.contextmanager
-def checked_stack() -> Iterator[None]:
-    """Run the R call made inside this block with R's C-stack check on.
-
-    Only in the main thread (see the module's docstring); call with the
-    session lock held and R started.  Nested blocks keep the outer setting.
-    """
-    if threading.current_thread() is not threading.main_thread() or _state.get("on"):
-        yield
-        return
-    limit = _main_thread_limit()
-    if limit is None:
-        yield
-        return
-    _set_limit(limit)
-    _state["on"] = True
-    try:
-        yield
-    finally:
-        _state["on"] = False
-        # After an overflow R raised the limit a little to handle the error,
-        # and puts it back itself; switching it off here covers both.
-        _set_limit(_UNCHECKED)
