@@ -4,8 +4,8 @@
   of a small fit and swallowed Ctrl-C); a Ctrl-C during an R call stops R
   (interrupt.py, tests/test_interrupt.py), is raised as KeyboardInterrupt,
   and the session goes on.
-- R calls from the main thread run with R's C-stack check on (stack.py):
-  deep recursion is an R error, not a segfault.
+- R calls run with R's C-stack check on, measured against the calling
+  thread's stack (stack.py): deep recursion is an R error, not a segfault.
 - At exit R's own clean-up runs (without rpy2's extra full garbage
   collection), and the process ends cleanly.
 """
@@ -58,33 +58,36 @@ def test_ctrl_c_during_an_r_call_is_not_lost():
 
 
 # Deep recursion in R: with rpy2's default (no C-stack limit) this killed the
-# process with SIGSEGV.  Now it is an RError about the C stack, in the main
-# thread; R goes on; the limit is R's own 95% of the stack size, and calls
-# from another thread (whose stack R_CStackStart does not describe) run
-# unchecked, so an ordinary fit there gives the same numbers.
+# process with SIGSEGV.  Now it is an RError about the C stack, and R goes on;
+# in the main thread the limit is R's own 95% of the stack size.  A thread's
+# stack lies elsewhere: a call from a thread is checked against that
+# thread's own stack (a small one too), and an ordinary fit there gives
+# the same numbers.
 DEEP = """
 import resource, threading
 import pylme4
 from pylme4._r.call import run_code
 from pylme4.errors import RError
-deep = "options(expressions = 5e5); f <- function(n) if (n == 0) 0 else 1 + f(n - 1); f(1e5)"
-try:
-    run_code(deep)
-    print("no error")
-except RError as exc:
-    print("RError:", exc)
-print("after:", run_code("f <- function(n) if (n == 0) 0 else 1 + f(n - 1); f(2000)"))
-print("limit:", run_code('Cstack_info()[["size"]]') == int(0.95 * resource.getrlimit(resource.RLIMIT_STACK)[0]))
+F = "f <- function(n) if (n == 0) 0 else 1 + f(n - 1); "
 sleep = pylme4.datasets.load("sleepstudy")
-here = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep).fixef()
-there = {}
-def fit():
-    there["size"] = run_code('Cstack_info()[["size"]]')
-    there["fixef"] = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep).fixef()
-thread = threading.Thread(target=fit)
-thread.start()
-thread.join()
-print("thread:", there["size"], list(there["fixef"]) == list(here))
+here = list(pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep).fixef())
+def probe(where):
+    try:
+        run_code("options(expressions = 5e5); " + F + "f(1e5)")
+        print(where, "no error")
+    except RError as exc:
+        print(where, "RError:", exc)
+    print(where, "after:", run_code(F + "f(100)"))
+    fixef = list(pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep).fixef())
+    print(where, "same fit:", fixef == here)
+probe("main")
+print("main limit:", run_code('Cstack_info()[["size"]]')
+      == int(0.95 * resource.getrlimit(resource.RLIMIT_STACK)[0]))
+for size in (0, 2**21):
+    threading.stack_size(size)
+    thread = threading.Thread(target=probe, args=(f"thread{size}",))
+    thread.start()
+    thread.join()
 """
 
 
@@ -92,9 +95,18 @@ def test_deep_recursion_is_an_r_error_not_a_crash():
     done = subprocess.run([sys.executable, "-c", DEEP], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("RError: R failed while running R code: C stack usage ")
-    assert lines[0].endswith(" is too close to the limit")
-    assert lines[1:] == ["after: 2000.0", "limit: True", "thread: nan True"]
+    assert len(lines) == 10, done.stdout
+    for where, block in (
+        ("main", lines[0:3]),
+        ("thread0", lines[4:7]),
+        ("thread2097152", lines[7:10]),
+    ):
+        error, after, fit = block
+        assert error.startswith(f"{where} RError: R failed while running R code: C stack usage ")
+        assert error.endswith(" is too close to the limit")
+        assert after == f"{where} after: 100.0"
+        assert fit == f"{where} same fit: True"
+    assert lines[3] == "main limit: True"
 
 
 # The issue's crash: after an earlier call, an 800-term formula killed the
