@@ -7,8 +7,8 @@ is returned instead of thrown.  Back in Python, an R error becomes a pylme4
 exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
 back as an :class:`ROutcome`.  Ctrl-C while R runs in the main thread stops
 R within moments (``interrupt.py``) and raises KeyboardInterrupt; deep
-recursion in the main thread is an R error, not a crash (``stack.py``); the
-session stays usable after both.
+recursion is an R error, not a crash (``stack.py``); the session stays
+usable after both.
 
 Threads: every rpy2 object is made and released while :data:`session.LOCK`
 is held (R's memory manager is not thread-safe); see :func:`_call_locked`.
@@ -79,9 +79,10 @@ def r_call(
     env = session.helpers()
     with session.LOCK:
         session.release_pending()
-        checked = stack.enter()
-        stoppable = interrupt.enter()
+        checked = stoppable = False
         try:
+            checked = stack.enter()
+            stoppable = interrupt.enter()
             outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
         except BaseException as unexpected:  # a conversion error, MemoryError, Ctrl-C, ...
             # Its traceback keeps the frames that held R objects alive; clear

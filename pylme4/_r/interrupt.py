@@ -121,6 +121,10 @@ def enter() -> bool:
         previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     except ValueError:  # not the main interpreter: leave things as they are
         return False
+    if previous == write_fd:
+        # A KeyboardInterrupt raised inside leave() kept ours installed; the
+        # fd to pass bytes on to is still the one from before.
+        previous = _state["forward"]
     with _lock:
         _state["forward"] = previous
         _state["active"] = True

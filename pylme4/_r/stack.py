@@ -119,7 +119,7 @@ def _this_thread_stack() -> tuple[int, int] | None:
             stack = _main_thread_stack()
         else:
             stack = _other_thread_stack()
-    except (OSError, AttributeError, ValueError, TypeError):  # a libc that answers oddly
+    except Exception:  # a libc or an R that answers oddly: leave this thread unchecked
         stack = None
     _threads.stack = stack
     return stack
