@@ -381,6 +381,13 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple
 )
 
 
+# R's C stack overflow is the formula's fault (lme4 recurses once per term)
+# only while pylme4 is parsing or fitting (the start of ``doing``); from
+# other R code it stays R's own error.
+_TRANSLATIONS_STACK = next(p for p, _, _ in _TRANSLATIONS if "C stack" in p.pattern)
+_FORMULA_WORK = ("fitting", "parsing")
+
+
 def translate_r_error(r_message: str, doing: str) -> PylmeError:
     """Turn R's error text into one clear pylme4 exception.
 
@@ -389,6 +396,8 @@ def translate_r_error(r_message: str, doing: str) -> PylmeError:
     """
     text = r_message.strip()
     for pattern, cls, sentence in _TRANSLATIONS:
+        if pattern is _TRANSLATIONS_STACK and not doing.startswith(_FORMULA_WORK):
+            continue  # deep recursion in other R code is not a formula's fault
         match = pattern.search(text)
         if match:
             fields = {k: (v or "").strip() for k, v in match.groupdict().items()}

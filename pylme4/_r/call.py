@@ -5,8 +5,10 @@ arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
 exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
-back as an :class:`ROutcome`.  Ctrl-C while R runs stops R and raises
-KeyboardInterrupt; the session stays usable.
+back as an :class:`ROutcome`.  Ctrl-C while R runs in the main thread stops
+R within moments (``interrupt.py``) and raises KeyboardInterrupt; deep
+recursion is an R error, not a crash (``stack.py``); the session stays
+usable after both.
 
 Threads: every rpy2 object is made and released while :data:`session.LOCK`
 is held (R's memory manager is not thread-safe); see :func:`_call_locked`.
@@ -22,7 +24,7 @@ import rpy2.rinterface as ri
 from rpy2.rinterface_lib.embedded import RRuntimeError
 
 from ..errors import PylmeError, RCondition, RError, translate_r_error
-from . import session
+from . import interrupt, session, stack
 from .convert import RTYPES, RHandle, to_python, to_r
 
 
@@ -77,13 +79,21 @@ def r_call(
     env = session.helpers()
     with session.LOCK:
         session.release_pending()
+        checked = stoppable = False
         try:
+            checked = stack.enter()
+            stoppable = interrupt.enter()
             outcome, error = _call_locked(env, helper, args, kwargs, doing, keep)
         except BaseException as unexpected:  # a conversion error, MemoryError, Ctrl-C, ...
             # Its traceback keeps the frames that held R objects alive; clear
             # them now, under the lock, not whenever the exception is dropped.
             _clear_frames(unexpected)
             raise
+        finally:
+            if stoppable:
+                interrupt.leave()
+            if checked:
+                stack.leave()
     if error is not None:
         raise error
     assert outcome is not None

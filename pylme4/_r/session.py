@@ -157,8 +157,8 @@ def _without_event_hook() -> None:
     small fit.  pylme4 has no events to process (no interactive graphics
     device, no console), and the hook did not even make Ctrl-C work: a
     KeyboardInterrupt raised inside it was printed and dropped, so the key
-    press was lost.  Without it, Ctrl-C during an R call is raised in Python
-    as soon as the call returns.
+    press was lost.  Ctrl-C during an R call reaches R through
+    ``interrupt.py`` instead.
     """
     from rpy2.rinterface_lib import openrlib
 

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from .._r.interrupt import interrupts_r
+
 
 class Interrupt:
     """Whether Ctrl-C was pressed during an :func:`interruptible` block."""
@@ -29,12 +31,12 @@ _active: Interrupt | None = None
 def interruptible() -> Iterator[Interrupt]:
     """Note Ctrl-C instead of raising it at once; callers check between steps.
 
-    A Ctrl-C during an R call is raised only once that call returns (R's
-    compiled code cannot be interrupted safely).  Long operations made of
-    many R calls want to stop cleanly between them instead, at a point where
-    their state is consistent: inside this block SIGINT only sets a flag,
-    which they check between R calls (every chunk of refits, every 0.1 s
-    while waiting for workers).
+    Long operations made of many R calls want to stop cleanly between them,
+    at a point where their state is consistent: inside this block SIGINT
+    sets a flag, which they check between R calls (every chunk of refits,
+    every 0.1 s while waiting for workers).  An R call running in this
+    process when the key is pressed is stopped too (``_r/interrupt.py``):
+    it raises KeyboardInterrupt and leaves R as it was before the call.
     Outside the main thread (where Python does not deliver signals) the flag
     is never set.
     """
@@ -51,6 +53,9 @@ def interruptible() -> Iterator[Interrupt]:
         yield flag
         return
 
+    # Marked: an R call stopped midway is a clean point to end the work at
+    # too (it raises KeyboardInterrupt and leaves R as before the call).
+    @interrupts_r
     def note(signum: int, frame: Any) -> None:
         flag.requested = True
 

@@ -1,0 +1,153 @@
+"""Ctrl-C stops an R computation running in the main thread within moments.
+
+rpy2 starts R without R's own signal handlers, so R never learns of a
+SIGINT; and Python's C-level handler only sets a flag that runs the Python
+handler once the main thread is back in bytecode, which it is not while R
+computes.  Left alone, Ctrl-C surfaces only when the R call returns (half a
+minute later for a large fit).
+
+What still happens at once, even while the main thread is inside R, is that
+Python's C-level handler writes the signal number to the "wakeup fd"
+(:func:`signal.set_wakeup_fd`).  While the main thread is in an R call,
+:func:`enter` points that fd at a pipe read by a daemon thread; on a
+SIGINT the thread sets R's ``R_interrupts_pending``, exactly what R's own
+handler would have done, and R stops at its next R_CheckUserInterrupt()
+(R defers it itself while interrupts are suspended).  ``pylme4_capture``
+catches the interrupt condition and ``call.py`` raises KeyboardInterrupt;
+R stays usable.  Python's own handler still runs when the call returns, as
+before, so nothing else changes.
+
+The wakeup fd is taken only for the length of the call and the previous one
+is restored afterwards (bytes that arrive meanwhile are passed on to it, so
+an asyncio loop still sees its signals); outside R calls SIGINT is ordinary
+Python Ctrl-C.  R is interrupted only when the SIGINT handler would have
+raised KeyboardInterrupt anyway (Python's default handler, pylme4's own
+``parallel.interruptible()``, or a handler marked with :func:`interrupts_r`):
+a program that installed its own handler, or ignores SIGINT, keeps R
+running as it asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+# R_interrupts_pending is a plain int in R that R's own SIGINT handler sets
+# from signal context; the watcher sets it from its thread.  _lock makes
+# "is the main thread in an R call" and the write one step, so an interrupt
+# can never be left pending for the *next* R call (leave() clears it under
+# the same lock when the call ends).
+_lock = threading.Lock()
+_state: dict[str, Any] = {
+    "active": False,  # the main thread is inside an R call
+    "forward": -1,  # the wakeup fd that was installed before ours
+    "pipe": None,  # (read fd, write fd), made once
+    "pid": None,  # the process that made the pipe
+}
+
+
+def interrupts_r(handler: _Handler) -> _Handler:
+    """Mark a SIGINT handler as one that wants a running R call stopped.
+
+    For handlers that, like Python's default one, end the current work on
+    Ctrl-C (``parallel.interruptible()`` notes the key press and raises
+    KeyboardInterrupt between steps).
+    """
+    handler.pylme4_interrupts_r = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _wants_r_stopped() -> bool:
+    handler = signal.getsignal(signal.SIGINT)
+    return handler is signal.default_int_handler or getattr(handler, "pylme4_interrupts_r", False)
+
+
+def _watch(read_fd: int) -> None:
+    while True:
+        try:
+            data = os.read(read_fd, 256)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries already
+            continue
+        if not data:
+            return
+        with _lock:
+            forward = _state["forward"]
+            if _state["active"] and signal.SIGINT in data and _wants_r_stopped():
+                _rlib().R_interrupts_pending = 1
+        if forward != -1:
+            with contextlib.suppress(OSError):  # a full or closed pipe of someone else's
+                os.write(forward, data)
+
+
+def _pipe() -> tuple[int, int]:
+    pipe = _state["pipe"]
+    # A forked child inherits the pipe but not the thread reading it.
+    if pipe is None or _state["pid"] != os.getpid():
+        _state["pid"] = os.getpid()
+        read_fd, write_fd = os.pipe()
+        # Python's signal handler must never block on a full pipe.
+        os.set_blocking(write_fd, False)
+        threading.Thread(target=_watch, args=(read_fd,), name="pylme4-sigint", daemon=True).start()
+        pipe = _state["pipe"] = (read_fd, write_fd)
+    return pipe
+
+
+def enter() -> bool:
+    """Let SIGINT stop the R call about to be made; True if :func:`leave` must follow.
+
+    Call with the session lock held and R started.  Does nothing outside
+    the main thread (signals reach only the main thread, and set_wakeup_fd
+    works only there), on Windows (R's Unix mechanism; Windows has
+    UserBreak), or inside an outer R call that already did it.
+    """
+    if os.name != "posix" or _state["active"] or threading.current_thread() is not _main():
+        return False
+    _, write_fd = _pipe()
+    try:
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter: leave things as they are
+        return False
+    if previous == write_fd:
+        # A KeyboardInterrupt raised inside leave() kept ours installed; the
+        # fd to pass bytes on to is still the one from before.
+        previous = _state["forward"]
+    with _lock:
+        _state["forward"] = previous
+        _state["active"] = True
+    return True
+
+
+def leave() -> None:
+    """End what :func:`enter` started: SIGINT is Python's alone again."""
+    with _lock:
+        _state["active"] = False
+        # A SIGINT R did not get to check: Python's own handler raises
+        # KeyboardInterrupt for it now; R must not see it in a later call.
+        _rlib().R_interrupts_pending = 0
+    try:
+        signal.set_wakeup_fd(_state["forward"])
+    except ValueError:  # its owner closed it meanwhile
+        signal.set_wakeup_fd(-1)
+    # Bytes still in the pipe are passed on to that fd by the watcher.
+
+
+def _main() -> threading.Thread:
+    main = _state.get("main")
+    if main is None:
+        main = _state["main"] = threading.main_thread()
+    return main
+
+
+def _rlib() -> Any:
+    rlib = _state.get("rlib")
+    if rlib is None:
+        from rpy2.rinterface_lib import openrlib
+
+        rlib = _state["rlib"] = openrlib.rlib
+    return rlib
