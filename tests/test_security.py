@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -553,20 +554,35 @@ def test_modes_follow_the_umask(mask: int, tmp_path: Path, capsys) -> None:
     assert stat.S_IMODE((tmp_path / "res" / "results.json").stat().st_mode) == 0o666 & ~mask
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def _lock(folder: Path) -> Callable[[], None]:
+    """Make ``folder`` unwritable for this process; return the undo.
+
+    chmod does not stop root (CI runs as root), the immutable attribute
+    does: root then gets EPERM where a user gets EACCES."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return lambda: folder.chmod(0o755)
+    if shutil.which("chattr") is None or subprocess.run(
+        ["chattr", "+i", str(folder)], capture_output=True
+    ).returncode:
+        pytest.skip("root, and no immutable attribute on this file system")
+    return lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
 def test_a_read_only_folder_is_one_line(tmp_path: Path, capsys) -> None:
     (tmp_path / "good.yaml").write_text(spec_text(), encoding="utf-8")
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o555)
+    unlock = _lock(locked)
     try:
         code, _, err = main(
             capsys, "run", str(tmp_path / "good.yaml"), "--out", str(locked / "res"), "-q"
         )
     finally:
-        locked.chmod(0o755)
+        unlock()
     assert code == cli.EXIT_FILE
-    assert error_line(err).endswith("Permission denied")
+    assert error_line(err).endswith(("Permission denied", "Operation not permitted"))
+    assert list(locked.iterdir()) == []
 
 
 def failing(error: int, calls: list[str], *, when=lambda *a: True):
