@@ -103,16 +103,20 @@ _R_RESERVED = frozenset(
         "in",
     ]
 )
-# Names the exported R script (export_r.py) binds at top level: the data
-# cannot take one of them there (`fit <- read.csv(...)` would be overwritten
-# by the first model).  tests/test_pipeline.py checks the list is complete.
+# Names the exported R script (export_r.py) binds at top level, besides the
+# functions of _r/R/script.R (all named pylme4_*): the data cannot take one of
+# them there (`fit <- read.csv(...)` would be overwritten by the first model).
+# Names earlier scripts bound stay here, so that a data set's default name
+# (and with it the summaries of stored results) does not change.
+# tests/test_pipeline.py checks the list is complete.
 SCRIPT_NAMES = frozenset(
     {
-        "args",
         "out_dir",
         "script_dir",
         "data_file",
         "fit",
+        # bound by scripts of pylme4 before script.R
+        "args",
         "b",
         "as_factor",
         "write_table",
@@ -125,6 +129,15 @@ SCRIPT_NAMES = frozenset(
         "write_confint",
     }
 )
+#: The prefix of every function the exported R script takes from script.R.
+SCRIPT_PREFIX = "pylme4_"
+
+
+def script_binds(name: str) -> bool:
+    """Whether the exported R script binds ``name`` for itself."""
+    return name in SCRIPT_NAMES or name.startswith(SCRIPT_PREFIX)
+
+
 #: A factor level as written in the spec: text, a whole number, a number or a logical.
 Level = str | int | float | bool
 
@@ -506,7 +519,7 @@ class _Reader:
                     f"{name!r} is not a syntactic R name (letters, digits, '.' and '_', "
                     "starting with a letter or '.'), which R binds the data to",
                 )
-            if name in SCRIPT_NAMES:
+            if script_binds(name):
                 self.fail(
                     entries["name"][1],
                     "data.name",
@@ -725,6 +738,6 @@ def _default_data_name(stem: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._]", "_", stem)
     if not name or not re.match(r"[A-Za-z]", name[0]):
         name = "data_" + name
-    if name in SCRIPT_NAMES:
+    if script_binds(name):
         name += "_data"
     return name if _is_r_name(name) else "data"
