@@ -25,7 +25,7 @@ import pytest
 from conftest import SAME, r, r_apply
 
 from pylme4 import pipeline
-from pylme4.errors import DataError
+from pylme4.errors import DataError, RNotAvailableError
 from pylme4.pipeline import (
     BootSpec,
     ConfintSpec,
@@ -802,6 +802,19 @@ def test_doctor_without_r_says_how_to_install_it(tmp_path: Path) -> None:
     fix = next(x for x in done.stdout.splitlines() if x.strip().startswith("fix:"))
     assert "r-base-core" in fix or "cloud.r-project.org" in fix
     assert "embedded R" not in done.stdout
+
+
+def test_verify_with_r_without_rscript_says_how_to_install_r(project: Path, tmp_path: Path) -> None:
+    pipeline.run(pipeline.load_spec(project / "analysis.yaml"), tmp_path / "results")
+    with pytest.raises(
+        RNotAvailableError, match=r"^Rscript is not on PATH; install R .*make setup"
+    ):
+        pipeline.verify(
+            tmp_path / "results",
+            spec_path=project / "analysis.yaml",
+            with_r=True,
+            rscript="no-such-Rscript",
+        )
 
 
 def test_doctor_without_rpy2_says_how_to_install_it(tmp_path: Path) -> None:

@@ -217,11 +217,8 @@ def _run_into(
     where = pdata.describe(spec)
     _say(progress, f"reading {where}")
     loaded = pdata.load_data(spec)
-    # Start R now, so that a missing R is reported as such (RNotAvailableError)
-    # rather than as a formula that R could not parse.
-    from .._r import session
-
-    session.helpers()
+    # A missing R has already been reported as such (RNotAvailableError) by
+    # check_spec(), which asks R to parse the formulas before anything else.
     _say(progress, f"checking the formulas against {len(loaded.frame.columns)} columns")
     pdata.check_formulas(spec, loaded.frame, where)
     (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")
