@@ -3,8 +3,8 @@
 The script reads the data as pylme4 does (``read.csv`` with the spec's
 missing-value rules and factor levels, or the bundled data set), fits each
 model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``),
-and writes the same files as ``pylme4 run`` (summary.txt, fixef.csv,
-ranef.csv, var_corr.csv, stats.csv, and the optional outputs), with numbers
+and writes the same files as ``pylme4 run`` (those of
+:data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), with numbers
 written to 17 significant digits so that they read back as the same doubles.
 ``pylme4 verify --with-r`` runs it with Rscript and compares R's own numbers
 with the stored ones.
