@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from ._r.session import R_PACKAGES
+from ._r.session import INSTALL_HINT, R_PACKAGES
+from .errors import RNotAvailableError
 
 # Python distributions whose import name is not their (lower-case) name.
 _IMPORT_NAMES = {"pyyaml": "yaml"}
@@ -135,6 +136,14 @@ def check_python_packages() -> list[Check]:
 def rscript(program: str | None = None) -> str | None:
     """The path of ``program`` (default Rscript) on PATH, or None."""
     return shutil.which(program or "Rscript")
+
+
+def require_rscript(program: str | None = None) -> str:
+    """The path of ``program`` (default Rscript), or RNotAvailableError saying how to get it."""
+    found = rscript(program)
+    if found is None:
+        raise RNotAvailableError(f"Rscript is not on PATH; {INSTALL_HINT}")
+    return found
 
 
 def _run_r(code: str) -> subprocess.CompletedProcess[str]:

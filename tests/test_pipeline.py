@@ -8,6 +8,7 @@ standalone Rscript, on the same CSV file with the same calls.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,10 +25,18 @@ import pytest
 from conftest import SAME, r, r_apply
 
 from pylme4 import pipeline
-from pylme4.errors import DataError
-from pylme4.pipeline import ModelError, OutputDirError, SpecError, parse_spec
+from pylme4.errors import DataError, RNotAvailableError
+from pylme4.pipeline import (
+    BootSpec,
+    ConfintSpec,
+    ModelError,
+    ModelSpec,
+    OutputDirError,
+    SpecError,
+    parse_spec,
+)
 from pylme4.pipeline.data import factor_text, load_data
-from pylme4.pipeline.spec import SCRIPT_NAMES
+from pylme4.pipeline.spec import script_binds
 
 ROOT = Path(__file__).resolve().parents[1]
 PASTES_LEVELS = ["B", "A", "C", "D", "E", "F", "G", "H", "I", "J"]
@@ -795,6 +804,19 @@ def test_doctor_without_r_says_how_to_install_it(tmp_path: Path) -> None:
     assert "embedded R" not in done.stdout
 
 
+def test_verify_with_r_without_rscript_says_how_to_install_r(project: Path, tmp_path: Path) -> None:
+    pipeline.run(pipeline.load_spec(project / "analysis.yaml"), tmp_path / "results")
+    with pytest.raises(
+        RNotAvailableError, match=r"^Rscript is not on PATH; install R .*make setup"
+    ):
+        pipeline.verify(
+            tmp_path / "results",
+            spec_path=project / "analysis.yaml",
+            with_r=True,
+            rscript="no-such-Rscript",
+        )
+
+
 def test_doctor_without_rpy2_says_how_to_install_it(tmp_path: Path) -> None:
     code = "import sys; sys.modules['rpy2'] = None; from pylme4.cli import main; sys.exit(main(['doctor']))"
     done = subprocess.run(
@@ -879,24 +901,70 @@ def test_verify_after_the_spec_and_data_moved(project: Path, tmp_path: Path) -> 
     assert report.numbers == report.identical > 0
 
 
-def test_exported_script_copies_pylme4s_r_helpers() -> None:
+def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> None:
+    # The script is script.R verbatim (the file pylme4's own R sources)
+    # followed by generated calls: no R function is written anywhere else.
+    from pylme4.pipeline.export_r import script_helpers
+
+    spec = pipeline.load_spec(project / "analysis.yaml")
+    spec = dataclasses.replace(
+        spec,
+        models=(
+            *spec.models,
+            ModelSpec(
+                name="all",
+                formula="strength ~ 1 + (1 | batch)",
+                boot=BootSpec(nsim=2, seed=1, fun="var_corr"),
+                all_fit=True,
+                confint=ConfintSpec(method="boot", nsim=2, seed=1),
+            ),
+        ),
+    )
+    text = pipeline.export_r(spec)
+    helpers = script_helpers()
+    assert text.count(helpers) == 1
+    generated = text.replace(helpers, "")
+    parsed = r_apply(
+        # (the text travels in a list: a lone string would become the argument list)
+        "function(x) {"
+        "  d <- utils::getParseData(parse(text = x$code, keep.source = TRUE));"
+        "  list(keywords = unique(d$token[d$token == 'FUNCTION']),"
+        "       calls = unique(d$text[d$token == 'SYMBOL_FUNCTION_CALL']))"
+        "}",
+        {"code": generated},
+    )
+    assert np.size(parsed["keywords"]) == 0, "the generated part defines a function"
+    defined = r_apply(
+        "function(x) { e <- new.env(); eval(parse(text = x$code), e); as.list(ls(e)) }",
+        {"code": helpers},
+    )
+    called = {c for c in np.atleast_1d(parsed["calls"]) if c.startswith("pylme4_")}
+    assert called and called <= set(defined)
+    # script.R needs none of pylme4's other R files (the script has only it).
+    inside = r_apply(
+        "function(x) { d <- utils::getParseData(parse(text = x$code, keep.source = TRUE));"
+        "  as.list(unique(d$text[d$token == 'SYMBOL_FUNCTION_CALL'])) }",
+        {"code": helpers},
+    )
+    assert {c for c in inside if c.startswith("pylme4_")} <= set(defined)
+    # The embedded R sources script.R too: its helpers are the script's.
     from pylme4._r.call import r_value
-    from pylme4.pipeline.export_r import boot_fun_code, r_function
     from pylme4.pipeline.spec import BOOT_FUNS
 
+    from_script = (
+        "function(x) { e <- new.env(); eval(parse(text = x$code), e);"
+        " e$pylme4_boot_fun_code(x$name) }"
+    )
     for name in BOOT_FUNS:
-        assert boot_fun_code(name) == r_value("pylme4_boot_fun_code", name, doing="test"), name
-    spec = parse_spec("data: {dataset: sleepstudy}\nmodels: [{name: a, formula: y ~ x}]\n")
-    text = pipeline.export_r(spec)
-    copied = r_function("pylme4_sdcor_names").replace("pylme4_sdcor_names", "sdcor_names", 1)
-    assert copied in text
+        embedded = r_value("pylme4_boot_fun_code", name, doing="test")
+        assert embedded == r_apply(from_script, {"code": helpers, "name": name}), name
 
 
 def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
     text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
     bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
-    assert bound - SCRIPT_NAMES == {"pastes"}
-    assert "fit" in bound and "write_model" in bound
+    assert {name for name in bound if not script_binds(name)} == {"pastes"}
+    assert "fit" in bound and "pylme4_write_model" in bound
     spec = parse_spec("data: {csv: fit.csv}\nmodels: [{name: a, formula: y ~ x}]\n")
     assert spec.data.name == "fit_data"
 
@@ -966,11 +1034,14 @@ def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
     script = tmp_path / "analysis.R"
     script.write_text(pipeline.export_r(spec, script_path=script), encoding="utf-8")
     text = script.read_text(encoding="utf-8")
-    assert "b <- bootMer(fit, FUN = fixef, nsim = 20, seed = 1)" in text
-    assert 'use.u = TRUE, type = "semiparametric"' in text
+    # One call of an output's R writer (script.R) per output, with the spec's values.
     assert (
-        'write_confint(confint(fit, method = "boot", level = 0.9, nsim = 20, seed = 3), "vc")'
-        in text
+        'pylme4_write_boot(fit, "main", nsim = 20, seed = 1, workers = 2, fun = "fixef", '
+        'type = "parametric", use_u = FALSE)'
+    ) in text
+    assert 'fun = "sigma", type = "semiparametric", use_u = TRUE)' in text
+    assert (
+        'pylme4_write_confint(fit, "vc", method = "boot", level = 0.9, nsim = 20, seed = 3)' in text
     )
     ran = subprocess.run(
         [shutil.which("Rscript") or "Rscript", str(script), str(tmp_path / "r")],

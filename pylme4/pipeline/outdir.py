@@ -31,25 +31,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from ..errors import PylmeError
+from .outputs import MODEL_FILES
 from .spec import _MODEL_NAME
 
 MANIFEST = ".pylme4-manifest"
 MANIFEST_FORMAT = "pylme4-manifest/1"
 #: Top-level files of a results folder.
 TOP_FILES = ("spec.yaml", "results.json")
-#: Every file a model's folder can hold (run.py writes a subset).
-MODEL_FILES = (
-    "summary.txt",
-    "fixef.csv",
-    "ranef.csv",
-    "var_corr.csv",
-    "stats.csv",
-    "boot.txt",
-    "boot.csv",
-    "boot_ci.csv",
-    "all_fit.csv",
-    "confint.csv",
-)
 
 T = TypeVar("T")
 

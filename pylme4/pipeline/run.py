@@ -4,16 +4,7 @@ Layout of a results folder::
 
     DIR/spec.yaml              the spec, byte for byte
     DIR/results.json           every number, the normalised spec, provenance
-    DIR/<model>/summary.txt    R's printed summary (lmerTest's when ddf is set)
-    DIR/<model>/fixef.csv      coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|))
-    DIR/<model>/ranef.csv      as.data.frame(ranef(fit, condVar = TRUE))
-    DIR/<model>/var_corr.csv   as.data.frame(VarCorr(fit))
-    DIR/<model>/stats.csv      nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta
-    DIR/<model>/boot.txt       print(bootMer(fit, FUN, nsim, seed = seed))   (boot:)
-    DIR/<model>/boot.csv       the replicates, one row each                   (boot:)
-    DIR/<model>/boot_ci.csv    confint(<bootMer>, type = "perc")               (boot:)
-    DIR/<model>/all_fit.csv    summary(allFit(fit)) without the timings       (all_fit:)
-    DIR/<model>/confint.csv    confint(fit, method = ...)                     (confint:)
+{layout}
 
 Numbers in CSV files are written with enough digits to read back the same
 double; missing values are ``NA``; text is UTF-8 with ``\\n`` line ends.  The
@@ -26,7 +17,6 @@ lists the files pylme4 wrote, the only ones a later ``--force`` run replaces
 from __future__ import annotations
 
 import json
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -34,24 +24,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
 from . import data as pdata
-from . import outdir, provenance
+from . import outdir, outputs, provenance
 from .outdir import FileAccessError, OutputDirError
-
-__all__ = ["FileAccessError", "ModelError", "OutputDirError", "RunResult", "read_results", "run"]
+from .outputs import Produced, all_fit_table, fit_stats, plain, ranef_long, table_json
 from .spec import ModelSpec, Spec, SpecError
 from .trust import check_spec
+
+# The layout above lists each model's files from the registry of outputs.
+__doc__ = (__doc__ or "").replace("{layout}", outputs.layout())
+
+__all__ = [
+    "FileAccessError",
+    "ModelError",
+    "OutputDirError",
+    "RunResult",
+    "all_fit_table",
+    "fit_stats",
+    "ranef_long",
+    "read_results",
+    "run",
+    "table_json",
+]
 
 #: The format of results.json (bumped when its layout changes).
 RESULTS_FORMAT = "pylme4-results/1"
 RESULTS_JSON = "results.json"
 SPEC_COPY = "spec.yaml"
-#: Files every model writes, in order; optional outputs follow.
-MODEL_FILES = ("summary.txt", "fixef.csv", "ranef.csv", "var_corr.csv", "stats.csv")
 
 Progress = Callable[[str], None]
 
@@ -101,104 +103,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, na_rep="NA", lineterminator="\n", encoding="utf-8")
 
 
-def table_json(frame: pd.DataFrame) -> dict[str, Any]:
-    """A table as {"columns": [...], "data": [[...], ...]}, missing values as null."""
-    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
-    return {"columns": [str(c) for c in frame.columns], "data": _plain(values)}
-
-
-def _plain(value: Any) -> Any:
-    """Python values JSON can hold exactly: numpy scalars unwrapped, NaN/Inf as null."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
-
-
-def ranef_long(ranef: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """``fit.ranef(cond_var=True)`` laid out as R's ``as.data.frame(ranef(fit, condVar = TRUE))``.
-
-    One row per (grouping factor, term, level): grpvar, term, grp, condval,
-    condsd; terms vary slowest within a grouping factor, as in R.
-    """
-    parts = []
-    for grpvar, frame in ranef.items():
-        levels = [str(x) for x in frame.index]
-        for term in frame["condval"].columns:
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "grpvar": grpvar,
-                        "term": term,
-                        "grp": levels,
-                        "condval": frame["condval"][term].to_numpy(dtype=float),
-                        "condsd": frame["condsd"][term].to_numpy(dtype=float),
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
-
-
-def fit_stats(fit: Any) -> pd.DataFrame:
-    """Model-level numbers: statistic, value (the rows the R script writes too)."""
-    # Counts stay integers (written "60", not "60.0"); the column is mixed.
-    rows: list[tuple[str, int | float]] = [("nobs", int(fit.nobs))]
-    rows += [(f"ngroups:{g}", int(n)) for g, n in fit.ngroups.items()]
-    rows += [
-        ("sigma", fit.sigma),
-        ("logLik", fit.loglik()),
-        ("AIC", fit.aic()),
-        ("BIC", fit.bic()),
-        ("deviance", fit.deviance()),
-    ]
-    if fit.reml_criterion is not None:
-        rows.append(("REMLcrit", fit.reml_criterion))
-    rows += [(f"theta:{i + 1}", float(t)) for i, t in enumerate(fit.theta)]
-    return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
-
-
 # ---------------------------------------------------------------------------
 # One model
 # ---------------------------------------------------------------------------
-
-
-def all_fit_table(result: Any) -> pd.DataFrame:
-    """``summary(allFit(fit))`` as one row per optimizer (timings left out: they vary).
-
-    Columns: optimizer, ok (TRUE/FALSE as R writes them), logLik, feval, then
-    ``fixef:<term>``, ``sdcor:<R's label>``, ``theta:<name>``, and the
-    optimizer's convergence messages (joined by " | ") and error text.
-    Optimizers whose refit failed have NA numbers, as R's summary omits them.
-    """
-    names = [str(n) for n in result.which_ok.index]
-    table = pd.DataFrame(
-        {
-            "optimizer": names,
-            "ok": ["TRUE" if bool(v) else "FALSE" for v in result.which_ok],
-            "logLik": result.llik.reindex(names).to_numpy(dtype=float),
-            "feval": result.feval.reindex(names).to_numpy(dtype=float),
-        }
-    )
-    for prefix, frame in (
-        ("fixef", result.fixef),
-        ("sdcor", result.sdcor),
-        ("theta", result.theta),
-    ):
-        for column in frame.columns:
-            table[f"{prefix}:{column}"] = frame[column].reindex(names).to_numpy(dtype=float)
-    table["messages"] = [" | ".join(result.msgs.get(n, ())) for n in names]
-    table["error"] = [str(result.errors.get(n, "")) for n in names]
-    return table
 
 
 def _fit_model(
@@ -208,70 +115,26 @@ def _fit_model(
     folder: Path,
     progress: Progress | None,
 ) -> dict[str, Any]:
-    """Fit one model, write its files into ``folder`` and return its results.json entry."""
+    """Fit one model, write its outputs (:mod:`.outputs`) into ``folder``; its results.json entry."""
     from ..models import lmer
 
     fit = lmer(model.formula, frame, reml=model.reml, data_name=data_name)
-    summary = fit.summary(ddf=model.ddf)  # type: ignore[arg-type]
-    texts = {"summary.txt": summary.text}
-    tables = {
-        "fixef": summary.fixed_effects.rename_axis("term").reset_index(),
-        "ranef": ranef_long(fit.ranef(cond_var=True)),
-        "var_corr": fit.var_corr(),
-        "stats": fit_stats(fit),
-    }
-    entry: dict[str, Any] = {
-        "formula": model.formula,
-        "reml": model.reml,
-        "ddf": model.ddf,
-        "optimizer": fit.optimizer,
-        "singular": fit.is_singular(),
-    }
-    bars = progress is not None
-    if model.boot is not None:
-        boot = model.boot
-        workers = f" on {boot.workers} workers" if boot.workers > 1 else ""
-        _say(
-            progress,
-            f"    bootstrap of {model.name}: {boot.nsim} refits{workers}, seed {boot.seed}",
-        )
-        b = fit.boot_mer(
-            boot.fun,  # type: ignore[arg-type]  # checked against BOOT_FUNS by the spec
-            nsim=boot.nsim,
-            seed=boot.seed,
-            type=boot.type,  # type: ignore[arg-type]
-            use_u=boot.use_u,
-            workers=boot.workers,
-            progress=bars,
-        )
-        texts["boot.txt"] = str(b)
-        replicates = b.t.copy()
-        replicates.insert(0, "replicate", range(1, len(replicates) + 1))
-        tables["boot"] = replicates
-        tables["boot_ci"] = (
-            b.confint(level=0.95, type="perc").rename_axis("statistic").reset_index()
-        )
-        entry["boot_t0"] = {str(k): float(v) for k, v in b.t0.items()}
-        entry["boot_failed"] = int(b.n_failed)
-        entry["boot_messages"] = table_json(b.messages)
-    if model.all_fit:
-        _say(progress, f"    allFit of {model.name}: refitting with every optimizer")
-        tables["all_fit"] = all_fit_table(fit.all_fit(progress=bars))
-    if model.confint is not None:
-        ci = model.confint
-        _say(progress, f"    confint of {model.name}: method {ci.method}")
-        tables["confint"] = (
-            fit.confint(method=ci.method, level=ci.level, nsim=ci.nsim, seed=ci.seed, progress=bars)  # type: ignore[arg-type]
-            .rename_axis("parameter")
-            .reset_index()
-        )
-    for name, text in texts.items():
+    made = Produced()
+    for output in outputs.wanted(model):
+        part = output.produce(fit, model, progress)
+        made.texts.update(part.texts)
+        made.tables.update(part.tables)
+        made.entry.update(part.entry)
+    for name, text in made.texts.items():
         (folder / name).write_text(text + "\n", encoding="utf-8")
-    for name, table in tables.items():
+    for name, table in made.tables.items():
         write_csv(table, folder / f"{name}.csv")
-    files = ["summary.txt", *(f"{name}.csv" for name in tables), *list(texts)[1:]]
-    entry["files"] = files
-    entry.update({name: table_json(table) for name, table in tables.items()})
+    entry = made.entry
+    # The order results.json has always listed them in: the first text, the
+    # tables, the other texts (verify compares the list as it is).
+    texts = list(made.texts)
+    entry["files"] = [*texts[:1], *(f"{name}.csv" for name in made.tables), *texts[1:]]
+    entry.update({name: table_json(table) for name, table in made.tables.items()})
     return entry
 
 
@@ -354,11 +217,8 @@ def _run_into(
     where = pdata.describe(spec)
     _say(progress, f"reading {where}")
     loaded = pdata.load_data(spec)
-    # Start R now, so that a missing R is reported as such (RNotAvailableError)
-    # rather than as a formula that R could not parse.
-    from .._r import session
-
-    session.helpers()
+    # A missing R has already been reported as such (RNotAvailableError) by
+    # check_spec(), which asks R to parse the formulas before anything else.
     _say(progress, f"checking the formulas against {len(loaded.frame.columns)} columns")
     pdata.check_formulas(spec, loaded.frame, where)
     (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")
@@ -399,8 +259,8 @@ def _run_into(
     results = {
         "format": RESULTS_FORMAT,
         "spec": spec.to_dict(levels=loaded.levels),
-        "models": _plain(models),
-        "provenance": _plain(
+        "models": plain(models),
+        "provenance": plain(
             provenance.collect(spec, loaded.source, started=started, command=command, trust=trust)
         ),
     }
@@ -452,7 +312,7 @@ def _layout_problem(results: dict[str, Any]) -> str | None:
             return f"models.{name} must be a mapping, not {kind(entry)}"
         files = entry.get("files")
         if not isinstance(files, list) or not all(
-            isinstance(f, str) and f in outdir.MODEL_FILES for f in files
+            isinstance(f, str) and f in outputs.MODEL_FILES for f in files
         ):
             return f"models.{name}.files must list files pylme4 writes"
     prov = results["provenance"]

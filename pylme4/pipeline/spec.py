@@ -47,28 +47,6 @@ BOOT_TYPES = ("parametric", "semiparametric")
 #: Methods of ``confint()`` for a fitted lmer model.
 CONFINT_METHODS = ("Wald", "profile", "boot")
 
-# Allowed keys per mapping, each with whether it is required.
-_TOP_KEYS = {"data": True, "models": True}
-_DATA_KEYS = {"csv": False, "dataset": False, "package": False, "name": False, "factors": False}
-_MODEL_KEYS = {
-    "name": True,
-    "formula": True,
-    "reml": False,
-    "ddf": False,
-    "boot": False,
-    "all_fit": False,
-    "confint": False,
-}
-_BOOT_KEYS = {
-    "nsim": True,
-    "seed": True,
-    "workers": False,
-    "fun": False,
-    "type": False,
-    "use_u": False,
-}
-_CONFINT_KEYS = {"method": True, "level": False, "nsim": False, "seed": False}
-
 # A model's name becomes a directory name: keep it portable and free of dots,
 # so it can never collide with results.json or spec.yaml.
 # Always used with fullmatch(): "$" would also match before a final newline.
@@ -103,16 +81,20 @@ _R_RESERVED = frozenset(
         "in",
     ]
 )
-# Names the exported R script (export_r.py) binds at top level: the data
-# cannot take one of them there (`fit <- read.csv(...)` would be overwritten
-# by the first model).  tests/test_pipeline.py checks the list is complete.
+# Names the exported R script (export_r.py) binds at top level, besides the
+# functions of _r/R/script.R (all named pylme4_*): the data cannot take one of
+# them there (`fit <- read.csv(...)` would be overwritten by the first model).
+# Names earlier scripts bound stay here, so that a data set's default name
+# (and with it the summaries of stored results) does not change.
+# tests/test_pipeline.py checks the list is complete.
 SCRIPT_NAMES = frozenset(
     {
-        "args",
         "out_dir",
         "script_dir",
         "data_file",
         "fit",
+        # bound by scripts of pylme4 before script.R
+        "args",
         "b",
         "as_factor",
         "write_table",
@@ -125,6 +107,15 @@ SCRIPT_NAMES = frozenset(
         "write_confint",
     }
 )
+#: The prefix of every function the exported R script takes from script.R.
+SCRIPT_PREFIX = "pylme4_"
+
+
+def script_binds(name: str) -> bool:
+    """Whether the exported R script binds ``name`` for itself."""
+    return name in SCRIPT_NAMES or name.startswith(SCRIPT_PREFIX)
+
+
 #: A factor level as written in the spec: text, a whole number, a number or a logical.
 Level = str | int | float | bool
 
@@ -146,16 +137,33 @@ class SpecError(PylmeError, ValueError):
         self.key = key
 
 
+# The spec's schema is its dataclasses: their fields are the keys a mapping
+# takes, in order; a field without a default is required; the defaults fill
+# in what the YAML leaves out.  A field's metadata says how the reader checks
+# its value (`read`: a _Reader method; `minimum`, `choices`), whether YAML
+# gives it at all (`yaml`: False for what the reader records itself) and
+# whether YAML must give it (`required`, where the reader makes a default).
+
+
+def _read(read: str, **checks: Any) -> dict[str, Any]:
+    return {"read": read, **checks}
+
+
+_NOT_YAML: dict[str, Any] = {"yaml": False}
+_SEED = _read("integer", minimum=-(2**31) + 1)
+_COUNT = _read("integer", minimum=1)
+
+
 @dataclass(frozen=True)
 class BootSpec:
     """``boot:`` of a model: a parametric bootstrap (lme4's ``bootMer``)."""
 
-    nsim: int
-    seed: int
-    workers: int = 1
-    fun: str = "fixef"
-    type: str = "parametric"
-    use_u: bool = False
+    nsim: int = field(metadata=_COUNT)
+    seed: int = field(metadata=_SEED)
+    workers: int = field(default=1, metadata=_COUNT)
+    fun: str = field(default="fixef", metadata=_read("choice", choices=BOOT_FUNS))
+    type: str = field(default="parametric", metadata=_read("choice", choices=BOOT_TYPES))
+    use_u: bool = field(default=False, metadata=_read("boolean"))
     """Condition on the estimated random effects (bootMer's ``use.u``)."""
 
 
@@ -163,37 +171,38 @@ class BootSpec:
 class ConfintSpec:
     """``confint:`` of a model: ``confint(fit, method=..., level=...)``."""
 
-    method: str
-    level: float = 0.95
-    nsim: int = 500
-    seed: int | None = None
+    method: str = field(metadata=_read("choice", choices=CONFINT_METHODS))
+    level: float = field(default=0.95, metadata=_read("level"))
+    nsim: int = field(default=500, metadata=_COUNT)
+    seed: int | None = field(default=None, metadata=_SEED)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """One entry of ``models:``."""
 
-    name: str
-    formula: str
-    reml: bool = True
-    ddf: str | None = None
-    boot: BootSpec | None = None
-    all_fit: bool = False
-    confint: ConfintSpec | None = None
+    name: str = field(metadata=_read("model_name"))
+    formula: str = field(metadata=_read("formula"))
+    reml: bool = field(default=True, metadata=_read("boolean"))
+    ddf: str | None = field(default=None, metadata=_read("ddf"))
+    boot: BootSpec | None = field(default=None, metadata=_read("boot"))
+    all_fit: bool = field(default=False, metadata=_read("boolean"))
+    confint: ConfintSpec | None = field(default=None, metadata=_read("confint"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataSpec:
     """``data:``: where the data comes from and how its factors are ordered."""
 
-    name: str
-    """The name the data is bound to in R (printed after ``Data:``)."""
     csv: str | None = None
     """The CSV path as written in the spec (relative to the spec's folder)."""
     dataset: str | None = None
     """A data set bundled with lme4 (or base R's datasets), by name."""
     package: str | None = None
     """The R package of ``dataset`` (default: lme4, then datasets)."""
+    name: str = field(metadata={"required": False})
+    """The name the data is bound to in R (printed after ``Data:``); by default
+    made from the file's or the data set's name."""
     factors: Mapping[str, tuple[Level, ...]] = field(default_factory=dict)
     """Column -> factor levels, in order (the first is the reference), as the
     YAML values they are written as; R's ``as.character()`` makes them the text
@@ -206,15 +215,15 @@ class Spec:
 
     data: DataSpec
     models: tuple[ModelSpec, ...]
-    text: str
+    text: str = field(metadata=_NOT_YAML)
     """The YAML exactly as read (copied into the results)."""
-    source: str
+    source: str = field(metadata=_NOT_YAML)
     """The spec's file name as shown in messages."""
-    base_dir: Path
+    base_dir: Path = field(metadata=_NOT_YAML)
     """The folder a relative ``data.csv`` is resolved against (the spec's own)."""
-    path: Path | None = None
+    path: Path | None = field(default=None, metadata=_NOT_YAML)
     """The spec file's absolute path (None for a spec given as text)."""
-    lines: Mapping[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict, metadata=_NOT_YAML)
     """Key path (``"models[0].formula"``) -> line number (1-based) in the spec."""
 
     @property
@@ -270,20 +279,22 @@ class Spec:
         data["factors"] = {
             k: list(v if levels is None else levels[k]) for k, v in self.data.factors.items()
         }
-        models = []
-        for m in self.models:
-            models.append(
-                {
-                    "name": m.name,
-                    "formula": m.formula,
-                    "reml": m.reml,
-                    "ddf": m.ddf,
-                    "boot": None if m.boot is None else vars(m.boot).copy(),
-                    "all_fit": m.all_fit,
-                    "confint": None if m.confint is None else vars(m.confint).copy(),
-                }
-            )
+        models = [dataclasses.asdict(m) for m in self.models]
         return {"data": data, "models": models}
+
+
+def yaml_keys(cls: type) -> dict[str, bool]:
+    """The keys the YAML mapping of dataclass ``cls`` takes, in order, each with
+    whether it is required."""
+    keys = {}
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("yaml", True):
+            continue
+        has_default = (
+            f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        )
+        keys[f.name] = f.metadata.get("required", not has_default)
+    return keys
 
 
 # ---------------------------------------------------------------------------
@@ -338,7 +349,7 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
         if root is None:
             raise SpecError(f"{source}: the spec is empty; it needs 'data:' and 'models:'")
         reader.loader = loader
-        top = reader.mapping(root, "", _TOP_KEYS, "the spec")
+        top = reader.mapping(root, "", yaml_keys(Spec), "the spec")
         data = reader.data(top["data"][1])
         models = reader.models(top["models"][1])
     finally:
@@ -465,10 +476,72 @@ class _Reader:
             )
         return value
 
+    # -- fields, as their dataclass declares them ----------------------------
+
+    def fields(
+        self, cls: type, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str
+    ) -> dict[str, Any]:
+        """The values of the keys given, each read as its field's metadata says, in field order.
+
+        Keys left out are left to the dataclass's defaults.
+        """
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in entries and "read" in f.metadata:
+                read = getattr(self, f"read_{f.metadata['read']}")
+                values[f.name] = read(entries[f.name][1], self.join(key, f.name), f.metadata)
+        return values
+
+    def read_boolean(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> bool:
+        return self.boolean(node, key)
+
+    def read_integer(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> int:
+        return self.integer(node, key, meta["minimum"])
+
+    def read_choice(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        return self.choice(node, key, meta["choices"])
+
+    def read_level(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> float:
+        value = self.scalar(node, key, "must be a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            self.fail(node, key, f"must be a number between 0 and 1, e.g. 0.95, not {_kind(node)}")
+        return float(value)
+
+    def read_model_name(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        name = self.string(node, key)
+        if not _MODEL_NAME.fullmatch(name):
+            self.fail(
+                node,
+                key,
+                f"{name!r} must be letters, digits, '_' and '-' (it names the output folder)",
+            )
+        return name
+
+    def read_formula(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        formula = self.string(node, key)
+        if "~" not in formula:
+            self.fail(
+                node,
+                key,
+                f"{formula!r} is not a model formula (it has no '~'), e.g. 'y ~ x + (1 | g)'",
+            )
+        return " ".join(formula.split())
+
+    def read_ddf(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str | None:
+        if node.tag.endswith(":null"):
+            return None
+        return self.choice(node, key, DDF_METHODS)
+
+    def read_boot(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> BootSpec:
+        return self.boot(node, key)
+
+    def read_confint(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> ConfintSpec:
+        return self.confint(node, key)
+
     # -- the schema ---------------------------------------------------------
 
     def data(self, node: yaml.Node) -> DataSpec:
-        entries = self.mapping(node, "data", _DATA_KEYS, "data")
+        entries = self.mapping(node, "data", yaml_keys(DataSpec), "data")
         has_csv, has_dataset = "csv" in entries, "dataset" in entries
         if has_csv == has_dataset:
             self.fail(
@@ -506,7 +579,7 @@ class _Reader:
                     f"{name!r} is not a syntactic R name (letters, digits, '.' and '_', "
                     "starting with a letter or '.'), which R binds the data to",
                 )
-            if name in SCRIPT_NAMES:
+            if script_binds(name):
                 self.fail(
                     entries["name"][1],
                     "data.name",
@@ -602,75 +675,19 @@ class _Reader:
         return tuple(models)
 
     def model(self, node: yaml.Node, key: str) -> ModelSpec:
-        entries = self.mapping(node, key, _MODEL_KEYS, "a model")
-        name = self.string(entries["name"][1], f"{key}.name")
-        if not _MODEL_NAME.fullmatch(name):
-            self.fail(
-                entries["name"][1],
-                f"{key}.name",
-                f"{name!r} must be letters, digits, '_' and '-' (it names the output folder)",
-            )
-        formula = self.string(entries["formula"][1], f"{key}.formula")
-        if "~" not in formula:
-            self.fail(
-                entries["formula"][1],
-                f"{key}.formula",
-                f"{formula!r} is not a model formula (it has no '~'), e.g. 'y ~ x + (1 | g)'",
-            )
-        formula = " ".join(formula.split())
-        reml = self.boolean(entries["reml"][1], f"{key}.reml") if "reml" in entries else True
-        ddf = None
-        if "ddf" in entries and not entries["ddf"][1].tag.endswith(":null"):
-            ddf = self.choice(entries["ddf"][1], f"{key}.ddf", DDF_METHODS)
-        boot = self.boot(entries["boot"][1], f"{key}.boot") if "boot" in entries else None
-        all_fit = (
-            self.boolean(entries["all_fit"][1], f"{key}.all_fit") if "all_fit" in entries else False
-        )
-        confint = (
-            self.confint(entries["confint"][1], f"{key}.confint") if "confint" in entries else None
-        )
-        return ModelSpec(
-            name=name,
-            formula=formula,
-            reml=reml,
-            ddf=ddf,
-            boot=boot,
-            all_fit=all_fit,
-            confint=confint,
-        )
+        entries = self.mapping(node, key, yaml_keys(ModelSpec), "a model")
+        return ModelSpec(**self.fields(ModelSpec, entries, key))
 
     def boot(self, node: yaml.Node, key: str) -> BootSpec:
-        if isinstance(node, yaml.MappingNode):
-            entries = self.mapping(node, key, _BOOT_KEYS, "boot")
-        else:
+        if not isinstance(node, yaml.MappingNode):
             self.fail(
                 node,
                 key,
                 f"must be a mapping such as {{nsim: 100, seed: 1}} (a seed is required: "
                 f"a bootstrap without one cannot be re-verified), not {_kind(node)}",
             )
-        spec = BootSpec(
-            nsim=self.integer(entries["nsim"][1], f"{key}.nsim", 1),
-            seed=self.integer(entries["seed"][1], f"{key}.seed", -(2**31) + 1),
-            workers=(
-                self.integer(entries["workers"][1], f"{key}.workers", 1)
-                if "workers" in entries
-                else 1
-            ),
-            fun=(
-                self.choice(entries["fun"][1], f"{key}.fun", BOOT_FUNS)
-                if "fun" in entries
-                else "fixef"
-            ),
-            type=(
-                self.choice(entries["type"][1], f"{key}.type", BOOT_TYPES)
-                if "type" in entries
-                else "parametric"
-            ),
-            use_u=self.boolean(entries["use_u"][1], f"{key}.use_u")
-            if "use_u" in entries
-            else False,
-        )
+        entries = self.mapping(node, key, yaml_keys(BootSpec), "boot")
+        spec = BootSpec(**self.fields(BootSpec, entries, key))
         if spec.type == "semiparametric" and not spec.use_u:
             self.fail(
                 entries["type"][1],
@@ -689,31 +706,15 @@ class _Reader:
                     "a bootstrap interval needs a seed: write {method: boot, nsim: 500, seed: 1}",
                 )
             return ConfintSpec(method=method)
-        entries = self.mapping(node, key, _CONFINT_KEYS, "confint")
-        method = self.choice(entries["method"][1], f"{key}.method", CONFINT_METHODS)
-        level = 0.95
-        if "level" in entries:
-            value = self.scalar(entries["level"][1], f"{key}.level", "must be a number")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-                self.fail(
-                    entries["level"][1],
-                    f"{key}.level",
-                    f"must be a number between 0 and 1, e.g. 0.95, not {_kind(entries['level'][1])}",
-                )
-            level = float(value)
-        nsim = self.integer(entries["nsim"][1], f"{key}.nsim", 1) if "nsim" in entries else 500
-        seed = (
-            self.integer(entries["seed"][1], f"{key}.seed", -(2**31) + 1)
-            if "seed" in entries
-            else None
-        )
-        if method == "boot" and seed is None:
+        entries = self.mapping(node, key, yaml_keys(ConfintSpec), "confint")
+        spec = ConfintSpec(**self.fields(ConfintSpec, entries, key))
+        if spec.method == "boot" and spec.seed is None:
             self.fail(node, key, "a bootstrap interval needs a seed (seed: 1)")
-        if method != "boot":
+        if spec.method != "boot":
             for extra in ("nsim", "seed"):
                 if extra in entries:
                     self.fail(entries[extra][0], f"{key}.{extra}", "is only used with method: boot")
-        return ConfintSpec(method=method, level=level, nsim=nsim, seed=seed)
+        return spec
 
 
 def _is_r_name(name: str) -> bool:
@@ -725,6 +726,6 @@ def _default_data_name(stem: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._]", "_", stem)
     if not name or not re.match(r"[A-Za-z]", name[0]):
         name = "data_" + name
-    if name in SCRIPT_NAMES:
+    if script_binds(name):
         name += "_data"
     return name if _is_r_name(name) else "data"

@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 
 from .. import doctor
-from ..errors import RNotAvailableError, one_line
-from . import provenance
+from ..errors import one_line
+from . import outputs, provenance
 from .export_r import export_r
 from .outdir import read_manifest
 from .run import RESULTS_JSON, SPEC_COPY, OutputDirError, read_results, run
@@ -475,7 +475,7 @@ def verify(
                 f"({one_line(exc)}); is it a results.json written by pylme4?"
             ) from None
         if with_r:
-            _verify_with_r(tally, spec, results_dir, stored, Path(tmp), progress, rscript, trust)
+            _verify_with_r(tally, spec, results_dir, Path(tmp), progress, rscript, trust)
     return _report(tally, warnings, tolerance, with_r)
 
 
@@ -494,27 +494,16 @@ def _report(
     )
 
 
-def find_rscript(rscript: str | None = None) -> str:
-    """The Rscript program, or RNotAvailableError saying how to get it."""
-    found = doctor.rscript(rscript)
-    if found is None:
-        from .._r.session import INSTALL_HINT
-
-        raise RNotAvailableError(f"Rscript is not on PATH; {INSTALL_HINT}")
-    return found
-
-
 def _verify_with_r(
     tally: _Tally,
     spec: Spec,
     results_dir: Path,
-    stored: Mapping[str, Any],
     tmp: Path,
     progress: Progress | None,
     rscript: str | None,
     trust: bool,
 ) -> None:
-    program = find_rscript(rscript)
+    program = doctor.require_rscript(rscript)
     script = tmp / "analysis.R"
     script.write_text(export_r(spec, script_path=None, trust=trust), encoding="utf-8")
     r_dir = tmp / "r"
@@ -530,9 +519,6 @@ def _verify_with_r(
         last = [line for line in done.stderr.splitlines() if line.strip()][-3:]
         tally.add("R script", "", "runs", f"failed: {' | '.join(last) or done.returncode}")
         return
-    files = [
-        f"{name}/{file}"
-        for name, entry in stored.get("models", {}).items()
-        for file in entry.get("files", [])
-    ]
+    # The files of every model, as the registry of outputs says the spec makes them.
+    files = [f"{model.name}/{file}" for model in spec.models for file in outputs.model_files(model)]
     compare_folders(tally, results_dir, r_dir, only=files, label="R: ")

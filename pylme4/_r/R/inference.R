@@ -19,29 +19,9 @@
 # Bootstrap statistics
 # ---------------------------------------------------------------------------
 
-# The R code of the named statistics, as a user would type FUN in bootMer().
-# It is evaluated to get the function and also shown in the printed call.
-pylme4_boot_fun_code <- function(name) {
-  switch(name,
-         fixef = "fixef",
-         sigma = "sigma",
-         theta = 'function(x) getME(x, "theta")',
-         var_corr = 'function(x) as.data.frame(VarCorr(x), order = "lower.tri")$sdcor',
-         confint = "bootFun",
-         stop("unknown bootstrap statistic '", name, "'"))
-}
+# pylme4_boot_fun_code(), pylme4_sdcor_names(), pylme4_boot_call() and
+# pylme4_console_text() live in script.R: the exported R script runs them too.
 
-# The standard deviations and correlations in the order of
-# as.data.frame(VarCorr(x), order = "lower.tri"), with the names lme4 gives
-# them in confint(..., oldNames = FALSE): sd_<term>|<group>,
-# cor_<term2>.<term1>|<group> and sigma for the residual.
-pylme4_sdcor_names <- function(fit) {
-  vc <- as.data.frame(lme4::VarCorr(fit), order = "lower.tri")
-  ifelse(vc$grp == "Residual" & is.na(vc$var1), "sigma",
-         ifelse(is.na(vc$var2),
-                paste0("sd_", vc$var1, "|", vc$grp),
-                paste0("cor_", vc$var2, ".", vc$var1, "|", vc$grp)))
-}
 
 # The statistic confint(method = "boot") bootstraps: the sd/cor parameters
 # under confint's names (.sig01, ..., .sigma), then the fixed effects; the
@@ -212,20 +192,6 @@ pylme4_boot_refit_one <- function(fit, ys, dim, levels, i) {
   lme4::refit(fit, y, control = pylme4_boot_control(fit))
 }
 
-# The call a user would type for this bootstrap, for the printed result:
-# bootMer(x = fit, FUN = fixef, nsim = 100, seed = 1, ...), with only the
-# arguments that differ from bootMer's defaults, in bootMer's order.
-pylme4_boot_call <- function(fun_code, nsim, seed, use_u, re_form, type) {
-  args <- list(as.name("bootMer"), x = as.name("fit"), FUN = str2lang(fun_code), nsim = nsim)
-  if (!is.null(seed)) args$seed <- seed
-  if (!is.null(re_form)) {
-    args$re.form <- if (identical(re_form, "NA")) NA else str2lang(re_form)
-  } else if (isTRUE(use_u)) {
-    args$use.u <- TRUE
-  }
-  if (!identical(type, "parametric")) args$type <- type
-  as.call(args)
-}
 
 # A genuine bootMer object (classes "bootMer", "boot") holding the
 # replicates, built as lme4::bootMer builds its result; and its printout as
@@ -258,21 +224,6 @@ pylme4_boot_object <- function(fit, t0, t, nsim, names, fun_name, fun_code,
   b
 }
 
-# What the console shows for print(x): the output, then any message()
-# text (bootMer reports warnings and failures that way), without the final
-# newline.
-pylme4_console_text <- function(expr_fun) {
-  said <- character()
-  out <- withCallingHandlers(
-    utils::capture.output(expr_fun()),
-    message = function(m) {
-      said <<- c(said, conditionMessage(m))
-      invokeRestart("muffleMessage")
-    })
-  text <- paste(c(out, ""), collapse = "\n")
-  if (length(said)) text <- paste0(text, paste(said, collapse = ""))
-  sub("\n$", "", text)
-}
 
 pylme4_boot_print <- function(b) {
   pylme4_console_text(function() print(b))

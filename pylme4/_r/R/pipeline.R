@@ -29,9 +29,9 @@ pylme4_provenance <- function() {
 
 # The text factor(x, levels = ...) matches: as.character() of the column's
 # values and of each level (a list of length-one vectors: text, integers,
-# doubles and logicals as the spec writes them).  The exported R script's
-# as_factor() turns levels into text the same way.
+# doubles and logicals as the spec writes them), as the exported R script's
+# pylme4_as_factor() matches them (both in script.R).
 pylme4_factor_text <- function(values, levels) {
   list(values = as.list(as.character(values)),
-       levels = as.list(vapply(levels, as.character, "", USE.NAMES = FALSE)))
+       levels = as.list(pylme4_level_text(levels)))
 }

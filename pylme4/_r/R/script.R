@@ -1,0 +1,222 @@
+# ---- pylme4's R helpers (pylme4/_r/R/script.R) ------------------------------
+# This file is both: sourced by pylme4's embedded R with every other file in
+# pylme4/_r/R/, and copied verbatim into every script `pylme4 export-r`
+# writes.  So pylme4 and the exported script run the same R code for what
+# they share (the bootstrap's statistic and printed call, the names of the
+# var_corr statistics, the console text of a printout), and the script still
+# needs nothing but R.  Only function definitions belong here: the code after
+# them in a script is generated from the spec, one call per output
+# (pylme4/pipeline/outputs.py names the writer of each).
+#
+# The writers write into file.path(out_dir, name), `out_dir` being the
+# script's own (bound by the generated part); pylme4 itself writes its files
+# from Python and never calls them.
+
+# ---------------------------------------------------------------------------
+# Shared with pylme4's inference (inference.R)
+# ---------------------------------------------------------------------------
+
+# The R code of the named statistics, as a user would type FUN in bootMer().
+# It is evaluated to get the function and also shown in the printed call.
+pylme4_boot_fun_code <- function(name) {
+  switch(name,
+         fixef = "fixef",
+         sigma = "sigma",
+         theta = 'function(x) getME(x, "theta")',
+         var_corr = 'function(x) as.data.frame(VarCorr(x), order = "lower.tri")$sdcor',
+         confint = "bootFun",
+         stop("unknown bootstrap statistic '", name, "'"))
+}
+
+# The standard deviations and correlations in the order of
+# as.data.frame(VarCorr(x), order = "lower.tri"), with the names lme4 gives
+# them in confint(..., oldNames = FALSE): sd_<term>|<group>,
+# cor_<term2>.<term1>|<group> and sigma for the residual.
+pylme4_sdcor_names <- function(fit) {
+  vc <- as.data.frame(lme4::VarCorr(fit), order = "lower.tri")
+  ifelse(vc$grp == "Residual" & is.na(vc$var1), "sigma",
+         ifelse(is.na(vc$var2),
+                paste0("sd_", vc$var1, "|", vc$grp),
+                paste0("cor_", vc$var2, ".", vc$var1, "|", vc$grp)))
+}
+
+# The call a user would type for this bootstrap, for the printed result:
+# bootMer(x = fit, FUN = fixef, nsim = 100, seed = 1, ...), with only the
+# arguments that differ from bootMer's defaults, in bootMer's order.
+pylme4_boot_call <- function(fun_code, nsim, seed, use_u, re_form, type) {
+  args <- list(as.name("bootMer"), x = as.name("fit"), FUN = str2lang(fun_code), nsim = nsim)
+  if (!is.null(seed)) args$seed <- seed
+  if (!is.null(re_form)) {
+    args$re.form <- if (identical(re_form, "NA")) NA else str2lang(re_form)
+  } else if (isTRUE(use_u)) {
+    args$use.u <- TRUE
+  }
+  if (!identical(type, "parametric")) args$type <- type
+  as.call(args)
+}
+
+# What the console shows for print(x): the output, then any message()
+# text (bootMer reports warnings and failures that way), without the final
+# newline.
+pylme4_console_text <- function(expr_fun) {
+  said <- character()
+  out <- withCallingHandlers(
+    utils::capture.output(expr_fun()),
+    message = function(m) {
+      said <<- c(said, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  text <- paste(c(out, ""), collapse = "\n")
+  if (length(said)) text <- paste0(text, paste(said, collapse = ""))
+  sub("\n$", "", text)
+}
+
+# Factor levels as the text factor(x, levels = ...) matches them: the spec's
+# levels are text, or a list of numbers and logicals as it writes them.
+# pipeline.R's pylme4_factor_text() and the script's pylme4_as_factor().
+pylme4_level_text <- function(levels) {
+  vapply(levels, as.character, "", USE.NAMES = FALSE)
+}
+
+# ---------------------------------------------------------------------------
+# The exported script: reading the data
+# ---------------------------------------------------------------------------
+
+# Where the script writes: its first command-line argument, or results-r.
+# Summaries print with UTF-8 quotes in pylme4's R; the script does the same.
+pylme4_script_start <- function(args = commandArgs(trailingOnly = TRUE)) {
+  suppressPackageStartupMessages(library(lme4))
+  if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))
+  if (length(args) >= 1L) args[[1L]] else "results-r"
+}
+
+# The folder the script's data file is relative to: the script's own.
+pylme4_script_dir <- function() {
+  file_arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
+  if (length(file_arg)) dirname(normalizePath(sub("^--file=", "", file_arg[[1L]])))
+  else getwd()
+}
+
+# factor(x, levels) as pylme4 makes it: values and levels are matched as the
+# text as.character() gives them, and a value that is not among the levels
+# stops the script (factor() alone would make it NA without a word).
+pylme4_as_factor <- function(x, levels, column) {
+  text <- as.character(x)
+  levels <- pylme4_level_text(levels)
+  bad <- unique(text[!is.na(text) & !(text %in% levels)])
+  if (length(bad))
+    stop(sprintf("column '%s' has values %s that are not among the levels %s",
+                 column, paste(sQuote(bad, FALSE), collapse = ", "),
+                 paste(levels, collapse = ", ")), call. = FALSE)
+  factor(text, levels = levels)
+}
+
+# ---------------------------------------------------------------------------
+# The exported script: writing files as `pylme4 run` writes them
+# ---------------------------------------------------------------------------
+
+# A table as CSV: numbers with 17 significant digits (they read back as the
+# same doubles), NA for missing values, UTF-8, "\n" line ends.
+pylme4_write_table <- function(x, path) {
+  x <- as.data.frame(x, stringsAsFactors = FALSE)
+  numeric <- vapply(x, is.numeric, TRUE)
+  for (j in which(numeric))
+    x[[j]] <- ifelse(is.na(x[[j]]), NA_character_, sprintf("%.17g", x[[j]]))
+  utils::write.csv(x, path, row.names = FALSE, na = "NA", fileEncoding = "UTF-8",
+                   eol = "\n", quote = which(!numeric))
+}
+
+# Text as a UTF-8 file ending in a newline.
+pylme4_write_text <- function(text, path) {
+  con <- file(path, open = "w", encoding = "UTF-8")
+  writeLines(text, con)
+  close(con)
+}
+
+# The outputs every model writes: R's printed summary and the numbers.
+pylme4_write_model <- function(fit, name, ddf = NULL) {
+  dir <- file.path(out_dir, name)
+  dir.create(dir, recursive = TRUE, showWarnings = FALSE)
+  s <- if (is.null(ddf)) summary(fit) else summary(fit, ddf = ddf)
+  pylme4_write_text(utils::capture.output(print(s)), file.path(dir, "summary.txt"))
+  cf <- coef(s)
+  pylme4_write_table(data.frame(term = rownames(cf), cf, check.names = FALSE),
+                     file.path(dir, "fixef.csv"))
+  pylme4_write_table(as.data.frame(ranef(fit, condVar = TRUE)), file.path(dir, "ranef.csv"))
+  pylme4_write_table(as.data.frame(VarCorr(fit)), file.path(dir, "var_corr.csv"))
+  ngrps <- vapply(getME(fit, "flist"), nlevels, 0L)
+  reml <- isREML(fit)
+  theta <- unname(getME(fit, "theta"))
+  stats <- c(
+    nobs = nobs(fit),
+    stats::setNames(as.numeric(ngrps), paste0("ngroups:", names(ngrps))),
+    sigma = sigma(fit),
+    logLik = as.numeric(logLik(fit)),
+    AIC = AIC(fit),
+    BIC = BIC(fit),
+    # lme4's deviance() of a REML fit is the REML criterion; the ML deviance
+    # at the REML estimates is what summary() and pylme4 report as deviance.
+    deviance = if (reml) deviance(fit, REML = FALSE) else deviance(fit),
+    if (reml) c(REMLcrit = REMLcrit(fit)),
+    stats::setNames(theta, paste0("theta:", seq_along(theta)))
+  )
+  pylme4_write_table(data.frame(statistic = names(stats), value = unname(stats)),
+                     file.path(dir, "stats.csv"))
+  invisible(dir)
+}
+
+# boot: bootMer() called as pylme4's boot_mer() prints the call, its
+# printout, the replicates and percentile intervals.  The arguments are the
+# fields of the spec's boot: (every one given: the spec holds the defaults);
+# `workers` is how many processes pylme4 used, which the numbers do not
+# depend on.
+pylme4_write_boot <- function(fit, name, nsim, seed, workers, fun, type, use_u) {
+  b <- eval(pylme4_boot_call(pylme4_boot_fun_code(fun), nsim, seed, use_u, NULL, type))
+  # pylme4 names the statistics "sigma" and sd_/cor_ (pylme4_sdcor_names).
+  statistics <- switch(fun, sigma = "sigma", var_corr = pylme4_sdcor_names(fit), names(b$t0))
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_console_text(function() print(b)), file.path(dir, "boot.txt"))
+  t <- b$t
+  colnames(t) <- statistics
+  pylme4_write_table(data.frame(replicate = seq_len(nrow(t)), t, check.names = FALSE),
+                     file.path(dir, "boot.csv"))
+  ci <- confint(b, level = 0.95, type = "perc")
+  pylme4_write_table(data.frame(statistic = statistics, ci, check.names = FALSE),
+                     file.path(dir, "boot_ci.csv"))
+}
+
+# all_fit: summary(allFit(fit)), one row per optimizer (timings left out:
+# they vary).
+pylme4_write_all_fit <- function(fit, name) {
+  af <- allFit(fit)
+  s <- summary(af)
+  opt <- names(af)
+  ok <- s$which.OK[opt]
+  by_optimizer <- function(m, prefix) {
+    m <- as.matrix(m)
+    out <- matrix(NA_real_, length(opt), ncol(m),
+                  dimnames = list(opt, paste0(prefix, colnames(m))))
+    out[rownames(m), ] <- m
+    out
+  }
+  table <- data.frame(optimizer = opt, ok = ifelse(ok, "TRUE", "FALSE"),
+                      logLik = unname(s$llik[opt]), feval = unname(s$feval[opt]),
+                      by_optimizer(s$fixef, "fixef:"), by_optimizer(s$sdcor, "sdcor:"),
+                      by_optimizer(s$theta, "theta:"), check.names = FALSE)
+  table$messages <- vapply(opt, function(o) paste(unlist(s$msgs[[o]]), collapse = " | "), "")
+  table$error <- vapply(opt, function(o) if (ok[[o]]) "" else conditionMessage(af[[o]]), "")
+  pylme4_write_table(table, file.path(out_dir, name, "all_fit.csv"))
+}
+
+# confint: confint(fit, method = ...), with the parameters' names as a
+# column; level only when it is not confint's default, nsim and seed only
+# for the bootstrap (as pylme4 calls it).  The arguments are the fields of
+# the spec's confint: (seed left out when the spec has none).
+pylme4_write_confint <- function(fit, name, method, level, nsim, seed = NULL) {
+  args <- list(as.name("confint"), as.name("fit"), method = method)
+  if (level != 0.95) args$level <- level
+  if (identical(method, "boot")) args <- c(args, list(nsim = nsim, seed = seed))
+  ci <- eval(as.call(args))
+  pylme4_write_table(data.frame(parameter = rownames(ci), ci, check.names = FALSE),
+                     file.path(out_dir, name, "confint.csv"))
+}

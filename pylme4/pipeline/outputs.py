@@ -1,0 +1,329 @@
+"""The outputs of a pipeline, one row each: what asks for it, who makes it, where it goes.
+
+Each :class:`Output` is one thing ``pylme4 run`` writes for a model: the
+key of the model's spec that asks for it (None: every model), the Python
+producer that computes it from the fit, the files it writes (with a line
+saying what each holds), and the R function of ``pylme4/_r/R/script.R``
+that writes the same files in the exported R script.  ``run`` writes files
+from these rows, ``verify`` and the results folder's manifest know the files
+from them, ``export-r`` calls their R writers, and the layout in the docs is
+made from them (:func:`layout`).
+
+A new output is a row here, its producer (below) and its R writer in
+script.R.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .spec import ModelSpec
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Produced:
+    """What a producer made: files' texts, tables (written as ``<name>.csv``) and
+    further entries for the model's part of results.json."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    entry: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a model (see the module's docstring)."""
+
+    key: str | None
+    """The ``ModelSpec`` field that asks for it; None for the outputs of every model."""
+    files: tuple[tuple[str, str], ...]
+    """(file name, what it holds), in the model's folder."""
+    produce: Callable[[Any, ModelSpec, Progress | None], Produced]
+    """``produce(fit, model, progress)``: compute the output with pylme4."""
+    r_writer: str
+    """The function of ``_r/R/script.R`` that writes the files in the exported script."""
+    r_args: Callable[[ModelSpec], Mapping[str, Any]]
+    """The writer's arguments after ``(fit, name)``; a None value is left out (NULL in R)."""
+
+    def wanted(self, model: ModelSpec) -> bool:
+        """Whether ``model`` asks for this output."""
+        return self.key is None or getattr(model, self.key) not in (None, False)
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.files)
+
+
+# ---------------------------------------------------------------------------
+# Tables as results.json holds them
+# ---------------------------------------------------------------------------
+
+
+def table_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """A table as {"columns": [...], "data": [[...], ...]}, missing values as null."""
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    return {"columns": [str(c) for c in frame.columns], "data": plain(values)}
+
+
+def plain(value: Any) -> Any:
+    """Python values JSON can hold exactly: numpy scalars unwrapped, NaN/Inf as null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _say(progress: Progress | None, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+# ---------------------------------------------------------------------------
+# Producers
+# ---------------------------------------------------------------------------
+
+
+def ranef_long(ranef: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``fit.ranef(cond_var=True)`` laid out as R's ``as.data.frame(ranef(fit, condVar = TRUE))``.
+
+    One row per (grouping factor, term, level): grpvar, term, grp, condval,
+    condsd; terms vary slowest within a grouping factor, as in R.
+    """
+    parts = []
+    for grpvar, frame in ranef.items():
+        levels = [str(x) for x in frame.index]
+        for term in frame["condval"].columns:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "grpvar": grpvar,
+                        "term": term,
+                        "grp": levels,
+                        "condval": frame["condval"][term].to_numpy(dtype=float),
+                        "condsd": frame["condsd"][term].to_numpy(dtype=float),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def fit_stats(fit: Any) -> pd.DataFrame:
+    """Model-level numbers: statistic, value (the rows the R script writes too)."""
+    # Counts stay integers (written "60", not "60.0"); the column is mixed.
+    rows: list[tuple[str, int | float]] = [("nobs", int(fit.nobs))]
+    rows += [(f"ngroups:{g}", int(n)) for g, n in fit.ngroups.items()]
+    rows += [
+        ("sigma", fit.sigma),
+        ("logLik", fit.loglik()),
+        ("AIC", fit.aic()),
+        ("BIC", fit.bic()),
+        ("deviance", fit.deviance()),
+    ]
+    if fit.reml_criterion is not None:
+        rows.append(("REMLcrit", fit.reml_criterion))
+    rows += [(f"theta:{i + 1}", float(t)) for i, t in enumerate(fit.theta)]
+    return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
+
+
+def all_fit_table(result: Any) -> pd.DataFrame:
+    """``summary(allFit(fit))`` as one row per optimizer (timings left out: they vary).
+
+    Columns: optimizer, ok (TRUE/FALSE as R writes them), logLik, feval, then
+    ``fixef:<term>``, ``sdcor:<R's label>``, ``theta:<name>``, and the
+    optimizer's convergence messages (joined by " | ") and error text.
+    Optimizers whose refit failed have NA numbers, as R's summary omits them.
+    """
+    names = [str(n) for n in result.which_ok.index]
+    table = pd.DataFrame(
+        {
+            "optimizer": names,
+            "ok": ["TRUE" if bool(v) else "FALSE" for v in result.which_ok],
+            "logLik": result.llik.reindex(names).to_numpy(dtype=float),
+            "feval": result.feval.reindex(names).to_numpy(dtype=float),
+        }
+    )
+    for prefix, frame in (
+        ("fixef", result.fixef),
+        ("sdcor", result.sdcor),
+        ("theta", result.theta),
+    ):
+        for column in frame.columns:
+            table[f"{prefix}:{column}"] = frame[column].reindex(names).to_numpy(dtype=float)
+    table["messages"] = [" | ".join(result.msgs.get(n, ())) for n in names]
+    table["error"] = [str(result.errors.get(n, "")) for n in names]
+    return table
+
+
+def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """The outputs of every model: R's summary and the estimates."""
+    summary = fit.summary(ddf=model.ddf)  # type: ignore[arg-type]  # checked by the spec
+    return Produced(
+        texts={"summary.txt": summary.text},
+        tables={
+            "fixef": summary.fixed_effects.rename_axis("term").reset_index(),
+            "ranef": ranef_long(fit.ranef(cond_var=True)),
+            "var_corr": fit.var_corr(),
+            "stats": fit_stats(fit),
+        },
+        entry={
+            "formula": model.formula,
+            "reml": model.reml,
+            "ddf": model.ddf,
+            "optimizer": fit.optimizer,
+            "singular": fit.is_singular(),
+        },
+    )
+
+
+def produce_boot(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``boot:``: the parametric bootstrap, its replicates and percentile intervals."""
+    boot = model.boot
+    assert boot is not None
+    workers = f" on {boot.workers} workers" if boot.workers > 1 else ""
+    _say(progress, f"    bootstrap of {model.name}: {boot.nsim} refits{workers}, seed {boot.seed}")
+    b = fit.boot_mer(
+        boot.fun,  # type: ignore[arg-type]  # checked by the spec
+        nsim=boot.nsim,
+        seed=boot.seed,
+        type=boot.type,  # type: ignore[arg-type]
+        use_u=boot.use_u,
+        workers=boot.workers,
+        progress=progress is not None,
+    )
+    replicates = b.t.copy()
+    replicates.insert(0, "replicate", range(1, len(replicates) + 1))
+    return Produced(
+        texts={"boot.txt": str(b)},
+        tables={
+            "boot": replicates,
+            "boot_ci": b.confint(level=0.95, type="perc").rename_axis("statistic").reset_index(),
+        },
+        entry={
+            "boot_t0": {str(k): float(v) for k, v in b.t0.items()},
+            "boot_failed": int(b.n_failed),
+            "boot_messages": table_json(b.messages),
+        },
+    )
+
+
+def produce_all_fit(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``all_fit: true``: the fit refitted with every optimizer."""
+    _say(progress, f"    allFit of {model.name}: refitting with every optimizer")
+    return Produced(tables={"all_fit": all_fit_table(fit.all_fit(progress=progress is not None))})
+
+
+def produce_confint(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``confint:``: confidence intervals of the parameters."""
+    ci = model.confint
+    assert ci is not None
+    _say(progress, f"    confint of {model.name}: method {ci.method}")
+    table = fit.confint(
+        method=ci.method,  # type: ignore[arg-type]
+        level=ci.level,
+        nsim=ci.nsim,
+        seed=ci.seed,
+        progress=progress is not None,
+    )
+    return Produced(tables={"confint": table.rename_axis("parameter").reset_index()})
+
+
+def _spec_fields(key: str) -> Callable[[ModelSpec], Mapping[str, Any]]:
+    """Every field of the model's sub-spec ``key`` (BootSpec, ConfintSpec), by name."""
+
+    def args(model: ModelSpec) -> Mapping[str, Any]:
+        value = getattr(model, key)
+        return asdict(value) if is_dataclass(value) and not isinstance(value, type) else {}
+
+    return args
+
+
+# ---------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------
+
+#: Every output, in the order run() makes them and the script writes them.
+OUTPUTS: tuple[Output, ...] = (
+    Output(
+        key=None,
+        files=(
+            ("summary.txt", "R's printed summary (lmerTest's when ddf is set)"),
+            (
+                "fixef.csv",
+                "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|))",
+            ),
+            ("ranef.csv", "as.data.frame(ranef(fit, condVar = TRUE))"),
+            ("var_corr.csv", "as.data.frame(VarCorr(fit))"),
+            ("stats.csv", "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta"),
+        ),
+        produce=produce_model,
+        r_writer="pylme4_write_model",
+        r_args=lambda model: {"ddf": model.ddf},
+    ),
+    Output(
+        key="boot",
+        files=(
+            ("boot.txt", "print(bootMer(fit, FUN, nsim, seed = seed))"),
+            ("boot.csv", "the replicates, one row each"),
+            ("boot_ci.csv", 'confint(<bootMer>, type = "perc")'),
+        ),
+        produce=produce_boot,
+        r_writer="pylme4_write_boot",
+        r_args=_spec_fields("boot"),
+    ),
+    Output(
+        key="all_fit",
+        files=(("all_fit.csv", "summary(allFit(fit)) without the timings"),),
+        produce=produce_all_fit,
+        r_writer="pylme4_write_all_fit",
+        r_args=lambda model: {},
+    ),
+    Output(
+        key="confint",
+        files=(("confint.csv", "confint(fit, method = ...)"),),
+        produce=produce_confint,
+        r_writer="pylme4_write_confint",
+        r_args=_spec_fields("confint"),
+    ),
+)
+
+#: Every file a model's folder can hold (a model writes those it asks for).
+MODEL_FILES: tuple[str, ...] = tuple(name for output in OUTPUTS for name in output.file_names)
+
+
+def wanted(model: ModelSpec) -> tuple[Output, ...]:
+    """The outputs ``model`` asks for, in order."""
+    return tuple(output for output in OUTPUTS if output.wanted(model))
+
+
+def model_files(model: ModelSpec) -> tuple[str, ...]:
+    """The files ``model``'s folder gets."""
+    return tuple(name for output in wanted(model) for name in output.file_names)
+
+
+def layout(prefix: str = "DIR/<model>/") -> str:
+    """The files of a model's folder, one line each (for the docs)."""
+    width = max(len(name) for name in MODEL_FILES) + len(prefix) + 2
+    lines = []
+    for output in OUTPUTS:
+        for name, about in output.files:
+            asked = f"   ({output.key}:)" if output.key is not None else ""
+            lines.append(f"    {prefix + name:<{width}} {about}{asked}")
+    return "\n".join(lines)
