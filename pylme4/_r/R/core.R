@@ -81,8 +81,8 @@ pylme4_formula_vars <- function(formula_text, columns) {
   # all.vars() (C code that recurses) stops here.
   problems <- pylme4_formula_problems(f)  # checks.R
   if (length(problems))
-    return(list(vars = character(), dot = FALSE, has_lhs = length(f) == 3L, response = "",
-                unknown = character(), problems = problems))
+    return(list(vars = I(character()), dot = FALSE, has_lhs = length(f) == 3L, response = "",
+                unknown = I(character()), problems = I(problems)))
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
   # A variable that names an R function (t, df, data, c, ...) is a missing
@@ -91,8 +91,8 @@ pylme4_formula_vars <- function(formula_text, columns) {
     exists(v, envir = globalenv()) && !is.function(get(v, envir = globalenv()))
   }, TRUE)
   response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
-  list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       response = response, unknown = outside[!found], problems = character())
+  list(vars = I(vars), dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
+       response = response, unknown = I(outside[!found]), problems = I(character()))
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
@@ -170,8 +170,8 @@ pylme4_fit_info <- function(fit) {
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
     data_name = pylme4_data_name(fit@call),
-    fixef = lme4::fixef(fit),
-    theta = unname(lme4::getME(fit, "theta")),
+    fixef = I(lme4::fixef(fit)),
+    theta = I(unname(lme4::getME(fit, "theta"))),
     sigma = stats::sigma(fit),
     nobs = stats::nobs(fit),
     ngrps = vapply(fit@flist, nlevels, 0L),
@@ -185,8 +185,8 @@ pylme4_fit_info <- function(fit) {
     singular = lme4::isSingular(fit),
     optimizer = fit@optinfo$optimizer,
     conv_code = fit@optinfo$conv$opt,
-    conv_messages = as.character(unlist(fit@optinfo$conv$lme4$messages)),
-    omitted = if (is.null(na_act)) integer() else as.integer(na_act),
+    conv_messages = I(as.character(unlist(fit@optinfo$conv$lme4$messages))),
+    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
     na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
   )
 }
@@ -233,7 +233,7 @@ pylme4_lmer_summary <- function(fit, lt = NULL, ddf = NULL) {
     nobs = s$devcomp$dims[["n"]],
     coefficients = as.data.frame(s$coefficients, check.names = FALSE),
     correlation = corr,
-    fit_messages = as.character(unlist(s$optinfo$conv$lme4$messages)),
+    fit_messages = I(as.character(unlist(s$optinfo$conv$lme4$messages))),
     text = pylme4_print(s)
   )
 }
@@ -283,11 +283,11 @@ pylme4_vcov <- function(fit) {
 }
 
 pylme4_fitted <- function(fit) {
-  unname(stats::fitted(fit))
+  I(unname(stats::fitted(fit)))
 }
 
 pylme4_residuals <- function(fit, type, scaled) {
-  unname(stats::residuals(fit, type = type, scaled = scaled))
+  I(unname(stats::residuals(fit, type = type, scaled = scaled)))
 }
 
 # Named by row of the data (or newdata): the names say which rows na.action kept.
@@ -299,7 +299,7 @@ pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = 
     args$newdata <- newdata
     args$na.action <- match.fun(na_action)
   }
-  do.call(stats::predict, args)
+  I(do.call(stats::predict, args))
 }
 
 pylme4_is_singular <- function(fit, tol) {

@@ -369,8 +369,8 @@ pylme4_confint <- function(fit, method, level) {
 
 pylme4_anova_parts <- function(a) {
   list(table = as.data.frame(a, check.names = FALSE),
-       rows = rownames(a),
-       heading = as.character(attr(a, "heading")),
+       rows = I(rownames(a)),
+       heading = I(as.character(attr(a, "heading"))),
        text = pylme4_print(a))
 }
 
