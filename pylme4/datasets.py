@@ -29,7 +29,7 @@ _PACKAGES = ("lme4", "datasets")
 @cache
 def _available(package: str) -> tuple[str, ...]:
     names = r_value("pylme4_dataset_names", package, doing="listing data sets")
-    return (names,) if isinstance(names, str) else tuple(str(n) for n in names)
+    return tuple(str(n) for n in names)
 
 
 def names(package: str = "lme4") -> list[str]:

@@ -62,8 +62,7 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """R's list of per-group data frames (values + levels) as DataFrames indexed by level."""
     out = {}
     for name, part in groups.items():
-        levels = part["levels"]
-        index = pd.Index([levels] if isinstance(levels, str) else list(levels), name=name)
+        index = pd.Index(list(part["levels"]), name=name)
         values = part["values"].set_axis(index, axis=0)
         if "condsd" in part:
             condsd = part["condsd"].set_axis(index, axis=0)

@@ -4,7 +4,7 @@
 arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
-exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
+exception (see :func:`pylme4.r_errors.translate_r_error`); everything else comes
 back as an :class:`ROutcome`.  Ctrl-C while R runs stops R and raises
 KeyboardInterrupt; the session stays usable.
 
@@ -21,7 +21,8 @@ from typing import Any
 import rpy2.rinterface as ri
 from rpy2.rinterface_lib.embedded import RRuntimeError
 
-from ..errors import PylmeError, RCondition, RError, translate_r_error
+from ..errors import PylmeError, RCondition, RError
+from ..r_errors import translate_r_error
 from . import session
 from .convert import RTYPES, RHandle, to_python, to_r
 
@@ -126,7 +127,7 @@ def _call_locked(
         printed = f"{printed}\n{console}" if printed else console
     if error.typeof != RTYPES.NILSXP:
         exc: PylmeError = translate_r_error(error[0], doing)
-        exc.conditions = conditions  # type: ignore[attr-defined]
+        exc.conditions = conditions
         return None, exc
     converted = _convert(value, keep)
     return ROutcome(converted, conditions, printed), None

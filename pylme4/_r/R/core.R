@@ -248,7 +248,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
   re <- lme4::ranef(fit, condVar = cond_var)
   lapply(re, function(df) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
-                levels = rownames(df))
+                levels = I(rownames(df)))
     if (cond_var) {
       # postVar is a k x k x levels array, or, when a factor has several
       # uncorrelated blocks ((x || g)), a list of such arrays, one per block.
@@ -270,7 +270,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
 pylme4_coef <- function(fit) {
   lapply(stats::coef(fit), function(df) {
     list(values = as.data.frame(df, check.names = FALSE),
-         levels = rownames(df))
+         levels = I(rownames(df)))
   })
 }
 
@@ -347,7 +347,7 @@ pylme4_dataset <- function(name, package) {
 }
 
 pylme4_dataset_names <- function(package) {
-  unname(utils::data(package = package)$results[, "Item"])
+  I(unname(utils::data(package = package)$results[, "Item"]))
 }
 
 pylme4_serialize <- function(x) serialize(x, NULL)
