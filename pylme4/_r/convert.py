@@ -147,20 +147,21 @@ def _fits_int32(values: np.ndarray) -> bool:
     return bool(values.min() > _INT32_MIN and values.max() <= _INT32_MAX)
 
 
-def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+def _int32_vector(kind: Any, values: np.ndarray, missing: np.ndarray | None) -> Any:
+    """An R integer or logical vector (both are 32-bit ints in R, NA = INT_MIN)."""
     arr = _c_array(values, np.int32)
     if missing is not None and missing.any():
         arr = arr.copy()
         arr[missing] = NA_INTEGER
-    return ri.IntSexpVector.from_memoryview(arr.data)
+    return kind.from_memoryview(arr.data)
+
+
+def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+    return _int32_vector(ri.IntSexpVector, values, missing)
 
 
 def _logical(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
-    arr = _c_array(values, np.int32)
-    if missing is not None and missing.any():
-        arr = arr.copy()
-        arr[missing] = NA_INTEGER
-    return ri.BoolSexpVector.from_memoryview(arr.data)
+    return _int32_vector(ri.BoolSexpVector, values, missing)
 
 
 def _strings_from_codes(codes: np.ndarray, uniques: list[str]) -> Any:
