@@ -293,8 +293,9 @@ pylme4_residuals <- function(fit, type, scaled) {
 # Named by row of the data (or newdata): the names say which rows na.action kept.
 pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass",
                            type = "link") {
-  re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
-  args <- list(fit, re.form = re, allow.new.levels = allow_new_levels, type = type)
+  # re_form as simulate() and bootMer get it (pylme4_re_form, inference.R).
+  args <- list(fit, re.form = pylme4_re_form(re_form), allow.new.levels = allow_new_levels,
+               type = type)
   if (!is.null(newdata)) {
     args$newdata <- newdata
     args$na.action <- match.fun(na_action)
