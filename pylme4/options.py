@@ -60,6 +60,10 @@ BOOT_STATISTICS: tuple[BootStatistic, ...] = get_args(BootStatistic)
 BootType = Literal["parametric", "semiparametric"]
 BOOT_TYPES: tuple[BootType, ...] = get_args(BootType)
 
+#: R's sample.kind for the lecture data sets' set.seed().
+SampleKind = Literal["Rounding", "Rejection"]
+SAMPLE_KINDS: tuple[SampleKind, ...] = get_args(SampleKind)
+
 #: Bootstrap confidence-interval types (boot.ci's "perc", "basic", "norm").
 CIType = Literal["perc", "basic", "norm"]
 CI_TYPES: tuple[CIType, ...] = get_args(CIType)
