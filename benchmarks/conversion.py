@@ -9,6 +9,11 @@ alone and all five together.  pylme4: ``pylme4._r.convert.frame_to_r``;
 stock: ``(ro.default_converter + pandas2ri.converter).context()`` and
 ``py2rpy``.  The ratio is stock time / pylme4 time (a speed-up).  The
 target (issue 2) is 1e6 x 5 in < 0.25 s and at least 20x the stock converter.
+
+R -> Python ("from R" rows): the same frames made in R, read back by
+``pylme4._r.convert.to_python`` against rpy2's ``rpy2py``; and a helper's
+answer of 10,000 length-one vectors, half bare (scalars) and half marked
+``I()`` (arrays), the shape rule issue 14 added.
 """
 
 from __future__ import annotations
@@ -65,6 +70,70 @@ def stock_convert(df: pd.DataFrame) -> None:
             ro.conversion.get_conversion().py2rpy(df)
 
 
+def _in_r(df: pd.DataFrame) -> object:
+    from pylme4._r import session
+    from pylme4._r.convert import frame_to_r
+
+    with session.LOCK:
+        return frame_to_r(df)
+
+
+def pylme4_read(sexp: object) -> None:
+    from pylme4._r import session
+    from pylme4._r.convert import to_python
+
+    with session.LOCK:
+        to_python(sexp)
+
+
+def stock_read(sexp: object) -> None:
+    import rpy2.robjects as ro
+    from rpy2.robjects import pandas2ri
+
+    from pylme4._r import session
+
+    with warnings.catch_warnings(), session.LOCK:
+        warnings.simplefilter("ignore")
+        with (ro.default_converter + pandas2ri.converter).context():
+            ro.conversion.get_conversion().rpy2py(sexp)
+
+
+def _helper_answer() -> object:
+    from pylme4._r import session
+    from pylme4._r.call import run_code
+
+    run_code("1")  # R started
+    import rpy2.rinterface as ri
+
+    with session.LOCK:
+        return ri.baseenv["eval"](
+            ri.parse("c(as.list(as.numeric(1:5000)), lapply(as.numeric(1:5000), I))")
+        )
+
+
+def run_from_r(quick: bool) -> list[Row]:
+    """R -> Python: pylme4's to_python against rpy2's rpy2py."""
+    sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    rows = []
+    cases: list[tuple[str, str, object]] = [
+        ("all 5 (from R)", f"{size:.0e} rows".replace("e+0", "e"), _in_r(make_frame(size)))
+        for size in sizes
+    ]
+    cases.append(("length-1 vectors (from R)", "1e4 items", _helper_answer()))
+    for case, size_text, sexp in cases:
+        times = alternate(
+            {
+                "pylme4": clock(partial(pylme4_read, sexp)),
+                "other": clock(partial(stock_read, sexp)),
+            },
+            {"pylme4": 3 if quick else 7, "other": 2 if quick else 3},
+        )
+        rows.append(
+            Row(SECTION, case, size_text, "rpy2 pandas2ri", times, ratio_is="other / pylme4")
+        )
+    return rows
+
+
 def run(quick: bool) -> list[Row]:
     from pylme4._r import session
 
@@ -102,4 +171,4 @@ def run(quick: bool) -> list[Row]:
                     ),
                 )
             )
-    return rows
+    return rows + run_from_r(quick)

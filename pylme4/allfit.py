@@ -138,7 +138,7 @@ def _refit_here(fit: RHandle, name: str) -> tuple[RHandle, tuple[RCondition, ...
 def optimizers(fit: MerFit) -> list[str]:
     """The optimizers ``allFit()`` tries for this fit (those installed), by its names."""
     names = r_value("pylme4_allfit_methods", fit._handle, doing="listing allFit's optimizers")
-    return [str(n) for n in np.atleast_1d(names)]
+    return [str(n) for n in names]
 
 
 def all_fit(
@@ -230,7 +230,7 @@ def all_fit(
     return AllFitResult(
         which_ok=which_ok,
         msgs=pd.Series(
-            [tuple(str(m) for m in np.atleast_1d(msgs.get(n, ())) if m is not None) for n in ok],
+            [tuple(str(m) for m in msgs.get(n, ()) if m is not None) for n in ok],
             index=ok,
             dtype=object,
             name="msgs",
@@ -243,7 +243,7 @@ def all_fit(
         feval=_series(parts["feval"], ok, float),
         correlations=tuple(
             str(c)
-            for c, is_cor in zip(parts["sdcor"].columns, np.atleast_1d(parts["sdcor_is_cor"]))
+            for c, is_cor in zip(parts["sdcor"].columns, parts["sdcor_is_cor"])
             if is_cor
         ),
         errors=_series(parts["errors"], names, str),
@@ -259,7 +259,7 @@ def _all_optimizers(fit: MerFit) -> list[str]:
 def _series(value: Any, index: list[str], kind: type) -> pd.Series:
     if isinstance(value, pd.Series):
         return value.astype(kind).reindex(index)
-    values: np.ndarray = np.atleast_1d(np.asarray(value if value is not None else [], dtype=kind))
+    values: np.ndarray = np.asarray(value if value is not None else [], dtype=kind)
     return pd.Series(values, index=index[: len(values)])
 
 

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,17 +40,13 @@ from .errors import (
     choice_error,
     emit,
 )
+from .options import BOOT_STATISTICS, BOOT_TYPES, CI_TYPES, BootStatistic, BootType, CIType
 
 if TYPE_CHECKING:
     from .results import MerFit
 
-NamedStatistic = Literal["fixef", "sigma", "var_corr", "theta"]
+NamedStatistic = BootStatistic
 Statistic = NamedStatistic | Callable[[Any], Any]
-BootType = Literal["parametric", "semiparametric"]
-CIType = Literal["perc", "basic", "norm"]
-
-_NAMED = ("fixef", "sigma", "var_corr", "theta")
-_CI_TYPES = ("perc", "basic", "norm")
 # Replicates per task when refitting in this process: small enough for a
 # lively progress bar and a prompt Ctrl-C, large enough that the per-call
 # overhead (about a millisecond) stays small against the refits.
@@ -205,8 +201,8 @@ class BootResult:
 
     def _ci(self, term: str | int, type: str, level: float, stacklevel: int) -> BootCI:
         position = self._position(term)
-        if type not in _CI_TYPES:
-            raise choice_error("type", type, _CI_TYPES)
+        if type not in CI_TYPES:
+            raise choice_error("type", type, CI_TYPES)
         checks.level(level)
         outcome = r_call(
             "pylme4_boot_ci",
@@ -242,8 +238,8 @@ class BootResult:
 
         Rows are the statistics; columns as R names them ("2.5 %", "97.5 %").
         """
-        if type not in _CI_TYPES:
-            raise choice_error("type", type, _CI_TYPES)
+        if type not in CI_TYPES:
+            raise choice_error("type", type, CI_TYPES)
         checks.level(level)
         table = r_value(
             "pylme4_boot_confint",
@@ -300,16 +296,16 @@ def _statistic_code(fun: Any) -> tuple[str, str]:
     """(named statistic or "", the statistic as R code for the printed call)."""
     if isinstance(fun, str):
         # "confint" is the statistic of confint(method = "boot") (internal).
-        if fun not in _NAMED and fun != "confint":
+        if fun not in BOOT_STATISTICS and fun != "confint":
             raise ArgumentError(
-                f"fun must be one of {_NAMED} or a function of the fit, not {fun!r}"
+                f"fun must be one of {BOOT_STATISTICS} or a function of the fit, not {fun!r}"
             )
         return fun, r_value("pylme4_boot_fun_code", fun, doing="preparing the statistic")
     if callable(fun):
         name = getattr(fun, "__name__", type(fun).__name__)
         return "", name if _R_SYMBOL.fullmatch(name) else f"`{name}`"
     raise ArgumentTypeError(
-        f"fun must be one of {_NAMED} or a function taking the fit, not {type(fun).__name__}"
+        f"fun must be one of {BOOT_STATISTICS} or a function taking the fit, not {type(fun).__name__}"
     )
 
 
@@ -322,7 +318,12 @@ def _as_statistic(value: Any, names: list[str] | None = None) -> tuple[np.ndarra
         labels = [str(k) for k in value]
         values = np.asarray(list(value.values()), dtype=float)
     else:
-        values = np.atleast_1d(np.asarray(value, dtype=float))
+        # A user's statistic may return a plain number: one statistic.
+        values = (
+            np.asarray(value, dtype=float).reshape(-1)
+            if np.ndim(value) == 0
+            else np.asarray(value, dtype=float)
+        )
         if values.ndim != 1:
             raise ArgumentError(
                 "the statistic must give a Series or a 1-dimensional set of numbers"
@@ -358,10 +359,10 @@ def _refit_chunk(
             doing="refitting the bootstrap replicates",
         )
         return {
-            "t": np.atleast_1d(np.asarray(out["t"], dtype=float)).reshape(dim[2], nstat),
-            "replicate": np.atleast_1d(np.asarray(out["replicate"], dtype=np.int64)) - 1,
-            "kind": [str(k) for k in np.atleast_1d(out["kind"])],
-            "text": [str(k) for k in np.atleast_1d(out["text"])],
+            "t": np.asarray(out["t"], dtype=float).reshape(dim[2], nstat),
+            "replicate": np.asarray(out["replicate"], dtype=np.int64) - 1,
+            "kind": [str(k) for k in out["kind"]],
+            "text": [str(k) for k in out["text"]],
         }
     return _refit_chunk_python(fit, ys, dim, levels, statistic, nstat)
 
@@ -509,8 +510,8 @@ def boot_mer(
     """
     nsim = checks.replicates(nsim)
     seed = checks.seed(seed)
-    if type not in ("parametric", "semiparametric"):
-        raise choice_error("type", type, ("parametric", "semiparametric"))
+    if type not in BOOT_TYPES:
+        raise choice_error("type", type, BOOT_TYPES)
     if not isinstance(use_u, (bool, np.bool_)):
         raise ArgumentTypeError(f"use_u must be True or False, not {use_u!r}")
     re_form = checks.re_form(re_form)
@@ -566,8 +567,8 @@ def _boot(
     # before simulating; so does this.
     if fun_name:
         t0_parts = r_value("pylme4_boot_t0", handle, fun_name, doing="evaluating the statistic")
-        names = [str(n) for n in np.atleast_1d(t0_parts["names"])]
-        t0_values = np.atleast_1d(np.asarray(t0_parts["values"], dtype=float))
+        names = [str(n) for n in t0_parts["names"]]
+        t0_values = np.asarray(t0_parts["values"], dtype=float)
         if not names:
             names = (
                 [fun_name] if len(t0_values) == 1 else [f"t{i + 1}" for i in range(len(t0_values))]
@@ -592,8 +593,8 @@ def _boot(
     interrupt.check()
     emit(simulated.conditions, stacklevel=5)
     ys = np.asarray(simulated.value["ys"], dtype=float)
-    n, k, _ = (int(d) for d in np.atleast_1d(simulated.value["dim"]))
-    levels = [str(v) for v in np.atleast_1d(simulated.value["levels"])]
+    n, k, _ = (int(d) for d in simulated.value["dim"])
+    levels = [str(v) for v in simulated.value["levels"]]
 
     fit_ref = place.fit_ref(fit)
     if place.remote:

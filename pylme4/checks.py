@@ -126,10 +126,10 @@ def _formula_vars_from_r(formula: str, columns: Sequence[str]) -> FormulaVars:
         raise FormulaError(
             syntax_error_message(formula, str(getattr(exc, "r_message", exc)))
         ) from None
-    problems = _strings(info["problems"])
+    problems = list(info["problems"])
     if problems:
         raise FormulaError(f"the formula {brief(formula)} cannot be used: {problems[0]}")
-    unknown = _strings(info["unknown"])
+    unknown = list(info["unknown"])
     if unknown:
         name = unknown[0]
         if len(unknown) == 1:
@@ -143,7 +143,7 @@ def _formula_vars_from_r(formula: str, columns: Sequence[str]) -> FormulaVars:
             f"{suggestion(name, columns)}"
         )
     return FormulaVars(
-        tuple(_strings(info["vars"])),
+        tuple(info["vars"]),
         bool(info["dot"]),
         bool(info["has_lhs"]),
         info["response"] or None,
@@ -231,7 +231,7 @@ def re_form(value: Any) -> str | None:
     if problem is not None:
         raise ArgumentError(f"re_form {brief(value)} has {problem}")
     try:
-        problems = _strings(r_value("pylme4_re_form_problems", value, doing="parsing re_form"))
+        problems = list(r_value("pylme4_re_form_problems", value, doing="parsing re_form"))
     except RNotAvailableError:
         raise
     except PylmeError as exc:
@@ -290,15 +290,6 @@ def _is_numeric(dtype: Any) -> bool:
 
 def _first_line(exc: Exception) -> str:
     return one_line(getattr(exc, "r_message", str(exc)))
-
-
-def _strings(value: Any) -> list[str]:
-    """An R character vector converted by to_python, as a list of str."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
 
 
 def column_or_array(

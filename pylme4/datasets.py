@@ -12,14 +12,14 @@ simulators draw R's random numbers after ``set.seed(seed)``.
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from . import checks
 from ._r.call import r_value
-from .errors import ArgumentError, ArgumentLookupError
+from .errors import ArgumentError, ArgumentLookupError, choice_error
+from .options import SAMPLE_KINDS, SampleKind
 
 # Where each bundled data set lives.  lme4's own are listed first; a few
 # classic examples used alongside lme4 come from base R's datasets package.
@@ -29,7 +29,7 @@ _PACKAGES = ("lme4", "datasets")
 @cache
 def _available(package: str) -> tuple[str, ...]:
     names = r_value("pylme4_dataset_names", package, doing="listing data sets")
-    return (names,) if isinstance(names, str) else tuple(str(n) for n in names)
+    return tuple(str(n) for n in names)
 
 
 def names(package: str = "lme4") -> list[str]:
@@ -89,8 +89,6 @@ def load(name: str, package: str | None = None) -> pd.DataFrame:
 # The two participants the lecture adds to sleepstudy to show partial pooling
 # with incomplete data: 374 with two days, 373 with one.
 _EXTRA_PARTICIPANTS = (("374", 0.0, 286.0), ("374", 1.0, 288.0), ("373", 0.0, 245.0))
-
-SampleKind = Literal["Rounding", "Rejection"]
 
 
 def lecture_sleep(extra_participants: bool = True) -> pd.DataFrame:
@@ -222,8 +220,8 @@ def mixed_data(
         (Categorical), ``group`` (1 or 2, an integer the lecture uses as a
         numeric predictor), ``intercept`` (the drawn intercept) and ``value``.
     """
-    if sample_kind not in ("Rounding", "Rejection"):
-        raise ArgumentError(f"sample_kind must be 'Rounding' or 'Rejection', not {sample_kind!r}")
+    if sample_kind not in SAMPLE_KINDS:
+        raise choice_error("sample_kind", sample_kind, SAMPLE_KINDS)
     preset_means, preset_sds = (
         ((1.0, 30.0), (1.0, 10.0)) if group_variance else ((1.0, 10.0), (0.5, 0.5))
     )

@@ -24,9 +24,10 @@ Every exception pylme4 raises on purpose derives from :class:`PylmeError`::
 
 Messages are one sentence that names the culprit (the column, the factor,
 the term, the argument).  Most come from checks made before R is called
-(``checks.py``); R errors that still happen are translated here
-(:func:`translate_r_error`) and, where R cannot say which column or factor
-is at fault, ``explain.py`` finds it in the data.  Exceptions that came from
+(``checks.py``); R errors that still happen are translated by the rules in
+``r_errors.py`` (:func:`pylme4.r_errors.translate_r_error`) and, where R
+cannot say which column or factor is at fault, a rule's explainer finds it
+in the data.  Exceptions that came from
 R keep R's own text in ``exc.r_message``.  The R session keeps working after
 any of them.
 
@@ -48,7 +49,16 @@ from typing import Literal
 
 
 class PylmeError(Exception):
-    """Base class of every exception pylme4 raises on purpose."""
+    """Base class of every exception pylme4 raises on purpose.
+
+    An error that came from R also has :attr:`r_message` (R's own text) and
+    :attr:`conditions` (the warnings and messages R gave before it); they are
+    declared here and set only then, so ``hasattr(exc, "r_message")`` tells
+    an error from R from one pylme4 raised itself.
+    """
+
+    r_message: str
+    conditions: tuple[RCondition, ...]
 
 
 class FormulaError(PylmeError, ValueError):
@@ -200,212 +210,3 @@ def choice_error(name: str, value: object, allowed: Iterable[object]) -> Argumen
     some = "one of " if len(shown) > 2 else ""
     hint = did_you_mean(value, allowed)
     return ArgumentError(f"{name} must be {some}{listed}, not {value!r}{hint}")
-
-
-# ---------------------------------------------------------------------------
-# Translating R's errors
-# ---------------------------------------------------------------------------
-
-# (pattern on R's message, exception class, sentence).  The sentence may use
-# the pattern's named groups.  Order matters: the first match wins.
-_TRANSLATIONS: tuple[tuple[re.Pattern[str], type[PylmeError], str], ...] = tuple(
-    (re.compile(p, re.DOTALL), cls, text)
-    for p, cls, text in (
-        (
-            r"object '(?P<name>[^']+)' not found",
-            FormulaError,
-            "the formula uses '{name}', which is neither a column of the data nor an R object",
-        ),
-        (
-            r"could not find function \"(?P<name>[^\"]+)\"",
-            FormulaError,
-            "the formula calls the function '{name}', which R does not know",
-        ),
-        (
-            r"number of levels of each grouping factor must be < number of observations"
-            r" \(problems: (?P<name>[^)]+)\)",
-            DataError,
-            "the grouping factor(s) '{name}' have as many levels as there are observations, "
-            "so their variance cannot be told apart from the residual variance",
-        ),
-        (
-            r"number of observations \(=(?P<n>\d+)\) (?:<|<=) number of random effects \(=(?P<q>\d+)\)"
-            r" for term \((?P<term>[^)]*)\)",
-            DataError,
-            "the random-effects term ({term}) has {q} random effects for only {n} "
-            "observations; its variance parameters cannot be identified",
-        ),
-        (
-            r"grouping factors must have > 1 sampled level",
-            DataError,
-            "a grouping factor has only one level in the rows the model uses; "
-            "a random effect needs at least two groups",
-        ),
-        (
-            r"0 \(non-NA\) cases|no valid observations|0 cases",
-            DataError,
-            "no rows are left once rows with missing values in the model's variables are removed",
-        ),
-        (
-            r"NA/NaN/Inf in 'y'",
-            DataError,
-            "the response has infinite values (or NaN from a transformation such as log(0)); "
-            "lme4 cannot use them",
-        ),
-        (
-            r"NA/NaN/Inf in foreign function call",
-            DataError,
-            "a predictor has infinite values (in the data, or from a transformation such as "
-            "log(0)); lme4 cannot use them",
-        ),
-        (
-            r"missing values in object",
-            DataError,
-            "na_action='fail' and the model's variables have missing values",
-        ),
-        (
-            r"NA/NaN/Inf in '(?P<name>[^']+)'",
-            DataError,
-            "'{name}' contains NA, NaN or infinite values that the model cannot use",
-        ),
-        (
-            r"Invalid grouping factor specification, (?P<name>.+)",
-            FormulaError,
-            "the grouping factor '{name}' of a random-effects term is not a usable variable",
-        ),
-        (
-            r"No random effects terms specified in formula",
-            FormulaError,
-            "the formula has no random-effects term such as (1 | group); lmer() needs one "
-            "(a model without random effects is an ordinary linear model: pylme4.lm(), R's lm())",
-        ),
-        (
-            r"response must be numeric|invalid type \(.*\) for variable '(?P<name>[^']+)'",
-            DataError,
-            "the response or a predictor has a type the model cannot use (R: {r})",
-        ),
-        (
-            r"negative weights not allowed|negative weights|all\(weights >= 0\) is not TRUE",
-            DataError,
-            "weights must not be negative",
-        ),
-        (
-            r"y values must be 0 <= y <= 1",
-            DataError,
-            "for the binomial family the response must be 0/1, a proportion (with the "
-            "numbers of trials as weights) or cbind(successes, failures) (R: {r})",
-        ),
-        (
-            r"(?:negative|non-positive) values not allowed for the '(?P<name>[^']+)' family",
-            DataError,
-            "the response has values the {name} family does not allow (R: {r})",
-        ),
-        (
-            r"'offset' must be numeric",
-            DataError,
-            "the offset must be numeric",
-        ),
-        (
-            r"length\(theta\) > 0L? is not TRUE",
-            FormulaError,
-            "a random-effects term has no effects, e.g. (0 | g); give it at least one term",
-        ),
-        (
-            r"invalid model formula in ExtractVars",
-            FormulaError,
-            "the formula contains something that is not a variable or a function call "
-            "(a quoted string?); column names with spaces go in backticks",
-        ),
-        (
-            r"contrasts can be applied only to factors with 2 or more levels",
-            DataError,
-            "a factor predictor has only one level in the rows the model uses, so it "
-            "cannot be a predictor",
-        ),
-        (
-            r"non-numeric argument to (?:binary operator|mathematical function)",
-            DataError,
-            "the formula does arithmetic on a column that is not numeric (R: {r})",
-        ),
-        (
-            r"new levels detected in newdata: ?(?P<levels>.*)",
-            DataError,
-            "newdata has level(s) {levels} of a grouping factor that the model has not "
-            "seen; pass allow_new_levels=True to predict them from the fixed effects alone",
-        ),
-        (
-            r"NAs are not allowed in prediction data for grouping variables",
-            DataError,
-            "newdata has missing values in a grouping variable; pass allow_new_levels=True "
-            "to predict those rows from the fixed effects alone, or drop them",
-        ),
-        (
-            r"variable lengths differ \(found for '(?P<name>[^']+)'\)",
-            DataError,
-            "'{name}' does not have one value per row of the data",
-        ),
-        (
-            r"Downdated VtV is not positive definite",
-            RError,
-            "lme4's fixed-effects computations became numerically singular (R: 'Downdated "
-            "VtV is not positive definite'); common causes: predictors on very different "
-            "scales, nearly collinear predictors, or extreme weights",
-        ),
-        (
-            r"pylme4: the random-effects model matrix is all zero \(terms: (?P<terms>[^)]*\)(?:, [^)]*\))*)\)",
-            DataError,
-            "the random-effects term(s) {terms} are 0 in every row the model uses, so the "
-            "random-effects model matrix is all zero (lme4 would crash R on this model)",
-        ),
-        (
-            # lme4's formula helpers (findbars(), subbars()) recurse once per
-            # term of a chain of '+': about 650 terms exhaust an 8 MB C stack.
-            r"C stack usage\s+\d+ is too close to the limit|evaluation nested too deeply"
-            r"|infinite recursion",
-            FormulaError,
-            "the formula is nested too deeply for R: lme4 walks it recursively and ran out "
-            "of stack space (R: {r}); a chain of more than about 600 terms is too long for "
-            "lme4, so use fewer terms",
-        ),
-        (
-            r"cannot allocate vector of size (?P<size>.+)",
-            RError,
-            "R ran out of memory (it asked for {size} more)",
-        ),
-        (
-            r"<text>:\d+:\d+: (?P<what>unexpected [^\n]*)",
-            FormulaError,
-            "the formula is not valid R syntax ({what})",
-        ),
-    )
-)
-
-
-# R's C stack overflow is the formula's fault (lme4 recurses once per term)
-# only while pylme4 is parsing or fitting (the start of ``doing``); from
-# other R code it stays R's own error.
-_TRANSLATIONS_STACK = next(p for p, _, _ in _TRANSLATIONS if "C stack" in p.pattern)
-_FORMULA_WORK = ("fitting", "parsing")
-
-
-def translate_r_error(r_message: str, doing: str) -> PylmeError:
-    """Turn R's error text into one clear pylme4 exception.
-
-    ``doing`` says what pylme4 was doing ("fitting the model", ...) and starts
-    the sentence of errors that have no specific translation.
-    """
-    text = r_message.strip()
-    for pattern, cls, sentence in _TRANSLATIONS:
-        if pattern is _TRANSLATIONS_STACK and not doing.startswith(_FORMULA_WORK):
-            continue  # deep recursion in other R code is not a formula's fault
-        match = pattern.search(text)
-        if match:
-            fields = {k: (v or "").strip() for k, v in match.groupdict().items()}
-            message = sentence.format(r=text.splitlines()[0], **fields)
-            if cls is RError:
-                return RError(message, text)
-            exc = cls(message)
-            exc.r_message = text  # type: ignore[attr-defined]
-            return exc
-    first_line = " ".join(text.split())
-    return RError(f"R failed while {doing}: {first_line}", text)

@@ -17,28 +17,19 @@ from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import Columns
 from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
+from .options import (
+    ANOVA_DDF_VALUES,
+    ANOVA_TYPES,
+    CONFINT_METHODS,
+    AnovaDdf,
+    CIType,
+    ConfintMethod,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from .results import LmerFit, LmerSummary, MerFit
-
-ConfintMethod = Literal["profile", "Wald", "boot"]
-Alternative = Literal["two-sided", "greater", "less"]
-_METHODS = ("profile", "Wald", "boot")
-_ALTERNATIVES = ("two-sided", "greater", "less")
-_ANOVA_TYPES = {
-    1: "1",
-    2: "2",
-    3: "3",
-    "1": "1",
-    "2": "2",
-    "3": "3",
-    "I": "I",
-    "II": "II",
-    "III": "III",
-}
-_ANOVA_DDF = ("Satterthwaite", "Kenward-Roger", "lme4")
 
 
 @dataclass(frozen=True)
@@ -66,13 +57,10 @@ class AnovaTable:
 
 def _anova_table(parts: dict[str, Any]) -> AnovaTable:
     table: pd.DataFrame = parts["table"]
-    rows = np.atleast_1d(parts["rows"])
-    table = table.set_axis([str(r) for r in rows], axis=0)
-    heading = parts["heading"]
-    lines = (
-        (heading,) if isinstance(heading, str) else tuple(str(h) for h in np.atleast_1d(heading))
+    table = table.set_axis([str(r) for r in parts["rows"]], axis=0)
+    return AnovaTable(
+        table=table, heading=tuple(str(h) for h in parts["heading"]), text=parts["text"]
     )
-    return AnovaTable(table=table, heading=lines, text=parts["text"])
 
 
 # ---------------------------------------------------------------------------
@@ -153,7 +141,7 @@ def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
 def lmertest_anova(
     fit: LmerFit,
     type: int | str = 3,
-    ddf: Literal["Satterthwaite", "Kenward-Roger", "lme4"] = "Satterthwaite",
+    ddf: AnovaDdf = "Satterthwaite",
 ) -> AnovaTable:
     """F tests of the fixed-effect terms: lmerTest's ``anova(model, type, ddf)``.
 
@@ -162,10 +150,10 @@ def lmertest_anova(
     denominator degrees of freedom, Satterthwaite's or Kenward-Roger's (or
     ``"lme4"`` for lme4's table without tests).
     """
-    if type not in _ANOVA_TYPES:
+    if type not in ANOVA_TYPES:
         raise choice_error("type", type, (1, 2, 3, "I", "II", "III"))
-    if ddf not in _ANOVA_DDF:
-        raise choice_error("ddf", ddf, _ANOVA_DDF)
+    if ddf not in ANOVA_DDF_VALUES:
+        raise choice_error("ddf", ddf, ANOVA_DDF_VALUES)
     if ddf == "Kenward-Roger":
         from ._r import session
 
@@ -173,7 +161,7 @@ def lmertest_anova(
     outcome = r_call(
         "pylme4_lmertest_anova",
         fit._lmertest(),
-        _ANOVA_TYPES[type],
+        ANOVA_TYPES[type],
         ddf,
         doing="computing lmerTest's anova()",
     )
@@ -228,7 +216,7 @@ def confint(
     level: float = 0.95,
     nsim: int = 500,
     seed: int | None = None,
-    boot_type: Literal["perc", "basic", "norm"] = "perc",
+    boot_type: CIType = "perc",
     workers: int = 1,
     progress: bool | None = None,
     executor: Executor | None = None,
@@ -272,8 +260,8 @@ def confint(
     >>> list(ci.index)
     ['.sig01', '.sig02', '.sig03', '.sigma', '(Intercept)', 'Days']
     """
-    if method not in _METHODS:
-        raise choice_error("method", method, _METHODS)
+    if method not in CONFINT_METHODS:
+        raise choice_error("method", method, CONFINT_METHODS)
     from .bootstrap import boot_mer
 
     checks.level(level)

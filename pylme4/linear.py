@@ -137,7 +137,7 @@ class LmFit(RFitRows):
             return LmSummary(
                 coefficients=parts["coefficients"],
                 sigma=float(parts["sigma"]),
-                df=tuple(int(v) for v in np.atleast_1d(parts["df"])),  # type: ignore[arg-type]
+                df=tuple(int(v) for v in parts["df"]),  # type: ignore[arg-type]
                 r_squared=float(parts["r_squared"]),
                 adj_r_squared=float(parts["adj_r_squared"]),
                 fstatistic=None if fstat is None else pd.Series(fstat, dtype=float),
@@ -154,35 +154,28 @@ class LmFit(RFitRows):
 
     def fitted(self) -> pd.Series:
         """Fitted values (R's ``fitted()``), indexed like the rows used."""
-        values = np.atleast_1d(
-            r_value("pylme4_lm_fitted", self._handle, doing="computing fitted()")
-        ).astype(float)
+        values = r_value("pylme4_lm_fitted", self._handle, doing="computing fitted()").astype(float)
         return pd.Series(values, index=self._row_index(len(values)), name="fitted")
 
     def residuals(self) -> pd.Series:
         """Response residuals (R's ``residuals()``), indexed like ``fitted()``."""
-        values = np.atleast_1d(
-            r_value("pylme4_lm_residuals", self._handle, doing="computing residuals()")
-        ).astype(float)
+        values = r_value("pylme4_lm_residuals", self._handle, doing="computing residuals()").astype(
+            float
+        )
         return pd.Series(values, index=self._row_index(len(values)), name="residuals")
 
     def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
         """Predictions (R's ``predict()``) for the data or for ``newdata``."""
         if newdata is None:
-            values = np.atleast_1d(
-                r_value("pylme4_lm_predict", self._handle, None, doing="computing predict()")
+            values = r_value(
+                "pylme4_lm_predict", self._handle, None, doing="computing predict()"
             ).astype(float)
             return pd.Series(values, index=self._row_index(len(values)), name="predicted")
         frame = checks.as_frame(newdata, "newdata")
         checks.check_frame(frame, "newdata")
         columns = [c for c in frame.columns if c in self._variables]
-        values = np.atleast_1d(
-            r_value(
-                "pylme4_lm_predict",
-                self._handle,
-                Columns(frame, columns),
-                doing="computing predict()",
-            )
+        values = r_value(
+            "pylme4_lm_predict", self._handle, Columns(frame, columns), doing="computing predict()"
         ).astype(float)
         return pd.Series(values, index=frame.index, name="predicted")
 

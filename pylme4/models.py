@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,10 +20,8 @@ from .errors import (
     emit,
 )
 from .families import Family, family_code
+from .options import NA_ACTIONS, NaAction
 from .results import GlmerFit, LmerFit
-
-NaAction = Literal["omit", "exclude", "fail"]
-_NA_ACTIONS = {"omit": None, "exclude": "na.exclude", "fail": "na.fail"}
 
 # Names under which weights/offset given as arrays are bound next to the data.
 # They show in R's printout ("Weights: .weights"), so they say what they are.
@@ -69,8 +67,8 @@ def prepare_call(
     problem = string_problem(data_name)
     if problem is not None:
         raise DataError(f"data_name {data_name!r} has {problem}")
-    if na_action not in _NA_ACTIONS:
-        raise choice_error("na_action", na_action, list(_NA_ACTIONS))
+    if na_action not in NA_ACTIONS:
+        raise choice_error("na_action", na_action, list(NA_ACTIONS))
     fvars = checks.formula_vars(formula, list(df.columns))
     if not fvars.has_response:
         raise checks.FormulaError(f"the formula {formula!r} has no response (left of '~')")
@@ -91,7 +89,7 @@ def prepare_call(
         elif array is not None:
             symbols[arg] = bind_as
             extra[bind_as] = array
-    na_function = _NA_ACTIONS[na_action]
+    na_function = NA_ACTIONS[na_action]
     if na_function is not None:
         symbols["na.action"] = na_function
     if contrasts is not None:

@@ -263,7 +263,7 @@ def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -
     z = NormalDist().inv_cdf(0.5 + level / 2)
     n = len(table)
     fig = _figure(figsize=(3.2 * len(terms) + 0.6, max(2.5, 0.22 * n + 1.2)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(terms), squeeze=False)).ravel()
+    axes = fig.subplots(1, len(terms), squeeze=False).ravel()
     for ax, term in zip(axes, terms):
         values = table["condval"][term].astype(float)
         sds = table["condsd"][term].astype(float)
@@ -325,7 +325,7 @@ def bootstrap(
         )
     t0 = getattr(boot, "t0", None)
     fig = _figure(figsize=(3.4 * len(names) + 0.4, 3.0), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)).ravel()
+    axes = fig.subplots(1, len(names), squeeze=False).ravel()
     for ax, term in zip(axes, names):
         values = t[term].dropna().to_numpy(dtype=float)
         ax.hist(values, bins=bins, density=True, color="0.8", edgecolor="0.5")

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,21 @@ from .errors import (
     choice_error,
     emit,
 )
+from .options import (
+    ALTERNATIVES,
+    DDF_VALUES,
+    PREDICT_NA_ACTIONS,
+    RESIDUAL_TYPES,
+    Alternative,
+    AnovaDdf,
+    BootType,
+    CIType,
+    ConfintMethod,
+    Ddf,
+    PredictNaAction,
+    PredictType,
+    ResidualType,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -36,21 +51,9 @@ if TYPE_CHECKING:
     from .bootstrap import BootResult, Statistic
     from .inference import AnovaTable
 
-Ddf = Literal["Satterthwaite", "Kenward-Roger"]
-_DDF = ("Satterthwaite", "Kenward-Roger")
-ResidualType = Literal["response", "pearson", "working", "deviance"]
-PredictType = Literal["link", "response"]
-PredictNaAction = Literal["pass", "omit", "exclude", "fail"]
-_PREDICT_NA_ACTIONS = {
-    "pass": "na.pass",
-    "omit": "na.omit",
-    "exclude": "na.exclude",
-    "fail": "na.fail",
-}
-
 
 def _frozen_array(values: Any) -> np.ndarray:
-    arr = np.array(np.atleast_1d(values), dtype=float)
+    arr = np.array(values, dtype=float)
     arr.setflags(write=False)
     return arr
 
@@ -59,8 +62,7 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """R's list of per-group data frames (values + levels) as DataFrames indexed by level."""
     out = {}
     for name, part in groups.items():
-        levels = part["levels"]
-        index = pd.Index([levels] if isinstance(levels, str) else list(levels), name=name)
+        index = pd.Index(list(part["levels"]), name=name)
         values = part["values"].set_axis(index, axis=0)
         if "condsd" in part:
             condsd = part["condsd"].set_axis(index, axis=0)
@@ -70,8 +72,8 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
 
 
 def _check_ddf(ddf: str | None) -> None:
-    if ddf is not None and ddf not in _DDF:
-        raise choice_error("ddf", ddf, (None, *_DDF))
+    if ddf is not None and ddf not in DDF_VALUES:
+        raise choice_error("ddf", ddf, (None, *DDF_VALUES))
 
 
 # ---------------------------------------------------------------------------
@@ -203,7 +205,7 @@ def _summary_fields(parts: Mapping[str, Any]) -> dict[str, Any]:
         "ngroups": _group_counts(parts["ngrps"]),
         "fixed_effects": parts["coefficients"],
         "correlation": parts["correlation"],
-        "optimizer_messages": tuple(_as_strings(parts["fit_messages"])),
+        "optimizer_messages": tuple(parts["fit_messages"]),
         "text": parts["text"],
     }
 
@@ -211,14 +213,6 @@ def _summary_fields(parts: Mapping[str, Any]) -> dict[str, Any]:
 def _group_counts(ngrps: Mapping[str, Any]) -> Mapping[str, int]:
     """lme4's ``ngrps()``: levels per grouping factor, read-only."""
     return MappingProxyType({str(k): int(v) for k, v in ngrps.items()})
-
-
-def _as_strings(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
 
 
 def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +256,7 @@ def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
     """Which of the data's ``n_rows`` rows a fit used: R's ``na.action``
     lists the dropped ones (1-based)."""
     used = np.ones(n_rows, dtype=bool)
-    used[np.atleast_1d(np.asarray(omitted, dtype=np.int64)) - 1] = False
+    used[np.asarray(omitted, dtype=np.int64) - 1] = False
     return used
 
 
@@ -350,7 +344,7 @@ class MerFit(RFitRows):
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         return cls(
-            formula=_formula_text(info["formula"]),
+            formula=info["formula"],
             data_name=info["data_name"],
             nobs=int(info["nobs"]),
             ngroups=_group_counts(info["ngrps"]),
@@ -369,7 +363,7 @@ class MerFit(RFitRows):
                 }
             ),
             _singular=bool(info["singular"]),
-            _conv_messages=tuple(_as_strings(info["conv_messages"])),
+            _conv_messages=tuple(info["conv_messages"]),
             _index=index,
             _used=used_rows(len(index), info["omitted"]),
             _na_action=str(info["na_action"]),
@@ -485,21 +479,17 @@ class MerFit(RFitRows):
         With ``na_action="exclude"`` rows dropped for missing values are
         present and NaN; with ``"omit"`` they are absent.
         """
-        values = np.atleast_1d(
-            self._cached(
-                "fitted", lambda: r_value("pylme4_fitted", self._handle, doing="computing fitted()")
-            )
+        values = self._cached(
+            "fitted", lambda: r_value("pylme4_fitted", self._handle, doing="computing fitted()")
         )
         return pd.Series(values, index=self._row_index(len(values)), name="fitted")
 
     def residuals(self, type: ResidualType = "response", scaled: bool = False) -> pd.Series:
         """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``."""
-        if type not in ("response", "pearson", "working", "deviance"):
-            raise choice_error("type", type, ("response", "pearson", "working", "deviance"))
-        values = np.atleast_1d(
-            r_value(
-                "pylme4_residuals", self._handle, type, bool(scaled), doing="computing residuals()"
-            )
+        if type not in RESIDUAL_TYPES:
+            raise choice_error("type", type, RESIDUAL_TYPES)
+        values = r_value(
+            "pylme4_residuals", self._handle, type, bool(scaled), doing="computing residuals()"
         )
         return pd.Series(values, index=self._row_index(len(values)), name="residuals")
 
@@ -558,8 +548,8 @@ class MerFit(RFitRows):
         """
         if type not in ("link", "response"):
             raise choice_error("type", type, ("link", "response"))
-        if na_action not in _PREDICT_NA_ACTIONS:
-            raise choice_error("na_action", na_action, list(_PREDICT_NA_ACTIONS))
+        if na_action not in PREDICT_NA_ACTIONS:
+            raise choice_error("na_action", na_action, list(PREDICT_NA_ACTIONS))
         from . import checks, explain
 
         re_form = checks.re_form(re_form)
@@ -586,7 +576,7 @@ class MerFit(RFitRows):
                 Columns(frame, columns),
                 re_form,
                 bool(allow_new_levels),
-                _PREDICT_NA_ACTIONS[na_action],
+                PREDICT_NA_ACTIONS[na_action],
                 type,
                 doing="computing predict()",
             )
@@ -601,7 +591,7 @@ class MerFit(RFitRows):
         fun: Statistic = "fixef",
         nsim: int = 100,
         seed: int | None = None,
-        type: Literal["parametric", "semiparametric"] = "parametric",
+        type: BootType = "parametric",
         use_u: bool = False,
         re_form: str | None = None,
         workers: int = 1,
@@ -672,11 +662,11 @@ class MerFit(RFitRows):
 
     def confint(
         self,
-        method: Literal["profile", "Wald", "boot"] = "profile",
+        method: ConfintMethod = "profile",
         level: float = 0.95,
         nsim: int = 500,
         seed: int | None = None,
-        boot_type: Literal["perc", "basic", "norm"] = "perc",
+        boot_type: CIType = "perc",
         workers: int = 1,
         progress: bool | None = None,
         executor: Executor | None = None,
@@ -764,7 +754,7 @@ class LmerFit(MerFit):
     def summary(
         self,
         ddf: Ddf | None = None,
-        alternative: Literal["two-sided", "greater", "less"] = "two-sided",
+        alternative: Alternative = "two-sided",
     ) -> LmerSummary:
         """``summary(fit)``; with ``ddf``, lmerTest's summary with df and p-values.
 
@@ -795,8 +785,8 @@ class LmerFit(MerFit):
         significance stars following it), as R prints such a table.
         """
         _check_ddf(ddf)
-        if alternative not in ("two-sided", "greater", "less"):
-            raise choice_error("alternative", alternative, ("two-sided", "greater", "less"))
+        if alternative not in ALTERNATIVES:
+            raise choice_error("alternative", alternative, ALTERNATIVES)
         if alternative != "two-sided":
             if ddf is None:
                 raise ArgumentError(
@@ -831,7 +821,7 @@ class LmerFit(MerFit):
     def anova(
         self,
         type: int | str = 3,
-        ddf: Literal["Satterthwaite", "Kenward-Roger", "lme4"] = "Satterthwaite",
+        ddf: AnovaDdf = "Satterthwaite",
     ) -> AnovaTable:
         """F tests of the fixed effects: lmerTest's ``anova(fit, type, ddf)``.
 
@@ -946,9 +936,7 @@ def _named_numbers(values: Any) -> pd.Series:
     """A named R vector as a float Series (an empty one comes back unnamed)."""
     if isinstance(values, pd.Series):
         return values.astype(float)
-    return pd.Series(
-        np.atleast_1d(np.asarray(values, dtype=float)), index=pd.Index([], dtype=object)
-    )
+    return pd.Series(np.asarray(values, dtype=float), index=pd.Index([], dtype=object))
 
 
 def _by_row(values: Any, index: pd.Index, name: str, fallback: Any) -> pd.Series:
@@ -960,12 +948,8 @@ def _by_row(values: Any, index: pd.Index, name: str, fallback: Any) -> pd.Series
     if isinstance(values, pd.Series):
         positions = np.asarray(values.index, dtype=np.int64) - 1
         return pd.Series(values.to_numpy(dtype=float), index=index[positions], name=name)
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    arr = np.asarray(values, dtype=float)
     return pd.Series(arr, index=fallback(len(arr)), name=name)
-
-
-def _formula_text(value: Any) -> str:
-    return value if isinstance(value, str) else " ".join(_as_strings(value))
 
 
 def _restore_fit(

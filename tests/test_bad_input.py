@@ -981,7 +981,7 @@ R_ERRORS = [
 
 @pytest.mark.parametrize("code, error, sentence", R_ERRORS, ids=[e[0][:60] for e in R_ERRORS])
 def test_r_error_texts_are_translated(code, error, sentence):
-    from pylme4.errors import translate_r_error
+    from pylme4.r_errors import translate_r_error
 
     r_text = r(f"tryCatch({{ {code}; 'no error' }}, error = conditionMessage)")
     assert r_text != "no error"

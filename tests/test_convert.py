@@ -261,3 +261,35 @@ def test_string_problem_names_the_position():
     assert string_problem("é\U0001f600") is None
     assert string_problem("ab\x00c") == "a NUL character (\\x00) at position 2"
     assert "lone surrogate (U+DCE9) at position 3" in string_problem("caf\udce9")
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("I(2.5)", [2.5]),
+        ("I(3L)", [3]),
+        ("I('a')", ["a"]),
+        ("I(TRUE)", [True]),
+        ("I(character())", []),
+        ("I(c(1, 2))", [1.0, 2.0]),
+    ],
+)
+def test_asis_vectors_stay_vectors_whatever_their_length(code, expected):
+    # An R helper marks with I() a value that is a vector even when R gives
+    # one element: it comes back as an array, as R's length() says.
+    value = r(code)
+    assert isinstance(value, np.ndarray)
+    assert len(value) == r(f"length({code})")
+    assert value.tolist() == expected
+
+
+def test_bare_length_one_vectors_are_scalars():
+    assert r("2.5") == 2.5 and isinstance(r("2.5"), float)
+    assert r("'a'") == "a"
+    assert r("list(x = I(1), y = 1)")["y"] == 1.0
+    assert isinstance(r("list(x = I(1), y = 1)")["x"], np.ndarray)
+
+
+def test_named_asis_vector_is_a_series():
+    value = r("I(c(a = 1))")
+    assert isinstance(value, pd.Series) and value.to_dict() == {"a": 1.0}

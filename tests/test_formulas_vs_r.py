@@ -260,7 +260,8 @@ def test_r_stack_overflow_error_is_a_formula_error() -> None:
     # too close to the limit": pylme4 reports that as a FormulaError.  The
     # text is R's own, asked from Rscript (the embedded R here may have no
     # stack check, where the same call would crash).
-    from pylme4.errors import FormulaError, translate_r_error
+    from pylme4.errors import FormulaError
+    from pylme4.r_errors import translate_r_error
 
     code = (
         "f <- as.formula(paste('y ~', paste0('x', 1:3000, collapse = ' + '), '+ (1 | g)'));"

@@ -588,7 +588,7 @@ def test_r_errors_are_translated_and_the_session_survives():
     cbpp = pylme4.datasets.load("cbpp")
     with pytest.raises(DataError, match="binomial") as exc:
         pylme4.glmer("incidence ~ period + (1 | herd)", cbpp, family="binomial")
-    assert "y values must be 0 <= y <= 1" in exc.value.r_message  # type: ignore[attr-defined]
+    assert "y values must be 0 <= y <= 1" in exc.value.r_message
     negative = cbpp.assign(neg=-cbpp["incidence"])
     with pytest.raises(DataError, match="Poisson"):
         pylme4.glmer("neg ~ period + (1 | herd)", negative, family="poisson")

@@ -949,13 +949,13 @@ def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> 
     assert {c for c in inside if c.startswith("pylme4_")} <= set(defined)
     # The embedded R sources script.R too: its helpers are the script's.
     from pylme4._r.call import r_value
-    from pylme4.pipeline.spec import BOOT_FUNS
+    from pylme4.options import BOOT_STATISTICS
 
     from_script = (
         "function(x) { e <- new.env(); eval(parse(text = x$code), e);"
         " e$pylme4_boot_fun_code(x$name) }"
     )
-    for name in BOOT_FUNS:
+    for name in BOOT_STATISTICS:
         embedded = r_value("pylme4_boot_fun_code", name, doing="test")
         assert embedded == r_apply(from_script, {"code": helpers, "name": name}), name
 

@@ -4,7 +4,7 @@
 arguments.  Inside R the call runs under ``pylme4_capture()``: warnings and
 messages are recorded and muffled, console output is captured, and an error
 is returned instead of thrown.  Back in Python, an R error becomes a pylme4
-exception (see :func:`pylme4.errors.translate_r_error`); everything else comes
+exception (see :func:`pylme4.r_errors.translate_r_error`); everything else comes
 back as an :class:`ROutcome`.  Ctrl-C while R runs in the main thread stops
 R within moments (``interrupt.py``) and raises KeyboardInterrupt; deep
 recursion is an R error, not a crash (``stack.py``); the session stays
@@ -23,7 +23,8 @@ from typing import Any
 import rpy2.rinterface as ri
 from rpy2.rinterface_lib.embedded import RRuntimeError
 
-from ..errors import PylmeError, RCondition, RError, translate_r_error
+from ..errors import PylmeError, RCondition, RError
+from ..r_errors import translate_r_error
 from . import interrupt, session, stack
 from .convert import RTYPES, RHandle, to_python, to_r
 
@@ -136,7 +137,7 @@ def _call_locked(
         printed = f"{printed}\n{console}" if printed else console
     if error.typeof != RTYPES.NILSXP:
         exc: PylmeError = translate_r_error(error[0], doing)
-        exc.conditions = conditions  # type: ignore[attr-defined]
+        exc.conditions = conditions
         return None, exc
     converted = _convert(value, keep)
     return ROutcome(converted, conditions, printed), None

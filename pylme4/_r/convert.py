@@ -25,9 +25,14 @@ ArrowDtype                    as pylme4.frames converts it (same rules)
 R -> pandas (:func:`to_python`): data.frame -> DataFrame (factor ->
 Categorical with R's levels, integer with NA -> Int64, logical with NA ->
 boolean, character -> object with NaN for NA); matrix -> DataFrame; named
-vector -> Series; unnamed vector of length one -> Python scalar; other unnamed
-vectors -> numpy arrays; lists -> dict (named) or list; anything else ->
-:class:`RHandle`.
+vector -> Series; unnamed vector of length one -> Python scalar, unless R
+marked it ``I(x)`` (class "AsIs"); other unnamed vectors -> numpy arrays;
+lists -> dict (named) or list; anything else -> :class:`RHandle`.
+
+The shape is the R helper's to say, as jsonlite's ``auto_unbox`` does: a
+helper returns ``I(x)`` for a value that is a vector whatever its length
+(coefficients, row numbers, messages), and Python reads it as an array without
+checking for a scalar; a bare value of length one is a scalar.
 
 Vectors cross the boundary as memory copies, never element by element; strings
 cross as their distinct values plus integer codes, expanded on the other side.
@@ -142,20 +147,21 @@ def _fits_int32(values: np.ndarray) -> bool:
     return bool(values.min() > _INT32_MIN and values.max() <= _INT32_MAX)
 
 
-def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+def _int32_vector(kind: Any, values: np.ndarray, missing: np.ndarray | None) -> Any:
+    """An R integer or logical vector (both are 32-bit ints in R, NA = INT_MIN)."""
     arr = _c_array(values, np.int32)
     if missing is not None and missing.any():
         arr = arr.copy()
         arr[missing] = NA_INTEGER
-    return ri.IntSexpVector.from_memoryview(arr.data)
+    return kind.from_memoryview(arr.data)
+
+
+def _integer(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
+    return _int32_vector(ri.IntSexpVector, values, missing)
 
 
 def _logical(values: np.ndarray, missing: np.ndarray | None = None) -> Any:
-    arr = _c_array(values, np.int32)
-    if missing is not None and missing.any():
-        arr = arr.copy()
-        arr[missing] = NA_INTEGER
-    return ri.BoolSexpVector.from_memoryview(arr.data)
+    return _int32_vector(ri.BoolSexpVector, values, missing)
 
 
 def _strings_from_codes(codes: np.ndarray, uniques: list[str]) -> Any:
@@ -692,7 +698,7 @@ def to_python(sexp: Any) -> Any:
             values = values.reshape(tuple(int(d) for d in dim), order="F")
         if names is not None:
             return pd.Series(values, index=list(names))
-        if len(values) == 1 and dim is None:
+        if len(values) == 1 and dim is None and "AsIs" not in classes:
             value = values[0]
             if isinstance(value, np.generic):
                 return value.item()

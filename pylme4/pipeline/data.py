@@ -206,13 +206,9 @@ def factor_text(values: pd.Series, levels: tuple[Level, ...]) -> tuple[pd.Series
         [r_level(v) for v in levels],
         doing="writing values as text",
     )
-    mapping = dict(zip(uniques, _as_list(texts["values"])))
-    labels = tuple(str(t) for t in _as_list(texts["levels"]))
+    mapping = dict(zip(uniques, texts["values"]))
+    labels = tuple(str(t) for t in texts["levels"])
     return values.map(mapping).where(present), labels
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:

@@ -38,14 +38,7 @@ from typing import Any, NoReturn
 import yaml
 
 from ..errors import PylmeError, one_line, suggestion
-
-#: Values accepted for ``ddf`` (lmerTest's denominator degrees of freedom).
-DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
-#: What a bootstrap replicate records (pylme4's ``boot_mer(fun=...)``).
-BOOT_FUNS = ("fixef", "sigma", "var_corr", "theta")
-BOOT_TYPES = ("parametric", "semiparametric")
-#: Methods of ``confint()`` for a fitted lmer model.
-CONFINT_METHODS = ("Wald", "profile", "boot")
+from ..options import BOOT_STATISTICS, BOOT_TYPES, CONFINT_METHODS, DDF_VALUES
 
 # A model's name becomes a directory name: keep it portable and free of dots,
 # so it can never collide with results.json or spec.yaml.
@@ -161,7 +154,7 @@ class BootSpec:
     nsim: int = field(metadata=_COUNT)
     seed: int = field(metadata=_SEED)
     workers: int = field(default=1, metadata=_COUNT)
-    fun: str = field(default="fixef", metadata=_read("choice", choices=BOOT_FUNS))
+    fun: str = field(default="fixef", metadata=_read("choice", choices=BOOT_STATISTICS))
     type: str = field(default="parametric", metadata=_read("choice", choices=BOOT_TYPES))
     use_u: bool = field(default=False, metadata=_read("boolean"))
     """Condition on the estimated random effects (bootMer's ``use.u``)."""
@@ -530,7 +523,7 @@ class _Reader:
     def read_ddf(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str | None:
         if node.tag.endswith(":null"):
             return None
-        return self.choice(node, key, DDF_METHODS)
+        return self.choice(node, key, DDF_VALUES)
 
     def read_boot(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> BootSpec:
         return self.boot(node, key)

@@ -140,11 +140,11 @@ pylme4_formula_problems <- function(f) {
 # "NA") or a one-sided formula of random-effects terms.  Returns its problems
 # as in pylme4_formula_problems(); a syntax error is R's error.
 pylme4_re_form_problems <- function(text) {
-  if (identical(text, "NA")) return(character())
+  if (identical(text, "NA")) return(I(character()))
   f <- str2lang(text)
   if (!is.call(f) || !identical(f[[1L]], as.name("~")))
     stop("not a formula: it has no '~'")
-  pylme4_formula_problems(f)
+  I(pylme4_formula_problems(f))
 }
 
 # The class of each variable of a fit's model frame (the plain columns among

@@ -81,8 +81,8 @@ pylme4_formula_vars <- function(formula_text, columns) {
   # all.vars() (C code that recurses) stops here.
   problems <- pylme4_formula_problems(f)  # checks.R
   if (length(problems))
-    return(list(vars = character(), dot = FALSE, has_lhs = length(f) == 3L, response = "",
-                unknown = character(), problems = problems))
+    return(list(vars = I(character()), dot = FALSE, has_lhs = length(f) == 3L, response = "",
+                unknown = I(character()), problems = I(problems)))
   vars <- setdiff(all.vars(f), ".")
   outside <- setdiff(vars, columns)
   # A variable that names an R function (t, df, data, c, ...) is a missing
@@ -91,8 +91,8 @@ pylme4_formula_vars <- function(formula_text, columns) {
     exists(v, envir = globalenv()) && !is.function(get(v, envir = globalenv()))
   }, TRUE)
   response <- if (length(f) == 3L && is.name(f[[2L]])) as.character(f[[2L]]) else ""
-  list(vars = vars, dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
-       response = response, unknown = outside[!found], problems = character())
+  list(vars = I(vars), dot = "." %in% all.vars(f), has_lhs = length(f) == 3L,
+       response = response, unknown = I(outside[!found]), problems = I(character()))
 }
 
 # Build a call to `fun_name` written as an R user would type it: the formula
@@ -170,8 +170,8 @@ pylme4_fit_info <- function(fit) {
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
     data_name = pylme4_data_name(fit@call),
-    fixef = lme4::fixef(fit),
-    theta = unname(lme4::getME(fit, "theta")),
+    fixef = I(lme4::fixef(fit)),
+    theta = I(unname(lme4::getME(fit, "theta"))),
     sigma = stats::sigma(fit),
     nobs = stats::nobs(fit),
     ngrps = vapply(fit@flist, nlevels, 0L),
@@ -185,8 +185,8 @@ pylme4_fit_info <- function(fit) {
     singular = lme4::isSingular(fit),
     optimizer = fit@optinfo$optimizer,
     conv_code = fit@optinfo$conv$opt,
-    conv_messages = as.character(unlist(fit@optinfo$conv$lme4$messages)),
-    omitted = if (is.null(na_act)) integer() else as.integer(na_act),
+    conv_messages = I(as.character(unlist(fit@optinfo$conv$lme4$messages))),
+    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
     na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
   )
 }
@@ -233,7 +233,7 @@ pylme4_lmer_summary <- function(fit, lt = NULL, ddf = NULL) {
     nobs = s$devcomp$dims[["n"]],
     coefficients = as.data.frame(s$coefficients, check.names = FALSE),
     correlation = corr,
-    fit_messages = as.character(unlist(s$optinfo$conv$lme4$messages)),
+    fit_messages = I(as.character(unlist(s$optinfo$conv$lme4$messages))),
     text = pylme4_print(s)
   )
 }
@@ -248,7 +248,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
   re <- lme4::ranef(fit, condVar = cond_var)
   lapply(re, function(df) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
-                levels = rownames(df))
+                levels = I(rownames(df)))
     if (cond_var) {
       # postVar is a k x k x levels array, or, when a factor has several
       # uncorrelated blocks ((x || g)), a list of such arrays, one per block.
@@ -270,7 +270,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
 pylme4_coef <- function(fit) {
   lapply(stats::coef(fit), function(df) {
     list(values = as.data.frame(df, check.names = FALSE),
-         levels = rownames(df))
+         levels = I(rownames(df)))
   })
 }
 
@@ -283,23 +283,24 @@ pylme4_vcov <- function(fit) {
 }
 
 pylme4_fitted <- function(fit) {
-  unname(stats::fitted(fit))
+  I(unname(stats::fitted(fit)))
 }
 
 pylme4_residuals <- function(fit, type, scaled) {
-  unname(stats::residuals(fit, type = type, scaled = scaled))
+  I(unname(stats::residuals(fit, type = type, scaled = scaled)))
 }
 
 # Named by row of the data (or newdata): the names say which rows na.action kept.
 pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass",
                            type = "link") {
-  re <- if (is.null(re_form)) NULL else if (identical(re_form, "NA")) NA else stats::as.formula(re_form)
-  args <- list(fit, re.form = re, allow.new.levels = allow_new_levels, type = type)
+  # re_form as simulate() and bootMer get it (pylme4_re_form, inference.R).
+  args <- list(fit, re.form = pylme4_re_form(re_form), allow.new.levels = allow_new_levels,
+               type = type)
   if (!is.null(newdata)) {
     args$newdata <- newdata
     args$na.action <- match.fun(na_action)
   }
-  do.call(stats::predict, args)
+  I(do.call(stats::predict, args))
 }
 
 pylme4_is_singular <- function(fit, tol) {
@@ -347,7 +348,7 @@ pylme4_dataset <- function(name, package) {
 }
 
 pylme4_dataset_names <- function(package) {
-  unname(utils::data(package = package)$results[, "Item"])
+  I(unname(utils::data(package = package)$results[, "Item"]))
 }
 
 pylme4_serialize <- function(x) serialize(x, NULL)

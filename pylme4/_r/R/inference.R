@@ -79,7 +79,8 @@ pylme4_boot_t0 <- function(fit, name) {
   if (!is.numeric(t0))
     stop("bootMer currently only handles functions that return numeric vectors")
   if (identical(name, "var_corr")) names(t0) <- pylme4_sdcor_names(fit)
-  list(values = unname(as.numeric(t0)), names = if (is.null(names(t0))) character() else names(t0))
+  list(values = I(unname(as.numeric(t0))),
+       names = I(if (is.null(names(t0))) character() else names(t0)))
 }
 
 # All nsim responses, drawn as bootMer draws them (one simulate() call with
@@ -118,7 +119,7 @@ pylme4_pack_responses <- function(ss) {
   n <- if (is.matrix(first)) nrow(first) else length(first)
   values <- unlist(lapply(ss, function(y) as.numeric(if (is.factor(y)) as.integer(y) else y)),
                    use.names = FALSE)
-  list(ys = values, dim = c(n, k, length(ss)), levels = levels)
+  list(ys = I(values), dim = c(n, k, length(ss)), levels = I(levels))
 }
 
 # Replicate i of packed responses (as pylme4_pack_responses wrote them; `ys`
@@ -181,9 +182,9 @@ pylme4_boot_refits <- function(fit, ys, dim, levels, name, nstat) {
     rep(i, sum(lengths(out[[i]][kinds])))))
   kind_of <- unlist(lapply(out, function(o) rep(kinds, lengths(o[kinds]))))
   text_of <- unlist(lapply(out, function(o) unlist(o[kinds])))
-  list(t = as.vector(vapply(out, `[[`, numeric(nstat), "value")),
-       replicate = as.integer(rep_of), kind = as.character(kind_of),
-       text = as.character(text_of))
+  list(t = I(as.vector(vapply(out, `[[`, numeric(nstat), "value"))),
+       replicate = I(as.integer(rep_of)), kind = I(as.character(kind_of)),
+       text = I(as.character(text_of)))
 }
 
 # One refit for a statistic computed in Python: the refitted model itself.
@@ -262,7 +263,7 @@ pylme4_boot_confint <- function(b, level, type) {
 pylme4_allfit_methods <- function(fit) {
   for (pkg in c("dfoptim", "optimx")) requireNamespace(pkg, quietly = TRUE)
   mt <- lme4::allFit(fit, show.meth.tab = TRUE)
-  gsub("\\.$", "", paste(mt[, "optimizer"], mt[, "method"], sep = "."))
+  I(gsub("\\.$", "", paste(mt[, "optimizer"], mt[, "method"], sep = ".")))
 }
 
 # One optimizer's refit, exactly as allFit runs it (allFit on that row of
@@ -290,18 +291,18 @@ pylme4_allfit_summary <- function(fit, fits, names, serialized) {
                   sessionInfo = utils::sessionInfo(), data = NULL)
   s <- summary(af)
   err <- vapply(fits, function(x) if (inherits(x, "error")) conditionMessage(x) else "", "")
-  list(which_ok = s$which.OK,
-       msgs = lapply(s$msgs, function(m) as.character(unlist(m))),
+  list(which_ok = I(s$which.OK),
+       msgs = lapply(s$msgs, function(m) I(as.character(unlist(m)))),
        fixef = as.data.frame(s$fixef, check.names = FALSE),
        llik = s$llik,
        sdcor = s$sdcor,
        # summary.allFit takes the values from as.data.frame(VarCorr(x))
        # (standard deviations first, then correlations): which are which.
-       sdcor_is_cor = !is.na(as.data.frame(lme4::VarCorr(fit))$var2),
+       sdcor_is_cor = I(!is.na(as.data.frame(lme4::VarCorr(fit))$var2)),
        theta = as.data.frame(s$theta, check.names = FALSE),
        times = as.data.frame(s$times, check.names = FALSE),
-       feval = s$feval,
-       errors = err,
+       feval = I(s$feval),
+       errors = I(err),
        text = pylme4_print(s))
 }
 
@@ -335,8 +336,8 @@ pylme4_confint_profile_one <- function(fit, i, level) {
 
 pylme4_anova_parts <- function(a) {
   list(table = as.data.frame(a, check.names = FALSE),
-       rows = rownames(a),
-       heading = as.character(attr(a, "heading")),
+       rows = I(rownames(a)),
+       heading = I(as.character(attr(a, "heading"))),
        text = pylme4_print(a))
 }
 

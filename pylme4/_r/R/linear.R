@@ -12,7 +12,7 @@ pylme4_lm_info <- function(fit) {
     sigma = stats::sigma(fit),
     df_residual = fit$df.residual,
     nobs = stats::nobs(fit),
-    omitted = if (is.null(na_act)) integer() else as.integer(na_act),
+    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
     na_action = if (is.null(na_act)) "" else class(na_act)[[1L]],
     text = pylme4_print(fit)
   )
@@ -24,7 +24,7 @@ pylme4_lm_summary <- function(fit) {
   list(
     coefficients = as.data.frame(s$coefficients, check.names = FALSE),
     sigma = s$sigma,
-    df = as.integer(s$df),
+    df = I(as.integer(s$df)),
     r_squared = s$r.squared,
     adj_r_squared = s$adj.r.squared,
     fstatistic = if (is.null(s$fstatistic)) NULL else as.list(s$fstatistic),
@@ -37,15 +37,15 @@ pylme4_lm_vcov <- function(fit) {
 }
 
 pylme4_lm_fitted <- function(fit) {
-  unname(stats::fitted(fit))
+  I(unname(stats::fitted(fit)))
 }
 
 pylme4_lm_residuals <- function(fit) {
-  unname(stats::residuals(fit))
+  I(unname(stats::residuals(fit)))
 }
 
 pylme4_lm_predict <- function(fit, newdata) {
-  unname(if (is.null(newdata)) stats::predict(fit) else stats::predict(fit, newdata = newdata))
+  I(unname(if (is.null(newdata)) stats::predict(fit) else stats::predict(fit, newdata = newdata)))
 }
 
 # Everything about an lmList() fit: the per-group coefficients (NA where a

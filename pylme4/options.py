@@ -1,0 +1,69 @@
+"""The fixed sets of values pylme4's arguments take: one home for each list.
+
+Each set is a ``Literal`` type, which the signatures use (so type checkers
+and editors know the values), and a tuple derived from it with
+``typing.get_args``, which the checks use (``value not in DDF_VALUES`` ->
+``errors.choice_error``) and the pipeline's spec validation can use too.  A
+new value is added in one place: the ``Literal`` here.
+
+The order of each tuple is the order of the ``Literal``: the first value is
+the default where the argument has one, and "did you mean" lists them in
+that order.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+#: lmerTest's denominator degrees of freedom (summary, tidy, contest).
+Ddf = Literal["Satterthwaite", "Kenward-Roger"]
+DDF_VALUES: tuple[Ddf, ...] = get_args(Ddf)
+
+#: ddf for lmerTest's anova(), which also takes lme4's own (no tests).
+AnovaDdf = Literal["Satterthwaite", "Kenward-Roger", "lme4"]
+ANOVA_DDF_VALUES: tuple[AnovaDdf, ...] = get_args(AnovaDdf)
+
+#: anova() types: R takes 1/2/3 or "I"/"II"/"III"; each maps to what R is given.
+AnovaType = Literal[1, 2, 3, "1", "2", "3", "I", "II", "III"]
+ANOVA_TYPES: dict[int | str, str] = {t: str(t) for t in get_args(AnovaType)}
+
+#: Residual types of residuals(fit, type=).
+ResidualType = Literal["response", "pearson", "working", "deviance"]
+RESIDUAL_TYPES: tuple[ResidualType, ...] = get_args(ResidualType)
+
+#: predict(type=): the linear predictor or the response scale.
+PredictType = Literal["link", "response"]
+PREDICT_TYPES: tuple[PredictType, ...] = get_args(PredictType)
+
+#: predict(na_action=), as R's na.* function names.
+PredictNaAction = Literal["pass", "omit", "exclude", "fail"]
+PREDICT_NA_ACTIONS: dict[PredictNaAction, str] = {a: f"na.{a}" for a in get_args(PredictNaAction)}
+
+#: What a model does with rows that have missing values (lmer's na.action);
+#: None: R's default, na.omit.
+NaAction = Literal["omit", "exclude", "fail"]
+NA_ACTIONS: dict[NaAction, str | None] = {"omit": None, "exclude": "na.exclude", "fail": "na.fail"}
+
+#: Methods of confint() for a fitted lmer model.
+ConfintMethod = Literal["profile", "Wald", "boot"]
+CONFINT_METHODS: tuple[ConfintMethod, ...] = get_args(ConfintMethod)
+
+#: Alternative hypotheses of a one-sided (or two-sided) test.
+Alternative = Literal["two-sided", "greater", "less"]
+ALTERNATIVES: tuple[Alternative, ...] = get_args(Alternative)
+
+#: What a bootstrap replicate records (boot_mer's named statistics).
+BootStatistic = Literal["fixef", "sigma", "var_corr", "theta"]
+BOOT_STATISTICS: tuple[BootStatistic, ...] = get_args(BootStatistic)
+
+#: bootMer's type: parametric or semiparametric.
+BootType = Literal["parametric", "semiparametric"]
+BOOT_TYPES: tuple[BootType, ...] = get_args(BootType)
+
+#: R's sample.kind for the lecture data sets' set.seed().
+SampleKind = Literal["Rounding", "Rejection"]
+SAMPLE_KINDS: tuple[SampleKind, ...] = get_args(SampleKind)
+
+#: Bootstrap confidence-interval types (boot.ci's "perc", "basic", "norm").
+CIType = Literal["perc", "basic", "norm"]
+CI_TYPES: tuple[CIType, ...] = get_args(CIType)
