@@ -39,10 +39,11 @@ from .errors import (
     RWarning,
     choice_error,
     emit,
+    warn,
 )
 
 if TYPE_CHECKING:
-    from .results import MerFit
+    from .fitbase import MerFitLike
 
 NamedStatistic = Literal["fixef", "sigma", "var_corr", "theta"]
 Statistic = NamedStatistic | Callable[[Any], Any]
@@ -201,9 +202,9 @@ class BootResult:
         >>> b = fit.boot_mer("fixef", nsim=100, seed=1)  # doctest: +SKIP
         >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
         """
-        return self._ci(term, type, level, stacklevel=4)
+        return self._ci(term, type, level)
 
-    def _ci(self, term: str | int, type: str, level: float, stacklevel: int) -> BootCI:
+    def _ci(self, term: str | int, type: str, level: float) -> BootCI:
         position = self._position(term)
         if type not in _CI_TYPES:
             raise choice_error("type", type, _CI_TYPES)
@@ -216,7 +217,7 @@ class BootResult:
             float(level),
             doing="computing boot.ci()",
         )
-        emit(outcome.conditions, stacklevel=stacklevel)
+        emit(outcome.conditions)
         parts = outcome.value
         return BootCI(
             term=str(self.t.columns[position]),
@@ -235,7 +236,7 @@ class BootResult:
         if the 95% interval of an effect does not contain 0, the effect is
         different from 0 at the 5% level (two-sided).
         """
-        return self._ci(term, type, level, stacklevel=5).excludes_zero()
+        return self._ci(term, type, level).excludes_zero()
 
     def confint(self, level: float = 0.95, type: CIType = "perc") -> pd.DataFrame:
         """Intervals for every statistic: lme4's ``confint()`` of a bootMer object.
@@ -431,7 +432,7 @@ def _refit_chunk_python(
 
 
 def boot_mer(
-    fit: MerFit,
+    fit: MerFitLike,
     fun: Statistic = "fixef",
     nsim: int = 100,
     seed: int | None = None,
@@ -560,7 +561,7 @@ def _boot(
 ) -> BootResult:
     """boot_mer's steps, once its arguments are checked."""
     place.prepare()  # workers start while this simulates
-    handle = fit._handle
+    handle = fit.r_handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and
     # before simulating; so does this.
@@ -575,7 +576,7 @@ def _boot(
         statistic: str | _PythonStatistic = fun_name
     else:
         t0_values, names = _as_statistic(fun(fit))  # type: ignore[operator]
-        statistic = _PythonStatistic(fun, fit.__class__, fit._index, fit._variables)  # type: ignore[arg-type]
+        statistic = _PythonStatistic(fun, fit.__class__, fit.data_index, fit.variables)  # type: ignore[arg-type]
     nstat = len(t0_values)
     if nstat == 0:
         raise ArgumentError("the statistic gave no values on the fit")
@@ -590,7 +591,7 @@ def _boot(
         doing="simulating the bootstrap responses",
     )
     interrupt.check()
-    emit(simulated.conditions, stacklevel=5)
+    emit(simulated.conditions)
     ys = np.asarray(simulated.value["ys"], dtype=float)
     n, k, _ = (int(d) for d in np.atleast_1d(simulated.value["dim"]))
     levels = [str(v) for v in np.atleast_1d(simulated.value["levels"])]
@@ -659,7 +660,7 @@ def _boot(
     )
     result._cache["r"] = r_object
     if n_failed:
-        warnings.warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning, stacklevel=4)
+        warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning)
     return result
 
 
@@ -674,7 +675,7 @@ def _build_r_object(
     """The R bootMer object holding these replicates."""
     return r_call(
         "pylme4_boot_object",
-        fit._handle,
+        fit.r_handle,
         t0.to_numpy(dtype=float),
         t.to_numpy(dtype=float).ravel(order="F"),
         len(t),

@@ -21,8 +21,9 @@ from . import checks, formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import ArgumentTypeError, FormulaError, RCondition, emit
+from .fitbase import RFitRows
 from .models import NaAction, prepare_call
-from .results import RFitRows, used_rows
+from .results import used_rows
 
 # ---------------------------------------------------------------------------
 # lm(): complete pooling
@@ -266,7 +267,7 @@ def lm(
         **prepared["args"],
     )
     fit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions)
     return fit
 
 
@@ -425,5 +426,5 @@ def lm_list(
         **prepared["args"],
     )
     fit = LmListFit._from_r(outcome.value, outcome.conditions, formula, data_name)
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions)
     return fit
