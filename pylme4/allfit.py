@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class AllFitResult:
+class AllFitResult(formatting.RPrinted):
     """``summary(allFit(fit))``: the model refitted with each optimizer.
 
     Everything is indexed by the optimizer names allFit uses ("bobyqa",
@@ -75,9 +75,6 @@ class AllFitResult:
     """R's warnings and messages while refitting, in order."""
     text: str = field(repr=False)
 
-    def __str__(self) -> str:
-        return self.text
-
     def check_convergence(self, rtol: float = 1e-3, loglik_tol: float = 1e-3) -> ConvergenceCheck:
         """Whether these optimizers agree: see :func:`pylme4.allfit.check_convergence`."""
         return compare_optimizers(self, rtol=rtol, loglik_tol=loglik_tol)
@@ -85,9 +82,6 @@ class AllFitResult:
     def __repr__(self) -> str:
         ok = int(self.which_ok.sum())
         return f"<AllFitResult: {ok} of {len(self.which_ok)} optimizers ran>"
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
 
 @dataclass(frozen=True)

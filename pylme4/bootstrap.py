@@ -65,7 +65,7 @@ _R_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9._]*|\.[A-Za-z._][A-Za-z0-9._]*")
 
 
 @dataclass(frozen=True)
-class BootCI:
+class BootCI(formatting.RPrinted):
     """A bootstrap confidence interval, as ``boot::boot.ci()`` computes it.
 
     ``str(ci)`` is R's printout of ``boot.ci(boot_out, type = ..., index = ...)``,
@@ -86,15 +86,9 @@ class BootCI:
         """Whether 0 lies outside the interval (both ends on one side of 0)."""
         return bool(self.low > 0 or self.high < 0)
 
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
-
 
 @dataclass(frozen=True, eq=False)
-class BootResult:
+class BootResult(formatting.RPrinted):
     """A parametric bootstrap of a mixed model (lme4's ``bootMer()``).
 
     ``str(result)`` is what R shows for ``print(bootMer(fit, FUN, nsim, seed))``
@@ -122,17 +116,11 @@ class BootResult:
     _rebuild: Mapping[str, Any] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def __str__(self) -> str:
-        return self.text
-
     def __repr__(self) -> str:
         return (
             f"<BootResult bootMer({self.statistic}): nsim={self.nsim}, "
             f"{self.t.shape[1]} statistic(s), {self.n_failed} failed>"
         )
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     def __reduce__(self) -> Any:
         # The R object stays behind; it is rebuilt from the replicates.

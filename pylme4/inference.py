@@ -43,7 +43,7 @@ _ANOVA_DDF = ("Satterthwaite", "Kenward-Roger", "lme4")
 
 
 @dataclass(frozen=True)
-class AnovaTable:
+class AnovaTable(formatting.RPrinted):
     """An R ``anova`` table: its numbers, its heading and R's printout.
 
     ``str(table)`` is exactly R's ``print()`` of the table.
@@ -54,12 +54,6 @@ class AnovaTable:
     heading: tuple[str, ...]
     """The lines R prints above the table."""
     text: str = field(repr=False)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     def __getitem__(self, key: Any) -> Any:
         return self.table[key]

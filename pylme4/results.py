@@ -80,7 +80,7 @@ def _check_ddf(ddf: str | None) -> None:
 
 
 @dataclass(frozen=True)
-class LmerSummary:
+class LmerSummary(formatting.RPrinted):
     """``summary()`` of a linear mixed model, as lme4 (or lmerTest) computes it.
 
     ``str(summary)`` is exactly R's ``print(summary(fit))``.
@@ -114,12 +114,6 @@ class LmerSummary:
     "greater" / "less", for which ``fixed_effects`` has the one-sided column
     "Pr(>t)" / "Pr(<t)" after the two-sided one."""
 
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
-
     @classmethod
     def _from_r(
         cls, parts: dict[str, Any], ddf: str | None, alternative: str = "two-sided"
@@ -139,7 +133,7 @@ class LmerSummary:
 
 
 @dataclass(frozen=True)
-class GlmerSummary:
+class GlmerSummary(formatting.RPrinted):
     """``summary()`` of a generalized linear mixed model (lme4's ``glmer()``).
 
     ``str(summary)`` is exactly R's ``print(summary(fit))``.
@@ -173,12 +167,6 @@ class GlmerSummary:
     optimizer_messages: tuple[str, ...]
     text: str = field(repr=False)
     """R's printed summary."""
-
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     @classmethod
     def _from_r(cls, parts: dict[str, Any]) -> GlmerSummary:
@@ -272,7 +260,7 @@ def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class MerFit(RFitRows):
+class MerFit(RFitRows, formatting.RPrinted):
     """What every model fitted by lme4 has (``merMod``): the base of
     :class:`LmerFit` (and of the generalized fits).
 
@@ -358,7 +346,7 @@ class MerFit(RFitRows):
 
     # -- printing ------------------------------------------------------------
 
-    def __str__(self) -> str:
+    def _r_text(self) -> str:
         return self._cached(
             "print", lambda: r_value("pylme4_print", self._handle, doing="printing the model")
         )
@@ -368,9 +356,6 @@ class MerFit(RFitRows):
             f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
             f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
         )
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(str(self))
 
     # -- pickling: the R object travels as R's serialize() bytes -----------
 
