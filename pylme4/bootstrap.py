@@ -395,7 +395,7 @@ def _refit_chunk_python(
         for cond in outcome.conditions:
             record(i, cond.kind, cond.text)
         try:
-            refit = statistic.fit_class._from_r(
+            refit = statistic.fit_class.from_r_object(
                 outcome.value, outcome.conditions, statistic.index, statistic.variables
             )
             with warnings.catch_warnings(record=True) as caught:

@@ -1,9 +1,9 @@
 """What pylme4's own modules may ask of a fit, and the methods that forward to them.
 
 Post-estimation modules (:mod:`pylme4.inference`, :mod:`pylme4.bootstrap`,
-:mod:`pylme4.allfit`) and the modules above them take a fit through the
-protocols below, never through :mod:`pylme4.results` or a fit's private
-members.  The fits (:class:`pylme4.LmerFit`, :class:`pylme4.GlmerFit`,
+:mod:`pylme4.allfit`) take a fit through the protocols below, never through
+:mod:`pylme4.results` (which sits below them); no module outside a fit's own
+uses its private members, only what these protocols name.  The fits (:class:`pylme4.LmerFit`, :class:`pylme4.GlmerFit`,
 :class:`pylme4.linear.LmFit`) implement them with :class:`RFitRows`.
 
 In the other direction, :func:`forward` lets a fit class offer a module
@@ -69,6 +69,17 @@ class RFit(Protocol):
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per fit and ``key``; later calls return that answer."""
+        ...
+
+    @classmethod
+    def from_r_object(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        index: pd.Index,
+        variables: tuple[str, ...],
+    ) -> Any:
+        """A fit of this class from a fitted R object (a refit of such a fit)."""
         ...
 
 
@@ -161,6 +172,18 @@ class RFitRows:
         return the first answer (for pylme4's modules)."""
         result: T = self._cached(key, compute)
         return result
+
+    @classmethod
+    def from_r_object(
+        cls,
+        handle: RHandle,
+        conditions: tuple[RCondition, ...],
+        index: pd.Index,
+        variables: tuple[str, ...],
+    ) -> Any:
+        """A fit of this class from a fitted R object (e.g. a bootstrap refit),
+        for data with this ``index`` and ``variables``."""
+        return cls._from_r(handle, conditions, index, variables)  # type: ignore[attr-defined]
 
 
 class forward:  # noqa: N801 - reads as a function call in class bodies

@@ -9,12 +9,12 @@ import inspect
 import warnings
 
 import pytest
+from conftest import r_printed
 
 import pylme4
 from pylme4 import allfit, bootstrap, errors, inference
 from pylme4.fitbase import LmerFitLike, MerFitLike, RFit
 from pylme4.formatting import RPrinted
-from tests.conftest import r_printed
 
 FORWARDED = [
     ("boot_mer", bootstrap.boot_mer),
