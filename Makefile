@@ -44,12 +44,14 @@ $(VENV)/.installed: pyproject.toml | r-packages
 demo: setup
 	$(PY) examples/lecture.py
 
-test: setup
+# The lint first: a broken import contract fails fast, before the long suite.
+test: setup lint
 	$(PY) -m pytest -q
 
 lint: setup
 	$(VENV)/bin/ruff check pylme4 tests
 	$(VENV)/bin/mypy pylme4
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m benchmarks

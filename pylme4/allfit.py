@@ -29,11 +29,11 @@ from ._r.convert import RHandle
 from .errors import ArgumentError, RCondition, did_you_mean, emit
 
 if TYPE_CHECKING:
-    from .results import MerFit
+    from .fitbase import MerFitLike
 
 
 @dataclass(frozen=True)
-class AllFitResult:
+class AllFitResult(formatting.RPrinted):
     """``summary(allFit(fit))``: the model refitted with each optimizer.
 
     Everything is indexed by the optimizer names allFit uses ("bobyqa",
@@ -75,9 +75,6 @@ class AllFitResult:
     """R's warnings and messages while refitting, in order."""
     text: str = field(repr=False)
 
-    def __str__(self) -> str:
-        return self.text
-
     def check_convergence(self, rtol: float = 1e-3, loglik_tol: float = 1e-3) -> ConvergenceCheck:
         """Whether these optimizers agree: see :func:`pylme4.allfit.check_convergence`."""
         return compare_optimizers(self, rtol=rtol, loglik_tol=loglik_tol)
@@ -85,9 +82,6 @@ class AllFitResult:
     def __repr__(self) -> str:
         ok = int(self.which_ok.sum())
         return f"<AllFitResult: {ok} of {len(self.which_ok)} optimizers ran>"
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
 
 @dataclass(frozen=True)
@@ -135,14 +129,14 @@ def _refit_here(fit: RHandle, name: str) -> tuple[RHandle, tuple[RCondition, ...
     return outcome.value, outcome.conditions
 
 
-def optimizers(fit: MerFit) -> list[str]:
+def optimizers(fit: MerFitLike) -> list[str]:
     """The optimizers ``allFit()`` tries for this fit (those installed), by its names."""
-    names = r_value("pylme4_allfit_methods", fit._handle, doing="listing allFit's optimizers")
+    names = r_value("pylme4_allfit_methods", fit.r_handle, doing="listing allFit's optimizers")
     return [str(n) for n in names]
 
 
 def all_fit(
-    fit: MerFit,
+    fit: MerFitLike,
     optimizers: Sequence[str] | None = None,
     workers: int = 1,
     executor: Executor | None = None,
@@ -201,7 +195,7 @@ def all_fit(
         names = [o for o in available if o in names]
 
     place.prepare()
-    handle = fit._handle
+    handle = fit.r_handle
     fit_ref = place.fit_ref(fit)
     remote = place.remote
     bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")
@@ -222,7 +216,7 @@ def all_fit(
         remote,
         doing="summarising allFit()",
     )
-    emit(conditions + outcome.conditions, stacklevel=4)
+    emit(conditions + outcome.conditions)
     parts = outcome.value
     which_ok = _series(parts["which_ok"], names, bool)
     ok = [n for n in names if which_ok[n]]
@@ -252,8 +246,8 @@ def all_fit(
     )
 
 
-def _all_optimizers(fit: MerFit) -> list[str]:
-    return fit._cached("allfit_optimizers", lambda: optimizers(fit))
+def _all_optimizers(fit: MerFitLike) -> list[str]:
+    return fit.cached("allfit_optimizers", lambda: optimizers(fit))
 
 
 def _series(value: Any, index: list[str], kind: type) -> pd.Series:
@@ -269,7 +263,7 @@ def _frame(value: Any, index: list[str]) -> pd.DataFrame:
 
 
 def check_convergence(
-    fit: MerFit,
+    fit: MerFitLike,
     optimizers: Sequence[str] | None = None,
     rtol: float = 1e-3,
     loglik_tol: float = 1e-3,

@@ -198,7 +198,7 @@ def fit_many(
         bar.close()
     out = []
     for i, (ok, value, conditions) in enumerate(results):
-        emit(conditions, stacklevel=3)
+        emit(conditions)
         if not ok and errors == "raise":
             if hasattr(value, "add_note"):
                 value.add_note(f"(in fit_many, specification {i})")

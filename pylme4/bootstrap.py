@@ -39,11 +39,12 @@ from .errors import (
     RWarning,
     choice_error,
     emit,
+    warn,
 )
 from .options import BOOT_STATISTICS, BOOT_TYPES, CI_TYPES, BootStatistic, BootType, CIType
 
 if TYPE_CHECKING:
-    from .results import MerFit
+    from .fitbase import MerFitLike
 
 NamedStatistic = BootStatistic
 Statistic = NamedStatistic | Callable[[Any], Any]
@@ -60,7 +61,7 @@ _R_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9._]*|\.[A-Za-z._][A-Za-z0-9._]*")
 
 
 @dataclass(frozen=True)
-class BootCI:
+class BootCI(formatting.RPrinted):
     """A bootstrap confidence interval, as ``boot::boot.ci()`` computes it.
 
     ``str(ci)`` is R's printout of ``boot.ci(boot_out, type = ..., index = ...)``,
@@ -81,15 +82,9 @@ class BootCI:
         """Whether 0 lies outside the interval (both ends on one side of 0)."""
         return bool(self.low > 0 or self.high < 0)
 
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
-
 
 @dataclass(frozen=True, eq=False)
-class BootResult:
+class BootResult(formatting.RPrinted):
     """A parametric bootstrap of a mixed model (lme4's ``bootMer()``).
 
     ``str(result)`` is what R shows for ``print(bootMer(fit, FUN, nsim, seed))``
@@ -117,17 +112,11 @@ class BootResult:
     _rebuild: Mapping[str, Any] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def __str__(self) -> str:
-        return self.text
-
     def __repr__(self) -> str:
         return (
             f"<BootResult bootMer({self.statistic}): nsim={self.nsim}, "
             f"{self.t.shape[1]} statistic(s), {self.n_failed} failed>"
         )
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     def __reduce__(self) -> Any:
         # The R object stays behind; it is rebuilt from the replicates.
@@ -197,9 +186,9 @@ class BootResult:
         >>> b = fit.boot_mer("fixef", nsim=100, seed=1)  # doctest: +SKIP
         >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
         """
-        return self._ci(term, type, level, stacklevel=4)
+        return self._ci(term, type, level)
 
-    def _ci(self, term: str | int, type: str, level: float, stacklevel: int) -> BootCI:
+    def _ci(self, term: str | int, type: str, level: float) -> BootCI:
         position = self._position(term)
         if type not in CI_TYPES:
             raise choice_error("type", type, CI_TYPES)
@@ -212,7 +201,7 @@ class BootResult:
             float(level),
             doing="computing boot.ci()",
         )
-        emit(outcome.conditions, stacklevel=stacklevel)
+        emit(outcome.conditions)
         parts = outcome.value
         return BootCI(
             term=str(self.t.columns[position]),
@@ -231,7 +220,7 @@ class BootResult:
         if the 95% interval of an effect does not contain 0, the effect is
         different from 0 at the 5% level (two-sided).
         """
-        return self._ci(term, type, level, stacklevel=5).excludes_zero()
+        return self._ci(term, type, level).excludes_zero()
 
     def confint(self, level: float = 0.95, type: CIType = "perc") -> pd.DataFrame:
         """Intervals for every statistic: lme4's ``confint()`` of a bootMer object.
@@ -407,7 +396,7 @@ def _refit_chunk_python(
         for cond in outcome.conditions:
             record(i, cond.kind, cond.text)
         try:
-            refit = statistic.fit_class._from_r(
+            refit = statistic.fit_class.from_r_object(
                 outcome.value, outcome.conditions, statistic.index, statistic.variables
             )
             with warnings.catch_warnings(record=True) as caught:
@@ -432,7 +421,7 @@ def _refit_chunk_python(
 
 
 def boot_mer(
-    fit: MerFit,
+    fit: MerFitLike,
     fun: Statistic = "fixef",
     nsim: int = 100,
     seed: int | None = None,
@@ -561,7 +550,7 @@ def _boot(
 ) -> BootResult:
     """boot_mer's steps, once its arguments are checked."""
     place.prepare()  # workers start while this simulates
-    handle = fit._handle
+    handle = fit.r_handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and
     # before simulating; so does this.
@@ -576,7 +565,7 @@ def _boot(
         statistic: str | _PythonStatistic = fun_name
     else:
         t0_values, names = _as_statistic(fun(fit))  # type: ignore[operator]
-        statistic = _PythonStatistic(fun, fit.__class__, fit._index, fit._variables)  # type: ignore[arg-type]
+        statistic = _PythonStatistic(fun, fit.__class__, fit.data_index, fit.variables)  # type: ignore[arg-type]
     nstat = len(t0_values)
     if nstat == 0:
         raise ArgumentError("the statistic gave no values on the fit")
@@ -591,7 +580,7 @@ def _boot(
         doing="simulating the bootstrap responses",
     )
     interrupt.check()
-    emit(simulated.conditions, stacklevel=5)
+    emit(simulated.conditions)
     ys = np.asarray(simulated.value["ys"], dtype=float)
     n, k, _ = (int(d) for d in simulated.value["dim"])
     levels = [str(v) for v in simulated.value["levels"]]
@@ -660,7 +649,7 @@ def _boot(
     )
     result._cache["r"] = r_object
     if n_failed:
-        warnings.warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning, stacklevel=4)
+        warn(f"some bootstrap runs failed ({n_failed}/{nsim})", RWarning)
     return result
 
 
@@ -675,7 +664,7 @@ def _build_r_object(
     """The R bootMer object holding these replicates."""
     return r_call(
         "pylme4_boot_object",
-        fit._handle,
+        fit.r_handle,
         t0.to_numpy(dtype=float),
         t.to_numpy(dtype=float).ravel(order="F"),
         len(t),

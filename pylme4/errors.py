@@ -41,7 +41,9 @@ Python.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -155,10 +157,26 @@ _CONVERGENCE = re.compile(
 )
 
 
-def emit(conditions: tuple[RCondition, ...], stacklevel: int = 3) -> None:
-    """Raise each R condition as a Python warning of its category."""
+# Warnings point at the first frame outside this directory: the user's line.
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def warn(text: str, category: type[Warning]) -> None:
+    """``warnings.warn(text, category)`` pointing at the user's line (the
+    innermost caller outside pylme4), however deep inside pylme4 it is called."""
+    frame = sys._getframe(1)  # the caller, which is stacklevel 2 for warnings.warn
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(text, category, stacklevel=level)
+
+
+def emit(conditions: tuple[RCondition, ...]) -> None:
+    """Raise each R condition as a Python warning of its category, pointing
+    at the user's line (see :func:`warn`)."""
     for cond in conditions:
-        warnings.warn(cond.text, cond.category, stacklevel=stacklevel)
+        warn(cond.text, cond.category)
 
 
 def one_line(text: object) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ._r.call import r_value
+from ._r.convert import Columns
 from .errors import DataError, PylmeError, suggestion
 from .r_errors import OBJECT_NOT_FOUND, RULES, with_message
 
@@ -28,6 +29,9 @@ def fit_error(exc: PylmeError, prepared: dict[str, Any]) -> PylmeError:
     ``prepared`` is what :func:`pylme4.models.prepare_call` returned for the fit.
     """
     r_message = getattr(exc, "r_message", "")
+    # The rules' explainers sit below the R boundary (the R call translates
+    # with their table): the data reaches them already wrapped for R.
+    prepared = {**prepared, "r_data": Columns(prepared["df"], prepared["columns"])}
     try:
         for rule in RULES:
             if rule.explain is not None and rule.pattern.search(r_message):

@@ -45,3 +45,25 @@ def r_print(table: object) -> str:
     raise ArgumentTypeError(
         f"r_print() prints a pandas DataFrame or Series, not {type(table).__name__}"
     )
+
+
+class RPrinted:
+    """Mixin of results whose printed form is R's own text: ``str(x)`` is
+    exactly what R prints, and notebooks show that text in a ``<pre>`` block.
+
+    The text is ``_r_text()``: by default the result's ``text`` field (R's
+    printout captured when the result was made); a class that gets its text
+    otherwise overrides ``_r_text``.  ``__repr__`` stays the class's own.
+    """
+
+    __slots__ = ()
+
+    def _r_text(self) -> str:
+        text: str = self.text  # type: ignore[attr-defined]
+        return text
+
+    def __str__(self) -> str:
+        return self._r_text()
+
+    def _repr_html_(self) -> str:
+        return pre_html(self._r_text())

@@ -8,7 +8,7 @@ refitting with every optimizer (``allFit``) in :mod:`pylme4.allfit`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from . import checks, formatting, parallel
 from ._r.call import r_call, r_value
 from ._r.convert import Columns
 from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
+from .fitbase import MerFitLike
 from .options import (
     ANOVA_DDF_VALUES,
     ANOVA_TYPES,
@@ -29,11 +30,11 @@ from .options import (
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from .results import LmerFit, LmerSummary, MerFit
+    from .fitbase import LmerFitLike
 
 
 @dataclass(frozen=True)
-class AnovaTable:
+class AnovaTable(formatting.RPrinted):
     """An R ``anova`` table: its numbers, its heading and R's printout.
 
     ``str(table)`` is exactly R's ``print()`` of the table.
@@ -44,12 +45,6 @@ class AnovaTable:
     heading: tuple[str, ...]
     """The lines R prints above the table."""
     text: str = field(repr=False)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     def __getitem__(self, key: Any) -> Any:
         return self.table[key]
@@ -68,7 +63,7 @@ def _anova_table(parts: dict[str, Any]) -> AnovaTable:
 # ---------------------------------------------------------------------------
 
 
-def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
+def anova(*fits: MerFitLike, refit: bool = True, **named: MerFitLike) -> AnovaTable:
     """Compare nested models by likelihood-ratio tests: lme4's ``anova(m1, m2, ...)``.
 
     Parameters
@@ -105,8 +100,6 @@ def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
     >>> list(table.table.index)  # doctest: +SKIP
     ['model1', 'model2']
     """
-    from .results import MerFit
-
     if not isinstance(refit, (bool, np.bool_)):
         raise ArgumentTypeError(f"refit must be True or False, not {refit!r}")
     bound: dict[str, Any] = {}
@@ -119,17 +112,17 @@ def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
     if not bound:
         raise ArgumentTypeError("anova() needs at least one fitted model")
     for name, fit in bound.items():
-        if not isinstance(fit, MerFit):
+        if not isinstance(fit, MerFitLike):
             raise ArgumentTypeError(
                 f"anova() compares fitted mixed models; {name} is a {type(fit).__name__}"
             )
     outcome = r_call(
         "pylme4_anova",
-        {name: fit._handle for name, fit in bound.items()},
+        {name: fit.r_handle for name, fit in bound.items()},
         bool(refit),
         doing="computing anova()",
     )
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions)
     return _anova_table(outcome.value)
 
 
@@ -139,7 +132,7 @@ def anova(*fits: MerFit, refit: bool = True, **named: MerFit) -> AnovaTable:
 
 
 def lmertest_anova(
-    fit: LmerFit,
+    fit: LmerFitLike,
     type: int | str = 3,
     ddf: AnovaDdf = "Satterthwaite",
 ) -> AnovaTable:
@@ -160,16 +153,16 @@ def lmertest_anova(
         session.require_namespace("pbkrtest")
     outcome = r_call(
         "pylme4_lmertest_anova",
-        fit._lmertest(),
+        fit.lmertest_handle(),
         ANOVA_TYPES[type],
         ddf,
         doing="computing lmerTest's anova()",
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     return _anova_table(outcome.value)
 
 
-def ranova(fit: LmerFit, reduce_terms: bool = True) -> AnovaTable:
+def ranova(fit: LmerFitLike, reduce_terms: bool = True) -> AnovaTable:
     """Likelihood-ratio tests of the random effects: lmerTest's ``ranova(model)``.
 
     Each random-effect term is reduced (``reduce_terms=True``: a slope term
@@ -179,30 +172,10 @@ def ranova(fit: LmerFit, reduce_terms: bool = True) -> AnovaTable:
     if not isinstance(reduce_terms, (bool, np.bool_)):
         raise ArgumentTypeError(f"reduce_terms must be True or False, not {reduce_terms!r}")
     outcome = r_call(
-        "pylme4_ranova", fit._lmertest(), bool(reduce_terms), doing="computing ranova()"
+        "pylme4_ranova", fit.lmertest_handle(), bool(reduce_terms), doing="computing ranova()"
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     return _anova_table(outcome.value)
-
-
-def one_sided_summary(
-    fit: LmerFit, ddf: str, alternative: Literal["greater", "less"]
-) -> LmerSummary:
-    """lmerTest's summary with the one-sided p-value column added (see
-    :meth:`pylme4.LmerFit.summary`)."""
-    from .results import LmerSummary
-
-    lt = fit._lmertest()
-    outcome = r_call(
-        "pylme4_lmer_summary_one_sided",
-        fit._handle,
-        lt,
-        ddf,
-        alternative,
-        doing="computing summary()",
-    )
-    emit(outcome.conditions, stacklevel=6)
-    return LmerSummary._from_r(outcome.value, ddf, alternative)
 
 
 # ---------------------------------------------------------------------------
@@ -211,7 +184,7 @@ def one_sided_summary(
 
 
 def confint(
-    fit: MerFit,
+    fit: MerFitLike,
     method: ConfintMethod = "profile",
     level: float = 0.95,
     nsim: int = 500,
@@ -287,9 +260,9 @@ def confint(
     if method == "profile" and place.remote:
         return _profile_in_parallel(fit, float(level), place, progress)
     outcome = r_call(
-        "pylme4_confint", fit._handle, method, float(level), doing=f"computing {method} intervals"
+        "pylme4_confint", fit.r_handle, method, float(level), doing=f"computing {method} intervals"
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     return outcome.value
 
 
@@ -306,10 +279,10 @@ def _profile_one(fit: Any, i: int, level: float) -> tuple[pd.DataFrame, Any]:
 
 
 def _profile_in_parallel(
-    fit: MerFit, level: float, place: parallel.Where, progress: bool | None
+    fit: MerFitLike, level: float, place: parallel.Where, progress: bool | None
 ) -> pd.DataFrame:
     """confint(method="profile") with one task per parameter."""
-    nparm = int(r_value("pylme4_confint_nparm", fit._handle, doing="counting the parameters"))
+    nparm = int(r_value("pylme4_confint_nparm", fit.r_handle, doing="counting the parameters"))
     place.prepare()
     fit_ref = place.fit_ref(fit)
     bar = parallel.Progress(bool(progress), nparm, "profile", "parameter")
@@ -328,7 +301,7 @@ def _profile_in_parallel(
             if (c.kind, c.text) not in seen:
                 seen.add((c.kind, c.text))
                 conditions.append(c)
-    emit(tuple(conditions), stacklevel=5)
+    emit(tuple(conditions))
     return pd.concat([frame for frame, _ in parts])
 
 
@@ -338,7 +311,7 @@ def _profile_in_parallel(
 
 
 def simulate(
-    fit: MerFit,
+    fit: MerFitLike,
     nsim: int = 1,
     seed: int | None = None,
     use_u: bool | None = None,
@@ -391,10 +364,10 @@ def simulate(
     if newdata is not None:
         data = checks.as_frame(newdata, "newdata")
         checks.check_frame(data, "newdata")
-        frame = Columns(data, [c for c in data.columns if c in fit._variables])
+        frame = Columns(data, [c for c in data.columns if c in fit.variables])
     outcome = r_call(
         "pylme4_simulate",
-        fit._handle,
+        fit.r_handle,
         int(nsim),
         None if seed is None else int(seed),
         None if use_u is None else bool(use_u),
@@ -403,8 +376,8 @@ def simulate(
         bool(allow_new_levels),
         doing="simulating from the model",
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     values: pd.DataFrame = outcome.value["values"]
     if frame is not None:
         return values.set_axis(frame.frame.index, axis=0)
-    return values.set_axis(fit._row_index(len(values)), axis=0)
+    return values.set_axis(fit.row_index(len(values)), axis=0)

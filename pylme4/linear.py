@@ -21,8 +21,9 @@ from . import checks, formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import ArgumentTypeError, FormulaError, RCondition, emit
+from .fitbase import RFitRows
 from .models import NaAction, prepare_call
-from .results import RFitRows, used_rows
+from .results import used_rows
 
 # ---------------------------------------------------------------------------
 # lm(): complete pooling
@@ -30,7 +31,7 @@ from .results import RFitRows, used_rows
 
 
 @dataclass(frozen=True)
-class LmSummary:
+class LmSummary(formatting.RPrinted):
     """``summary()`` of a linear model, as R's ``summary.lm`` computes it.
 
     ``str(summary)`` is exactly R's ``print(summary(fit))``.
@@ -48,15 +49,9 @@ class LmSummary:
     """value, numdf, dendf (None for a model with only an intercept)."""
     text: str = field(repr=False)
 
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
-
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class LmFit(RFitRows):
+class LmFit(RFitRows, formatting.RPrinted):
     """A linear model fitted by R's ``lm()``: the complete-pooling model.
 
     ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
@@ -109,14 +104,11 @@ class LmFit(RFitRows):
             _handle=handle,
         )
 
-    def __str__(self) -> str:
+    def _r_text(self) -> str:
         return self._text
 
     def __repr__(self) -> str:
         return f"<LmFit {self.formula} | data={self.data_name}, nobs={self.nobs}>"
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self._text)
 
     def __reduce__(self) -> Any:
         return (
@@ -259,7 +251,7 @@ def lm(
         **prepared["args"],
     )
     fit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions)
     return fit
 
 
@@ -269,7 +261,7 @@ def lm(
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class LmListFit:
+class LmListFit(formatting.RPrinted):
     """One linear model per group, fitted by lme4's ``lmList()``: no pooling.
 
     ``coef()`` has one row per group; a coefficient a group's rows cannot
@@ -295,7 +287,7 @@ class LmListFit:
     _text: str
     _handle: RHandle
 
-    def __str__(self) -> str:
+    def _r_text(self) -> str:
         return self._text
 
     def __repr__(self) -> str:
@@ -303,9 +295,6 @@ class LmListFit:
             f"<LmListFit {self.formula} | data={self.data_name}, "
             f"{len(self._coef)} groups, nobs={self.nobs}>"
         )
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self._text)
 
     def coef(self) -> pd.DataFrame:
         """Per-group coefficients (R's ``coef(lmList)``), NaN where R has NA."""
@@ -418,5 +407,5 @@ def lm_list(
         **prepared["args"],
     )
     fit = LmListFit._from_r(outcome.value, outcome.conditions, formula, data_name)
-    emit(outcome.conditions, stacklevel=3)
+    emit(outcome.conditions)
     return fit

@@ -219,7 +219,7 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
         prepared["variables"],
         info=outcome.value["info"],
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     return fit
 
 

@@ -415,8 +415,8 @@ def simulated(
 
 
 def _rows_used(fit: MerFit, data: pd.DataFrame) -> pd.Index:
-    if len(data) == len(fit._index) and data.index.equals(fit._index):
-        return fit._index[fit._used]
+    if len(data) == len(fit.data_index) and data.index.equals(fit.data_index):
+        return fit.used_index
     if len(data) == fit.nobs:
         return data.index
     raise ArgumentError(

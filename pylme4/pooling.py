@@ -66,10 +66,10 @@ def estimates(fit: MerFit) -> PoolingEstimates:
         raise ArgumentTypeError(
             f"pooling needs a fitted mixed model (pylme4.lmer), not {type(fit).__name__}"
         )
-    parts = fit._cached(
+    parts = fit.cached(
         "pooling",
         lambda: r_value(
-            "pylme4_pooling", fit._handle, doing="computing complete, no and partial pooling"
+            "pylme4_pooling", fit.r_handle, doing="computing complete, no and partial pooling"
         ),
     )
     return _from_r(parts)

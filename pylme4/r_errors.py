@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._r.convert import Columns
 from .errors import DataError, FormulaError, PylmeError, RError
 
 #: How an explainer asks R (``pylme4._r.call.r_value``, passed in by
 #: ``explain.py``, so that this table does not import the R call it serves).
 AskR = Callable[..., Any]
 #: An explainer: R's exception, what ``models.prepare_call`` prepared for
-#: the fit, and a way to ask R -> a clearer exception, or None.
+#: the fit (with ``r_data``, the data wrapped for R), and a way to ask R ->
+#: a clearer exception, or None.
 Explainer = Callable[[PylmeError, dict[str, Any], AskR], "PylmeError | None"]
 
 
@@ -95,7 +95,7 @@ def _grouping_one_level(
     levels = ask_r(
         "pylme4_grouping_levels",
         args["formula_text"],
-        Columns(prepared["df"], prepared["columns"]),
+        prepared["r_data"],
         args["data_name"],
         symbols=args["symbols"],
         extra=args["extra"],

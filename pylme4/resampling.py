@@ -166,7 +166,7 @@ def _resample(fit: LmFit | MerFit, n: int, seed: int | None, what: str) -> CaseB
     seed = checks.seed(seed)
     outcome = r_call(
         "pylme4_resample_rows",
-        fit._handle,
+        fit.r_handle,
         float(checks.replicates(n, "n")),
         None if seed is None else float(seed),
         doing=f"bootstrapping {what}",
@@ -182,7 +182,7 @@ def _resample(fit: LmFit | MerFit, n: int, seed: int | None, what: str) -> CaseB
         )
         for notes in value["notes"]
     )
-    emit(outcome.conditions, stacklevel=4)
+    emit(outcome.conditions)
     return CaseBootstrap(
         model=_call_text(fit),
         t0=t0,

@@ -28,16 +28,13 @@ from .errors import (
     choice_error,
     emit,
 )
+from .fitbase import RFitRows, forward
 from .options import (
     ALTERNATIVES,
     DDF_VALUES,
     PREDICT_NA_ACTIONS,
     RESIDUAL_TYPES,
     Alternative,
-    AnovaDdf,
-    BootType,
-    CIType,
-    ConfintMethod,
     Ddf,
     PredictNaAction,
     PredictType,
@@ -45,11 +42,10 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
-    from .allfit import AllFitResult, ConvergenceCheck
-    from .bootstrap import BootResult, Statistic
-    from .inference import AnovaTable
+    # Only for the types of the forwarded methods below: pylme4.allfit,
+    # pylme4.bootstrap and pylme4.inference import this module, never the
+    # other way round at run time.
+    from . import allfit, bootstrap, inference
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -82,7 +78,7 @@ def _check_ddf(ddf: str | None) -> None:
 
 
 @dataclass(frozen=True)
-class LmerSummary:
+class LmerSummary(formatting.RPrinted):
     """``summary()`` of a linear mixed model, as lme4 (or lmerTest) computes it.
 
     ``str(summary)`` is exactly R's ``print(summary(fit))``.
@@ -116,12 +112,6 @@ class LmerSummary:
     "greater" / "less", for which ``fixed_effects`` has the one-sided column
     "Pr(>t)" / "Pr(<t)" after the two-sided one."""
 
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
-
     @classmethod
     def _from_r(
         cls, parts: dict[str, Any], ddf: str | None, alternative: str = "two-sided"
@@ -141,7 +131,7 @@ class LmerSummary:
 
 
 @dataclass(frozen=True)
-class GlmerSummary:
+class GlmerSummary(formatting.RPrinted):
     """``summary()`` of a generalized linear mixed model (lme4's ``glmer()``).
 
     ``str(summary)`` is exactly R's ``print(summary(fit))``.
@@ -175,12 +165,6 @@ class GlmerSummary:
     optimizer_messages: tuple[str, ...]
     text: str = field(repr=False)
     """R's printed summary."""
-
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(self.text)
 
     @classmethod
     def _from_r(cls, parts: dict[str, Any]) -> GlmerSummary:
@@ -260,40 +244,13 @@ def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
     return used
 
 
-class RFitRows:
-    """Mixin of the fits that keep an R object (``lm``, ``lmer``, ``glmer``):
-    a cache of R's answers, and the row index of per-row results.
-
-    The dataclass using it declares the fields below."""
-
-    _index: pd.Index
-    _used: np.ndarray
-    _cache: dict[str, Any]
-    _lock: Any
-
-    def _cached(self, key: str, compute: Any) -> Any:
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
-
-    def _row_index(self, n: int) -> pd.Index:
-        """The index of a per-row result of length ``n``: every row of the
-        data (na.exclude pads with NA), the rows used (na.omit), or positions."""
-        if n == len(self._index):
-            return self._index
-        if n == int(self._used.sum()):
-            return self._index[self._used]
-        return pd.RangeIndex(n)
-
-
 # ---------------------------------------------------------------------------
 # Fitted mixed models
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class MerFit(RFitRows):
+class MerFit(RFitRows, formatting.RPrinted):
     """What every model fitted by lme4 has (``merMod``): the base of
     :class:`LmerFit` (and of the generalized fits).
 
@@ -379,7 +336,7 @@ class MerFit(RFitRows):
 
     # -- printing ------------------------------------------------------------
 
-    def __str__(self) -> str:
+    def _r_text(self) -> str:
         return self._cached(
             "print", lambda: r_value("pylme4_print", self._handle, doing="printing the model")
         )
@@ -389,9 +346,6 @@ class MerFit(RFitRows):
             f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
             f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
         )
-
-    def _repr_html_(self) -> str:
-        return formatting.pre_html(str(self))
 
     # -- pickling: the R object travels as R's serialize() bytes -----------
 
@@ -584,129 +538,22 @@ class MerFit(RFitRows):
             raise explain.predict_error(exc, frame) from None
         return _by_row(values, frame.index, "predicted", lambda n: frame.index)
 
-    # -- inference (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --------
+    # -- post-estimation (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --
+    # Each method is the module's function bound to the fit (signature and
+    # docstring included), imported on first use: see fitbase.forward.
 
-    def boot_mer(
-        self,
-        fun: Statistic = "fixef",
-        nsim: int = 100,
-        seed: int | None = None,
-        type: BootType = "parametric",
-        use_u: bool = False,
-        re_form: str | None = None,
-        workers: int = 1,
-        executor: Executor | None = None,
-        progress: bool | None = None,
-    ) -> BootResult:
-        """Parametric bootstrap (lme4's ``bootMer()``): see :func:`pylme4.bootstrap.boot_mer`.
-
-        With ``seed``, the replicates ``t`` are bit for bit R's
-        ``bootMer(fit, FUN, nsim, seed = seed)$t``, for any ``workers``.
-
-        Examples
-        --------
-        >>> b = fit.boot_mer("fixef", nsim=100, seed=1, workers=2)  # doctest: +SKIP
-        >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
-        """
-        from .bootstrap import boot_mer
-
-        return boot_mer(
-            self,
-            fun=fun,
-            nsim=nsim,
-            seed=seed,
-            type=type,
-            use_u=use_u,
-            re_form=re_form,
-            workers=workers,
-            executor=executor,
-            progress=progress,
-        )
-
-    def all_fit(
-        self,
-        optimizers: list[str] | None = None,
-        workers: int = 1,
-        executor: Executor | None = None,
-        progress: bool | None = None,
-    ) -> AllFitResult:
-        """Refit with every optimizer (lme4's ``allFit()``): see :func:`pylme4.allfit.all_fit`."""
-        from .allfit import all_fit
-
-        return all_fit(
-            self, optimizers=optimizers, workers=workers, executor=executor, progress=progress
-        )
-
-    def check_convergence(
-        self,
-        optimizers: list[str] | None = None,
-        rtol: float = 1e-3,
-        loglik_tol: float = 1e-3,
-        workers: int = 1,
-        all_fit_result: AllFitResult | None = None,
-    ) -> ConvergenceCheck:
-        """Do the optimizers agree?  See :func:`pylme4.allfit.check_convergence`.
-
-        Pass ``all_fit_result`` (from :meth:`all_fit`) to reuse its refits.
-        """
-        from .allfit import check_convergence
-
-        return check_convergence(
-            self,
-            optimizers=optimizers,
-            rtol=rtol,
-            loglik_tol=loglik_tol,
-            workers=workers,
-            all_fit_result=all_fit_result,
-        )
-
-    def confint(
-        self,
-        method: ConfintMethod = "profile",
-        level: float = 0.95,
-        nsim: int = 500,
-        seed: int | None = None,
-        boot_type: CIType = "perc",
-        workers: int = 1,
-        progress: bool | None = None,
-        executor: Executor | None = None,
-    ) -> pd.DataFrame:
-        """Confidence intervals (lme4's ``confint()``): see :func:`pylme4.inference.confint`."""
-        from .inference import confint
-
-        return confint(
-            self,
-            method=method,
-            level=level,
-            nsim=nsim,
-            seed=seed,
-            boot_type=boot_type,
-            workers=workers,
-            progress=progress,
-            executor=executor,
-        )
-
-    def simulate(
-        self,
-        nsim: int = 1,
-        seed: int | None = None,
-        use_u: bool | None = None,
-        re_form: str | None = None,
-        newdata: pd.DataFrame | None = None,
-        allow_new_levels: bool = False,
-    ) -> pd.DataFrame:
-        """Simulated responses (lme4's ``simulate()``): see :func:`pylme4.inference.simulate`."""
-        from .inference import simulate
-
-        return simulate(
-            self,
-            nsim=nsim,
-            seed=seed,
-            use_u=use_u,
-            re_form=re_form,
-            newdata=newdata,
-            allow_new_levels=allow_new_levels,
-        )
+    if TYPE_CHECKING:
+        boot_mer = bootstrap.boot_mer
+        all_fit = allfit.all_fit
+        check_convergence = allfit.check_convergence
+        confint = inference.confint
+        simulate = inference.simulate
+    else:
+        boot_mer = forward("pylme4.bootstrap", "boot_mer")
+        all_fit = forward("pylme4.allfit", "all_fit")
+        check_convergence = forward("pylme4.allfit", "check_convergence")
+        confint = forward("pylme4.inference", "confint")
+        simulate = forward("pylme4.inference", "simulate")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
@@ -746,10 +593,14 @@ class LmerFit(MerFit):
             outcome = r_call(
                 "pylme4_as_lmertest", self._handle, doing="preparing lmerTest's tests", keep=True
             )
-            emit(outcome.conditions, stacklevel=5)
+            emit(outcome.conditions)
             return outcome.value
 
         return self._cached("lmertest", convert)
+
+    def lmertest_handle(self) -> RHandle:
+        """lmerTest's version of this fit, made once (``fitbase.LmerFitLike``)."""
+        return self._lmertest()
 
     def summary(
         self,
@@ -793,15 +644,13 @@ class LmerFit(MerFit):
                     "a one-sided test needs degrees of freedom: give ddf='Satterthwaite' "
                     "or ddf='Kenward-Roger' with alternative"
                 )
-            from .inference import one_sided_summary
-
             if ddf == "Kenward-Roger":
                 from ._r import session
 
                 session.require_namespace("pbkrtest")
             return self._cached(
                 f"summary{ddf}{alternative}",
-                lambda: one_sided_summary(self, ddf, alternative),  # type: ignore[arg-type]
+                lambda: self._one_sided_summary(ddf, alternative),
             )
         lt = self._lmertest() if ddf is not None else None
         if ddf == "Kenward-Roger":
@@ -813,33 +662,32 @@ class LmerFit(MerFit):
             outcome = r_call(
                 "pylme4_lmer_summary", self._handle, lt, ddf, doing="computing summary()"
             )
-            emit(outcome.conditions, stacklevel=6)
+            emit(outcome.conditions)
             return LmerSummary._from_r(outcome.value, ddf)
 
         return self._cached(f"summary{ddf}", compute)
 
-    def anova(
-        self,
-        type: int | str = 3,
-        ddf: AnovaDdf = "Satterthwaite",
-    ) -> AnovaTable:
-        """F tests of the fixed effects: lmerTest's ``anova(fit, type, ddf)``.
+    def _one_sided_summary(self, ddf: str, alternative: str) -> LmerSummary:
+        """lmerTest's summary with the one-sided p-value column added."""
+        outcome = r_call(
+            "pylme4_lmer_summary_one_sided",
+            self._handle,
+            self._lmertest(),
+            ddf,
+            alternative,
+            doing="computing summary()",
+        )
+        emit(outcome.conditions)
+        return LmerSummary._from_r(outcome.value, ddf, alternative)
 
-        See :func:`pylme4.inference.lmertest_anova`; to compare models use
-        :func:`pylme4.anova`.
-        """
-        from .inference import lmertest_anova
-
-        return lmertest_anova(self, type=type, ddf=ddf)
-
-    def ranova(self, reduce_terms: bool = True) -> AnovaTable:
-        """Likelihood-ratio tests of the random effects: lmerTest's ``ranova(fit)``.
-
-        See :func:`pylme4.inference.ranova`.
-        """
-        from .inference import ranova
-
-        return ranova(self, reduce_terms=reduce_terms)
+    # lmerTest's F tests of the fixed effects (to compare models use
+    # pylme4.anova) and likelihood-ratio tests of the random effects.
+    if TYPE_CHECKING:
+        anova = inference.lmertest_anova
+        ranova = inference.ranova
+    else:
+        anova = forward("pylme4.inference", "lmertest_anova")
+        ranova = forward("pylme4.inference", "ranova")
 
     def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
         """Estimates in broom.mixed's layout.
@@ -915,7 +763,7 @@ class GlmerFit(MerFit):
 
         def compute() -> GlmerSummary:
             outcome = r_call("pylme4_glmer_summary", self._handle, doing="computing summary()")
-            emit(outcome.conditions, stacklevel=6)
+            emit(outcome.conditions)
             return GlmerSummary._from_r(outcome.value)
 
         return self._cached("summary", compute)

@@ -132,10 +132,10 @@ class Where:
     def fit_ref(self, fit: Any) -> Any:
         """How a task receives ``fit``: its R object here, a :class:`Shared`
         (serialized once per fit) elsewhere."""
-        handle = fit._handle
+        handle = fit.r_handle
         if not self.remote:
             return handle
-        return fit._cached("shared", lambda: share(handle))
+        return fit.cached("shared", lambda: share(handle))
 
     def run(
         self,

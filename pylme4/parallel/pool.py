@@ -35,12 +35,11 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Any
 
-from ..errors import PylmeError, one_line
+from ..errors import PylmeError, one_line, warn
 from .interrupt import Interrupt
 from .shared import resolve, stage
 
@@ -389,11 +388,10 @@ class _Pool:
                     if len(suspects) == 1
                     else "new workers run them again, one at a time"
                 )
-                warnings.warn(
+                warn(
                     f"a pylme4 worker process ended unexpectedly (exit code {code}) while "
                     f"running {named}; {again}",
                     WorkerRestartWarning,
-                    stacklevel=5,
                 )
                 if len(suspects) == 1:
                     pending.appendleft(suspects[0])

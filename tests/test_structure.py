@@ -1,0 +1,87 @@
+"""The structure of the package (issue 14): fits offer the post-estimation
+functions as methods without repeating them, results print R's text through
+one mixin, and warnings raised deep inside pylme4 point at the user's line."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import warnings
+
+import pytest
+from conftest import r_printed
+
+import pylme4
+from pylme4 import allfit, bootstrap, errors, inference
+from pylme4.fitbase import LmerFitLike, MerFitLike, RFit
+from pylme4.formatting import RPrinted
+
+FORWARDED = [
+    ("boot_mer", bootstrap.boot_mer),
+    ("all_fit", allfit.all_fit),
+    ("check_convergence", allfit.check_convergence),
+    ("confint", inference.confint),
+    ("simulate", inference.simulate),
+    ("anova", inference.lmertest_anova),
+    ("ranova", inference.ranova),
+]
+
+
+@pytest.fixture(scope="module")
+def sleep_fit() -> pylme4.LmerFit:
+    sleep = pylme4.datasets.load("sleepstudy")
+    return pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+
+
+@pytest.mark.parametrize(("name", "function"), FORWARDED)
+def test_forwarded_methods_are_the_module_functions(sleep_fit, name, function):
+    method = getattr(sleep_fit, name)
+    assert method.__func__ is function and method.__self__ is sleep_fit
+    # help() and IDEs see the function's own signature (without the fit) and docstring
+    params = list(inspect.signature(function).parameters.values())[1:]
+    assert list(inspect.signature(method).parameters.values()) == params
+    assert inspect.getdoc(method) == inspect.getdoc(function)
+    assert getattr(pylme4.LmerFit, name) is function
+
+
+def test_forwarded_method_gives_the_function_result(sleep_fit):
+    assert str(sleep_fit.anova(type=2)) == str(inference.lmertest_anova(sleep_fit, type=2))
+    assert str(sleep_fit.anova(type=2)) == r_printed(
+        "m <- lmerTest::lmer(Reaction ~ Days + (Days | Subject), lme4::sleepstudy)\n"
+        "anova(m, type = 2)"
+    )
+
+
+def test_fits_implement_the_fit_protocols(sleep_fit):
+    assert isinstance(sleep_fit, MerFitLike) and isinstance(sleep_fit, LmerFitLike)
+    lm = pylme4.lm("Reaction ~ Days", pylme4.datasets.load("sleepstudy"))
+    assert isinstance(lm, RFit) and not isinstance(lm, MerFitLike)
+    assert sleep_fit.row_index(sleep_fit.nobs).equals(sleep_fit.used_index)
+    assert sleep_fit.variables == ("Reaction", "Days", "Subject")
+
+
+def test_results_print_r_text_and_notebooks_show_it(sleep_fit):
+    shown = [sleep_fit, sleep_fit.summary(), sleep_fit.anova()]
+    for result in shown:
+        assert isinstance(result, RPrinted)
+        assert result._repr_html_() == f"<pre>{html.escape(str(result))}</pre>"
+    assert str(sleep_fit) == r_printed(
+        "lme4::lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)"
+    )
+    # repr stays the short one-line form
+    assert repr(sleep_fit).startswith("<LmerFit Reaction ~ Days + (Days | Subject)")
+
+
+def test_warnings_from_deep_inside_point_at_the_users_line(sleep_fit):
+    sleep = pylme4.datasets.load("sleepstudy")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+        pylme4.lmer("Reaction ~ Days + (1 | Subject) + (0 + Days | Days)", sleep)
+    assert any("singular" in str(w.message) for w in caught)
+    assert caught[0].filename == __file__ and caught[0].lineno == line
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+        errors.warn("a warning", UserWarning)
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
