@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
     from . import allfit, bootstrap, inference
+    from . import lmertest as lmertest_tools
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -688,6 +689,22 @@ class LmerFit(MerFit):
     else:
         anova = forward("pylme4.inference", "lmertest_anova")
         ranova = forward("pylme4.inference", "ranova")
+
+    # lmerTest's contrast tests, least-squares means, drop1 and step.
+    if TYPE_CHECKING:
+        contest = lmertest_tools.contest
+        contest1d = lmertest_tools.contest1d
+        contest_md = lmertest_tools.contest_md
+        ls_means = lmertest_tools.ls_means
+        difflsmeans = lmertest_tools.difflsmeans
+        show_tests = lmertest_tools.show_tests
+    else:
+        contest = forward("pylme4.lmertest", "contest")
+        contest1d = forward("pylme4.lmertest", "contest1d")
+        contest_md = forward("pylme4.lmertest", "contest_md")
+        ls_means = forward("pylme4.lmertest", "ls_means")
+        difflsmeans = forward("pylme4.lmertest", "difflsmeans")
+        show_tests = forward("pylme4.lmertest", "show_tests")
 
     def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
         """Estimates in broom.mixed's layout.

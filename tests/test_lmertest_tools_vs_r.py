@@ -1,0 +1,222 @@
+"""lmerTest's contest/contest1D/contestMD against R on the same fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAME, r
+
+import pylme4
+from pylme4.errors import ArgumentError
+
+# R code making the data set `d` (as pylme4 gets it) for each case.
+DATA = {
+    "sleepstudy": "d <- lme4::sleepstudy",
+    "cake": "d <- lme4::cake",
+    "ham": 'data("ham", package = "lmerTest", envir = environment()); d <- ham',
+    "sleep_na": "d <- lme4::sleepstudy; d$Reaction[c(3, 50, 120)] <- NA; d$Days[7] <- NA",
+}
+
+FORMULAS = {
+    "sleepstudy": "Reaction ~ Days + (Days | Subject)",
+    "cake": "angle ~ recipe * temp + (1 | recipe:replicate)",
+    "ham": "Informed.liking ~ Product * Information + (1 | Consumer) + (1 | Consumer:Product)",
+    "sleep_na": "Reaction ~ Days + (1 | Subject)",
+}
+
+
+def _python_data(name: str) -> pd.DataFrame:
+    if name == "sleep_na":
+        d = pylme4.datasets.load("sleepstudy").copy()
+        d.loc[[2, 49, 119], "Reaction"] = np.nan
+        d.loc[6, "Days"] = np.nan
+        return d
+    return pylme4.datasets.load(name)
+
+
+_FITS: dict[str, pylme4.LmerFit] = {}
+
+
+def _fit(name: str) -> pylme4.LmerFit:
+    if name not in _FITS:
+        _FITS[name] = pylme4.lmer(FORMULAS[name], _python_data(name))
+    return _FITS[name]
+
+
+def _r_table(name: str, call: str) -> dict:
+    return r(
+        f"{DATA[name]}\n"
+        f"m <- lmerTest::lmer({FORMULAS[name]}, data = d)\n"
+        f"x <- {call}\n"
+        "list(table = as.data.frame(x, check.names = FALSE), rows = I(rownames(x)),"
+        " text = paste(capture.output(print(x)), collapse = '\\n'))"
+    )
+
+
+def _assert_same(result, ref) -> None:
+    assert str(result) == ref["text"]
+    assert list(result.table.columns) == list(ref["table"].columns)
+    assert list(result.table.index) == [str(i) for i in np.atleast_1d(ref["rows"])]
+    np.testing.assert_allclose(
+        result.table.to_numpy(dtype=float), ref["table"].to_numpy(dtype=float), **SAME
+    )
+
+
+HAM_L = np.zeros((2, 8))
+HAM_L[0, 1] = HAM_L[1, 2] = 1.0
+CAKE_L = pd.DataFrame(
+    [[0, 1, -1, 0, 0, 0], [0, 0, 0, 1, 0, 0]],
+    index=["B - C", "temp"],
+    columns=["(Intercept)", "recipeB", "recipeC", "temp", "recipeB:temp", "recipeC:temp"],
+)
+
+# (data, pylme4 L, kwargs, R's contest call on model m)
+CASES = [
+    ("sleepstudy", np.eye(2), {}, "lmerTest::contest(m, diag(2))"),
+    ("sleepstudy", np.eye(2), {"joint": False}, "lmerTest::contest(m, diag(2), joint = FALSE)"),
+    (
+        "sleepstudy",
+        {"Days": 1},
+        {"joint": False, "rhs": 10, "level": 0.9},
+        "lmerTest::contest(m, c(0, 1), joint = FALSE, rhs = 10, level = 0.9)",
+    ),
+    (
+        "sleepstudy",
+        [0, 1],
+        {"ddf": "Kenward-Roger", "rhs": 5},
+        'lmerTest::contest(m, c(0, 1), ddf = "Kenward-Roger", rhs = 5)',
+    ),
+    (
+        "cake",
+        CAKE_L,
+        {"joint": False, "confint": False},
+        "lmerTest::contest(m, rbind(`B - C` = c(0, 1, -1, 0, 0, 0), temp = c(0, 0, 0, 1, 0, 0)),"
+        " joint = FALSE, confint = FALSE)",
+    ),
+    (
+        "cake",
+        CAKE_L[list(reversed(CAKE_L.columns))],
+        {"ddf": "Kenward-Roger"},
+        "lmerTest::contest(m, rbind(c(0, 1, -1, 0, 0, 0), c(0, 0, 0, 1, 0, 0)),"
+        ' ddf = "Kenward-Roger")',
+    ),
+    (
+        "ham",
+        HAM_L,
+        {"rhs": [0.5, -0.25]},
+        "lmerTest::contest(m, rbind(c(0, 1, 0, 0, 0, 0, 0, 0), c(0, 0, 1, 0, 0, 0, 0, 0)),"
+        " rhs = c(0.5, -0.25))",
+    ),
+    (
+        "ham",
+        HAM_L,
+        {"joint": False, "ddf": "Kenward-Roger"},
+        "lmerTest::contest(m, rbind(c(0, 1, 0, 0, 0, 0, 0, 0), c(0, 0, 1, 0, 0, 0, 0, 0)),"
+        ' joint = FALSE, ddf = "Kenward-Roger")',
+    ),
+    ("sleep_na", [0, 1], {"joint": False}, "lmerTest::contest(m, c(0, 1), joint = FALSE)"),
+]
+
+
+@pytest.mark.parametrize("name, L, kwargs, call", CASES, ids=[c[0] for c in CASES])
+def test_contest_equals_r(name, L, kwargs, call):
+    _assert_same(_fit(name).contest(L, **kwargs), _r_table(name, call))
+
+
+def test_contest1d_and_contest_md_equal_r():
+    fit = _fit("sleepstudy")
+    _assert_same(
+        fit.contest1d({"Days": 1}, confint=True, rhs=10),
+        _r_table("sleepstudy", "lmerTest::contest1D(m, c(0, 1), confint = TRUE, rhs = 10)"),
+    )
+    _assert_same(
+        fit.contest_md(np.eye(2), ddf="Kenward-Roger"),
+        _r_table("sleepstudy", 'lmerTest::contestMD(m, diag(2), ddf = "Kenward-Roger")'),
+    )
+
+
+def test_contest_rejects_bad_contrasts():
+    fit = _fit("sleepstudy")
+    with pytest.raises(ArgumentError, match="'Dayz'"):
+        fit.contest({"Dayz": 1})
+    with pytest.raises(ArgumentError, match="3 weights; the model has 2"):
+        fit.contest([1, 0, 0])
+    with pytest.raises(ArgumentError, match="3 columns"):
+        fit.contest(np.eye(3))
+    with pytest.raises(ArgumentError, match="ddf"):
+        fit.contest([0, 1], ddf="satterthwaite")
+    with pytest.raises(ArgumentError, match="rhs"):
+        fit.contest(np.eye(2), rhs=[1, 2, 3])
+    # the session goes on
+    assert fit.contest([0, 1]).table.shape == (1, 6)
+
+
+LS_CASES = [
+    ("ham", "ls_means", {}, "lmerTest::ls_means(m)"),
+    (
+        "ham",
+        "ls_means",
+        {"which": "Product", "ddf": "Kenward-Roger", "level": 0.9},
+        'lmerTest::ls_means(m, which = "Product", ddf = "Kenward-Roger", level = 0.9)',
+    ),
+    ("ham", "ls_means", {"pairwise": True}, "lmerTest::ls_means(m, pairwise = TRUE)"),
+    ("ham", "difflsmeans", {}, "lmerTest::difflsmeans(m)"),
+    (
+        "ham",
+        "difflsmeans",
+        {"which": ["Information"], "ddf": "Kenward-Roger"},
+        'lmerTest::difflsmeans(m, which = "Information", ddf = "Kenward-Roger")',
+    ),
+    ("cake", "ls_means", {}, "lmerTest::ls_means(m)"),
+    ("cake", "difflsmeans", {"level": 0.99}, "lmerTest::difflsmeans(m, level = 0.99)"),
+]
+
+
+@pytest.mark.parametrize("name, method, kwargs, call", LS_CASES, ids=[c[0] for c in LS_CASES])
+def test_ls_means_equal_r(name, method, kwargs, call):
+    result = getattr(_fit(name), method)(**kwargs)
+    ref = _r_table(name, call.replace("x <- ", ""))
+    assert str(result) == ref["text"]
+    ref_table = r(
+        f"{DATA[name]}\nm <- lmerTest::lmer({FORMULAS[name]}, data = d)\n"
+        f"as.data.frame(unclass({call}), check.names = FALSE)"
+    )
+    assert list(result.table.columns) == list(ref_table.columns)
+    assert list(result.table.index) == [str(i) for i in np.atleast_1d(ref["rows"])]
+    np.testing.assert_allclose(
+        result.table.to_numpy(dtype=float), ref_table.to_numpy(dtype=float), **SAME
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, call",
+    [
+        ({}, "lmerTest::show_tests(lmerTest::ls_means(m))"),
+        (
+            {"which": "Product", "fractions": True},
+            'lmerTest::show_tests(lmerTest::ls_means(m, which = "Product"), fractions = TRUE)',
+        ),
+        ({"of": "anova"}, "lmerTest::show_tests(anova(m))"),
+        (
+            {"of": "anova", "type": 1, "names": False},
+            "lmerTest::show_tests(anova(m, type = 1), names = FALSE)",
+        ),
+    ],
+)
+def test_show_tests_equal_r(kwargs, call):
+    result = _fit("ham").show_tests(**kwargs)
+    ref = r(
+        f"{DATA['ham']}\nm <- lmerTest::lmer({FORMULAS['ham']}, data = d)\n"
+        f"x <- {call}\n"
+        "list(text = paste(capture.output(print(x)), collapse = '\\n'), terms = I(names(x)),"
+        " m = lapply(unname(x), function(a) matrix(as.numeric(a), nrow(a))))"
+    )
+    assert str(result) == ref["text"]
+    assert list(result.tests) == list(np.atleast_1d(ref["terms"]))
+    for got, want in zip(result.tests.values(), ref["m"], strict=True):
+        np.testing.assert_allclose(got.to_numpy(dtype=float), np.asarray(want, dtype=float), **SAME)
+
+
+def test_ham_is_found():
+    assert pylme4.datasets.find("ham") == "lmerTest"
