@@ -18,7 +18,8 @@ import pandas as pd
 from . import formatting
 from ._r.call import r_call
 from .errors import ArgumentError, ArgumentTypeError, choice_error, emit
-from .options import ANOVA_TYPES, DDF_VALUES, Ddf
+from .inference import AnovaTable
+from .options import ANOVA_DDF_VALUES, ANOVA_TYPES, DDF_VALUES, AnovaDdf, Ddf
 
 if TYPE_CHECKING:
     from .fitbase import LmerFitLike
@@ -329,3 +330,104 @@ def show_tests(
     terms = [str(t) for t in np.atleast_1d(parts["terms"])] if parts["terms"] is not None else []
     matrices = list(parts["matrices"] or [])
     return ShowTests(tests=dict(zip(terms, matrices, strict=True)), text=parts["text"])
+
+
+# ---------------------------------------------------------------------------
+# drop1 with F tests, and step
+# ---------------------------------------------------------------------------
+
+
+def _anova(parts: dict[str, Any] | None) -> AnovaTable | None:
+    if parts is None:
+        return None
+    table: pd.DataFrame = parts["table"]
+    table = table.set_axis([str(r) for r in np.atleast_1d(parts["rows"])], axis=0)
+    heading = tuple(str(h) for h in np.atleast_1d(parts["heading"]))
+    return AnovaTable(table=table, heading=heading, text=parts["text"])
+
+
+def lmertest_drop1(fit: LmerFitLike, ddf: AnovaDdf = "Satterthwaite") -> AnovaTable:
+    """F tests of dropping each marginal fixed-effect term: lmerTest's
+    ``drop1(model, ddf=ddf)`` (Satterthwaite's or Kenward-Roger's df; ``"lme4"``
+    gives lme4's F values without tests)."""
+    if ddf not in ANOVA_DDF_VALUES:
+        raise choice_error("ddf", ddf, ANOVA_DDF_VALUES)
+    if ddf == "Kenward-Roger":
+        _check_ddf(ddf)
+    outcome = r_call(
+        "pylme4_lmertest_drop1",
+        fit.lmertest_handle(),
+        ddf,
+        doing="computing lmerTest's drop1()",
+    )
+    emit(outcome.conditions)
+    table = _anova(outcome.value)
+    assert table is not None
+    return table
+
+
+@dataclass(frozen=True, eq=False)
+class StepResult(formatting.RPrinted):
+    """lmerTest's ``step()``: the elimination tables and the final model.
+
+    ``str()`` is R's printout of the ``step`` result.
+    """
+
+    random: AnovaTable | None
+    """Backward elimination of random-effect terms (R's ``$random``), or None."""
+    fixed: AnovaTable | None
+    """Backward elimination of fixed-effect terms (R's ``$fixed``), or None."""
+    model: Any
+    """The final model (R's ``get_model(step(...))``) as a pylme4 fit; None when
+    step removed every random-effect term (R's final model is then an ``lm``)."""
+    final_formula: str
+    """The final model's formula as R deparses it."""
+    text: str = field(repr=False)
+
+
+def step(
+    fit: LmerFitLike,
+    reduce_fixed: bool = True,
+    reduce_random: bool = True,
+    alpha_random: float = 0.1,
+    alpha_fixed: float = 0.05,
+    ddf: Ddf = "Satterthwaite",
+) -> StepResult:
+    """Backward elimination of random then fixed terms: lmerTest's ``step(model, ...)``.
+
+    Random terms are tested by likelihood ratio (``ranova``) and removed while
+    their p-value exceeds ``alpha_random``; fixed terms by F tests (``drop1``)
+    against ``alpha_fixed``, respecting marginality.  ``.model`` is the final
+    model (``get_model``).
+    """
+    _check_ddf(ddf)
+    for name, flag in (("reduce_fixed", reduce_fixed), ("reduce_random", reduce_random)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ArgumentTypeError(f"{name} must be True or False, not {flag!r}")
+    for name, alpha in (("alpha_random", alpha_random), ("alpha_fixed", alpha_fixed)):
+        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
+            raise ArgumentError(f"{name} must be a number between 0 and 1, not {alpha!r}")
+    outcome = r_call(
+        "pylme4_lmertest_step",
+        fit.lmertest_handle(),
+        ddf,
+        float(alpha_random),
+        float(alpha_fixed),
+        bool(reduce_fixed),
+        bool(reduce_random),
+        doing="running lmerTest's step()",
+        keep=("model",),
+    )
+    emit(outcome.conditions)
+    parts = outcome.value
+    handle = parts["model"]
+    model = None
+    if handle is not None:
+        model = type(fit).from_r_object(handle, outcome.conditions, fit.data_index, fit.variables)
+    return StepResult(
+        random=_anova(parts["random"]),
+        fixed=_anova(parts["fixed"]),
+        model=model,
+        final_formula=str(parts["final_formula"]),
+        text=parts["text"],
+    )

@@ -698,6 +698,7 @@ class LmerFit(MerFit):
         ls_means = lmertest_tools.ls_means
         difflsmeans = lmertest_tools.difflsmeans
         show_tests = lmertest_tools.show_tests
+        step = lmertest_tools.step
     else:
         contest = forward("pylme4.lmertest", "contest")
         contest1d = forward("pylme4.lmertest", "contest1d")
@@ -705,6 +706,7 @@ class LmerFit(MerFit):
         ls_means = forward("pylme4.lmertest", "ls_means")
         difflsmeans = forward("pylme4.lmertest", "difflsmeans")
         show_tests = forward("pylme4.lmertest", "show_tests")
+        step = forward("pylme4.lmertest", "step")
 
     def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
         """Estimates in broom.mixed's layout.

@@ -220,3 +220,70 @@ def test_show_tests_equal_r(kwargs, call):
 
 def test_ham_is_found():
     assert pylme4.datasets.find("ham") == "lmerTest"
+
+
+def _r_anova(name: str, call: str) -> dict:
+    return r(
+        f"{DATA[name]}\nm <- lmerTest::lmer({FORMULAS[name]}, data = d)\n"
+        f"x <- {call}\n"
+        "list(table = as.data.frame(x, check.names = FALSE), rows = I(rownames(x)),"
+        " text = paste(capture.output(print(x)), collapse = '\\n'))"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, ddf",
+    [("ham", "Satterthwaite"), ("ham", "Kenward-Roger"), ("cake", "lme4"), ("sleep_na", None)],
+)
+def test_lmertest_drop1_equals_r(name, ddf):
+    from pylme4.lmertest import lmertest_drop1
+
+    fit = _fit(name)
+    result = lmertest_drop1(fit) if ddf is None else lmertest_drop1(fit, ddf=ddf)
+    call = "drop1(m)" if ddf is None else f'drop1(m, ddf = "{ddf}")'
+    _assert_same(result, _r_anova(name, call))
+
+
+STEP_CASES = [
+    ("ham", {}, "step(m)"),
+    (
+        "ham",
+        {"alpha_fixed": 0.01, "reduce_random": False},
+        "step(m, alpha.fixed = 0.01, reduce.random = FALSE)",
+    ),
+    ("cake", {"ddf": "Kenward-Roger"}, 'step(m, ddf = "Kenward-Roger")'),
+    ("sleepstudy", {"alpha_random": 0.5}, "step(m, alpha.random = 0.5)"),
+    ("sleep_na", {"reduce_fixed": False}, "step(m, reduce.fixed = FALSE)"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, call", STEP_CASES, ids=[c[0] for c in STEP_CASES])
+def test_step_equals_r(name, kwargs, call):
+    result = _fit(name).step(**kwargs)
+    # step() refits from lmerTest's own frames, which see the data only in
+    # the global environment (where an R user's data is): put it there.
+    ref = r(
+        f"{DATA[name]}\nassign('.pylme4_step_d', d, envir = globalenv())\n"
+        f"on.exit(rm('.pylme4_step_d', envir = globalenv()))\n"
+        f"m <- lmerTest::lmer({FORMULAS[name]}, data = .pylme4_step_d)\n"
+        f"s <- lmerTest::{call}\nf <- lmerTest::get_model(s)\n"
+        "tab <- function(x) list(table = as.data.frame(x, check.names = FALSE),"
+        " rows = I(rownames(x)))\n"
+        "list(text = paste(capture.output(print(s)), collapse = '\\n'),"
+        " random = tab(s$random), fixed = tab(s$fixed), beta = lme4::fixef(f),"
+        " theta = lme4::getME(f, 'theta'), reml = lme4::getME(f, 'devcomp')$cmp[['REML']],"
+        " formula = paste(deparse(formula(f), width.cutoff = 500L), collapse = ' '))"
+    )
+    assert str(result) == ref["text"]
+    for got, want in ((result.random, ref["random"]), (result.fixed, ref["fixed"])):
+        assert list(got.table.index) == [str(i) for i in np.atleast_1d(want["rows"])]
+        assert list(got.table.columns) == list(want["table"].columns)
+        np.testing.assert_allclose(
+            got.table.to_numpy(dtype=float), want["table"].to_numpy(dtype=float), **SAME
+        )
+    assert result.final_formula == ref["formula"]
+    model = result.model
+    np.testing.assert_allclose(model.fixef().to_numpy(), np.asarray(ref["beta"]), **SAME)
+    np.testing.assert_allclose(model.theta, np.asarray(ref["theta"]), **SAME)
+    assert isinstance(model, pylme4.LmerFit)
+    assert str(model.summary(ddf="Satterthwaite")).startswith("Linear mixed model fit by REML")

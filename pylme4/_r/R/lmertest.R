@@ -57,3 +57,50 @@ pylme4_show_tests <- function(lt, of, which, ddf, type, fractions, names) {
          matrix(as.numeric(m), nrow = nrow(m), dimnames = dimnames(m))),
        text = pylme4_print(tests))
 }
+
+# lmerTest's drop1 (F tests of marginal terms); it may refit, so it runs
+# where the fit's data can be found, like pylme4_ranova.
+pylme4_lmertest_drop1 <- function(lt, ddf) {
+  pylme4_anova_parts(stats::drop1(lt, ddf = ddf))
+}
+
+# lmerTest's step(): backward elimination of random then fixed terms.  It
+# refits with update(), so it runs in an environment whose parent is the
+# fit's.  The final model comes back as an lmerMod (what every pylme4 fit
+# holds); it is NULL when step removed every random effect (an lm).
+pylme4_lmertest_step <- function(lt, ddf, alpha_random, alpha_fixed,
+                                 reduce_fixed, reduce_random) {
+  fenv <- environment(stats::formula(lt))
+  # lmerTest's fixed-term elimination refits with update(newfit, formula =
+  # newform): lme4's update.merMod then finds `newform` only in lmerTest's
+  # own frame, whose enclosures reach the data only through the global
+  # environment, where an R user's data lives.  So for this call the
+  # objects of the fit's environment (the data, given weights/offsets) are
+  # bound there too, and what they replaced is put back afterwards.
+  glob <- globalenv()
+  names_used <- ls(fenv, all.names = TRUE)
+  had <- vapply(names_used, exists, logical(1), envir = glob, inherits = FALSE)
+  saved <- mget(names_used[had], envir = glob)
+  on.exit({
+    rm(list = names_used[!had], envir = glob)
+    for (nm in names(saved)) assign(nm, saved[[nm]], envir = glob)
+  }, add = TRUE)
+  for (nm in names_used) assign(nm, get(nm, envir = fenv), envir = glob)
+  env <- new.env(parent = fenv)
+  env$model <- lt
+  env$step <- lmerTest::step
+  call <- quote(step(model))
+  if (!identical(ddf, "Satterthwaite")) call$ddf <- ddf
+  if (alpha_random != 0.1) call$alpha.random <- alpha_random
+  if (alpha_fixed != 0.05) call$alpha.fixed <- alpha_fixed
+  if (!reduce_fixed) call$reduce.fixed <- FALSE
+  if (!reduce_random) call$reduce.random <- FALSE
+  s <- eval(call, envir = env)
+  final <- lmerTest::get_model(s)
+  tab <- function(x) if (is.null(x)) NULL else pylme4_anova_parts(x)
+  list(random = tab(s$random), fixed = tab(s$fixed),
+       text = pylme4_print(s),
+       model = if (inherits(final, "merMod")) methods::as(final, "lmerMod") else NULL,
+       final_formula = paste(deparse(stats::formula(final), width.cutoff = 500L),
+                             collapse = " "))
+}
