@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference
+    from . import allfit, bootstrap, inference, printopts
     from . import lmertest as lmertest_tools
 
 
@@ -555,6 +555,12 @@ class MerFit(RFitRows, formatting.RPrinted):
         check_convergence = forward("pylme4.allfit", "check_convergence")
         confint = forward("pylme4.inference", "confint")
         simulate = forward("pylme4.inference", "simulate")
+
+    # print(summary(fit), correlation =, digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        summary_text = printopts.summary_text
+    else:
+        summary_text = forward("pylme4.printopts", "summary_text")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)

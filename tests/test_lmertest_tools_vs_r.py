@@ -287,3 +287,45 @@ def test_step_equals_r(name, kwargs, call):
     np.testing.assert_allclose(model.theta, np.asarray(ref["theta"]), **SAME)
     assert isinstance(model, pylme4.LmerFit)
     assert str(model.summary(ddf="Satterthwaite")).startswith("Linear mixed model fit by REML")
+
+
+PRINT_CASES = [
+    ("sleepstudy", {"correlation": False}, "correlation = FALSE"),
+    ("cake", {"digits": 6, "correlation": True}, "digits = 6, correlation = TRUE"),
+    ("ham", {"ddf": "Satterthwaite", "signif_stars": False}, "signif.stars = FALSE"),
+    ("sleep_na", {"ddf": "Kenward-Roger", "digits": 3}, "digits = 3"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, args", PRINT_CASES, ids=[c[0] for c in PRINT_CASES])
+def test_summary_text_equals_r(name, kwargs, args):
+    fit = pylme4.lmer(FORMULAS[name], _python_data(name), data_name="d")
+    ddf = kwargs.get("ddf")
+    call = "summary(m)" if ddf is None else f'summary(m, ddf = "{ddf}")'
+    fun = "lme4::lmer" if ddf is None else "lmerTest::lmer"
+    ref = r(
+        f"{DATA[name]}\nm <- {fun}({FORMULAS[name]}, data = d)\n"
+        f"paste(capture.output(print({call}, {args})), collapse = '\\n')"
+    )
+    assert fit.summary_text(**kwargs) == ref
+
+
+def test_glmer_summary_text_equals_r():
+    cbpp = pylme4.datasets.load("cbpp")
+    fit = pylme4.glmer(
+        "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+        cbpp,
+        family="binomial",
+        data_name="cbpp",
+    )
+    ref = r(
+        "m <- lme4::glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),"
+        " data = cbpp, family = binomial)\n"
+        "paste(capture.output(print(summary(m), correlation = FALSE, digits = 5,"
+        " signif.stars = FALSE)), collapse = '\\n')"
+    )
+    assert fit.summary_text(correlation=False, digits=5, signif_stars=False) == ref
+    with pytest.raises(ArgumentError, match="lmer"):
+        fit.summary_text(ddf="Satterthwaite")
+    with pytest.raises(ArgumentError, match="digits"):
+        fit.summary_text(digits=0)
