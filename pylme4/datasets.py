@@ -22,8 +22,9 @@ from .errors import ArgumentError, ArgumentLookupError, choice_error
 from .options import SAMPLE_KINDS, SampleKind
 
 # Where each bundled data set lives.  lme4's own are listed first; a few
-# classic examples used alongside lme4 come from base R's datasets package.
-_PACKAGES = ("lme4", "datasets")
+# classic examples used alongside lme4 come from base R's datasets package,
+# and lmerTest's (ham, carrots, TVbo) last.
+_PACKAGES = ("lme4", "datasets", "lmerTest")
 
 
 @cache

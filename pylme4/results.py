@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference
+    from . import allfit, bootstrap, inference, printopts
+    from . import lmertest as lmertest_tools
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -555,6 +556,12 @@ class MerFit(RFitRows, formatting.RPrinted):
         confint = forward("pylme4.inference", "confint")
         simulate = forward("pylme4.inference", "simulate")
 
+    # print(summary(fit), correlation =, digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        summary_text = printopts.summary_text
+    else:
+        summary_text = forward("pylme4.printopts", "summary_text")
+
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class LmerFit(MerFit):
@@ -688,6 +695,24 @@ class LmerFit(MerFit):
     else:
         anova = forward("pylme4.inference", "lmertest_anova")
         ranova = forward("pylme4.inference", "ranova")
+
+    # lmerTest's contrast tests, least-squares means, drop1 and step.
+    if TYPE_CHECKING:
+        contest = lmertest_tools.contest
+        contest1d = lmertest_tools.contest1d
+        contest_md = lmertest_tools.contest_md
+        ls_means = lmertest_tools.ls_means
+        difflsmeans = lmertest_tools.difflsmeans
+        show_tests = lmertest_tools.show_tests
+        step = lmertest_tools.step
+    else:
+        contest = forward("pylme4.lmertest", "contest")
+        contest1d = forward("pylme4.lmertest", "contest1d")
+        contest_md = forward("pylme4.lmertest", "contest_md")
+        ls_means = forward("pylme4.lmertest", "ls_means")
+        difflsmeans = forward("pylme4.lmertest", "difflsmeans")
+        show_tests = forward("pylme4.lmertest", "show_tests")
+        step = forward("pylme4.lmertest", "step")
 
     def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
         """Estimates in broom.mixed's layout.
