@@ -67,3 +67,18 @@ SAMPLE_KINDS: tuple[SampleKind, ...] = get_args(SampleKind)
 #: Bootstrap confidence-interval types (boot.ci's "perc", "basic", "norm").
 CIType = Literal["perc", "basic", "norm"]
 CI_TYPES: tuple[CIType, ...] = get_args(CIType)
+
+#: The components of a fitted merMod that lme4's getME() returns and that are
+#: values (getME's "devfun" is a function and "ALL" a list of all of these).
+GetMeName = Literal[
+    "X", "Z", "Zt", "Ztlist", "mmList", "y", "mu", "u", "b", "Gp", "Tp", "L",
+    "Lambda", "Lambdat", "Lind", "Tlist", "A", "RX", "RZX", "sigma", "flist",
+    "fixef", "beta", "theta", "ST", "REML", "is_REML", "n_rtrms", "n_rfacs",
+    "N", "n", "p", "q", "p_i", "l_i", "q_i", "k", "m_i", "m", "cnms",
+    "devcomp", "offset", "lower", "glmer.nb.theta",
+]  # fmt: skip
+GET_ME_NAMES: tuple[GetMeName, ...] = get_args(GetMeName)
+
+#: model.matrix(fit, type = ...) of a fitted merMod.
+ModelMatrixType = Literal["fixed", "random", "randomListRaw"]
+MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)

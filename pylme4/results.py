@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, printopts
+    from . import allfit, bootstrap, inference, insides, printopts
     from . import lmertest as lmertest_tools
 
 
@@ -549,12 +549,24 @@ class MerFit(RFitRows, formatting.RPrinted):
         check_convergence = allfit.check_convergence
         confint = inference.confint
         simulate = inference.simulate
+        get_me = insides.get_me
+        model_matrix = insides.model_matrix
+        model_frame = insides.model_frame
+        weights = insides.weights
+        hatvalues = insides.hatvalues
+        ranef_postvar = insides.ranef_postvar
     else:
         boot_mer = forward("pylme4.bootstrap", "boot_mer")
         all_fit = forward("pylme4.allfit", "all_fit")
         check_convergence = forward("pylme4.allfit", "check_convergence")
         confint = forward("pylme4.inference", "confint")
         simulate = forward("pylme4.inference", "simulate")
+        get_me = forward("pylme4.insides", "get_me")
+        model_matrix = forward("pylme4.insides", "model_matrix")
+        model_frame = forward("pylme4.insides", "model_frame")
+        weights = forward("pylme4.insides", "weights")
+        hatvalues = forward("pylme4.insides", "hatvalues")
+        ranef_postvar = forward("pylme4.insides", "ranef_postvar")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:

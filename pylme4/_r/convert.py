@@ -27,7 +27,9 @@ Categorical with R's levels, integer with NA -> Int64, logical with NA ->
 boolean, character -> object with NaN for NA); matrix -> DataFrame; named
 vector -> Series; unnamed vector of length one -> Python scalar, unless R
 marked it ``I(x)`` (class "AsIs"); other unnamed vectors -> numpy arrays;
-lists -> dict (named) or list; anything else -> :class:`RHandle`.
+lists -> dict (named) or list; Matrix's dgCMatrix -> :class:`SparseMatrix`
+(scipy CSC with R's dimnames as ``rownames``/``colnames``; R helpers turn
+other sparse classes into dgCMatrix first); anything else -> :class:`RHandle`.
 
 The shape is the R helper's to say, as jsonlite's ``auto_unbox`` does: a
 helper returns ``I(x)`` for a value that is a vector whatever its length
@@ -46,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import rpy2.rinterface as ri
+import scipy.sparse as sp
 from rpy2.rinterface_lib import conversion as rconversion
 from rpy2.rinterface_lib import openrlib
 from rpy2.rinterface_lib import sexp as rsexp
@@ -92,6 +95,19 @@ class RHandle:
             session.release(self)
         except Exception:  # interpreter shutdown: modules may already be gone
             pass
+
+
+class SparseMatrix(sp.csc_matrix):
+    """A sparse R matrix (Matrix's dgCMatrix) as a scipy CSC matrix, with R's
+    dimnames as the attributes ``rownames`` and ``colnames`` (a pandas Index
+    of str, or None where R has none).
+
+    scipy's operations return plain ``csc_matrix`` objects: the names belong
+    to the matrix R gave, not to what is computed from it.
+    """
+
+    rownames: pd.Index | None = None
+    colnames: pd.Index | None = None
 
 
 class Columns:
@@ -670,12 +686,35 @@ def _raw_bytes(sexp: Any) -> bytes:
     return bytes(openrlib.ffi.buffer(pointer, len(sexp)))
 
 
+def _dimnames_index(names: Any) -> pd.Index | None:
+    if names is ri.NULL or names is None:
+        return None
+    return pd.Index(_strings_to_numpy(names), dtype=object)
+
+
+def _sparse_to_scipy(sexp: Any) -> Any:
+    """A dgCMatrix as a :class:`SparseMatrix` (scipy CSC, the same layout:
+    row indices, column pointers and values are copied, not rebuilt)."""
+    nrow, ncol = (int(d) for d in _attr(sexp, "Dim"))
+    indices = _vector_to_numpy(_attr(sexp, "i"))
+    indptr = _vector_to_numpy(_attr(sexp, "p"))
+    data = _vector_to_numpy(_attr(sexp, "x"))
+    out = SparseMatrix((data, indices, indptr), shape=(nrow, ncol))
+    dimnames = _attr(sexp, "Dimnames")
+    if dimnames is not None:
+        out.rownames = _dimnames_index(dimnames[0])
+        out.colnames = _dimnames_index(dimnames[1])
+    return out
+
+
 def to_python(sexp: Any) -> Any:
     """An R object as the natural Python value (see the module docstring)."""
     if sexp is ri.NULL or sexp.typeof == RTYPES.NILSXP:
         return None
     classes = _classes(sexp)
     t = sexp.typeof
+    if "dgCMatrix" in classes:
+        return _sparse_to_scipy(sexp)
     if "data.frame" in classes:
         return frame_to_pandas(sexp)
     if t == RTYPES.VECSXP:
