@@ -59,6 +59,9 @@ _EXPORTS = {
     "SingularFitWarning": "errors",
     "RWarning": "errors",
     "RMessage": "errors",
+    "glm": "linear",
+    "GlmFit": "linear",
+    "GlmSummary": "linear",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -83,7 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .families import Family
     from .inference import AnovaTable, anova
-    from .linear import LmFit, LmListFit, lm, lm_list
+    from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 

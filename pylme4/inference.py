@@ -18,6 +18,7 @@ from ._r.call import r_call, r_value
 from ._r.convert import Columns
 from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
 from .fitbase import MerFitLike
+from .linear import GlmFit, LmFit
 from .options import (
     ANOVA_DDF_VALUES,
     ANOVA_TYPES,
@@ -63,14 +64,18 @@ def _anova_table(parts: dict[str, Any]) -> AnovaTable:
 # ---------------------------------------------------------------------------
 
 
-def anova(*fits: MerFitLike, refit: bool = True, **named: MerFitLike) -> AnovaTable:
+def anova(
+    *fits: MerFitLike | LmFit | GlmFit, refit: bool = True, **named: MerFitLike | LmFit | GlmFit
+) -> AnovaTable:
     """Compare nested models by likelihood-ratio tests: lme4's ``anova(m1, m2, ...)``.
 
     Parameters
     ----------
     *fits
         Fits to compare (at least two for a comparison; one fit gives lme4's
-        ANOVA table of its fixed-effect terms).  R names models by the names
+        ANOVA table of its fixed-effect terms).  The first must be a mixed
+        model; ``lm()`` and ``glm()`` fits may follow it, as lme4's
+        ``anova(m_lmer, m_lm)`` takes them.  R names models by the names
         they are bound to; positional fits are bound to ``model1``,
         ``model2``, ... in the order given.
     refit
@@ -112,10 +117,19 @@ def anova(*fits: MerFitLike, refit: bool = True, **named: MerFitLike) -> AnovaTa
     if not bound:
         raise ArgumentTypeError("anova() needs at least one fitted model")
     for name, fit in bound.items():
-        if not isinstance(fit, MerFitLike):
+        if not isinstance(fit, (MerFitLike, LmFit, GlmFit)):
             raise ArgumentTypeError(
-                f"anova() compares fitted mixed models; {name} is a {type(fit).__name__}"
+                f"anova() compares fitted mixed models (and lm()/glm() fits after one); "
+                f"{name} is a {type(fit).__name__}"
             )
+    first_name, first = next(iter(bound.items()))
+    if not isinstance(first, MerFitLike):
+        # lme4's anova.merMod takes lm/glm fits after a mixed model; with an
+        # lm first R would dispatch to anova.lm, which cannot take a merMod.
+        raise ArgumentError(
+            f"anova() needs a mixed model (lmer/glmer fit) first; {first_name} is a "
+            f"{type(first).__name__}: give the mixed model first, e.g. anova(m_lmer, m_lm)"
+        )
     outcome = r_call(
         "pylme4_anova",
         {name: fit.r_handle for name, fit in bound.items()},

@@ -20,7 +20,8 @@ import pandas as pd
 from . import checks, formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
-from .errors import ArgumentTypeError, FormulaError, RCondition, emit
+from .errors import ArgumentTypeError, DataError, FormulaError, RCondition, emit
+from .families import Family, family_code
 from .fitbase import RFitRows
 from .models import NaAction, prepare_call
 from .results import used_rows
@@ -51,13 +52,9 @@ class LmSummary(formatting.RPrinted):
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class LmFit(RFitRows, formatting.RPrinted):
-    """A linear model fitted by R's ``lm()``: the complete-pooling model.
-
-    ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
-    ``summary()``; ``coef()``, ``vcov()``, ``fitted()``, ``residuals()`` and
-    ``predict()`` are R's accessors.
-    """
+class _RegressionFit(RFitRows, formatting.RPrinted):
+    """What ``lm()`` and ``glm()`` fits share: an R object read by one info
+    helper, R's accessors, pickling through R's serialize()."""
 
     formula: str
     data_name: str
@@ -76,6 +73,14 @@ class LmFit(RFitRows, formatting.RPrinted):
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
+    # The R helper that reads the fit in one round trip (see linear.R).
+    _INFO_HELPER = "pylme4_lm_info"
+
+    @classmethod
+    def _extra_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields a subclass adds, from its info helper's answer."""
+        return {}
+
     @classmethod
     def _from_r(
         cls,
@@ -83,8 +88,8 @@ class LmFit(RFitRows, formatting.RPrinted):
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
-    ) -> LmFit:
-        info = r_value("pylme4_lm_info", handle, doing="reading the fitted linear model")
+    ) -> Any:
+        info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         coef = pd.Series(
             {k: (np.nan if v is None else float(v)) for k, v in info["coef"].items()},
             dtype=float,
@@ -102,23 +107,79 @@ class LmFit(RFitRows, formatting.RPrinted):
             _used=used_rows(len(index), info["omitted"]),
             _variables=variables,
             _handle=handle,
+            **cls._extra_fields(info),
         )
 
     def _r_text(self) -> str:
         return self._text
 
     def __repr__(self) -> str:
-        return f"<LmFit {self.formula} | data={self.data_name}, nobs={self.nobs}>"
+        return f"<{type(self).__name__} {self.formula} | data={self.data_name}, nobs={self.nobs}>"
 
     def __reduce__(self) -> Any:
         return (
-            _restore_lm,
-            (serialize(self._handle), self.messages, self._index, self._variables),
+            _restore_fit,
+            (type(self), serialize(self._handle), self.messages, self._index, self._variables),
         )
 
     def coef(self) -> pd.Series:
         """Coefficients (R's ``coef()``); NaN for a coefficient R could not estimate."""
         return self._coef.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the coefficient estimates (R's ``vcov()``)."""
+        return self._cached(
+            "vcov", lambda: r_value("pylme4_lm_vcov", self._handle, doing="computing vcov()")
+        ).copy()
+
+    def fitted(self) -> pd.Series:
+        """Fitted values (R's ``fitted()``), indexed like the rows used."""
+        values = r_value("pylme4_lm_fitted", self._handle, doing="computing fitted()").astype(float)
+        return pd.Series(values, index=self._row_index(len(values)), name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """R's ``residuals()`` (response residuals for lm, deviance residuals
+        for glm), indexed like ``fitted()``."""
+        values = r_value("pylme4_lm_residuals", self._handle, doing="computing residuals()").astype(
+            float
+        )
+        return pd.Series(values, index=self._row_index(len(values)), name="residuals")
+
+    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
+        """Predictions (R's ``predict()``; for glm on the link scale) for the
+        data or for ``newdata``."""
+        if newdata is None:
+            values = r_value(
+                "pylme4_lm_predict", self._handle, None, doing="computing predict()"
+            ).astype(float)
+            return pd.Series(values, index=self._row_index(len(values)), name="predicted")
+        frame = checks.as_frame(newdata, "newdata")
+        checks.check_frame(frame, "newdata")
+        columns = [c for c in frame.columns if c in self._variables]
+        values = r_value(
+            "pylme4_lm_predict", self._handle, Columns(frame, columns), doing="computing predict()"
+        ).astype(float)
+        return pd.Series(values, index=frame.index, name="predicted")
+
+
+def _restore_fit(
+    cls: type[_RegressionFit],
+    payload: bytes,
+    messages: tuple[RCondition, ...],
+    index: pd.Index,
+    variables: tuple[str, ...],
+) -> Any:
+    return cls._from_r(unserialize(payload), messages, index, variables)
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class LmFit(_RegressionFit):
+    """A linear model fitted by R's ``lm()``: the complete-pooling model.
+
+    ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
+    ``summary()``; ``coef()``, ``vcov()``, ``fitted()``, ``residuals()`` and
+    ``predict()`` are R's accessors.
+    """
 
     def summary(self) -> LmSummary:
         """R's ``summary()``: coefficient table with t tests, R-squared, F test."""
@@ -137,48 +198,6 @@ class LmFit(RFitRows, formatting.RPrinted):
             )
 
         return self._cached("summary", compute)
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of the coefficient estimates (R's ``vcov()``)."""
-        return self._cached(
-            "vcov", lambda: r_value("pylme4_lm_vcov", self._handle, doing="computing vcov()")
-        ).copy()
-
-    def fitted(self) -> pd.Series:
-        """Fitted values (R's ``fitted()``), indexed like the rows used."""
-        values = r_value("pylme4_lm_fitted", self._handle, doing="computing fitted()").astype(float)
-        return pd.Series(values, index=self._row_index(len(values)), name="fitted")
-
-    def residuals(self) -> pd.Series:
-        """Response residuals (R's ``residuals()``), indexed like ``fitted()``."""
-        values = r_value("pylme4_lm_residuals", self._handle, doing="computing residuals()").astype(
-            float
-        )
-        return pd.Series(values, index=self._row_index(len(values)), name="residuals")
-
-    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
-        """Predictions (R's ``predict()``) for the data or for ``newdata``."""
-        if newdata is None:
-            values = r_value(
-                "pylme4_lm_predict", self._handle, None, doing="computing predict()"
-            ).astype(float)
-            return pd.Series(values, index=self._row_index(len(values)), name="predicted")
-        frame = checks.as_frame(newdata, "newdata")
-        checks.check_frame(frame, "newdata")
-        columns = [c for c in frame.columns if c in self._variables]
-        values = r_value(
-            "pylme4_lm_predict", self._handle, Columns(frame, columns), doing="computing predict()"
-        ).astype(float)
-        return pd.Series(values, index=frame.index, name="predicted")
-
-
-def _restore_lm(
-    payload: bytes,
-    messages: tuple[RCondition, ...],
-    index: pd.Index,
-    variables: tuple[str, ...],
-) -> LmFit:
-    return LmFit._from_r(unserialize(payload), messages, index, variables)
 
 
 def lm(
@@ -250,7 +269,181 @@ def lm(
         keep=True,
         **prepared["args"],
     )
-    fit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    fit: LmFit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    emit(outcome.conditions)
+    return fit
+
+
+# ---------------------------------------------------------------------------
+# glm(): complete pooling for a non-normal response
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlmSummary(formatting.RPrinted):
+    """``summary()`` of a generalized linear model, as R's ``summary.glm``
+    computes it.  ``str(summary)`` is exactly R's ``print(summary(fit))``."""
+
+    coefficients: pd.DataFrame
+    """Estimate, Std. Error, z (or t) value, Pr(>|z|); one row per estimable coefficient."""
+    dispersion: float
+    df: tuple[int, int, int]
+    """R's ``df``: (rank, residual df, number of coefficients)."""
+    deviance: float
+    null_deviance: float
+    df_null: int
+    aic: float
+    iterations: int
+    """Fisher scoring iterations."""
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class GlmFit(_RegressionFit):
+    """A generalized linear model fitted by R's ``glm()``.
+
+    ``str(fit)`` is exactly R's ``print(fit)``; ``summary()`` is R's
+    ``summary()``; ``coef()``, ``vcov()``, ``fitted()`` (response scale),
+    ``residuals()`` (deviance residuals) and ``predict()`` (link scale) are
+    R's accessors.  ``sigma`` is R's ``sigma()`` of the fit.
+    """
+
+    family: str
+    """R's family name, e.g. "binomial"."""
+    link: str
+    deviance: float
+    null_deviance: float
+    aic: float
+    loglik: float
+    """R's ``logLik()``."""
+    loglik_df: int
+    """Degrees of freedom of ``logLik()`` (parameters, with the dispersion where estimated)."""
+    converged: bool
+
+    _INFO_HELPER = "pylme4_glm_info"
+
+    @classmethod
+    def _extra_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "family": str(info["family"]),
+            "link": str(info["link"]),
+            "deviance": float(info["deviance"]),
+            "null_deviance": float(info["null_deviance"]),
+            "aic": float(info["aic"]),
+            "loglik": float(info["loglik"]),
+            "loglik_df": int(info["loglik_df"]),
+            "converged": bool(info["converged"]),
+        }
+
+    def summary(self) -> GlmSummary:
+        """R's ``summary()``: coefficient table with Wald tests, deviances, AIC."""
+
+        def compute() -> GlmSummary:
+            parts = r_value("pylme4_glm_summary", self._handle, doing="computing summary()")
+            return GlmSummary(
+                coefficients=parts["coefficients"],
+                dispersion=float(parts["dispersion"]),
+                df=tuple(int(v) for v in parts["df"]),  # type: ignore[arg-type]
+                deviance=float(parts["deviance"]),
+                null_deviance=float(parts["null_deviance"]),
+                df_null=int(parts["df_null"]),
+                aic=float(parts["aic"]),
+                iterations=int(parts["iterations"]),
+                text=str(parts["text"]),
+            )
+
+        return self._cached("summary", compute)
+
+
+def glm(
+    formula: str,
+    data: Any,
+    *,
+    family: str | Family | None = None,
+    data_name: str = "data",
+    weights: str | Any | None = None,
+    offset: str | Any | None = None,
+    na_action: NaAction = "omit",
+    contrasts: Mapping[str, str] | None = None,
+) -> GlmFit:
+    """Fit a generalized linear model with R's ``glm()``.
+
+    The complete-pooling counterpart of :func:`pylme4.glmer`, and what
+    ``pylme4.anova(glmer_fit, glm_fit)`` compares a GLMM with.
+
+    Parameters
+    ----------
+    formula
+        An R model formula as text; for the binomial family the response may
+        be ``cbind(successes, failures)``.
+    data
+        A pandas DataFrame (polars and Arrow tables are converted once).
+    family
+        A family name (``"binomial"``, ``"poisson"``, ``"Gamma"``,
+        ``"gaussian"``, ``"inverse.gaussian"``), a :class:`~pylme4.Family`, or
+        R code such as ``'binomial(link = "probit")'``, as for ``glmer()``;
+        None (the default) is R's default, gaussian, and leaves the family
+        out of the call as R prints it.
+    data_name
+        The name R binds the data to; R's printout shows it in the call.
+    weights, offset
+        A column name, or an array with one value per row (by position; a
+        pandas Series is matched to the rows by its index).
+    na_action
+        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
+    contrasts
+        Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
+
+    Returns
+    -------
+    GlmFit
+
+    Examples
+    --------
+    >>> import pylme4
+    >>> cbpp = pylme4.datasets.load("cbpp")
+    >>> fit = pylme4.glm("cbind(incidence, size - incidence) ~ period", cbpp,
+    ...                  family="binomial", data_name="cbpp")  # doctest: +SKIP
+    >>> round(fit.coef()["period2"], 4)  # doctest: +SKIP
+    -1.1307
+    """
+    if isinstance(formula, str) and "|" in formula:
+        raise FormulaError(
+            f"the formula {formula!r} has a random-effects or grouping bar '|'; glm() fits one "
+            "model to all rows: use pylme4.glmer() for a mixed model"
+        )
+    code = None if family is None else family_code(family)
+    if code == data_name:
+        # R would find the data, not the family function, under that name.
+        raise DataError(
+            f"data_name {data_name!r} is the name of the family; choose another data_name"
+        )
+    prepared = prepare_call(
+        formula,
+        data,
+        data_name=data_name,
+        weights=weights,
+        offset=offset,
+        na_action=na_action,
+        control=None,
+        contrasts=contrasts,
+        values={},
+        control_fun="glm.control",
+        # A binomial response may be logical or a factor; R's family checks it.
+        numeric_response=False,
+    )
+    if code is not None:
+        prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
+    df: pd.DataFrame = prepared["df"]
+    outcome = r_call(
+        "pylme4_fit",
+        "glm",
+        data=Columns(df, prepared["columns"]),
+        doing="fitting the model with glm()",
+        keep=True,
+        **prepared["args"],
+    )
+    fit: GlmFit = GlmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
     emit(outcome.conditions)
     return fit
 

@@ -65,3 +65,35 @@ pylme4_lmlist_info <- function(fit) {
     text = pylme4_print(fit)
   )
 }
+
+# Everything cheap about a glm() fit, in one round trip: lm()'s fields (the
+# accessors are generic) plus the family, deviances and likelihood.
+pylme4_glm_info <- function(fit) {
+  ll <- stats::logLik(fit)
+  c(pylme4_lm_info(fit), list(
+    family = fit$family$family,
+    link = fit$family$link,
+    deviance = stats::deviance(fit),
+    null_deviance = fit$null.deviance,
+    aic = stats::AIC(fit),
+    loglik = as.numeric(ll),
+    loglik_df = attr(ll, "df"),
+    converged = isTRUE(fit$converged)
+  ))
+}
+
+# summary(glm) as data plus its printed text.
+pylme4_glm_summary <- function(fit) {
+  s <- summary(fit)
+  list(
+    coefficients = as.data.frame(s$coefficients, check.names = FALSE),
+    dispersion = s$dispersion,
+    df = I(as.integer(s$df)),
+    deviance = s$deviance,
+    null_deviance = s$null.deviance,
+    df_null = s$df.null,
+    aic = s$aic,
+    iterations = s$iter,
+    text = pylme4_print(s)
+  )
+}
