@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import (
@@ -24,15 +25,29 @@ from . import (
 )
 from .rprocess import RProcess
 
-SECTIONS = (
-    "startup",
-    "conversion",
-    "overhead",
-    "statsmodels",
-    "bootstrap",
-    "parallel_boot",
-    "scaling",
-)
+
+def _statsmodels(quick: bool, rproc: RProcess) -> list[report.Row]:
+    try:
+        return statsmodels_mixedlm.run(quick)
+    except ImportError:
+        print(
+            "benchmarks: statsmodels is not installed (pip install 'pylme4[bench]')",
+            file=sys.stderr,
+        )
+        return []
+
+
+# Every section, in the order they run: name -> run(quick, rproc) -> rows.
+RUNNERS: dict[str, Callable[[bool, RProcess], list[report.Row]]] = {
+    "startup": lambda quick, rproc: startup.run(quick),
+    "conversion": lambda quick, rproc: conversion.run(quick),
+    "overhead": overhead.run,
+    "statsmodels": _statsmodels,
+    "bootstrap": bootstrap.run,
+    "parallel_boot": parallel_boot.run,
+    "scaling": scaling.run,
+}
+SECTIONS = tuple(RUNNERS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,34 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             say(f"benchmarks: {name} ...")
             start = time.perf_counter()
-            if name == "startup":
-                rows += startup.run(args.quick)
-            elif name == "conversion":
-                rows += conversion.run(args.quick)
-            elif name == "overhead":
-                rows += overhead.run(args.quick, rproc)
-            elif name == "statsmodels":
-                try:
-                    rows += statsmodels_mixedlm.run(args.quick)
-                except ImportError:
-                    say("benchmarks: statsmodels is not installed (pip install 'pylme4[bench]')")
-            elif name == "bootstrap":
-                rows += bootstrap.run(args.quick, rproc)
-            elif name == "parallel_boot":
-                rows += parallel_boot.run(args.quick, rproc)
-            elif name == "scaling":
-                rows += scaling.run(args.quick, rproc)
+            rows += RUNNERS[name](args.quick, rproc)
             seconds[name] = time.perf_counter() - start
             say(f"benchmarks: {name} took {seconds[name]:.0f} s")
-    meta.update(
-        machine_at_end=report.machine(), versions=report.versions(), section_seconds=seconds
-    )
-    print(report.table(rows))
-    path = report.write_json(args.json or report.default_json_path(args.quick), rows, meta)
-    print(f"\nresults written to {path}")
-    note = report.busy_note(meta["machine_at_start"])
-    if note:
-        print(note)
+    meta["section_seconds"] = seconds
+    report.finish(rows, meta, args.json)
     return 0
 
 

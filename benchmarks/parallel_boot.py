@@ -243,17 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with RProcess() as rproc:
         rows = run(args.quick, rproc, args.repeat, args.max_workers)
-    meta.update(
-        machine_at_end=report.machine(),
-        versions=report.versions(),
-        section_seconds={SECTION: time.perf_counter() - start},
-    )
-    print(report.table(rows, markdown=True))
-    path = report.write_json(args.json or report.default_json_path(args.quick, SECTION), rows, meta)
-    print(f"\nresults written to {path} ({meta['section_seconds'][SECTION]:.0f} s)")
-    note = report.busy_note(meta["machine_at_start"])
-    if note:
-        print(note)
+    meta["section_seconds"] = {SECTION: time.perf_counter() - start}
+    report.finish(rows, meta, args.json, SECTION, markdown=True)
     return 0
 
 

@@ -202,6 +202,25 @@ def busy_note(machine_at_start: dict[str, Any]) -> str | None:
     return None
 
 
+def finish(
+    rows: list[Row],
+    meta: dict[str, Any],
+    json_path: Path | None,
+    name: str = "bench",
+    markdown: bool = False,
+) -> None:
+    """The end of every benchmark command: versions and the machine's state
+    into ``meta``, the table on stdout, the JSON written, a note when busy."""
+    meta.update(machine_at_end=machine(), versions=versions())
+    print(table(rows, markdown=markdown))
+    path = write_json(json_path or default_json_path(meta["quick"], name), rows, meta)
+    took = sum(meta.get("section_seconds", {}).values())
+    print(f"\nresults written to {path} ({took:.0f} s)")
+    note = busy_note(meta["machine_at_start"])
+    if note:
+        print(note)
+
+
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "rows": [row.as_json() for row in rows]}

@@ -120,16 +120,23 @@ def _grouping_one_level(
     )
 
 
-def _response_infinite(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+def _response_column(prepared: dict[str, Any]) -> pd.Series | None:
+    """The data's response column, when the formula's response is a plain
+    column (not ``log(y)`` or ``cbind(...)``)."""
     df: pd.DataFrame = prepared["df"]
     response = prepared.get("response")
-    if response is not None and response in df.columns:
-        bad = _infinite(df[response])
+    return df[response] if response is not None and response in df.columns else None
+
+
+def _response_infinite(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    column = _response_column(prepared)
+    if column is not None:
+        bad = _infinite(column)
         if bad.any():
             return with_message(
                 exc,
                 DataError,
-                f"the response {response!r} is infinite in {_rows(df, bad)}; "
+                f"the response {column.name!r} is infinite in {_rows(prepared['df'], bad)}; "
                 "lme4 cannot use infinite values: drop or replace these rows",
             )
     return with_message(
@@ -211,17 +218,16 @@ def _factor_one_level(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) ->
 
 
 def _response_type(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
-    df: pd.DataFrame = prepared["df"]
-    response = prepared.get("response")
-    if response is None or response not in df.columns:
+    column = _response_column(prepared)
+    if column is None:
         return None
-    dtype = df[response].dtype
-    kind = "strings" if pd.api.types.infer_dtype(df[response], skipna=True) == "string" else None
+    dtype = column.dtype
+    kind = "strings" if pd.api.types.infer_dtype(column, skipna=True) == "string" else None
     holds = f"holds {kind} (dtype {dtype})" if kind else f"has dtype {dtype}"
     return with_message(
         exc,
         DataError,
-        f"the response {response!r} {holds}, which the model cannot use: it needs numbers, "
+        f"the response {column.name!r} {holds}, which the model cannot use: it needs numbers, "
         "or for the binomial family 0/1, True/False, a factor (pd.Categorical; its first "
         "level is failure) or cbind(successes, failures)",
     )

@@ -3,6 +3,8 @@ is R itself, asked in the same process on the same data."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from typing import Any
 
@@ -15,6 +17,16 @@ from pylme4._r.call import run_code, run_function
 
 # Same data, same computation: R and pylme4 must agree to the last bits.
 SAME = {"rtol": 1e-12, "atol": 0.0}
+
+
+def run_python(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run this Python (``-c CODE`` or a script) in a fresh process, as a
+    user's own script runs, and require it to succeed (stderr's tail on failure)."""
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def r(code: str) -> Any:

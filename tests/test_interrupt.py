@@ -12,7 +12,7 @@ import sys
 import time
 
 import numpy as np
-from conftest import r
+from conftest import r, run_python
 
 # A long fit: the issue's InstEval model (73,421 ratings, three grouping
 # factors; 12 to 35 s, depending on the machine's load) with a random slope
@@ -97,10 +97,7 @@ print(value, seen == [signal.SIGINT], signal.set_wakeup_fd(-1) == mine.fileno(),
 
 
 def test_own_handler_and_wakeup_fd_are_kept():
-    done = subprocess.run(
-        [sys.executable, "-c", CUSTOM_HANDLER], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", CUSTOM_HANDLER, timeout=120)
     assert done.stdout.split() == ["42.0", "True", "True", "True"]
 
 
@@ -121,10 +118,7 @@ print(run_code("t <- proc.time()[[3]]; while (proc.time()[[3]] - t < 0.3) NULL; 
 
 
 def test_ctrl_c_outside_r_calls_is_ordinary():
-    done = subprocess.run(
-        [sys.executable, "-c", OUTSIDE], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", OUTSIDE, timeout=120)
     assert done.stdout.split() == ["interrupted", "2.0"]
 
 
@@ -149,8 +143,5 @@ print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, run_code("1
 
 
 def test_an_r_call_inside_interruptible_is_stopped():
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTIBLE], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", INTERRUPTIBLE, timeout=120)
     assert done.stdout.split() == ["interrupted", "True", "True", "2.0"]

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import textwrap
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import r
+from conftest import r, run_python
 
 import pylme4
 from pylme4 import parallel
@@ -71,14 +69,6 @@ def _check_output(stdout: str, seed: int) -> None:
     np.testing.assert_array_equal(got, expected)
 
 
-def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    out = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, timeout=600, **kwargs
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out
-
-
 @pytest.mark.parametrize("method", [None, "fork", "forkserver", "spawn"])
 def test_an_unguarded_script_gets_rs_replicates(tmp_path, method):
     # None: this Python's default start method; the others as set by users
@@ -90,22 +80,27 @@ def test_an_unguarded_script_gets_rs_replicates(tmp_path, method):
     )
     script = tmp_path / "analysis.py"
     script.write_text(_code(11, preamble))
-    _check_output(_run([str(script)], cwd=tmp_path).stdout, 11)
+    _check_output(run_python(str(script), timeout=600, cwd=tmp_path).stdout, 11)
 
 
 def test_python_dash_c_gets_rs_replicates(tmp_path):
-    _check_output(_run(["-c", _code(12)], cwd=tmp_path).stdout, 12)
+    _check_output(run_python("-c", _code(12), timeout=600, cwd=tmp_path).stdout, 12)
 
 
 def test_code_on_stdin_gets_rs_replicates(tmp_path):
-    _check_output(_run(["-"], input=_code(13), cwd=tmp_path).stdout, 13)
+    _check_output(run_python("-", timeout=600, input=_code(13), cwd=tmp_path).stdout, 13)
 
 
 def test_ipython_gets_rs_replicates(tmp_path):
     pytest.importorskip("IPython")
     # IPython as a terminal user starts it, fed the code line by line.
-    out = _run(
-        ["-m", "IPython", "--no-banner", "--colors=NoColor", "--quick"],
+    out = run_python(
+        "-m",
+        "IPython",
+        "--no-banner",
+        "--colors=NoColor",
+        "--quick",
+        timeout=600,
         input=_code(15) + "\nexit\n",
         cwd=tmp_path,
     )
@@ -188,7 +183,7 @@ CTRL_C_FIRST_CALL = textwrap.dedent(
 def test_ctrl_c_while_the_first_workers_start_stops_within_two_seconds(tmp_path):
     script = tmp_path / "ctrl_c_first.py"
     script.write_text(CTRL_C_FIRST_CALL)
-    out = _run([str(script)], cwd=tmp_path)
+    out = run_python(str(script), timeout=600, cwd=tmp_path)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["outcome"] == "KeyboardInterrupt"
     assert result["busy"] == 0  # the interrupt came while the workers were starting R
@@ -241,7 +236,7 @@ START_FAILS = textwrap.dedent(
 def _start_fails(tmp_path, env: dict[str, str], path: tuple[str, ...] = ()) -> dict:
     script = tmp_path / "start_fails.py"
     script.write_text(START_FAILS % {"env": json.dumps(env), "path": json.dumps(list(path))})
-    out = _run([str(script)], cwd=tmp_path)
+    out = run_python(str(script), timeout=600, cwd=tmp_path)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

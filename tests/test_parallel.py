@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import r
+from conftest import r, run_python
 
 import pylme4
 from pylme4 import parallel
@@ -147,8 +147,7 @@ CTRL_C = textwrap.dedent(
 def test_ctrl_c_stops_workers_within_two_seconds(tmp_path):
     script = tmp_path / "ctrl_c.py"
     script.write_text(CTRL_C % {"nsim": 3000, "workers": 2})
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
+    out = run_python(str(script))
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["outcome"] == "KeyboardInterrupt"
     assert result["stopped"] < 2.0

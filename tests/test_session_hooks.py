@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+
+from conftest import run_python
 
 SCRIPT = """
 import pylme4
@@ -25,10 +25,7 @@ print(run_code("tempdir()"))
 
 
 def test_exit_removes_r_temporary_directory():
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", SCRIPT, timeout=120)
     tempdir = done.stdout.strip().splitlines()[-1]
     assert os.path.basename(tempdir).startswith("Rtmp")
     assert not os.path.exists(tempdir)
@@ -50,10 +47,7 @@ print(run_code("1 + 1"))
 
 
 def test_ctrl_c_during_an_r_call_is_not_lost():
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPT], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", INTERRUPT, timeout=120)
     assert done.stdout.split() == ["interrupted", "2.0"]
 
 
@@ -92,8 +86,7 @@ for size in (0, 2**21):
 
 
 def test_deep_recursion_is_an_r_error_not_a_crash():
-    done = subprocess.run([sys.executable, "-c", DEEP], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", DEEP, timeout=300)
     lines = done.stdout.splitlines()
     assert len(lines) == 10, done.stdout
     for where, block in (
@@ -130,8 +123,7 @@ print(pylme4.lmer("Reaction ~ Days + (1 | Subject)", pylme4.datasets.load("sleep
 
 
 def test_a_formula_with_800_terms_does_not_kill_the_process():
-    done = subprocess.run([sys.executable, "-c", WIDE], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_python("-c", WIDE, timeout=300)
     first, last = done.stdout.splitlines()
     assert first == "fit 801" or first.startswith("error "), first
     assert last == "180"
