@@ -8,9 +8,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-R_PACKAGES := lme4 lmerTest boot pbkrtest optimx dfoptim
+R_PACKAGES := lme4 lmerTest boot pbkrtest optimx dfoptim \
+              emmeans car performance insight broom.mixed
 R_DEBS := r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-boot \
-          r-cran-pbkrtest r-cran-optimx r-cran-dfoptim
+          r-cran-pbkrtest r-cran-optimx r-cran-dfoptim \
+          r-cran-emmeans r-cran-car r-cran-performance r-cran-insight r-cran-broom.mixed
 R_CHECK := quit(status = !all(vapply(strsplit("$(R_PACKAGES)", " ")[[1]], \
            requireNamespace, TRUE, quietly = TRUE)))
 

@@ -12,7 +12,13 @@ minimum <- c(
   boot     = "1.3-28",
   pbkrtest = "0.5.1",
   optimx   = "2022-4.30",
-  dfoptim  = "2020.10-1"
+  dfoptim  = "2020.10-1",
+  # the post-fit toolbox: emmeans, car::Anova, performance's R2/ICC, broom.mixed
+  emmeans     = "1.8.4",
+  car         = "3.1-1",
+  performance = "0.10.2",
+  insight     = "0.19.0",
+  broom.mixed = "0.2.9.4"
 )
 
 repos <- getOption("repos")

@@ -199,7 +199,7 @@ def check_r() -> tuple[Check, tuple[int, ...] | None, dict[str, str]]:
 
 
 def check_r_packages(found: dict[str, str]) -> Check:
-    """lme4, lmerTest, boot, pbkrtest, optimx and dfoptim are installed in R.
+    """Every R package of ``session.R_PACKAGES`` is installed in R.
 
     ``found``: package -> version, as :func:`check_r` read them from R.
     """

@@ -34,6 +34,12 @@ R_PACKAGES = {
     "pbkrtest": "r-cran-pbkrtest",
     "optimx": "r-cran-optimx",
     "dfoptim": "r-cran-dfoptim",
+    # the post-fit toolbox (emmeans, Wald tests, R2/ICC, tidy tables)
+    "emmeans": "r-cran-emmeans",
+    "car": "r-cran-car",
+    "performance": "r-cran-performance",
+    "insight": "r-cran-insight",
+    "broom.mixed": "r-cran-broom.mixed",
 }
 
 INSTALL_HINT = (
