@@ -619,7 +619,7 @@ def test_unknown_dataset_or_package_is_a_spec_error() -> None:
     with pytest.raises(
         SpecError,
         match=r"<spec>:1: data\.dataset: no data set 'sleepstudyy' in R package\(s\) "
-        r"lme4, datasets \(did you mean 'sleepstudy'\?\)",
+        r"lme4, datasets, lmerTest \(did you mean 'sleepstudy'\?\)",
     ):
         load_data(spec)
     spec = parse_spec(
