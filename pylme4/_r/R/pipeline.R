@@ -35,3 +35,11 @@ pylme4_factor_text <- function(values, levels) {
   list(values = as.list(as.character(values)),
        levels = as.list(pylme4_level_text(levels)))
 }
+
+# The formula R's update(base, change) fits: update.formula() of the base
+# model's formula with the change (". ~ . - Days"), as update.merMod makes it,
+# deparsed on one line.  Both formulas have passed the spec's trust check.
+pylme4_update_formula <- function(base, change) {
+  f <- stats::update.formula(stats::as.formula(base), stats::as.formula(change))
+  paste(deparse(f, width.cutoff = 500L), collapse = " ")
+}
