@@ -1227,6 +1227,7 @@ data:
 models:
   - name: full
     formula: "Informed.liking ~ Product * Information + (1 | Consumer) + (1 | Product:Consumer)"
+    ddf: Satterthwaite
     step: {alpha_fixed: 0.1}
     ls_means: {which: [Product]}
     difflsmeans: {which: Information, level: 0.9}
@@ -1236,7 +1237,6 @@ models:
   - name: additive
     update: full
     formula: ". ~ . - Product:Information"
-    ddf: Satterthwaite
     ls_means: true
     step: {reduce_random: false, reduce_fixed: false}
 compare:
@@ -1269,7 +1269,8 @@ def test_step_ls_means_difflsmeans_on_ham_are_lmertests_own(tmp_path: Path) -> N
                                   collapse = " "),
              step2 = text(s2), ls1 = df(lm1), ls1_text = text(lm1), dl = df(dl),
              dl_text = text(dl), ls2 = df(lm2), drop1 = df(d), drop1_text = text(d),
-             additive = text(summary(additive)), anova = text(a))
+             full = text(summary(full)), additive = text(summary(as(additive, "lmerMod"))),
+             anova = text(a))
         """
     )
     full = out / "full"
@@ -1285,7 +1286,8 @@ def test_step_ls_means_difflsmeans_on_ham_are_lmertests_own(tmp_path: Path) -> N
     _same_table(out / "additive" / "ls_means.csv", ref["ls2"], "term")
     assert (full / "drop1.txt").read_text(encoding="utf-8") == ref["drop1_text"] + "\n"
     _same_table(full / "drop1.csv", ref["drop1"], "term")
-    # The variant's lmerTest summary is that of R's update() of the lmerTest fit.
+    # The base model's summary is lmerTest's (ddf); its variant's, without ddf, lme4's.
+    assert (full / "summary.txt").read_text(encoding="utf-8") == ref["full"] + "\n"
     assert (out / "additive" / "summary.txt").read_text(encoding="utf-8") == ref["additive"] + "\n"
     assert (out / "interaction" / "anova.txt").read_text(encoding="utf-8") == ref["anova"] + "\n"
     _verify_with_r(out)
