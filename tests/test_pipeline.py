@@ -1419,3 +1419,33 @@ def test_an_update_formula_r_cannot_combine_is_a_spec_error(tmp_path: Path) -> N
     ):
         pipeline.run(spec, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_lists_comparisons_and_verifies_them(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "data: {dataset: sleepstudy}\nmodels:\n"
+        "  - {name: m0, formula: 'Reaction ~ Days + (1 | Subject)'}\n"
+        "  - {name: m1, update: m0, formula: '. ~ . - Days'}\n"
+        "compare:\n  - {name: days, models: [m1, m0]}\n",
+        encoding="utf-8",
+    )
+    done = cli("run", "s.yaml", "--out", "out", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "  days/  anova.txt anova.csv\n" in done.stdout
+    assert "warning: days: refitting model(s) with ML (instead of REML)" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "days").iterdir()) == [
+        "anova.csv",
+        "anova.txt",
+    ]
+    text = (tmp_path / "out" / "days" / "anova.txt").read_text(encoding="utf-8")
+    assert text.splitlines()[2:4] == [
+        "m1: Reaction ~ (1 | Subject)",
+        "m0: Reaction ~ Days + (1 | Subject)",
+    ]
+    edited = (tmp_path / "out" / "days" / "anova.csv").read_text(encoding="utf-8")
+    (tmp_path / "out" / "days" / "anova.csv").write_text(edited.replace("m1,", "m9,"))
+    done = cli("verify", "out", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "DIFFERENT days/anova.csv: row 1 [m9], column 'model': stored 'm9', now 'm1'" in done.stdout
+    )

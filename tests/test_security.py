@@ -458,6 +458,9 @@ def test_verify_never_follows_a_stored_base_dir(results: Path, tmp_path: Path, c
         lambda d: d.update(models={"../x": {"files": []}}),
         lambda d: d["provenance"].update(r=[1, 2]),
         lambda d: d["models"]["m"]["fixef"].update(columns=7),
+        lambda d: d.update(compare=[1]),
+        lambda d: d.update(compare={"../c": {"files": []}}),
+        lambda d: d.update(compare={"c": {"files": ["../../etc/passwd"]}}),
     ],
 )
 def test_a_results_json_of_the_wrong_shape_is_one_line(results: Path, edit, capsys) -> None:

@@ -295,7 +295,13 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         "#",
         *textwrap.wrap(
             f"writes OUTDIR/<model>/{', '.join(always)} (and {', '.join(asked)} when the spec "
-            "asks for them), laid out as `pylme4 run` writes them, so that `pylme4 verify "
+            "asks for them)"
+            + (
+                f" and OUTDIR/<comparison>/{', '.join(outputs.COMPARE_FILE_NAMES)}"
+                if spec.compare
+                else ""
+            )
+            + ", laid out as `pylme4 run` writes them, so that `pylme4 verify "
             "--with-r` can compare R's numbers with pylme4's.",
             width=76,
             initial_indent="# ",
