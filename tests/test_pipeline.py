@@ -921,9 +921,23 @@ def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> 
                 all_fit=True,
                 confint=ConfintSpec(method="boot", nsim=2, seed=1),
             ),
+            ModelSpec(
+                name="tools",
+                formula=". ~ . - 1",
+                update="all",
+                reml=False,
+                drop1=pipeline.Drop1Spec(),
+                step=pipeline.StepSpec(),
+                contest={"c": pipeline.ContestSpec(L=((1.0,),))},
+                ls_means=pipeline.LsMeansSpec(which=("batch",)),
+                difflsmeans=pipeline.LsMeansSpec(),
+            ),
         ),
+        compare=(pipeline.CompareSpec(name="cmp", models=("all", "tools")),),
     )
     text = pipeline.export_r(spec)
+    for writer in ("drop1", "step", "contest", "ls_means", "difflsmeans", "compare"):
+        assert f"pylme4_write_{writer}(" in text, writer
     helpers = script_helpers()
     assert text.count(helpers) == 1
     generated = text.replace(helpers, "")
@@ -964,10 +978,17 @@ def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> 
 
 
 def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
-    text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
+    spec = pipeline.load_spec(project / "analysis.yaml")
+    text = pipeline.export_r(spec)
     bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
     assert {name for name in bound if not script_binds(name)} == {"pastes"}
     assert "fit" in bound and "pylme4_write_model" in bound
+    # Models that update: or compare: refer to are kept in `fits`.
+    variant = ModelSpec(name="v", update="ml", formula=". ~ . - 1")
+    text = pipeline.export_r(dataclasses.replace(spec, models=(*spec.models, variant)))
+    bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
+    assert {name for name in bound if not script_binds(name)} == {"pastes"}
+    assert "fits" in bound and 'fits[["ml"]] <- fit' in text
     spec = parse_spec("data: {csv: fit.csv}\nmodels: [{name: a, formula: y ~ x}]\n")
     assert spec.data.name == "fit_data"
 
