@@ -1470,3 +1470,19 @@ def test_cli_lists_comparisons_and_verifies_them(tmp_path: Path) -> None:
     assert (
         "DIFFERENT days/anova.csv: row 1 [m9], column 'model': stored 'm9', now 'm1'" in done.stdout
     )
+
+
+def test_a_contrast_of_the_wrong_length_names_the_model_and_contrast(tmp_path: Path) -> None:
+    spec = parse_spec(
+        "data: {dataset: sleepstudy}\nmodels:\n"
+        "  - name: m\n    formula: Reaction ~ Days + (1 | Subject)\n"
+        "    contest: {bad: {L: [0, 1, 0]}}\n",
+        source="s.yaml",
+    )
+    with pytest.raises(ModelError) as info:
+        pipeline.run(spec, tmp_path / "out")
+    assert str(info.value) == (
+        "s.yaml:3: models[0] (m): contest 'bad': L has 3 weights; the model has 2 "
+        "coefficients ('(Intercept)', 'Days')"
+    )
+    assert not (tmp_path / "out").exists()

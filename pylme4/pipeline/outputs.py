@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ArgumentError, ArgumentTypeError
 from .spec import CompareSpec, ModelSpec
 
 Progress = Callable[[str], None]
@@ -305,7 +306,11 @@ def produce_contest(fit: Any, model: ModelSpec, progress: Progress | None) -> Pr
     texts, parts = [], []
     for name, spec in model.contest.items():
         _say(progress, f"    contest {name} of {model.name}")
-        result = fit.contest(np.array(spec.L, dtype=float), joint=spec.joint, ddf=spec.ddf)
+        try:
+            result = fit.contest(np.array(spec.L, dtype=float), joint=spec.joint, ddf=spec.ddf)
+        except (ArgumentError, ArgumentTypeError) as exc:
+            # Say which of the model's contrasts is wrong (the run names the model).
+            raise type(exc)(f"contest {name!r}: {exc}") from None
         texts.append(f"{name}:\n{result.text}")
         parts.append(contest_long(name, result.table))
     return Produced(
