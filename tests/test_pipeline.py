@@ -1124,6 +1124,11 @@ models:
     contest:
       days: {L: [0, 1]}
       both: {L: [[1, 0], [0, 1]], joint: false}
+  - name: zcp
+    formula: "Reaction ~ Days + (Days || Subject)"
+  - name: zcp1
+    update: zcp
+    formula: ". ~ . - Days"
 compare:
   - name: days_effect
     models: [m0, m1]
@@ -1180,7 +1185,11 @@ def test_update_drop1_contest_profile_and_compare_are_rs_own(tmp_path: Path) -> 
         a1 <- anova(m0, m1)
         a2 <- suppressWarnings(anova(m0, ml, refit = FALSE))
         a2_warning <- tryCatch(anova(m0, ml, refit = FALSE), warning = conditionMessage)
+        zcp <- lmer(Reaction ~ Days + (Days || Subject), data = sleepstudy)
+        zcp1 <- update(zcp, . ~ . - Days)
         list(m1 = text(summary(m1)), ml = text(summary(ltml, ddf = "Satterthwaite")),
+             zcp1 = text(summary(zcp1)),
+             zcp1_formula = paste(deparse(formula(zcp1)), collapse = " "),
              m1_formula = paste(deparse(formula(m1)), collapse = " "),
              drop1 = as.data.frame(d, check.names = FALSE), drop1_text = text(d),
              c1 = as.data.frame(c1, check.names = FALSE), c1_text = text(c1),
@@ -1197,6 +1206,9 @@ def test_update_drop1_contest_profile_and_compare_are_rs_own(tmp_path: Path) -> 
     assert (out / "ml" / "summary.txt").read_text(encoding="utf-8") == ref["ml"] + "\n"
     assert models["m1"]["formula"] == ref["m1_formula"] == "Reaction ~ (Days | Subject)"
     assert models["m1"]["update"] == "m0" and models["ml"]["update"] == "m0"
+    # update() starts from the formula lme4 keeps, with (Days || Subject) expanded.
+    assert (out / "zcp1" / "summary.txt").read_text(encoding="utf-8") == ref["zcp1"] + "\n"
+    assert models["zcp1"]["formula"] == ref["zcp1_formula"]
     assert spec.model("ml").reml is False and spec.model("m1").reml is True  # inherited
 
     assert (out / "m0" / "drop1.txt").read_text(encoding="utf-8") == ref["drop1_text"] + "\n"

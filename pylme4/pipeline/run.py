@@ -113,15 +113,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _fit_model(
     model: ModelSpec,
-    formula: str,
+    base: Any,
     frame: pd.DataFrame,
     data_name: str,
     folder: Path,
     progress: Progress | None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Fit one model, write its outputs (:mod:`.outputs`) into ``folder``: the fit and
-    its results.json entry."""
-    fit = variants.fit_model(model, formula, frame, data_name)
+    """Fit one model (``base``: the fit an ``update:`` names), write its outputs
+    (:mod:`.outputs`) into ``folder``: the fit and its results.json entry."""
+    fit, formula = variants.fit_model(model, frame, data_name, base)
     made = Produced()
     for output in outputs.wanted(model):
         part = output.produce(fit, model, progress)
@@ -246,8 +246,9 @@ def _run_into(
         model_dir = folder / model.name
         model_dir.mkdir()
         with _r_messages() as messages, _as_model_error(spec, key, model.name):
+            base = None if model.update is None else fits[model.update]
             fits[model.name], entry = _fit_model(
-                model, formula, loaded.frame, spec.data.name, model_dir, progress
+                model, base, loaded.frame, spec.data.name, model_dir, progress
             )
         entry["messages"] = messages
         models[model.name] = entry
