@@ -77,8 +77,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for model, text in result.messages:
         _err(f"warning: {model}: {one_line(text)}")
     print(f"results in {result.out_dir}")
-    width = max(len(name) for name in result.results["models"]) + 1
-    for name, entry in result.results["models"].items():
+    folders = {**result.results["models"], **result.results.get("compare", {})}
+    width = max(len(name) for name in folders) + 1
+    for name, entry in folders.items():
         print(f"  {name + '/':{width}}  {' '.join(entry['files'])}")
     print(f"  {'results.json':{width}}  every number, the spec and the provenance")
     return EXIT_OK

@@ -616,10 +616,13 @@ def test_unknown_dataset_or_package_is_a_spec_error() -> None:
     assert datasets.find("iris") == "datasets"
     assert datasets.find("iris", "lme4") is None
     spec = parse_spec("data: {dataset: sleepstudyy}\nmodels: [{name: a, formula: y ~ x}]\n")
+    assert datasets.search_order()[:2] == ("lme4", "datasets")
+    packages = re.escape(", ".join(datasets.search_order()))
     with pytest.raises(
         SpecError,
         match=r"<spec>:1: data\.dataset: no data set 'sleepstudyy' in R package\(s\) "
-        r"lme4, datasets, lmerTest \(did you mean 'sleepstudy'\?\)",
+        + packages
+        + r" \(did you mean 'sleepstudy'\?\)",
     ):
         load_data(spec)
     spec = parse_spec(
@@ -918,9 +921,23 @@ def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> 
                 all_fit=True,
                 confint=ConfintSpec(method="boot", nsim=2, seed=1),
             ),
+            ModelSpec(
+                name="tools",
+                formula=". ~ . - 1",
+                update="all",
+                reml=False,
+                drop1=pipeline.Drop1Spec(),
+                step=pipeline.StepSpec(),
+                contest={"c": pipeline.ContestSpec(L=((1.0,),))},
+                ls_means=pipeline.LsMeansSpec(which=("batch",)),
+                difflsmeans=pipeline.LsMeansSpec(),
+            ),
         ),
+        compare=(pipeline.CompareSpec(name="cmp", models=("all", "tools")),),
     )
     text = pipeline.export_r(spec)
+    for writer in ("drop1", "step", "contest", "ls_means", "difflsmeans", "compare"):
+        assert f"pylme4_write_{writer}(" in text, writer
     helpers = script_helpers()
     assert text.count(helpers) == 1
     generated = text.replace(helpers, "")
@@ -961,10 +978,17 @@ def test_exported_script_takes_every_r_function_from_script_r(project: Path) -> 
 
 
 def test_exported_script_binds_only_names_the_data_cannot_take(project: Path) -> None:
-    text = pipeline.export_r(pipeline.load_spec(project / "analysis.yaml"))
+    spec = pipeline.load_spec(project / "analysis.yaml")
+    text = pipeline.export_r(spec)
     bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
     assert {name for name in bound if not script_binds(name)} == {"pastes"}
     assert "fit" in bound and "pylme4_write_model" in bound
+    # Models that update: or compare: refer to are kept in `fits`.
+    variant = ModelSpec(name="v", update="ml", formula=". ~ . - 1")
+    text = pipeline.export_r(dataclasses.replace(spec, models=(*spec.models, variant)))
+    bound = set(re.findall(r"^([A-Za-z.][A-Za-z0-9._]*) <- ", text, re.M))
+    assert {name for name in bound if not script_binds(name)} == {"pastes"}
+    assert "fits" in bound and 'fits[["ml"]] <- fit' in text
     spec = parse_spec("data: {csv: fit.csv}\nmodels: [{name: a, formula: y ~ x}]\n")
     assert spec.data.name == "fit_data"
 
@@ -1041,7 +1065,8 @@ def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
     ) in text
     assert 'fun = "sigma", type = "semiparametric", use_u = TRUE)' in text
     assert (
-        'pylme4_write_confint(fit, "vc", method = "boot", level = 0.9, nsim = 20, seed = 3)' in text
+        'pylme4_write_confint(fit, "vc", method = "boot", level = 0.9, nsim = 20, seed = 3, '
+        "workers = 1)" in text
     )
     ran = subprocess.run(
         [shutil.which("Rscript") or "Rscript", str(script), str(tmp_path / "r")],
@@ -1075,3 +1100,401 @@ def test_boot_all_fit_confint_outputs_are_rs_own(tmp_path: Path) -> None:
     all_fit = pd.read_csv(tmp_path / "results" / "main" / "all_fit.csv")
     assert "bobyqa" in set(all_fit["optimizer"]) and all_fit["ok"].all()
     assert not any(c.startswith("times") for c in all_fit.columns)
+
+
+# ---------------------------------------------------------------------------
+# Variants (update:), lmerTest's tools, comparisons (compare:)
+# ---------------------------------------------------------------------------
+
+SLEEP_TOOLS_SPEC = """\
+data:
+  dataset: sleepstudy
+models:
+  - name: m0
+    formula: "Reaction ~ Days + (Days | Subject)"
+    drop1: true
+    confint: {method: profile, workers: 2}
+  - name: m1
+    update: m0
+    formula: ". ~ . - Days"
+  - name: ml
+    update: m0
+    reml: false
+    ddf: Satterthwaite
+    contest:
+      days: {L: [0, 1]}
+      both: {L: [[1, 0], [0, 1]], joint: false}
+  - name: zcp
+    formula: "Reaction ~ Days + (Days || Subject)"
+  - name: zcp1
+    update: zcp
+    formula: ". ~ . - Days"
+compare:
+  - name: days_effect
+    models: [m0, m1]
+  - name: reml_ml
+    models: [m0, ml]
+    refit: false
+"""
+
+# The same analysis typed in R (m0, m1, ml bound to their names).
+SLEEP_TOOLS_R = """
+sleepstudy <- lme4::sleepstudy
+m0 <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)
+m1 <- update(m0, . ~ . - Days)
+ml <- update(m0, REML = FALSE)
+lt0 <- lmerTest::as_lmerModLmerTest(m0)
+ltml <- lmerTest::as_lmerModLmerTest(ml)
+text <- function(x) paste(capture.output(print(x)), collapse = "\\n")
+"""
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=["NA"])
+
+
+def _same_table(path: Path, expected: pd.DataFrame, first: str) -> None:
+    """A CSV written with R's row names as column ``first``, against R's table."""
+    ours = _csv(path)
+    assert list(ours.columns) == [first, *expected.columns], path
+    assert list(ours[first].astype(str)) == [str(i) for i in expected.index], path
+    np.testing.assert_allclose(
+        ours.iloc[:, 1:].to_numpy(float), expected.to_numpy(float), **SAME, err_msg=str(path)
+    )
+
+
+def _verify_with_r(out: Path) -> None:
+    report = pipeline.verify(out, with_r=True)
+    assert report.ok, [str(d) for d in report.differences]
+    assert report.numbers == report.identical > 0
+
+
+def test_update_drop1_contest_profile_and_compare_are_rs_own(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(SLEEP_TOOLS_SPEC, encoding="utf-8")
+    spec = pipeline.load_spec(tmp_path / "spec.yaml")
+    out = tmp_path / "results"
+    result = pipeline.run(spec, out)
+    models = result.results["models"]
+    ref = r(
+        SLEEP_TOOLS_R
+        + """
+        d <- drop1(lt0, ddf = "Satterthwaite")
+        c1 <- lmerTest::contest(ltml, c(0, 1), joint = TRUE, ddf = "Satterthwaite")
+        c2 <- lmerTest::contest(ltml, rbind(c(1, 0), c(0, 1)), joint = FALSE,
+                                ddf = "Satterthwaite")
+        a1 <- anova(m0, m1)
+        a2 <- suppressWarnings(anova(m0, ml, refit = FALSE))
+        a2_warning <- tryCatch(anova(m0, ml, refit = FALSE), warning = conditionMessage)
+        zcp <- lmer(Reaction ~ Days + (Days || Subject), data = sleepstudy)
+        zcp1 <- update(zcp, . ~ . - Days)
+        list(m1 = text(summary(m1)), ml = text(summary(ltml, ddf = "Satterthwaite")),
+             zcp1 = text(summary(zcp1)),
+             zcp1_formula = paste(deparse(formula(zcp1)), collapse = " "),
+             m1_formula = paste(deparse(formula(m1)), collapse = " "),
+             drop1 = as.data.frame(d, check.names = FALSE), drop1_text = text(d),
+             c1 = as.data.frame(c1, check.names = FALSE), c1_text = text(c1),
+             c2 = as.data.frame(c2, check.names = FALSE), c2_text = text(c2),
+             c1_rows = I(rownames(c1)), c2_rows = I(rownames(c2)),
+             a1 = as.data.frame(a1, check.names = FALSE), a1_text = text(a1),
+             a2 = as.data.frame(a2, check.names = FALSE), a2_text = text(a2),
+             a2_warning = a2_warning,
+             ci = as.data.frame(confint(m0, method = "profile")))
+        """
+    )
+    # update(): R's update() fits the same model, printed with the same formula.
+    assert (out / "m1" / "summary.txt").read_text(encoding="utf-8") == ref["m1"] + "\n"
+    assert (out / "ml" / "summary.txt").read_text(encoding="utf-8") == ref["ml"] + "\n"
+    assert models["m1"]["formula"] == ref["m1_formula"] == "Reaction ~ (Days | Subject)"
+    assert models["m1"]["update"] == "m0" and models["ml"]["update"] == "m0"
+    # update() starts from the formula lme4 keeps, with (Days || Subject) expanded.
+    assert (out / "zcp1" / "summary.txt").read_text(encoding="utf-8") == ref["zcp1"] + "\n"
+    assert models["zcp1"]["formula"] == ref["zcp1_formula"]
+    assert spec.model("ml").reml is False and spec.model("m1").reml is True  # inherited
+
+    assert (out / "m0" / "drop1.txt").read_text(encoding="utf-8") == ref["drop1_text"] + "\n"
+    _same_table(out / "m0" / "drop1.csv", ref["drop1"], "term")
+
+    contest_text = (out / "ml" / "contest.txt").read_text(encoding="utf-8")
+    assert contest_text == f"days:\n{ref['c1_text']}\n\nboth:\n{ref['c2_text']}\n"
+    contest = _csv(out / "ml" / "contest.csv")
+    assert list(contest.columns) == ["contrast", "row", "statistic", "value"]
+    for name, key in (("days", "c1"), ("both", "c2")):
+        mine, table = contest[contest["contrast"] == name], ref[key]
+        assert list(mine["statistic"]) == list(table.columns) * len(table)
+        rows = [str(i) for i in ref[f"{key}_rows"] for _ in table.columns]
+        assert list(mine["row"].astype(str)) == rows
+        np.testing.assert_allclose(mine["value"], table.to_numpy(float).ravel(), **SAME)
+
+    for name, key in (("days_effect", "a1"), ("reml_ml", "a2")):
+        assert (out / name / "anova.txt").read_text(encoding="utf-8") == ref[f"{key}_text"] + "\n"
+        _same_table(out / name / "anova.csv", ref[key], "model")
+    compare = result.results["compare"]
+    assert compare["days_effect"]["models"] == ["m0", "m1"]
+    assert compare["days_effect"]["refit"] is True
+    assert compare["days_effect"]["messages"] == [
+        {"kind": "message", "text": "refitting model(s) with ML (instead of REML)"}
+    ]
+    assert compare["reml_ml"]["messages"] == [{"kind": "warning", "text": ref["a2_warning"]}]
+
+    # Profile intervals on 2 workers: lme4's confint(method = "profile").
+    _same_table(out / "m0" / "confint.csv", ref["ci"], "parameter")
+    assert result.results["spec"]["models"][0]["confint"]["workers"] == 2
+
+    # The exported script writes R's calls: update() of the kept fit, anova() of named fits.
+    script = pipeline.export_r(spec)
+    assert 'fit <- update(fits[["m0"]], . ~ . - Days)\n' in script
+    assert 'fit <- update(fits[["m0"]], REML = FALSE)\n' in script
+    assert 'pylme4_write_drop1(fit, "m0", ddf = "Satterthwaite")' in script
+    assert (
+        'pylme4_write_compare(list("m0" = fits[["m0"]], "m1" = fits[["m1"]]), '
+        '"days_effect", refit = TRUE)'
+    ) in script
+    # verify --with-r: the re-run and R's own script (Rscript) give the same numbers.
+    _verify_with_r(out)
+
+
+HAM_SPEC = """\
+data:
+  dataset: ham
+  package: lmerTest
+models:
+  - name: full
+    formula: "Informed.liking ~ Product * Information + (1 | Consumer) + (1 | Product:Consumer)"
+    ddf: Satterthwaite
+    step: {alpha_fixed: 0.1}
+    ls_means: {which: [Product]}
+    difflsmeans: {which: Information, level: 0.9}
+    drop1: {ddf: lme4}
+    contest:
+      p2: {L: [0, 1, 0, 0, 0, 0, 0, 0]}
+  - name: additive
+    update: full
+    formula: ". ~ . - Product:Information"
+    ls_means: true
+    step: {reduce_random: false, reduce_fixed: false}
+compare:
+  - name: interaction
+    models: [additive, full]
+"""
+
+
+def test_step_ls_means_difflsmeans_on_ham_are_lmertests_own(tmp_path: Path) -> None:
+    (tmp_path / "ham.yaml").write_text(HAM_SPEC, encoding="utf-8")
+    out = tmp_path / "results"
+    result = pipeline.run(pipeline.load_spec(tmp_path / "ham.yaml"), out)
+    ref = r(
+        """
+        ham <- lmerTest::ham
+        full <- lmerTest::lmer(Informed.liking ~ Product * Information + (1 | Consumer) +
+                                 (1 | Product:Consumer), data = ham)
+        additive <- update(full, . ~ . - Product:Information)
+        text <- function(x) paste(capture.output(print(x)), collapse = "\\n")
+        df <- function(x) as.data.frame(unclass(x), check.names = FALSE, row.names = rownames(x))
+        s <- lmerTest::step(full, alpha.fixed = 0.1)
+        s2 <- lmerTest::step(additive, reduce.random = FALSE, reduce.fixed = FALSE)
+        lm1 <- lmerTest::ls_means(full, which = "Product")
+        dl <- lmerTest::difflsmeans(full, which = "Information", level = 0.9)
+        lm2 <- lmerTest::ls_means(additive)
+        d <- drop1(full, ddf = "lme4")
+        a <- anova(additive, full)
+        list(step = text(s), step_random = df(s$random), step_fixed = df(s$fixed),
+             step_formula = paste(deparse(formula(lmerTest::get_model(s)), width.cutoff = 500L),
+                                  collapse = " "),
+             step2 = text(s2), ls1 = df(lm1), ls1_text = text(lm1), dl = df(dl),
+             dl_text = text(dl), ls2 = df(lm2), drop1 = df(d), drop1_text = text(d),
+             full = text(summary(full)), additive = text(summary(as(additive, "lmerMod"))),
+             anova = text(a))
+        """
+    )
+    full = out / "full"
+    assert (full / "step.txt").read_text(encoding="utf-8") == ref["step"] + "\n"
+    _same_table(full / "step_random.csv", ref["step_random"], "term")
+    _same_table(full / "step_fixed.csv", ref["step_fixed"], "term")
+    assert result.results["models"]["full"]["step_formula"] == ref["step_formula"]
+    assert (out / "additive" / "step.txt").read_text(encoding="utf-8") == ref["step2"] + "\n"
+    assert (full / "ls_means.txt").read_text(encoding="utf-8") == ref["ls1_text"] + "\n"
+    _same_table(full / "ls_means.csv", ref["ls1"], "term")
+    assert (full / "difflsmeans.txt").read_text(encoding="utf-8") == ref["dl_text"] + "\n"
+    _same_table(full / "difflsmeans.csv", ref["dl"], "term")
+    _same_table(out / "additive" / "ls_means.csv", ref["ls2"], "term")
+    assert (full / "drop1.txt").read_text(encoding="utf-8") == ref["drop1_text"] + "\n"
+    _same_table(full / "drop1.csv", ref["drop1"], "term")
+    # The base model's summary is lmerTest's (ddf); its variant's, without ddf, lme4's.
+    assert (full / "summary.txt").read_text(encoding="utf-8") == ref["full"] + "\n"
+    assert (out / "additive" / "summary.txt").read_text(encoding="utf-8") == ref["additive"] + "\n"
+    assert (out / "interaction" / "anova.txt").read_text(encoding="utf-8") == ref["anova"] + "\n"
+    _verify_with_r(out)
+
+
+VARIANT_ERRORS = [
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n - {name: m1, update: m00}\n",
+        r"<s>:4: models\[1\]\.update: no model 'm00' above this one \(did you mean 'm0'\?\); "
+        r"the models above: m0",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m1, update: m0}\n - {name: m0, formula: y ~ x}\n",
+        r"<s>:3: models\[0\]\.update: no model 'm0' above this one "
+        r"\(a variant must come after its base model\); no model is above it",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, update: m0}\n",
+        r"<s>:3: models\[0\]\.update: a model cannot be a variant of itself \('m0'\)",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m0\n   reml: false\n",
+        r"<s>:3: models\[0\]: 'formula' is missing; a model requires it \(or 'update: ",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n - {name: m1, formula: y ~ z}\n"
+        "compare:\n - {name: c, models: [m00, m2]}\n",
+        r"<s>:6: compare\[0\]\.models: no model 'm00' \(did you mean 'm0'\?\); "
+        r"the models: m0, m1",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n"
+        "compare:\n - {name: c, models: [m0]}\n",
+        r"<s>:5: compare\[0\]\.models: must list two or more models",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n - {name: m1, formula: y ~ z}\n"
+        "compare:\n - {name: m1, models: [m0, m1]}\n",
+        r"<s>:6: compare\[0\]\.name: the name 'm1' is already used by a model",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n - {name: m1, formula: y ~ z}\n"
+        "compare:\n - {name: c, models: [m0, m1, m0]}\n",
+        r"<s>:6: compare\[0\]\.models: model 'm0' is listed twice",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - {name: m0, formula: y ~ x}\n - {name: m1, formula: y ~ z}\n"
+        "compare:\n - {name: c, modles: [m0, m1]}\n",
+        r"<s>:6: compare\[0\]: unknown key 'modles' \(did you mean 'models'\?\)",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   contest: {c: {L: [0, a]}}\n",
+        r"<s>:5: models\[0\]\.contest\.c\.L: weights must be numbers, not 'a'",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n"
+        "   contest: {c: {L: [[0, 1], [1]]}}\n",
+        r"<s>:5: models\[0\]\.contest\.c\.L: the rows of the contrast matrix must have the same",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   contest: {c: {l: [0, 1]}}\n",
+        r"<s>:5: models\[0\]\.contest\.c: unknown key 'l' \(did you mean 'L'\?\)",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   contest: [0, 1]\n",
+        r"<s>:5: models\[0\]\.contest: must map names to contrasts",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   step: {alpha_fixed: 5}\n",
+        r"<s>:5: models\[0\]\.step\.alpha_fixed: must be a number from 0 to 1",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   drop1: {ddf: kenward}\n",
+        r"<s>:5: models\[0\]\.drop1\.ddf: must be one of Satterthwaite, Kenward-Roger, lme4",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   drop1: yes please\n",
+        r"<s>:5: models\[0\]\.drop1: must be true, false or a mapping",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n   ls_means: {wich: [g]}\n",
+        r"<s>:5: models\[0\]\.ls_means: unknown key 'wich' \(did you mean 'which'\?\)",
+    ),
+    (
+        "data: {csv: a.csv}\nmodels:\n - name: m\n   formula: y ~ x\n"
+        "   confint: {method: profile, workers: 0}\n",
+        r"<s>:5: models\[0\]\.confint\.workers: must be at least 1, not 0",
+    ),
+]
+
+
+@pytest.mark.parametrize("text,pattern", VARIANT_ERRORS)
+def test_variant_tool_and_compare_errors_name_line_and_key(text: str, pattern: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, source="<s>")
+    message = str(info.value)
+    assert "\n" not in message
+    assert re.match(pattern, message), message
+
+
+def test_new_keys_are_recorded_only_when_given() -> None:
+    # results.json of earlier specs stays as it was, so verify of older results compares.
+    plain = parse_spec(PASTES_SPEC)
+    for model in plain.to_dict()["models"]:
+        assert set(model) == {"name", "formula", "reml", "ddf", "boot", "all_fit", "confint"}
+    assert "compare" not in plain.to_dict()
+    spec = parse_spec(SLEEP_TOOLS_SPEC)
+    data = spec.to_dict()
+    assert data["models"][1] == {
+        "name": "m1", "formula": ". ~ . - Days", "reml": True, "ddf": None, "boot": None,
+        "all_fit": False, "confint": None, "update": "m0",
+    }  # fmt: skip
+    assert data["models"][2]["contest"]["both"] == {
+        "L": [[1.0, 0.0], [0.0, 1.0]], "joint": False, "ddf": "Satterthwaite",
+    }  # fmt: skip
+    assert data["compare"][1] == {"name": "reml_ml", "models": ["m0", "ml"], "refit": False}
+    assert spec.models[0].drop1 == pipeline.spec.Drop1Spec(ddf="Satterthwaite")
+    assert parse_spec(HAM_SPEC).models[0].ls_means.which == ("Product",)  # type: ignore[union-attr]
+
+
+def test_an_update_formula_r_cannot_combine_is_a_spec_error(tmp_path: Path) -> None:
+    spec = parse_spec(
+        "data: {dataset: sleepstudy}\nmodels:\n - {name: m0, formula: Reaction ~ Days + (1 | Subject)}\n"
+        " - name: m1\n   update: m0\n   formula: . ~ . + Dayz\n",
+        source="s.yaml",
+    )
+    with pytest.raises(
+        SpecError, match=r"s\.yaml:6: models\[1\]\.formula: the formula uses 'Dayz'"
+    ):
+        pipeline.run(spec, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_lists_comparisons_and_verifies_them(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "data: {dataset: sleepstudy}\nmodels:\n"
+        "  - {name: m0, formula: 'Reaction ~ Days + (1 | Subject)'}\n"
+        "  - {name: m1, update: m0, formula: '. ~ . - Days'}\n"
+        "compare:\n  - {name: days, models: [m1, m0]}\n",
+        encoding="utf-8",
+    )
+    done = cli("run", "s.yaml", "--out", "out", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "  days/  anova.txt anova.csv\n" in done.stdout
+    assert "warning: days: refitting model(s) with ML (instead of REML)" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "days").iterdir()) == [
+        "anova.csv",
+        "anova.txt",
+    ]
+    text = (tmp_path / "out" / "days" / "anova.txt").read_text(encoding="utf-8")
+    assert text.splitlines()[2:4] == [
+        "m1: Reaction ~ (1 | Subject)",
+        "m0: Reaction ~ Days + (1 | Subject)",
+    ]
+    edited = (tmp_path / "out" / "days" / "anova.csv").read_text(encoding="utf-8")
+    (tmp_path / "out" / "days" / "anova.csv").write_text(edited.replace("m1,", "m9,"))
+    done = cli("verify", "out", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "DIFFERENT days/anova.csv: row 1 [m9], column 'model': stored 'm9', now 'm1'" in done.stdout
+    )
+
+
+def test_a_contrast_of_the_wrong_length_names_the_model_and_contrast(tmp_path: Path) -> None:
+    spec = parse_spec(
+        "data: {dataset: sleepstudy}\nmodels:\n"
+        "  - name: m\n    formula: Reaction ~ Days + (1 | Subject)\n"
+        "    contest: {bad: {L: [0, 1, 0]}}\n",
+        source="s.yaml",
+    )
+    with pytest.raises(ModelError) as info:
+        pipeline.run(spec, tmp_path / "out")
+    assert str(info.value) == (
+        "s.yaml:3: models[0] (m): contest 'bad': L has 3 weights; the model has 2 "
+        "coefficients ('(Intercept)', 'Days')"
+    )
+    assert not (tmp_path / "out").exists()

@@ -458,6 +458,9 @@ def test_verify_never_follows_a_stored_base_dir(results: Path, tmp_path: Path, c
         lambda d: d.update(models={"../x": {"files": []}}),
         lambda d: d["provenance"].update(r=[1, 2]),
         lambda d: d["models"]["m"]["fixef"].update(columns=7),
+        lambda d: d.update(compare=[1]),
+        lambda d: d.update(compare={"../c": {"files": []}}),
+        lambda d: d.update(compare={"c": {"files": ["../../etc/passwd"]}}),
     ],
 )
 def test_a_results_json_of_the_wrong_shape_is_one_line(results: Path, edit, capsys) -> None:
@@ -775,3 +778,122 @@ def test_results_into_an_empty_folder_and_a_deleted_result(tmp_path: Path, capsy
     code, out, err = main(capsys, "verify", str(tmp_path / "empty"), "-q")
     assert code == cli.EXIT_DIFFERENT
     assert out.splitlines()[0] == "DIFFERENT m/fixef.csv: stored missing, now written by the re-run"
+
+
+# ---------------------------------------------------------------------------
+# The keys of variants, lmerTest's tools and comparisons (issue 15)
+# ---------------------------------------------------------------------------
+
+
+def variant_text(change: str, extra: str = "") -> str:
+    """A spec whose second model (line 5) is `update: m` with the change on line 7."""
+    return spec_text() + f"  - name: v\n    update: m\n    formula: {json.dumps(change)}\n" + extra
+
+
+def refused_everywhere(tmp_path: Path, capsys, text: str) -> str:
+    """`run` and `export-r` of the spec both exit 2 with one line; nothing is written."""
+    spec = tmp_path / "evil.yaml"
+    spec.write_text(text, encoding="utf-8")
+    lines = []
+    for command in (["run", str(spec), "--out", str(tmp_path / "out")], ["export-r", str(spec)]):
+        code, out, err = main(capsys, *command)
+        assert code == cli.EXIT_BAD_SPEC, err
+        assert out == ""
+        lines.append(error_line(err))
+    assert lines[0] == lines[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.yaml"]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "change, function",
+    [
+        ('. ~ . + system("id")', "system()"),
+        (". ~ . + I(0 * TOUCH)", "system()"),
+        (". ~ . - Days + offset(0 * local(TOUCH))", "local()"),
+        ("TOUCH ~ .", "system()"),
+        (". ~ . + I(0 * get('system')('touch CANARY'))", "get()"),
+        (". ~ . + base::system('touch CANARY')", "base::system()"),
+    ],
+)
+def test_update_formula_injections_are_refused(
+    change: str, function: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    change = change.replace("TOUCH", touch_code(canary)).replace("CANARY", str(canary))
+    line = refused_everywhere(tmp_path, capsys, variant_text(change))
+    assert line.startswith(f"pylme4: error: {tmp_path / 'evil.yaml'}:7: models[1].formula: calls ")
+    assert function in line and "--trust" in line, line
+
+
+def test_an_update_formula_with_a_comment_or_two_expressions_is_refused(
+    tmp_path: Path, capsys
+) -> None:
+    for change, message in [
+        (". ~ . # - Days", "must be a single R expression: it holds a comment"),
+        (". ~ .; 1", "must be a single R expression: it holds 2 expressions"),
+    ]:
+        line = refused_everywhere(tmp_path, capsys, variant_text(change))
+        assert f"models[1].formula: {message}" in line, line
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        # a base model's name that would be code
+        (
+            '  - name: v\n    update: "m\\"]]); system(\'touch CANARY\'); ((\\""\n',
+            "models[1].update: ",
+        ),
+        # comparisons: their name and the models they name
+        (
+            'compare:\n  - name: "c\\"); system(\'touch CANARY\'); (\\""\n    models: [m, m]\n',
+            "compare[0].name: ",
+        ),
+        (
+            'compare:\n  - name: c\n    models: [m, "m\\"]]); system(\'touch CANARY\'); ((\\""]\n',
+            "compare[0].models: ",
+        ),
+        # contrasts: their names, and weights that are not numbers
+        (
+            '    contest: {"x\\"); system(\'touch CANARY\'); (\\"": {L: [0, 1]}}\n',
+            "models[0].contest: the contrast name ",
+        ),
+        (
+            "    contest: {x: {L: [0, \"system('touch CANARY')\"]}}\n",
+            "models[0].contest.x.L: weights must be numbers",
+        ),
+        ("    contest: {x: {L: [0, 1], ddf: \"system('touch CANARY')\"}}\n", "ddf: must be one of"),
+        ("    step: {ddf: \"system('touch CANARY')\"}\n", "models[0].step.ddf: must be one of"),
+        ("    drop1: \"system('touch CANARY')\"\n", "models[0].drop1: must be true, false"),
+    ],
+)
+def test_names_and_values_of_the_new_keys_that_would_be_code_are_refused(
+    extra: str, message: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    line = refused_everywhere(
+        tmp_path, capsys, spec_text(extra=extra.replace("CANARY", str(canary)))
+    )
+    assert message in line, line
+
+
+def test_ls_means_terms_reach_r_as_text(tmp_path: Path, canary: Path, capsys) -> None:
+    # `which` names terms: text in R (lmerTest finds no such term), never code,
+    # in pylme4's R and in the exported script alike.
+    term = f"Days\"); system('touch {canary}'); (\""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(spec_text(extra=f"    ls_means: {{which: [{json.dumps(term)}]}}\n"))
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code == cli.EXIT_BAD_DATA, err
+    assert "models[0] (m): " in error_line(err)
+    script = tmp_path / "s.R"
+    code, _, err = main(capsys, "export-r", str(spec), "-o", str(script))
+    assert code == 0, err
+    assert f"which = c({r_string(term)})" in script.read_text(encoding="utf-8")
+    ran = subprocess.run(
+        [shutil.which("Rscript") or "Rscript", str(script), str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert ran.returncode != 0  # lmerTest: not a term of the model

@@ -13,13 +13,31 @@ from __future__ import annotations
 
 from .export_r import export_r
 from .run import FileAccessError, ModelError, OutputDirError, RunResult, read_results, run
-from .spec import BootSpec, ConfintSpec, DataSpec, ModelSpec, Spec, SpecError, load_spec, parse_spec
+from .spec import (
+    BootSpec,
+    CompareSpec,
+    ConfintSpec,
+    ContestSpec,
+    DataSpec,
+    Drop1Spec,
+    LsMeansSpec,
+    ModelSpec,
+    Spec,
+    SpecError,
+    StepSpec,
+    load_spec,
+    parse_spec,
+)
 from .verify import Difference, Tolerance, VerifyReport, verify
 
 __all__ = [
     "BootSpec",
+    "CompareSpec",
     "ConfintSpec",
+    "ContestSpec",
     "DataSpec",
+    "Drop1Spec",
+    "LsMeansSpec",
     "Difference",
     "FileAccessError",
     "ModelError",
@@ -28,6 +46,7 @@ __all__ = [
     "RunResult",
     "Spec",
     "SpecError",
+    "StepSpec",
     "Tolerance",
     "VerifyReport",
     "export_r",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,15 +244,24 @@ def apply_factors(spec: Spec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return frame
 
 
-def check_formulas(spec: Spec, frame: pd.DataFrame, where: str) -> None:
-    """Every model's formula parses in R and uses only columns of the data."""
+def check_formulas(
+    spec: Spec, frame: pd.DataFrame, where: str, formulas: Mapping[str, str] | None = None
+) -> None:
+    """Every model's formula parses in R and uses only columns of the data.
+
+    ``formulas`` gives each model's full formula by name (a variant's, made by
+    :func:`pylme4.pipeline.variants.formulas`); by default the spec's own.
+    """
     from .. import checks
 
     columns = [str(c) for c in frame.columns]
     for i, model in enumerate(spec.models):
-        key = f"models[{i}].formula"
+        formula = model.formula if formulas is None else formulas[model.name]
+        if formula is None:
+            continue
+        key = f"models[{i}].formula" if model.formula is not None else f"models[{i}].update"
         try:
-            checks.formula_vars(model.formula, columns)
+            checks.formula_vars(formula, columns)
         except FormulaError as exc:
             message = str(exc).replace("is not a column of the data", f"is not a column of {where}")
             raise spec.error(key, message) from None

@@ -2,8 +2,8 @@
 
 The script reads the data as pylme4 does (``read.csv`` with the spec's
 missing-value rules and factor levels, or the bundled data set), fits each
-model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``),
-and writes the same files as ``pylme4 run`` (those of
+model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``;
+a model with ``update:`` as ``update(<base fit>, <formula>)``), and writes the same files as ``pylme4 run`` (those of
 :data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), with numbers
 written to 17 significant digits so that they read back as the same doubles.
 ``pylme4 verify --with-r`` runs it with Rscript and compares R's own numbers
@@ -13,7 +13,7 @@ The script is ``pylme4/_r/R/script.R`` (the R helpers it shares with
 pylme4's embedded R, which sources the same file), copied verbatim, followed
 by the analysis generated from the spec: the data, then per model its fit
 and one call of an R writer per output (:mod:`pylme4.pipeline.outputs`),
-whose arguments are R literals of the spec's values (:func:`r_literal`).
+then one ``pylme4_write_compare()`` per ``compare:`` entry, whose arguments are R literals of the spec's values (:func:`r_literal`).
 
 Usage of the script::
 
@@ -26,8 +26,10 @@ import math
 import os
 import textwrap
 import unicodedata
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from . import outputs
@@ -81,10 +83,21 @@ def r_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def r_literal(value: None | bool | int | float | str) -> str:
-    """A spec's value (a choice, a count, a level...) as the R literal that means it."""
+def r_literal(value: Any) -> str:
+    """A spec's value (a choice, a count, a level...) as the R literal that means it.
+
+    A tuple of numbers or strings is a vector (``c(...)``), a tuple of tuples
+    a list of vectors, and a mapping a named list (names as strings).
+    """
     if value is None:
         return "NULL"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{r_string(str(k))} = {r_literal(v)}" for k, v in value.items())
+        return f"list({items})"
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(r_literal(v) for v in value)
+        nested = any(isinstance(v, (tuple, list, Mapping)) for v in value)
+        return f"list({inner})" if nested else f"c({inner})"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
@@ -184,17 +197,35 @@ def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
     return lines
 
 
-def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
-    """The model's fit, then one call of its R writer per output (:mod:`.outputs`)."""
-    fun = "lmerTest::lmer" if model.ddf is not None else "lmer"
-    # The formula is code: trust.check_spec() has parsed it as exactly one R
+def _fit_line(model: ModelSpec, spec: Spec) -> str:
+    """``fit <- lmer(...)``, or for a variant ``fit <- update(fits[["base"]], change)``."""
+    # A formula is code: trust.check_spec() has parsed it as exactly one R
     # expression without a comment, so as an argument it stays that expression.
-    args = f"{model.formula}, data = {r_name(data_name)}"
+    if model.update is not None:
+        args = [f"fits[[{r_string(model.update)}]]"]
+        if model.formula is not None:
+            args.append(model.formula)
+        if model.reml != spec.model(model.update).reml:
+            args.append(f"REML = {r_literal(model.reml)}")
+        return f"fit <- update({', '.join(args)})"
+    fun = "lmerTest::lmer" if model.ddf is not None else "lmer"
+    args_text = f"{model.formula}, data = {r_name(spec.data.name)}"
     if not model.reml:
-        args += ", REML = FALSE"
+        args_text += ", REML = FALSE"
+    return f"fit <- {fun}({args_text})"
+
+
+def _referenced(spec: Spec) -> set[str]:
+    """The models a later entry refers to (update: or compare:), kept in ``fits``."""
+    names = {m.update for m in spec.models if m.update is not None}
+    return names | {name for c in spec.compare for name in c.models}
+
+
+def _model_lines(model: ModelSpec, spec: Spec) -> list[str]:
+    """The model's fit, then one call of its R writer per output (:mod:`.outputs`)."""
     lines = [
         f"# ---- model {_comment(model.name)} " + "-" * max(3, 65 - len(model.name)),
-        f"fit <- {fun}({args})",
+        _fit_line(model, spec),
     ]
     for output in outputs.wanted(model):
         call = ["fit", r_string(model.name)]
@@ -204,6 +235,22 @@ def _model_lines(model: ModelSpec, data_name: str) -> list[str]:
             if value is not None
         ]
         lines.append(f"{output.r_writer}({', '.join(call)})")
+    if model.name in _referenced(spec):
+        lines.append(f"fits[[{r_string(model.name)}]] <- fit")
+    return lines
+
+
+def _compare_lines(spec: Spec) -> list[str]:
+    """``anova()`` between named models, one writer call per ``compare:`` entry."""
+    lines = []
+    for compare in spec.compare:
+        fits = ", ".join(f"{r_string(n)} = fits[[{r_string(n)}]]" for n in compare.models)
+        lines += [
+            f"# ---- compare {_comment(compare.name)} " + "-" * max(3, 63 - len(compare.name)),
+            f"pylme4_write_compare(list({fits}), {r_string(compare.name)}, "
+            f"refit = {r_literal(compare.refit)})",
+            "",
+        ]
     return lines
 
 
@@ -230,7 +277,8 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     check_spec(spec, trust=trust)
     path = None if script_path is None else Path(script_path)
     needs = ["lme4"]
-    if any(m.ddf is not None for m in spec.models):
+    lmertest_keys = ("ddf", "drop1", "step", "contest", "ls_means", "difflsmeans")
+    if any(getattr(m, k) not in (None, False) for m in spec.models for k in lmertest_keys):
         needs.append("lmerTest")
     if any(m.boot is not None or (m.confint and m.confint.method == "boot") for m in spec.models):
         needs.append("boot")
@@ -247,7 +295,13 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         "#",
         *textwrap.wrap(
             f"writes OUTDIR/<model>/{', '.join(always)} (and {', '.join(asked)} when the spec "
-            "asks for them), laid out as `pylme4 run` writes them, so that `pylme4 verify "
+            "asks for them)"
+            + (
+                f" and OUTDIR/<comparison>/{', '.join(outputs.COMPARE_FILE_NAMES)}"
+                if spec.compare
+                else ""
+            )
+            + ", laid out as `pylme4 run` writes them, so that `pylme4 verify "
             "--with-r` can compare R's numbers with pylme4's.",
             width=76,
             initial_indent="# ",
@@ -262,7 +316,13 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         "out_dir <- pylme4_script_start()",
     ]
     body = [*header, script_helpers().rstrip("\n"), "", *analysis, *_data_lines(spec, path), ""]
+    if _referenced(spec):
+        body += [
+            "# The fits that update() and anova() below refer to, by model name.",
+            "fits <- list()",
+        ]
     for model in spec.models:
-        body += _model_lines(model, spec.data.name)
+        body += _model_lines(model, spec)
         body.append("")
+    body += _compare_lines(spec)
     return "\n".join(body)

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from ..errors import PylmeError
-from .outputs import MODEL_FILES
+from .outputs import COMPARE_FILE_NAMES, MODEL_FILES
 from .spec import _MODEL_NAME
 
 MANIFEST = ".pylme4-manifest"
@@ -96,7 +96,11 @@ def valid_entry(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     if len(parts) == 1:
         return parts[0] in TOP_FILES
-    return len(parts) == 2 and bool(_MODEL_NAME.fullmatch(parts[0])) and parts[1] in MODEL_FILES
+    return (
+        len(parts) == 2
+        and bool(_MODEL_NAME.fullmatch(parts[0]))
+        and (parts[1] in MODEL_FILES or parts[1] in COMPARE_FILE_NAMES)
+    )
 
 
 @dataclass(frozen=True)

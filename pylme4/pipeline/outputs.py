@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec import ModelSpec
+from ..errors import ArgumentError, ArgumentTypeError
+from .spec import CompareSpec, ModelSpec
 
 Progress = Callable[[str], None]
 
@@ -245,6 +246,110 @@ def produce_confint(fit: Any, model: ModelSpec, progress: Progress | None) -> Pr
     return Produced(tables={"confint": table.rename_axis("parameter").reset_index()})
 
 
+def rows_table(table: Any, first: str) -> pd.DataFrame:
+    """An R table whose row names matter (anova, ls_means) with them as column ``first``."""
+    frame: pd.DataFrame = table.table
+    return frame.rename_axis(first).reset_index()
+
+
+def produce_drop1(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``drop1:``: lmerTest's F tests of dropping each marginal fixed-effect term."""
+    from ..lmertest import lmertest_drop1
+
+    spec = model.drop1
+    assert spec is not None
+    _say(progress, f"    drop1 of {model.name}: ddf {spec.ddf}")
+    table = lmertest_drop1(fit, spec.ddf)  # type: ignore[arg-type]  # checked by the spec
+    return Produced(texts={"drop1.txt": table.text}, tables={"drop1": rows_table(table, "term")})
+
+
+def produce_step(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``step:``: lmerTest's backward elimination of random, then fixed terms."""
+    spec = model.step
+    assert spec is not None
+    _say(progress, f"    step of {model.name}: backward elimination")
+    result = fit.step(
+        reduce_fixed=spec.reduce_fixed,
+        reduce_random=spec.reduce_random,
+        alpha_random=spec.alpha_random,
+        alpha_fixed=spec.alpha_fixed,
+        ddf=spec.ddf,
+    )
+    # lmerTest's step() always tests both kinds (the reduce_ flags only stop
+    # the elimination), so both tables are there.
+    assert result.random is not None and result.fixed is not None
+    return Produced(
+        texts={"step.txt": result.text},
+        tables={
+            "step_random": rows_table(result.random, "term"),
+            "step_fixed": rows_table(result.fixed, "term"),
+        },
+        entry={"step_formula": result.final_formula},
+    )
+
+
+def contest_long(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """One contrast's table as rows (contrast, row, statistic, value), row by row."""
+    return pd.DataFrame(
+        [
+            (name, str(row), str(column), float(table.at[row, column]))
+            for row in table.index
+            for column in table.columns
+        ],
+        columns=["contrast", "row", "statistic", "value"],
+    )
+
+
+def produce_contest(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``contest:``: lmerTest's tests of the named contrasts of the fixed effects."""
+    assert model.contest is not None
+    texts, parts = [], []
+    for name, spec in model.contest.items():
+        _say(progress, f"    contest {name} of {model.name}")
+        try:
+            result = fit.contest(np.array(spec.L, dtype=float), joint=spec.joint, ddf=spec.ddf)
+        except (ArgumentError, ArgumentTypeError) as exc:
+            # Say which of the model's contrasts is wrong (the run names the model).
+            raise type(exc)(f"contest {name!r}: {exc}") from None
+        texts.append(f"{name}:\n{result.text}")
+        parts.append(contest_long(name, result.table))
+    return Produced(
+        texts={"contest.txt": "\n\n".join(texts)},
+        tables={"contest": pd.concat(parts, ignore_index=True)},
+    )
+
+
+def _ls_means_producer(key: str) -> Callable[[Any, ModelSpec, Progress | None], Produced]:
+    """``ls_means:`` or ``difflsmeans:``: lmerTest's least-squares means (or their differences)."""
+
+    def produce(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+        spec = getattr(model, key)
+        _say(progress, f"    {key} of {model.name}")
+        method = fit.difflsmeans if key == "difflsmeans" else fit.ls_means
+        which = None if spec.which is None else list(spec.which)
+        result = method(which=which, level=spec.level, ddf=spec.ddf)
+        return Produced(texts={f"{key}.txt": result.text}, tables={key: rows_table(result, "term")})
+
+    return produce
+
+
+def compare_table(table: Any) -> pd.DataFrame:
+    """``anova(m0, m1)``'s table with the models' names as column ``model``."""
+    return rows_table(table, "model")
+
+
+def produce_compare(fits: Mapping[str, Any], compare: CompareSpec) -> Produced:
+    """``compare:``: ``anova()`` between the named models, each bound to its name as R prints it."""
+    from ..inference import anova
+
+    table = anova(**{name: fits[name] for name in compare.models}, refit=compare.refit)
+    return Produced(
+        texts={"anova.txt": table.text},
+        tables={"anova": compare_table(table)},
+        entry={"models": list(compare.models), "refit": compare.refit},
+    )
+
+
 def _spec_fields(key: str) -> Callable[[ModelSpec], Mapping[str, Any]]:
     """Every field of the model's sub-spec ``key`` (BootSpec, ConfintSpec), by name."""
 
@@ -302,7 +407,67 @@ OUTPUTS: tuple[Output, ...] = (
         r_writer="pylme4_write_confint",
         r_args=_spec_fields("confint"),
     ),
+    Output(
+        key="drop1",
+        files=(
+            ("drop1.txt", "print(drop1(fit, ddf = ddf)) (lmerTest's F tests)"),
+            ("drop1.csv", "drop1(fit, ddf = ddf): term, Sum Sq, ..., Pr(>F)"),
+        ),
+        produce=produce_drop1,
+        r_writer="pylme4_write_drop1",
+        r_args=_spec_fields("drop1"),
+    ),
+    Output(
+        key="step",
+        files=(
+            ("step.txt", "print(step(fit, ...)) (lmerTest's backward elimination)"),
+            ("step_random.csv", "step(fit, ...)$random: the random-effect eliminations"),
+            ("step_fixed.csv", "step(fit, ...)$fixed: the fixed-effect eliminations"),
+        ),
+        produce=produce_step,
+        r_writer="pylme4_write_step",
+        r_args=_spec_fields("step"),
+    ),
+    Output(
+        key="contest",
+        files=(
+            ("contest.txt", "print(contest(fit, L, joint, ddf)) of each named contrast"),
+            ("contest.csv", "the same, one row per number: contrast, row, statistic, value"),
+        ),
+        produce=produce_contest,
+        r_writer="pylme4_write_contest",
+        r_args=lambda model: {
+            "contest": {name: asdict(c) for name, c in (model.contest or {}).items()}
+        },
+    ),
+    Output(
+        key="ls_means",
+        files=(
+            ("ls_means.txt", "print(ls_means(fit, which, level, ddf))"),
+            ("ls_means.csv", "ls_means(fit, ...): term, Estimate, ..., Pr(>|t|)"),
+        ),
+        produce=_ls_means_producer("ls_means"),
+        r_writer="pylme4_write_ls_means",
+        r_args=_spec_fields("ls_means"),
+    ),
+    Output(
+        key="difflsmeans",
+        files=(
+            ("difflsmeans.txt", "print(difflsmeans(fit, which, level, ddf))"),
+            ("difflsmeans.csv", "difflsmeans(fit, ...): term, Estimate, ..., Pr(>|t|)"),
+        ),
+        produce=_ls_means_producer("difflsmeans"),
+        r_writer="pylme4_write_difflsmeans",
+        r_args=_spec_fields("difflsmeans"),
+    ),
 )
+
+#: The files of a ``compare:`` entry's folder (R writer ``pylme4_write_compare``).
+COMPARE_FILES: tuple[tuple[str, str], ...] = (
+    ("anova.txt", "print(anova(m0, m1, ...)), the models bound to their names"),
+    ("anova.csv", "anova(m0, m1, ...): model, npar, AIC, ..., Pr(>Chisq)"),
+)
+COMPARE_FILE_NAMES: tuple[str, ...] = tuple(name for name, _ in COMPARE_FILES)
 
 #: Every file a model's folder can hold (a model writes those it asks for).
 MODEL_FILES: tuple[str, ...] = tuple(name for output in OUTPUTS for name in output.file_names)
@@ -318,12 +483,14 @@ def model_files(model: ModelSpec) -> tuple[str, ...]:
     return tuple(name for output in wanted(model) for name in output.file_names)
 
 
-def layout(prefix: str = "DIR/<model>/") -> str:
-    """The files of a model's folder, one line each (for the docs)."""
+def layout(prefix: str = "DIR/<model>/", compare_prefix: str = "DIR/<comparison>/") -> str:
+    """The files of a model's folder and of a comparison's, one line each (for the docs)."""
     width = max(len(name) for name in MODEL_FILES) + len(prefix) + 2
     lines = []
     for output in OUTPUTS:
         for name, about in output.files:
             asked = f"   ({output.key}:)" if output.key is not None else ""
             lines.append(f"    {prefix + name:<{width}} {about}{asked}")
+    for name, about in COMPARE_FILES:
+        lines.append(f"    {compare_prefix + name:<{width}} {about}   (compare:)")
     return "\n".join(lines)

@@ -16,10 +16,11 @@ lists the files pylme4 wrote, the only ones a later ``--force`` run replaces
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import pandas as pd
 
 from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
 from . import data as pdata
-from . import outdir, outputs, provenance
+from . import outdir, outputs, provenance, variants
 from .outdir import FileAccessError, OutputDirError
 from .outputs import Produced, all_fit_table, fit_stats, plain, ranef_long, table_json
 from .spec import ModelSpec, Spec, SpecError
@@ -80,10 +81,12 @@ class RunResult:
 
     @property
     def messages(self) -> tuple[tuple[str, str], ...]:
-        """(model, text) for every warning or message R gave, as results.json lists them."""
+        """(model or comparison, text) for every warning or message R gave, as results.json
+        lists them."""
+        entries = {**self.results["models"], **self.results.get("compare", {})}
         return tuple(
             (name, message["text"])
-            for name, entry in self.results["models"].items()
+            for name, entry in entries.items()
             for message in entry["messages"]
         )
 
@@ -110,21 +113,30 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _fit_model(
     model: ModelSpec,
+    base: Any,
     frame: pd.DataFrame,
     data_name: str,
     folder: Path,
     progress: Progress | None,
-) -> dict[str, Any]:
-    """Fit one model, write its outputs (:mod:`.outputs`) into ``folder``; its results.json entry."""
-    from ..models import lmer
-
-    fit = lmer(model.formula, frame, reml=model.reml, data_name=data_name)
+) -> tuple[Any, dict[str, Any]]:
+    """Fit one model (``base``: the fit an ``update:`` names), write its outputs
+    (:mod:`.outputs`) into ``folder``: the fit and its results.json entry."""
+    fit, formula = variants.fit_model(model, frame, data_name, base)
     made = Produced()
     for output in outputs.wanted(model):
         part = output.produce(fit, model, progress)
         made.texts.update(part.texts)
         made.tables.update(part.tables)
         made.entry.update(part.entry)
+    if model.update is not None:
+        # What R fitted: update.formula() of the base model's and the change.
+        made.entry["formula"] = formula
+        made.entry["update"] = model.update
+    return fit, _write(made, folder)
+
+
+def _write(made: Produced, folder: Path) -> dict[str, Any]:
+    """Write what a producer made into ``folder``; the results.json entry that lists it."""
     for name, text in made.texts.items():
         (folder / name).write_text(text + "\n", encoding="utf-8")
     for name, table in made.tables.items():
@@ -219,36 +231,25 @@ def _run_into(
     loaded = pdata.load_data(spec)
     # A missing R has already been reported as such (RNotAvailableError) by
     # check_spec(), which asks R to parse the formulas before anything else.
+    formulas = variants.formulas(spec)
     _say(progress, f"checking the formulas against {len(loaded.frame.columns)} columns")
-    pdata.check_formulas(spec, loaded.frame, where)
+    pdata.check_formulas(spec, loaded.frame, where, formulas)
     (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")
 
     models: dict[str, Any] = {}
+    fits: dict[str, Any] = {}
     for i, model in enumerate(spec.models):
         key = f"models[{i}]"
-        _say(progress, f"[{i + 1}/{len(spec.models)}] fitting {model.name}: {model.formula}")
+        formula = formulas[model.name]
+        _say(progress, f"[{i + 1}/{len(spec.models)}] fitting {model.name}: {formula}")
         t0 = time.perf_counter()
         model_dir = folder / model.name
         model_dir.mkdir()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                entry = _fit_model(model, loaded.frame, spec.data.name, model_dir, progress)
-            except (SpecError, RNotAvailableError):
-                raise
-            except PylmeError as exc:
-                raise ModelError(
-                    spec.locate(key, one_line(exc), label=f"{key} ({model.name})"), exc
-                ) from None
-        messages = []
-        for w in caught:
-            if issubclass(w.category, (RWarning, RMessage)):
-                kind = "message" if issubclass(w.category, RMessage) else "warning"
-                text = str(w.message)
-                if {"kind": kind, "text": text} not in messages:
-                    messages.append({"kind": kind, "text": text})
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        with _r_messages() as messages, _as_model_error(spec, key, model.name):
+            base = None if model.update is None else fits[model.update]
+            fits[model.name], entry = _fit_model(
+                model, base, loaded.frame, spec.data.name, model_dir, progress
+            )
         entry["messages"] = messages
         models[model.name] = entry
         _say(
@@ -256,10 +257,21 @@ def _run_into(
             f"[{i + 1}/{len(spec.models)}] {model.name} done ({time.perf_counter() - t0:.1f} s)",
         )
 
+    compared: dict[str, Any] = {}
+    for i, compare in enumerate(spec.compare):
+        key = f"compare[{i}]"
+        _say(progress, f"comparing {', '.join(compare.models)} ({compare.name}): anova()")
+        (folder / compare.name).mkdir()
+        with _r_messages() as messages, _as_model_error(spec, key, compare.name):
+            entry = _write(outputs.produce_compare(fits, compare), folder / compare.name)
+        entry["messages"] = messages
+        compared[compare.name] = entry
+
     results = {
         "format": RESULTS_FORMAT,
         "spec": spec.to_dict(levels=loaded.levels),
         "models": plain(models),
+        **({"compare": plain(compared)} if spec.compare else {}),
         "provenance": plain(
             provenance.collect(spec, loaded.source, started=started, command=command, trust=trust)
         ),
@@ -267,6 +279,34 @@ def _run_into(
     text = json.dumps(results, indent=1, ensure_ascii=False, allow_nan=False)
     (folder / RESULTS_JSON).write_text(text + "\n", encoding="utf-8")
     return results
+
+
+@contextlib.contextmanager
+def _r_messages() -> Iterator[list[dict[str, str]]]:
+    """Record R's warnings and messages (once each) in the list it gives; others pass on."""
+    messages: list[dict[str, str]] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield messages
+    for w in caught:
+        if issubclass(w.category, (RWarning, RMessage)):
+            kind = "message" if issubclass(w.category, RMessage) else "warning"
+            text = str(w.message)
+            if {"kind": kind, "text": text} not in messages:
+                messages.append({"kind": kind, "text": text})
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
+@contextlib.contextmanager
+def _as_model_error(spec: Spec, key: str, name: str) -> Iterator[None]:
+    """A pylme4 error while fitting or testing becomes a ModelError naming the spec's line."""
+    try:
+        yield
+    except (SpecError, RNotAvailableError):
+        raise
+    except PylmeError as exc:
+        raise ModelError(spec.locate(key, one_line(exc), label=f"{key} ({name})"), exc) from None
 
 
 def read_results(out_dir: str | Path) -> dict[str, Any]:
@@ -315,6 +355,17 @@ def _layout_problem(results: dict[str, Any]) -> str | None:
             isinstance(f, str) and f in outputs.MODEL_FILES for f in files
         ):
             return f"models.{name}.files must list files pylme4 writes"
+    compare = results.get("compare", {})
+    if not isinstance(compare, dict):
+        return f"'compare' must be a mapping, not {kind(compare)}"
+    for name, entry in compare.items():
+        if not outdir._MODEL_NAME.fullmatch(name) or not isinstance(entry, dict):
+            return f"compare: {name!r} is not a comparison pylme4 writes"
+        files = entry.get("files")
+        if not isinstance(files, list) or not all(
+            isinstance(f, str) and f in outputs.COMPARE_FILE_NAMES for f in files
+        ):
+            return f"compare.{name}.files must list files pylme4 writes"
     prov = results["provenance"]
     for key in ("spec", "data"):
         if not isinstance(prov.get(key), dict):

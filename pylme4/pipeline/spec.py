@@ -15,6 +15,14 @@ A spec names one data set and the models to fit on it::
         boot: {nsim: 100, seed: 1, workers: 2}
         all_fit: true
         confint: Wald
+      - name: ml
+        update: nested         # R's update(nested, . ~ . - x, REML = FALSE)
+        reml: false
+        drop1: true            # lmerTest's F tests; also step:, contest:,
+                               # ls_means:, difflsmeans:
+    compare:                   # anova() between named models
+      - name: reml_vs_ml
+        models: [nested, ml]
 
 The spec is read from pyyaml's node tree rather than from plain Python
 objects, so that every message can name the file, the line and the key
@@ -38,7 +46,7 @@ from typing import Any, NoReturn
 import yaml
 
 from ..errors import PylmeError, one_line, suggestion
-from ..options import BOOT_STATISTICS, BOOT_TYPES, CONFINT_METHODS, DDF_VALUES
+from ..options import ANOVA_DDF_VALUES, BOOT_STATISTICS, BOOT_TYPES, CONFINT_METHODS, DDF_VALUES
 
 # A model's name becomes a directory name: keep it portable and free of dots,
 # so it can never collide with results.json or spec.yaml.
@@ -86,6 +94,7 @@ SCRIPT_NAMES = frozenset(
         "script_dir",
         "data_file",
         "fit",
+        "fits",
         # bound by scripts of pylme4 before script.R
         "args",
         "b",
@@ -143,6 +152,10 @@ def _read(read: str, **checks: Any) -> dict[str, Any]:
 
 
 _NOT_YAML: dict[str, Any] = {"yaml": False}
+# Keys added after results folders were first written: results.json records
+# them only when the spec gives them, so that verify of older results still
+# compares the spec it re-runs with the one it stored.
+_LATER = {"omit_default": True}
 _SEED = _read("integer", minimum=-(2**31) + 1)
 _COUNT = _read("integer", minimum=1)
 
@@ -168,6 +181,48 @@ class ConfintSpec:
     level: float = field(default=0.95, metadata=_read("level"))
     nsim: int = field(default=500, metadata=_COUNT)
     seed: int | None = field(default=None, metadata=_SEED)
+    workers: int = field(default=1, metadata={**_COUNT, **_LATER})
+    """Processes for ``profile`` (one parameter each) and ``boot``; the
+    intervals do not depend on it."""
+
+
+@dataclass(frozen=True)
+class Drop1Spec:
+    """``drop1:`` of a model: lmerTest's ``drop1(fit, ddf = ddf)`` (F tests)."""
+
+    ddf: str = field(default="Satterthwaite", metadata=_read("choice", choices=ANOVA_DDF_VALUES))
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """``step:`` of a model: lmerTest's backward elimination ``step(fit, ...)``."""
+
+    reduce_fixed: bool = field(default=True, metadata=_read("boolean"))
+    reduce_random: bool = field(default=True, metadata=_read("boolean"))
+    alpha_random: float = field(default=0.1, metadata=_read("alpha"))
+    alpha_fixed: float = field(default=0.05, metadata=_read("alpha"))
+    ddf: str = field(default="Satterthwaite", metadata=_read("choice", choices=DDF_VALUES))
+
+
+@dataclass(frozen=True)
+class ContestSpec:
+    """One entry of a model's ``contest:``: lmerTest's ``contest(fit, L, joint, ddf)``."""
+
+    L: tuple[float, ...] | tuple[tuple[float, ...], ...] = field(metadata=_read("contrast"))
+    """One weight per coefficient (in the order of ``fixef()``), or a matrix:
+    a list of such rows."""
+    joint: bool = field(default=True, metadata=_read("boolean"))
+    ddf: str = field(default="Satterthwaite", metadata=_read("choice", choices=DDF_VALUES))
+
+
+@dataclass(frozen=True)
+class LsMeansSpec:
+    """``ls_means:`` / ``difflsmeans:`` of a model (lmerTest)."""
+
+    which: tuple[str, ...] | None = field(default=None, metadata=_read("terms"))
+    """The factor terms (all of them by default)."""
+    level: float = field(default=0.95, metadata=_read("level"))
+    ddf: str = field(default="Satterthwaite", metadata=_read("choice", choices=DDF_VALUES))
 
 
 @dataclass(frozen=True)
@@ -175,12 +230,34 @@ class ModelSpec:
     """One entry of ``models:``."""
 
     name: str = field(metadata=_read("model_name"))
-    formula: str = field(metadata=_read("formula"))
+    formula: str | None = field(default=None, metadata=_read("formula"))
+    """The model formula; with ``update``, the change R's ``update()`` makes
+    (``. ~ . - Days``), or None to change only ``reml``."""
     reml: bool = field(default=True, metadata=_read("boolean"))
     ddf: str | None = field(default=None, metadata=_read("ddf"))
     boot: BootSpec | None = field(default=None, metadata=_read("boot"))
     all_fit: bool = field(default=False, metadata=_read("boolean"))
     confint: ConfintSpec | None = field(default=None, metadata=_read("confint"))
+    update: str | None = field(default=None, metadata={**_read("model_ref"), **_LATER})
+    """The model (above this one) this one is a variant of: R's
+    ``update(<update>, <formula>, REML = <reml>)``; ``reml`` defaults to the
+    base model's."""
+    drop1: Drop1Spec | None = field(default=None, metadata={**_read("drop1"), **_LATER})
+    step: StepSpec | None = field(default=None, metadata={**_read("step"), **_LATER})
+    contest: Mapping[str, ContestSpec] | None = field(
+        default=None, metadata={**_read("contests"), **_LATER}
+    )
+    ls_means: LsMeansSpec | None = field(default=None, metadata={**_read("ls_means"), **_LATER})
+    difflsmeans: LsMeansSpec | None = field(default=None, metadata={**_read("ls_means"), **_LATER})
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """One entry of ``compare:``: ``anova(<models>, refit = refit)`` between named models."""
+
+    name: str = field(metadata=_read("model_name"))
+    models: tuple[str, ...] = field(metadata=_read("model_refs"))
+    refit: bool = field(default=True, metadata=_read("boolean"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +295,12 @@ class Spec:
     """The spec file's absolute path (None for a spec given as text)."""
     lines: Mapping[str, int] = field(default_factory=dict, metadata=_NOT_YAML)
     """Key path (``"models[0].formula"``) -> line number (1-based) in the spec."""
+    compare: tuple[CompareSpec, ...] = field(default=(), metadata=_read("compare"))
+    """Likelihood-ratio tests between named models (``compare:``)."""
+
+    def model(self, name: str) -> ModelSpec:
+        """The model called ``name`` (the spec has checked that it exists)."""
+        return next(m for m in self.models if m.name == name)
 
     @property
     def csv_path(self) -> Path | None:
@@ -272,8 +355,27 @@ class Spec:
         data["factors"] = {
             k: list(v if levels is None else levels[k]) for k, v in self.data.factors.items()
         }
-        models = [dataclasses.asdict(m) for m in self.models]
-        return {"data": data, "models": models}
+        out = {"data": data, "models": [_as_dict(m) for m in self.models]}
+        if self.compare:
+            out["compare"] = [_as_dict(c) for c in self.compare]
+        return out
+
+
+def _as_dict(value: Any) -> Any:
+    """A spec's dataclass as JSON-ready data; keys marked ``_LATER`` only when given."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.metadata.get("omit_default") and item == f.default:
+                continue
+            out[f.name] = _as_dict(item)
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): _as_dict(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_as_dict(v) for v in value]
+    return value
 
 
 def yaml_keys(cls: type) -> dict[str, bool]:
@@ -342,9 +444,11 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
         if root is None:
             raise SpecError(f"{source}: the spec is empty; it needs 'data:' and 'models:'")
         reader.loader = loader
+        reader._all_names = _model_names(root)
         top = reader.mapping(root, "", yaml_keys(Spec), "the spec")
         data = reader.data(top["data"][1])
         models = reader.models(top["models"][1])
+        compare = reader.compare(top["compare"][1], models) if "compare" in top else ()
     finally:
         loader.dispose()
     return Spec(
@@ -354,6 +458,7 @@ def parse_spec(text: str, *, source: str = "<spec>", base_dir: str | Path = ".")
         source=source,
         base_dir=Path(base_dir).resolve(),
         lines=MappingProxyType(dict(reader.lines)),
+        compare=compare,
     )
 
 
@@ -374,6 +479,7 @@ class _Reader:
         self.source = source
         self.lines: dict[str, int] = {}
         self.loader: Any = None
+        self._all_names: list[str] = []
 
     # -- locations and failures -------------------------------------------
 
@@ -525,6 +631,114 @@ class _Reader:
             return None
         return self.choice(node, key, DDF_VALUES)
 
+    def read_alpha(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> float:
+        value = self.scalar(node, key, "must be a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            self.fail(node, key, f"must be a number from 0 to 1, e.g. 0.05, not {_kind(node)}")
+        return float(value)
+
+    def read_model_ref(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        # Whether the model exists is checked once every model is read.
+        name = self.string(node, key)
+        if not _MODEL_NAME.fullmatch(name):
+            self.fail(node, key, f"{name!r} is not a model name (letters, digits, '_' and '-')")
+        return name
+
+    def read_model_refs(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
+            self.fail(node, key, f"must list two or more models, e.g. [m0, m1], not {_kind(node)}")
+        names = [self.read_model_ref(item, key, meta) for item in node.value]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                self.fail(node.value[i], key, f"model {name!r} is listed twice")
+        return tuple(names)
+
+    def read_terms(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> tuple[str, ...]:
+        """Term names: one, or a list of them (they reach R as text, never as code)."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.fail(node, key, "must name at least one term, e.g. [Product]")
+        return tuple(self.string(item, key) for item in items)
+
+    def read_contrast(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[float, ...] | tuple[tuple[float, ...], ...]:
+        example = "a list of weights, one per coefficient ([0, 1]), or a list of such rows"
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(node, key, f"must be {example}, not {_kind(node)}")
+        if all(isinstance(item, yaml.SequenceNode) for item in node.value):
+            rows = tuple(self.weights(item, key, example) for item in node.value)
+            if len({len(row) for row in rows}) != 1:
+                self.fail(node, key, "the rows of the contrast matrix must have the same length")
+            return rows
+        return self.weights(node, key, example)
+
+    def weights(self, node: yaml.Node, key: str, example: str) -> tuple[float, ...]:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(node, key, f"must be {example}, not {_kind(node)}")
+        out = []
+        for item in node.value:
+            value = self.scalar(item, key, f"must be {example}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.fail(item, key, f"weights must be numbers, not {_kind(item)}")
+            if value != value or value in (float("inf"), float("-inf")):
+                self.fail(item, key, f"weights must be finite numbers, not {_kind(item)}")
+            out.append(float(value))
+        return tuple(out)
+
+    def optional(self, node: yaml.Node, key: str, cls: type, what: str, example: str) -> Any:
+        """``true`` (the defaults), ``false`` (none) or a mapping of ``cls``'s keys."""
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(node, key, f"must be true, false or a mapping such as {example}")
+            if not isinstance(value, bool):
+                self.fail(
+                    node,
+                    key,
+                    f"must be true, false or a mapping such as {example}, not {_kind(node)}",
+                )
+            return cls() if value else None
+        entries = self.mapping(node, key, yaml_keys(cls), what)
+        return cls(**self.fields(cls, entries, key))
+
+    def read_drop1(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> Drop1Spec | None:
+        return self.optional(node, key, Drop1Spec, "drop1", "{ddf: Kenward-Roger}")  # type: ignore[no-any-return]
+
+    def read_step(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> StepSpec | None:
+        return self.optional(node, key, StepSpec, "step", "{alpha_fixed: 0.1}")  # type: ignore[no-any-return]
+
+    def read_ls_means(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> LsMeansSpec | None:
+        return self.optional(node, key, LsMeansSpec, "ls_means", "{which: [Product]}")  # type: ignore[no-any-return]
+
+    def read_contests(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> Mapping[str, ContestSpec]:
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                "must map names to contrasts, e.g. {days: {L: [0, 1]}}, not " + _kind(node),
+            )
+        out: dict[str, ContestSpec] = {}
+        for name_node, value_node in node.value:
+            name = self.string(name_node, key)
+            if not _MODEL_NAME.fullmatch(name):
+                self.fail(
+                    name_node,
+                    key,
+                    f"the contrast name {name!r} must be letters, digits, '_' and '-'",
+                )
+            if name in out:
+                self.fail(name_node, key, f"the contrast {name!r} is given twice")
+            sub = self.join(key, name)
+            self.lines[sub] = name_node.start_mark.line + 1
+            entries = self.mapping(value_node, sub, yaml_keys(ContestSpec), "a contrast")
+            out[name] = ContestSpec(**self.fields(ContestSpec, entries, sub))
+        return MappingProxyType(out)
+
     def read_boot(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> BootSpec:
         return self.boot(node, key)
 
@@ -656,7 +870,7 @@ class _Reader:
         models: list[ModelSpec] = []
         seen: dict[str, int] = {}
         for i, item in enumerate(node.value):
-            model = self.model(item, f"models[{i}]")
+            model = self.model(item, f"models[{i}]", models)
             if model.name in seen:
                 self.fail(
                     item,
@@ -667,9 +881,72 @@ class _Reader:
             models.append(model)
         return tuple(models)
 
-    def model(self, node: yaml.Node, key: str) -> ModelSpec:
+    def model(self, node: yaml.Node, key: str, above: list[ModelSpec]) -> ModelSpec:
         entries = self.mapping(node, key, yaml_keys(ModelSpec), "a model")
-        return ModelSpec(**self.fields(ModelSpec, entries, key))
+        values = self.fields(ModelSpec, entries, key)
+        base = values.get("update")
+        if base is None:
+            if "formula" not in entries:
+                self.fail(
+                    node,
+                    key,
+                    "'formula' is missing; a model requires it "
+                    "(or 'update: <a model above>' to make a variant of that model)",
+                )
+            return ModelSpec(**values)
+        names = [m.name for m in above]
+        if base not in names:
+            where = entries["update"][1]
+            if base == values["name"]:
+                self.fail(
+                    where, f"{key}.update", f"a model cannot be a variant of itself ({base!r})"
+                )
+            later = " (a variant must come after its base model)" if base in self._all_names else ""
+            known = f"; the models above: {', '.join(names)}" if names else "; no model is above it"
+            self.fail(
+                where,
+                f"{key}.update",
+                f"no model {base!r} above this one{suggestion(base, names)}{later}{known}",
+            )
+        if "reml" not in entries:
+            # R's update() keeps the base model's REML unless told otherwise.
+            values["reml"] = next(m for m in above if m.name == base).reml
+        return ModelSpec(**values)
+
+    def compare(self, node: yaml.Node, models: tuple[ModelSpec, ...]) -> tuple[CompareSpec, ...]:
+        self.lines.setdefault("compare", node.start_mark.line + 1)
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(
+                node,
+                "compare",
+                "must be a non-empty list ('- name: ...\n  models: [m0, m1]'), not " + _kind(node),
+            )
+        names = [m.name for m in models]
+        out: list[CompareSpec] = []
+        for i, item in enumerate(node.value):
+            key = f"compare[{i}]"
+            entries = self.mapping(item, key, yaml_keys(CompareSpec), "a comparison")
+            spec = CompareSpec(**self.fields(CompareSpec, entries, key))
+            # Its outputs go to a folder of its name, beside the models' folders.
+            taken = names + [c.name for c in out]
+            if spec.name in taken:
+                self.fail(
+                    entries["name"][1],
+                    f"{key}.name",
+                    f"the name {spec.name!r} is already used by a "
+                    + ("model" if spec.name in names else "comparison")
+                    + " (each gets a folder of its name)",
+                )
+            for j, name in enumerate(spec.models):
+                if name not in names:
+                    self.fail(
+                        entries["models"][1].value[j],
+                        f"{key}.models",
+                        f"no model {name!r}{suggestion(name, names)}; "
+                        f"the models: {', '.join(names)}",
+                    )
+            out.append(spec)
+        return tuple(out)
 
     def boot(self, node: yaml.Node, key: str) -> BootSpec:
         if not isinstance(node, yaml.MappingNode):
@@ -708,6 +985,23 @@ class _Reader:
                 if extra in entries:
                     self.fail(entries[extra][0], f"{key}.{extra}", "is only used with method: boot")
         return spec
+
+
+def _model_names(root: yaml.Node) -> list[str]:
+    """Every model name written in the spec (to say that a base model comes later)."""
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    out = []
+    for key, value in root.value:
+        if getattr(key, "value", None) == "models" and isinstance(value, yaml.SequenceNode):
+            for item in value.value:
+                if isinstance(item, yaml.MappingNode):
+                    out += [
+                        str(v.value)
+                        for k, v in item.value
+                        if getattr(k, "value", None) == "name" and isinstance(v, yaml.ScalarNode)
+                    ]
+    return out
 
 
 def _is_r_name(name: str) -> bool:

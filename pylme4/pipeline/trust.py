@@ -3,7 +3,8 @@
 A spec travels by e-mail and through repositories, so ``pylme4 run``,
 ``verify``, ``verify --with-r`` and ``export-r`` treat it as untrusted input:
 
-- every field that reaches R as code (today: each model's ``formula``) is
+- every field that reaches R as code (each model's ``formula``, also the
+  change ``formula`` of a model with ``update:``) is
   parsed by R, never evaluated, and every function its parse tree calls must
   be on :data:`ALLOWED`, the one list of modelling functions a spec may use
   (``pkg::fun`` only for the pairs listed there; ``:::`` never; a function
@@ -16,10 +17,12 @@ vouches for; results.json records that it was used.  Whatever the trust, the
 code must be exactly one R expression without a comment, because the
 exported R script writes it as code.
 
-Other fields never reach R as code: names are checked against fixed
-patterns by :mod:`pylme4.pipeline.spec`, choices (``ddf``, ``boot.fun``,
-``confint``) against fixed lists, and strings the exported script holds are
-quoted by :func:`pylme4.pipeline.export_r.r_string`.
+Other fields never reach R as code: names (of models, of ``update:`` and
+``compare:`` references, of contrasts) are checked against fixed patterns by
+:mod:`pylme4.pipeline.spec`, choices (``ddf``, ``boot.fun``, ``confint``)
+against fixed lists, numbers (contrast weights, alphas) are numbers, and
+strings the exported script holds (``ls_means.which``) are quoted by
+:func:`pylme4.pipeline.export_r.r_string`.
 """
 
 from __future__ import annotations
@@ -124,7 +127,8 @@ def check_spec(spec: Spec, *, trust: bool = False) -> None:
         One line naming the file, line, key and the function (or path).
     """
     for i, model in enumerate(spec.models):
-        check_code(spec, f"models[{i}].formula", model.formula, trust=trust)
+        if model.formula is not None:
+            check_code(spec, f"models[{i}].formula", model.formula, trust=trust)
     check_data_path(spec, trust=trust)
 
 

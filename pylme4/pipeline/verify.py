@@ -521,4 +521,5 @@ def _verify_with_r(
         return
     # The files of every model, as the registry of outputs says the spec makes them.
     files = [f"{model.name}/{file}" for model in spec.models for file in outputs.model_files(model)]
+    files += [f"{c.name}/{file}" for c in spec.compare for file in outputs.COMPARE_FILE_NAMES]
     compare_folders(tally, results_dir, r_dir, only=files, label="R: ")

@@ -35,3 +35,15 @@ pylme4_factor_text <- function(values, levels) {
   list(values = as.list(as.character(values)),
        levels = as.list(pylme4_level_text(levels)))
 }
+
+# The formula R's update(base, change) fits: update.formula() of the base
+# model's formula with the change (". ~ . - Days"), as update.merMod makes it,
+# deparsed on one line.  `base` is the base model's fit (its formula as lme4
+# keeps it, with (x || g) expanded, is what update() starts from) or, to
+# check a spec before anything is fitted, its formula's text.  Both formulas
+# have passed the spec's trust check.
+pylme4_update_formula <- function(base, change) {
+  old <- if (is.character(base)) stats::as.formula(base) else stats::formula(base)
+  f <- stats::update.formula(old, stats::as.formula(change))
+  paste(deparse(f, width.cutoff = 500L), collapse = " ")
+}

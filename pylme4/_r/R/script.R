@@ -137,7 +137,10 @@ pylme4_write_text <- function(text, path) {
 pylme4_write_model <- function(fit, name, ddf = NULL) {
   dir <- file.path(out_dir, name)
   dir.create(dir, recursive = TRUE, showWarnings = FALSE)
-  s <- if (is.null(ddf)) summary(fit) else summary(fit, ddf = ddf)
+  # A variant made by update() has its base model's class: lme4's summary
+  # (of an lmerMod) unless ddf asks for lmerTest's, as pylme4 prints it.
+  s <- if (is.null(ddf)) summary(methods::as(fit, "lmerMod"))
+       else summary(pylme4_script_lmertest(fit), ddf = ddf)
   pylme4_write_text(utils::capture.output(print(s)), file.path(dir, "summary.txt"))
   cf <- coef(s)
   pylme4_write_table(data.frame(term = rownames(cf), cf, check.names = FALSE),
@@ -211,12 +214,112 @@ pylme4_write_all_fit <- function(fit, name) {
 # confint: confint(fit, method = ...), with the parameters' names as a
 # column; level only when it is not confint's default, nsim and seed only
 # for the bootstrap (as pylme4 calls it).  The arguments are the fields of
-# the spec's confint: (seed left out when the spec has none).
-pylme4_write_confint <- function(fit, name, method, level, nsim, seed = NULL) {
+# the spec's confint: (seed left out when the spec has none; `workers` is how
+# many processes pylme4 used, which the intervals do not depend on).
+pylme4_write_confint <- function(fit, name, method, level, nsim, seed = NULL, workers = 1) {
   args <- list(as.name("confint"), as.name("fit"), method = method)
   if (level != 0.95) args$level <- level
   if (identical(method, "boot")) args <- c(args, list(nsim = nsim, seed = seed))
   ci <- eval(as.call(args))
   pylme4_write_table(data.frame(parameter = rownames(ci), ci, check.names = FALSE),
                      file.path(out_dir, name, "confint.csv"))
+}
+
+# ---------------------------------------------------------------------------
+# lmerTest's tools and comparisons (drop1:, step:, contest:, ls_means:,
+# difflsmeans:, compare:)
+# ---------------------------------------------------------------------------
+
+# The lmerTest version of a fit (the script fits with lme4's lmer() unless
+# the spec asks for lmerTest's summary), as lmerTest::lmer() makes it.
+pylme4_script_lmertest <- function(fit) {
+  if (inherits(fit, "lmerModLmerTest")) fit else lmerTest::as_lmerModLmerTest(fit)
+}
+
+# R's printout of x as pylme4 keeps it (the lines of print(x)).
+pylme4_print_lines <- function(x) utils::capture.output(print(x))
+
+# A table whose row names matter (anova, ls_means), with them as the first
+# column, named `first`.
+pylme4_write_rows <- function(x, path, first = "term") {
+  x <- as.data.frame(unclass(x), check.names = FALSE, row.names = rownames(x))
+  table <- cbind(stats::setNames(data.frame(rownames(x)), first), x)
+  pylme4_write_table(table, path)
+}
+
+# drop1: lmerTest's drop1(fit, ddf = ddf), F tests of the marginal terms.
+pylme4_write_drop1 <- function(fit, name, ddf) {
+  d <- stats::drop1(pylme4_script_lmertest(fit), ddf = ddf)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(d), file.path(dir, "drop1.txt"))
+  pylme4_write_rows(d, file.path(dir, "drop1.csv"))
+}
+
+# step: lmerTest's step(fit, ...), its printout and both elimination tables.
+pylme4_write_step <- function(fit, name, reduce_fixed, reduce_random, alpha_random,
+                              alpha_fixed, ddf) {
+  s <- lmerTest::step(pylme4_script_lmertest(fit), ddf = ddf,
+                      alpha.random = alpha_random, alpha.fixed = alpha_fixed,
+                      reduce.fixed = reduce_fixed, reduce.random = reduce_random)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(s), file.path(dir, "step.txt"))
+  pylme4_write_rows(s$random, file.path(dir, "step_random.csv"))
+  pylme4_write_rows(s$fixed, file.path(dir, "step_fixed.csv"))
+}
+
+# contest: lmerTest's contest(fit, L, joint = , ddf = ) of each named
+# contrast; L is a vector of weights, or a list of rows (a matrix, its
+# columns named by the coefficients).  The printouts, each after its name,
+# and the numbers one row each: contrast, row, statistic, value.
+pylme4_write_contest <- function(fit, name, contest) {
+  lt <- pylme4_script_lmertest(fit)
+  coefs <- names(lme4::fixef(lt))
+  texts <- character()
+  parts <- list()
+  for (cname in names(contest)) {
+    spec <- contest[[cname]]
+    L <- spec$L
+    if (is.list(L))
+      L <- matrix(unlist(L), nrow = length(L), byrow = TRUE, dimnames = list(NULL, coefs))
+    x <- lmerTest::contest(lt, L, joint = spec$joint, ddf = spec$ddf)
+    texts <- c(texts, paste(c(paste0(cname, ":"), pylme4_print_lines(x)), collapse = "\n"))
+    m <- as.matrix(x)
+    parts[[length(parts) + 1L]] <- data.frame(
+      contrast = cname, row = rep(rownames(x), each = ncol(x)),
+      statistic = rep(colnames(x), times = nrow(x)), value = as.vector(t(m)))
+  }
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(paste(texts, collapse = "\n\n"), file.path(dir, "contest.txt"))
+  pylme4_write_table(do.call(rbind, parts), file.path(dir, "contest.csv"))
+}
+
+# ls_means / difflsmeans: lmerTest's least-squares means (or their pairwise
+# differences) of the factor terms `which` (NULL: all).
+pylme4_write_ls_means <- function(fit, name, level, ddf, which = NULL, file = "ls_means") {
+  lt <- pylme4_script_lmertest(fit)
+  x <- if (identical(file, "difflsmeans"))
+         lmerTest::difflsmeans(lt, which = which, level = level, ddf = ddf)
+       else lmerTest::ls_means(lt, which = which, level = level, ddf = ddf)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(x), file.path(dir, paste0(file, ".txt")))
+  pylme4_write_rows(x, file.path(dir, paste0(file, ".csv")))
+}
+
+pylme4_write_difflsmeans <- function(fit, name, level, ddf, which = NULL) {
+  pylme4_write_ls_means(fit, name, level, ddf, which, file = "difflsmeans")
+}
+
+# compare: anova(m0, m1, ...) with each fit bound to its model's name, as a
+# user types it (R prints the names); refit = FALSE only when asked.  Fits
+# made by lmerTest::lmer() are compared as the lme4 fits they are.
+pylme4_write_compare <- function(fits, name, refit) {
+  env <- new.env(parent = globalenv())
+  for (nm in names(fits)) assign(nm, methods::as(fits[[nm]], "lmerMod"), envir = env)
+  args <- c(list(as.name("anova")), lapply(names(fits), as.name))
+  if (!refit) args$refit <- FALSE
+  a <- eval(as.call(args), envir = env)
+  dir <- file.path(out_dir, name)
+  dir.create(dir, recursive = TRUE, showWarnings = FALSE)
+  pylme4_write_text(pylme4_print_lines(a), file.path(dir, "anova.txt"))
+  pylme4_write_rows(a, file.path(dir, "anova.csv"), first = "model")
 }
