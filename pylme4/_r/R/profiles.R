@@ -1,0 +1,110 @@
+# ---------------------------------------------------------------------------
+# Likelihood profiles: lme4's profile.merMod, confint.thpr and the numbers
+# xyplot.thpr draws (pylme4/profiles.py).
+#
+# pylme4 profiles one parameter per task (profile(fit, which = i)) and puts
+# the parts together here.  profile.merMod profiles each parameter on its own
+# (a fresh deviance function and fresh starting values per parameter; lme4's
+# parallel = "multicore" splits it the same way), so the parts put together
+# are all.equal(tolerance = 0) to profile(fit, which = all of them); only the
+# formulas' environments inside the splines differ.
+# ---------------------------------------------------------------------------
+
+# The names of the parameters profile() and confint() take, in their order
+# (standard deviations and correlations as theta orders them, sigma, then
+# the fixed effects), and how many of them are variance parameters.
+pylme4_profile_names <- function(fit, signames, prof_scale) {
+  useSc <- lme4::isLMM(fit) || lme4::isNLMM(fit)
+  prefix <- if (identical(prof_scale, "varcov")) c("var", "cov") else c("sd", "cor")
+  profnames <- utils::getFromNamespace("profnames", "lme4")
+  vn <- profnames(fit, signames, useSc = useSc, prefix = prefix)
+  list(names = I(c(vn, names(lme4::fixef(fit)))), nvp = length(vn))
+}
+
+# confint.merMod's names: as profile's, but with sigma wherever the model has
+# a scale parameter (a Gamma glmer has one, which profile() cannot profile).
+pylme4_confint_names <- function(fit, old_names) {
+  useSc <- as.logical(fit@devcomp$dims[["useSc"]])
+  profnames <- utils::getFromNamespace("profnames", "lme4")
+  vn <- profnames(fit, old_names, useSc = useSc)
+  list(names = I(c(vn, names(lme4::fixef(fit)))), nvp = length(vn))
+}
+
+# The task: parameter i's profile, serialized (it travels back from workers).
+pylme4_profile_part <- function(fit, i, args) {
+  p <- do.call(stats::profile, c(list(fit, which = i), args))
+  serialize(p, NULL)
+}
+
+# The parts (serialized thpr objects, in parameter order) as one thpr, built
+# as profile.merMod builds it from its per-parameter results.
+pylme4_profile_combine <- function(parts) {
+  parts <- lapply(parts, unserialize)
+  frames <- lapply(parts, function(p) {
+    class(p) <- "data.frame"
+    p$.par <- as.character(p$.par)
+    p
+  })
+  ans <- do.call(rbind, frames)
+  row.names(ans) <- NULL
+  ans$.par <- factor(ans$.par)
+  joined <- function(what) do.call(c, lapply(parts, attr, what))
+  structure(ans, forward = joined("forward"), backward = joined("backward"),
+            lower = joined("lower"), upper = joined("upper"),
+            class = c("thpr", "data.frame"))
+}
+
+# What the Python Profile holds: as.data.frame(p) and R's printout of p.
+pylme4_profile_parts <- function(p) {
+  list(frame = as.data.frame(p), text = pylme4_print(p))
+}
+
+# confint(p, parm, level): parm NULL for all of them.
+pylme4_profile_confint <- function(p, parm, level) {
+  ci <- if (is.null(parm)) stats::confint(p, level = level)
+        else stats::confint(p, parm = parm, level = level)
+  as.data.frame(ci, check.names = FALSE)
+}
+
+# What xyplot.thpr draws in each panel, as numbers: the zeta levels and the
+# parameter values where the profile reaches them (the vertical segments),
+# and the profile curve (the forward spline over the panel's x range, as
+# panel.thpr evaluates it), or the raw points where the spline failed.
+pylme4_profile_plot_data <- function(p, conf) {
+  levels <- sort(sqrt(stats::qchisq(conf, df = 1)))
+  zeta <- c(-rev(levels), 0, levels)
+  predy <- utils::getFromNamespace("predy", "lme4")
+  # Panels in the profile's order (xyplot.thpr's: that of attr(p, "forward")).
+  nms <- unique(as.character(p$.par))
+  fwd <- attr(p, "forward")
+  bak <- attr(p, "backward")
+  panels <- lapply(nms, function(n) {
+    spl <- fwd[[n]]
+    bs <- bak[[n]]
+    ok <- inherits(spl, "spline") && inherits(bs, "spline")
+    if (ok) {
+      pval <- predy(bs, zeta)
+    } else {
+      r <- p[p$.par == n, ]
+      pval <- stats::approx(r[[".zeta"]], r[[n]], xout = zeta)$y
+    }
+    z <- zeta
+    na <- is.na(pval)
+    z[na] <- 0
+    if (ok) pval[na] <- min(spl$knots)
+    # lattice pads a free x scale by 7% of its range on each side.
+    lims <- grDevices::extendrange(range(pval, na.rm = TRUE), f = 0.07)
+    if (ok) {
+      krange <- range(spl$knots)
+      curve <- stats::predict(spl, seq(max(lims[1], krange[1]), min(lims[2], krange[2]),
+                                       length.out = 101))
+      curve <- data.frame(x = curve$x, zeta = curve$y)
+    } else {
+      r <- p[p$.par == n, ]
+      curve <- data.frame(x = r[[n]], zeta = r[[".zeta"]])
+    }
+    list(segments = data.frame(zeta = z, value = pval), curve = curve,
+         spline = ok, xlim = I(lims))
+  })
+  stats::setNames(panels, nms)
+}
