@@ -16,7 +16,14 @@ import pandas as pd
 from . import checks, formatting, parallel, profiles
 from ._r.call import r_call, r_value
 from ._r.convert import Columns
-from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    RError,
+    choice_error,
+    emit,
+)
 from .fitbase import MerFitLike
 from .linear import GlmFit, LmFit
 from .options import (
@@ -276,6 +283,11 @@ def confint(
         "pylme4_confint_names", fit.r_handle, bool(old_names), doing="naming the parameters"
     )
     params = [str(n) for n in names["names"]]
+    if isinstance(parm, str) and parm in CONFINT_METHODS and parm not in params:
+        raise ArgumentLookupError(
+            f"parm: no parameter {parm!r}; confint()'s first argument is parm, as in R: "
+            f"did you mean method={parm!r}?"
+        )
     rows = None if parm is None else profiles.select(parm, params, int(names["nvp"]), "parm")
     if method == "profile":
         # confint.merMod: profile(fit, which = parm, signames = oldNames), then its confint().

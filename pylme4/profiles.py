@@ -105,12 +105,19 @@ class Profile(formatting.RPrinted):
         is the parameter's bound (0 for a standard deviation, -1/1 for a
         correlation) or NaN.  ``parm`` selects rows as ``which`` does in
         :func:`profile` (names, 0-based positions among the profiled
-        parameters, ``"theta_"``, ``"beta_"``).
+        parameters, ``"theta_"``, ``"beta_"``), in the order given, as R's
+        ``confint(profile, parm)`` does.
         """
         checks.level(level)
         rows = None
         if parm is not None:
-            rows = [self.which[i - 1] for i in select(parm, self.which, self._nvp, "parm")]
+            # confint.thpr keeps the order parm gives (get.which sorts).
+            items = [parm] if isinstance(parm, (str, int, np.integer)) else list(parm)
+            rows = []
+            for item in items:
+                for i in select(item, self.which, self._nvp, "parm"):
+                    if self.which[i - 1] not in rows:
+                        rows.append(self.which[i - 1])
         outcome = r_call(
             "pylme4_profile_confint",
             self._handle,
@@ -146,17 +153,20 @@ class Profile(formatting.RPrinted):
 
 
 def select(which: Which, names: Sequence[str], nvp: int, what: str = "which") -> list[int]:
-    """The parameters ``which`` selects, as R's 1-based positions in order.
+    """The parameters ``which`` selects, as R's 1-based positions.
 
     lme4's ``get.which``: ``"theta_"`` for the variance parameters (the
     first ``nvp`` names), ``"beta_"`` for the fixed effects, parameter
-    names, or 0-based positions (R's ``which = i + 1``).  Unlike R, a name
-    or position that selects nothing is an error rather than ignored.
+    names (these give the positions sorted, each once), or 0-based
+    positions (R's ``which = i + 1``, kept in their order, as R keeps a
+    numeric ``which``).  Unlike R, a name or position that selects nothing
+    is an error rather than ignored.
     """
     if which is None:
         return list(range(1, len(names) + 1))
     items: list[Any] = [which] if isinstance(which, (str, int, np.integer)) else list(which)
     chosen: set[int] = set()
+    positions: list[int] = []
     for item in items:
         if isinstance(item, (bool, np.bool_)):
             raise ArgumentTypeError(f"{what} takes parameter names or positions, not {item!r}")
@@ -166,7 +176,7 @@ def select(which: Which, names: Sequence[str], nvp: int, what: str = "which") ->
                     f"{what}: position {item} is out of range: the model has "
                     f"{len(names)} parameters (0 to {len(names) - 1}): {list(names)}"
                 )
-            chosen.add(int(item) + 1)
+            positions.append(int(item) + 1)
         elif isinstance(item, str):
             if item == "theta_":
                 chosen.update(range(1, nvp + 1))
@@ -184,9 +194,11 @@ def select(which: Which, names: Sequence[str], nvp: int, what: str = "which") ->
             raise ArgumentTypeError(
                 f"{what} takes parameter names or positions, not {type(item).__name__} {item!r}"
             )
-    if not chosen:
+    if not chosen and not positions:
         raise ArgumentError(f"{what}={which!r} selects no parameter")
-    return sorted(chosen)
+    if not chosen:
+        return positions
+    return sorted(chosen.union(positions))
 
 
 def profile(
@@ -275,7 +287,8 @@ def profile(
     nvp = int(names["nvp"])
     chosen = list(range(1, len(params) + 1))
     if which is not None:
-        chosen = select(which, params, nvp, "which")
+        # profile.merMod profiles them in its own order, each once.
+        chosen = sorted(set(select(which, params, nvp, "which")))
     handle = run_profile(fit, chosen, args, place, progress)
     outcome = r_call("pylme4_profile_parts", handle, doing="reading the profile")
     frame: pd.DataFrame = outcome.value["frame"]
