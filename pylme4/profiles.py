@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import checks, formatting, parallel
-from ._r.call import r_call, r_value
+from ._r.call import r_call, r_value, serialize, unserialize
 from .errors import (
     ArgumentError,
     ArgumentLookupError,
@@ -94,6 +94,13 @@ class Profile(formatting.RPrinted):
         """The ``thpr`` object in R."""
         return self._handle
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The thpr object travels as R's serialize() bytes, as fits do.
+        return (
+            _restore_profile,
+            (self.frame, self.which, self.text, serialize(self._handle), self._nvp),
+        )
+
     def __repr__(self) -> str:
         return f"<Profile of {', '.join(self.which)}: {len(self.frame)} points>"
 
@@ -150,6 +157,12 @@ class Profile(formatting.RPrinted):
             )
             for name, part in panels.items()
         }
+
+
+def _restore_profile(
+    frame: pd.DataFrame, which: tuple[str, ...], text: str, payload: bytes, nvp: int
+) -> Profile:
+    return Profile(frame=frame, which=which, text=text, _handle=unserialize(payload), _nvp=nvp)
 
 
 def select(which: Which, names: Sequence[str], nvp: int, what: str = "which") -> list[int]:

@@ -8,6 +8,7 @@ so the frames, intervals and printouts are compared exactly.
 from __future__ import annotations
 
 import io
+import pickle
 import warnings
 
 import numpy as np
@@ -167,6 +168,16 @@ def test_profile_of_a_fit_with_na_rows_equals_r(na_data):
     _same_frame(p.frame, ref["frame"])
     pd.testing.assert_frame_equal(p.confint(), ref["ci"], check_exact=True)
     assert str(p) == ref["text"]
+
+
+def test_a_profile_pickles_without_the_model(sleep_profile):
+    payload = pickle.dumps(sleep_profile)
+    # The splines' formulas no longer carry profile()'s frame (and the model).
+    assert len(payload) < 200_000
+    back = pickle.loads(payload)
+    pd.testing.assert_frame_equal(back.frame, sleep_profile.frame, check_exact=True)
+    pd.testing.assert_frame_equal(back.confint(0.9), sleep_profile.confint(0.9), check_exact=True)
+    assert str(back) == str(sleep_profile) and back.which == sleep_profile.which
 
 
 # -- in parallel ------------------------------------------------------------------

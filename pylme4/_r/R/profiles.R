@@ -31,8 +31,22 @@ pylme4_confint_names <- function(fit, old_names) {
 }
 
 # The task: parameter i's profile, serialized (it travels back from workers).
+# The splines' formulas (.zeta ~ par) keep profile.merMod's evaluation frame
+# as their environment, and with it the model and its deviance function:
+# 1.7 MB for sleepstudy instead of 4 KB.  Nothing reads that environment
+# (predict() uses knots and coefficients), so it is dropped before travel.
 pylme4_profile_part <- function(fit, i, args) {
-  p <- do.call(stats::profile, c(list(fit, which = i), args))
+  p <- do.call(stats::profile, c(list(fit, which = as.integer(i)), args))
+  light <- function(s) {
+    f <- attr(s, "formula")
+    if (inherits(f, "formula")) {
+      environment(f) <- globalenv()
+      attr(s, "formula") <- f
+    }
+    s
+  }
+  attr(p, "forward") <- lapply(attr(p, "forward"), light)
+  attr(p, "backward") <- lapply(attr(p, "backward"), light)
   serialize(p, NULL)
 }
 
