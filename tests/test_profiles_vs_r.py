@@ -132,6 +132,10 @@ def test_each_parameter_is_profiled_afresh(sleep_fit):
         np.testing.assert_array_equal(got[".focal"].to_numpy(), ref[".focal"].to_numpy())
     serial = r(f'{SLEEP}suppressWarnings(nrow(profile(m, which = "theta_", {args})))')
     assert serial != len(p.frame)  # the spoilt serial profile, in this lme4
+    # One of these profiles has no spline: the plot shows its points, as lattice does.
+    panels = p.plot_data()
+    assert not panels["var_Days|Subject"].spline
+    _same_panels(panels, r_apply(XYPLOT_PANELS, p.r_handle))
 
 
 def test_profile_confint_parm_as_in_lme4(sleep_profile):
@@ -312,23 +316,32 @@ def test_bad_confint_parm_names_the_culprit(sleep_fit):
 # -- the zeta plot ----------------------------------------------------------------------
 
 
+# lattice's own panel data for xyplot(p): the zeta levels and where the
+# profile meets them.
+XYPLOT_PANELS = """function(p) {
+  x <- suppressWarnings(lattice::xyplot(p))
+  lapply(x$panel.args, function(a) data.frame(zeta = a$y, value = a$x))
+}"""
+
+
+def _same_panels(panels, ref) -> None:
+    assert len(panels) == len(ref)
+    for panel, expected in zip(panels.values(), ref):
+        np.testing.assert_array_equal(panel.segments["zeta"], expected["zeta"])
+        np.testing.assert_allclose(panel.segments["value"], expected["value"], rtol=1e-12)
+
+
 def test_zeta_plot_draws_what_xyplot_thpr_draws(sleep_profile):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from pylme4 import plot
 
-    # lattice's own panel data: the zeta levels and where the profile meets them.
-    ref = r(
-        f"{SLEEP}x <- lattice::xyplot(profile(m))\n"
-        "lapply(x$panel.args, function(a) data.frame(zeta = a$y, value = a$x))"
-    )
+    # R's own profile(m), drawn by lattice.
+    ref = r(f"{SLEEP}p <- profile(m)\n({XYPLOT_PANELS})(p)")
     panels = sleep_profile.plot_data()
     assert list(panels) == list(sleep_profile.which)
-    for panel, expected in zip(panels.values(), ref):
-        assert panel.spline
-        np.testing.assert_array_equal(panel.segments["zeta"], expected["zeta"])
-        np.testing.assert_allclose(panel.segments["value"], expected["value"], rtol=1e-12)
-        assert len(panel.curve) == 101
+    _same_panels(panels, ref)
+    assert all(panel.spline and len(panel.curve) == 101 for panel in panels.values())
     # The 95% segments stand on the profile interval's ends.
     ci = sleep_profile.confint()
     days = panels["Days"].segments

@@ -80,45 +80,52 @@ pylme4_profile_confint <- function(p, parm, level) {
   as.data.frame(ci, check.names = FALSE)
 }
 
-# What xyplot.thpr draws in each panel, as numbers: the zeta levels and the
-# parameter values where the profile reaches them (the vertical segments),
-# and the profile curve (the forward spline over the panel's x range, as
-# panel.thpr evaluates it), or the raw points where the spline failed.
+# What xyplot.thpr draws in each panel, as numbers, computed as it computes
+# them: the zeta levels and the parameter values where the backward spline
+# meets them (the vertical segments; a level it does not reach is drawn at
+# zeta 0 and the spline's first knot), and the profile curve (the forward
+# spline over the panel's x range, as panel.thpr evaluates it), or the raw
+# points where lme4 has no forward spline.
 pylme4_profile_plot_data <- function(p, conf) {
   levels <- sort(sqrt(stats::qchisq(conf, df = 1)))
   zeta <- c(-rev(levels), 0, levels)
   predy <- utils::getFromNamespace("predy", "lme4")
-  # Panels in the profile's order (xyplot.thpr's: that of attr(p, "forward")).
-  nms <- unique(as.character(p$.par))
   fwd <- attr(p, "forward")
   bak <- attr(p, "backward")
+  # Panels in the profile's order (xyplot.thpr's: that of attr(p, "forward")).
+  nms <- unique(as.character(p$.par))
   panels <- lapply(nms, function(n) {
     spl <- fwd[[n]]
     bs <- bak[[n]]
-    ok <- inherits(spl, "spline") && inherits(bs, "spline")
-    if (ok) {
-      pval <- predy(bs, zeta)
-    } else {
+    if (is.null(spl)) {
       r <- p[p$.par == n, ]
-      pval <- stats::approx(r[[".zeta"]], r[[n]], xout = zeta)$y
+      spl <- data.frame(y = r[[".zeta"]], x = r[[n]])
+      bs <- data.frame(x = spl$y, y = spl$x)
+    }
+    is_spline <- inherits(spl, "spline")
+    pval <- if (inherits(bs, "spline")) {
+      predy(bs, zeta)
+    } else if (is.numeric(bs$x) && is.numeric(bs$y) && length(bs$x) == length(bs$y)) {
+      stats::approx(bs$x, bs$y, xout = zeta)$y
+    } else {
+      rep_len(NA_real_, length(zeta))
     }
     z <- zeta
     na <- is.na(pval)
     z[na] <- 0
-    if (ok) pval[na] <- min(spl$knots)
+    if (is_spline) pval[na] <- min(spl$knots)
     # lattice pads a free x scale by 7% of its range on each side.
     lims <- grDevices::extendrange(range(pval, na.rm = TRUE), f = 0.07)
-    if (ok) {
+    curve <- if (is_spline) {
       krange <- range(spl$knots)
-      curve <- stats::predict(spl, seq(max(lims[1], krange[1]), min(lims[2], krange[2]),
-                                       length.out = 101))
-      curve <- data.frame(x = curve$x, zeta = curve$y)
+      pr <- stats::predict(spl, seq(max(lims[1], krange[1]), min(lims[2], krange[2]),
+                                    length.out = 101))
+      data.frame(x = pr$x, zeta = pr$y)
     } else {
-      r <- p[p$.par == n, ]
-      curve <- data.frame(x = r[[n]], zeta = r[[".zeta"]])
+      data.frame(x = spl$x, zeta = spl$y)
     }
     list(segments = data.frame(zeta = z, value = pval), curve = curve,
-         spline = ok, xlim = I(lims))
+         spline = is_spline, xlim = I(lims))
   })
   stats::setNames(panels, nms)
 }
