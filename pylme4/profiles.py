@@ -141,7 +141,12 @@ class Profile(formatting.RPrinted):
 
         :func:`pylme4.plot.profile` draws them.
         """
-        levels = [float(c) for c in conf]
+        try:
+            levels = [float(c) for c in conf]
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(
+                f"conf must be levels strictly between 0 and 1, not {conf!r}"
+            ) from None
         if not levels or any(not 0 < c < 1 for c in levels):
             raise ArgumentError(f"conf must be levels strictly between 0 and 1, not {conf!r}")
         panels = r_value(

@@ -360,3 +360,7 @@ def test_zeta_plot_draws_what_xyplot_thpr_draws(sleep_profile):
     assert buffer.getvalue().startswith(b"\x89PNG")
     with pytest.raises(ArgumentTypeError, match="draws a Profile"):
         plot.profile(sleep_profile.frame)
+    with pytest.raises(ArgumentError, match="conf must be levels strictly between 0 and 1"):
+        plot.profile(sleep_profile, conf=[0.95, 1.0])
+    with pytest.raises(ArgumentTypeError, match="conf must be levels"):
+        plot.profile(sleep_profile, conf=0.95)
