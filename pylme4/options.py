@@ -48,6 +48,11 @@ NA_ACTIONS: dict[NaAction, str | None] = {"omit": None, "exclude": "na.exclude",
 ConfintMethod = Literal["profile", "Wald", "boot"]
 CONFINT_METHODS: tuple[ConfintMethod, ...] = get_args(ConfintMethod)
 
+#: profile(prof.scale =): profile standard deviations and correlations, or
+#: variances and covariances.
+ProfScale = Literal["sdcor", "varcov"]
+PROF_SCALES: tuple[ProfScale, ...] = get_args(ProfScale)
+
 #: Alternative hypotheses of a one-sided (or two-sided) test.
 Alternative = Literal["two-sided", "greater", "less"]
 ALTERNATIVES: tuple[Alternative, ...] = get_args(Alternative)

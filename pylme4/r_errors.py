@@ -426,6 +426,12 @@ RULES: tuple[Rule, ...] = (
         only_while=("fitting", "parsing"),
     ),
     _rule(
+        r"can't \(yet\) profile GLMMs with non-fixed scale parameters",
+        RError,
+        "lme4 cannot profile a GLMM whose family has a scale parameter (Gamma, inverse "
+        "Gaussian); use confint(method='Wald') or confint(method='boot') instead",
+    ),
+    _rule(
         r"cannot allocate vector of size (?P<size>.+)",
         RError,
         "R ran out of memory (it asked for {size} more)",

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts
+    from . import allfit, bootstrap, inference, insides, printopts, profiles
     from . import lmertest as lmertest_tools
 
 
@@ -548,6 +548,7 @@ class MerFit(RFitRows, formatting.RPrinted):
         all_fit = allfit.all_fit
         check_convergence = allfit.check_convergence
         confint = inference.confint
+        profile = profiles.profile
         simulate = inference.simulate
         get_me = insides.get_me
         model_matrix = insides.model_matrix
@@ -560,6 +561,7 @@ class MerFit(RFitRows, formatting.RPrinted):
         all_fit = forward("pylme4.allfit", "all_fit")
         check_convergence = forward("pylme4.allfit", "check_convergence")
         confint = forward("pylme4.inference", "confint")
+        profile = forward("pylme4.profiles", "profile")
         simulate = forward("pylme4.inference", "simulate")
         get_me = forward("pylme4.insides", "get_me")
         model_matrix = forward("pylme4.insides", "model_matrix")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -590,6 +591,26 @@ BAD = [
         r"method must be .*not 'wald' \(did you mean 'Wald'\?\)",
     ),
     Bad(
+        "profile_unknown_parameter",
+        lambda s: lmer(FORMULA, s).profile(which=".sig3"),
+        ArgumentLookupError,
+        r"which: no parameter '.sig3' \(did you mean '.sig03'\?\)",
+    ),
+    Bad(
+        "confint_parm_out_of_range",
+        lambda s: lmer(FORMULA, s).confint(parm=9, method="Wald"),
+        ArgumentLookupError,
+        r"parm: position 9 is out of range: the model has 6 parameters",
+    ),
+    Bad(
+        "profile_glmm_with_scale",
+        lambda s: _quiet_fit(
+            lambda: pylme4.glmer("size ~ period + (1 | herd)", _cbpp(), family="Gamma")
+        ).profile(which=0),
+        RError,
+        r"lme4 cannot profile a GLMM whose family has a scale parameter",
+    ),
+    Bad(
         "simulate_bad_nsim",
         lambda s: lmer(FORMULA, s).simulate(nsim=0),
         ArgumentError,
@@ -757,6 +778,12 @@ CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 
 def _cbpp() -> pd.DataFrame:
     return pylme4.datasets.load("cbpp")
+
+
+def _quiet_fit(make: Callable[[], Any]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make()
 
 
 def _tagged(s: pd.DataFrame, early: str, late: str) -> pd.Series:

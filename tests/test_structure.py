@@ -12,7 +12,7 @@ import pytest
 from conftest import r_printed
 
 import pylme4
-from pylme4 import allfit, bootstrap, errors, inference
+from pylme4 import allfit, bootstrap, errors, inference, profiles
 from pylme4.fitbase import LmerFitLike, MerFitLike, RFit
 from pylme4.formatting import RPrinted
 
@@ -21,6 +21,7 @@ FORWARDED = [
     ("all_fit", allfit.all_fit),
     ("check_convergence", allfit.check_convergence),
     ("confint", inference.confint),
+    ("profile", profiles.profile),
     ("simulate", inference.simulate),
     ("anova", inference.lmertest_anova),
     ("ranova", inference.ranova),
