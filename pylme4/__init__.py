@@ -62,6 +62,9 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "nlmer": "nonlinear",
+    "NlmerFit": "results",
+    "NlmerSummary": "results",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -88,7 +91,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
-    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
+    from .nonlinear import nlmer
+    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary, NlmerFit, NlmerSummary
 
 
 def __getattr__(name: str) -> Any:
