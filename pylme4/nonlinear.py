@@ -161,9 +161,7 @@ def _check_formula(
     if not isinstance(formula, str) or not formula.strip():
         raise FormulaError(f"the formula must be a non-empty string, not {formula!r}")
     try:
-        info = r_value(
-            "pylme4_nlmer_formula", formula, list(columns), doing="parsing the formula"
-        )
+        info = r_value("pylme4_nlmer_formula", formula, list(columns), doing="parsing the formula")
     except PylmeError as exc:
         if not hasattr(exc, "r_message"):
             raise
@@ -179,7 +177,7 @@ def _check_formula(
         name = unknown[0]
         raise FormulaError(
             f"the formula uses {name!r}, which is neither a column of the data nor a "
-            f"parameter of the model {model} ({listed})"
+            f"parameter of the model {model} (its parameters: {listed})"
             f"{suggestion(name, [*columns, *params])}"
         )
     if not nlpars:
@@ -198,6 +196,6 @@ def _check_formula(
     if missing:
         raise ArgumentError(
             f"start has no value for {missing[0]!r}: nlmer needs a starting value for "
-            f"each parameter of the model {model} ({listed})"
+            f"each parameter of the model {model} (its parameters: {listed})"
         )
     return checks.FormulaVars(tuple(info["vars"]), False, True, info["response"] or None)

@@ -909,7 +909,7 @@ def _not_for_nlmer(name: str, why: str) -> Any:
 # linear model's hat matrix.
 _NO_SIMULATE = (
     "lme4 1.1-31's simulate() cannot rebuild a nonlinear model's random-effects "
-    "design (R stops with \"model frame and formula mismatch in model.matrix()\")"
+    'design (R stops with "model frame and formula mismatch in model.matrix()")'
 )
 _NLMER_GET_ME_MISSING = ("mmList", "p_i", "q_i", "m_i")
 
