@@ -957,12 +957,12 @@ class NlmerFit(MerFit):
         self,
         newdata: pd.DataFrame | None = None,
         re_form: str | None = None,
-        allow_new_levels: bool = False,
-        type: PredictType = "link",
-        na_action: PredictNaAction = "pass",
+        *args: Any,
+        **kwargs: Any,
     ) -> pd.Series:
         """Predictions for the data the model was fitted to: lme4's
-        ``predict(fit)``, the same as ``fitted()``.
+        ``predict(fit)``, the same as ``fitted()``; the other arguments are
+        :meth:`MerFit.predict`'s.
 
         lme4 1.1-31 cannot predict a nonlinear model for ``newdata`` (it
         stops with "object 'Asym' not found") and returns values of the wrong
@@ -978,7 +978,7 @@ class NlmerFit(MerFit):
                 "re_form is not available for nlmer fits: lme4 1.1-31's predict() returns "
                 "one value per parameter and row instead of population-level predictions"
             )
-        return super().predict(None, None, allow_new_levels, type, na_action)
+        return super().predict(None, None, *args, **kwargs)
 
     def get_me(self, name: GetMeName) -> Any:
         """lme4's ``getME(fit, name)`` (see :func:`pylme4.insides.get_me`);

@@ -136,6 +136,7 @@ def test_accessors_match_r(case):
     np.testing.assert_allclose(vc["sdcor"], ref["varcorr"]["sdcor"], **SAME)
     assert_same_series(fit.fitted(), ref["fitted"])
     assert_same_series(fit.predict(), ref["fitted"])
+    assert_same_series(fit.predict(type="response"), ref["fitted"])
     assert_same_series(fit.residuals(), ref["resid"])
     assert_same_series(fit.residuals(type="pearson", scaled=True), ref["pearson"])
     assert_same_series(fit.residuals(type="working"), ref["working"])
