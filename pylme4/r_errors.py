@@ -394,6 +394,17 @@ RULES: tuple[Rule, ...] = (
         DataError,
         "'{name}' does not have one value per row of the data",
     ),
+    # nlmer's penalized nonlinear least squares fails this way when the
+    # starting values are far from the estimates.
+    _rule(
+        r"step factor reduced below 0\.001 without reducing pwrss|"
+        r"Downdated VtV is not positive definite",
+        RError,
+        "lme4's nlmer could not improve on the starting values (R: '{r}'); give start "
+        "values closer to the estimates (e.g. nls() with the same self-starting model "
+        "finds them)",
+        only_while=("fitting the model with nlmer()",),
+    ),
     _rule(
         r"Downdated VtV is not positive definite",
         RError,

@@ -433,6 +433,24 @@ def test_bad_input(row):
     assert_same_series(fit.fixef(), r(f"fixef(nlmer({LOGIS}, Orange, start = {START_R}))"))
 
 
+@pytest.mark.parametrize(
+    "start",
+    [{"Asym": 1, "xmid": 1, "scal": 1}, {"Asym": 0, "xmid": 725, "scal": 0}],
+    ids=["far", "zero"],
+)
+def test_poor_starting_values_say_so(start):
+    orange = pylme4.datasets.load("Orange")
+    start_r = ", ".join(f"{k} = {v}" for k, v in start.items())
+    r_said = r(
+        f"tryCatch(nlmer({LOGIS}, Orange, start = c({start_r})), "
+        "error = function(e) conditionMessage(e))"
+    )
+    with pytest.raises(RError, match="could not improve on the starting values") as info:
+        pylme4.nlmer(LOGIS, orange, start=start, data_name="Orange")
+    assert info.value.r_message == r_said
+    assert r_said.splitlines()[0] in str(info.value)
+
+
 def test_r_names_the_same_mistakes_without_the_culprit():
     """The rows above are caught before R, whose own messages name nothing."""
     said = r(
