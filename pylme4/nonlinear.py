@@ -7,10 +7,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import checks
 from ._r.call import r_value
-from .errors import ArgumentError, ArgumentTypeError, FormulaError, PylmeError, suggestion
+from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    DataError,
+    FormulaError,
+    PylmeError,
+    suggestion,
+)
 from .models import _fit, prepare_call
 from .options import NaAction
 from .results import NlmerFit
@@ -84,8 +92,12 @@ def nlmer(
             "nAGQ > 1 for nonlinear models"
         )
 
+    inputs: list[str] = []
+
     def formula_check(text: str, columns: Sequence[str]) -> checks.FormulaVars:
-        return _check_formula(text, columns, nlpars)
+        found, model_inputs = _check_formula(text, columns, nlpars)
+        inputs.extend(model_inputs)
+        return found
 
     prepared = prepare_call(
         formula,
@@ -100,6 +112,7 @@ def nlmer(
         control_fun="nlmerControl",
         formula_check=formula_check,
     )
+    _check_inputs(prepared["df"], inputs)
     prepared["helper"] = "pylme4_nlmer_fit_and_info"
     prepared["args"]["nlpars"] = nlpars
     prepared["args"]["theta"] = theta
@@ -154,10 +167,23 @@ def _start_values(start: Any) -> tuple[dict[str, float], list[float] | None]:
     return out, theta
 
 
+def _check_inputs(df: pd.DataFrame, inputs: Sequence[str]) -> None:
+    """The self-starting model computes with its inputs: they must be numeric
+    (R would say only "non-numeric argument to binary operator")."""
+    for name in inputs:
+        if name in df.columns and not pd.api.types.is_numeric_dtype(df[name].dtype):
+            raise DataError(
+                f"column {name!r} is an input of nlmer's model and must be numeric, "
+                f"but its dtype is {df[name].dtype}"
+            )
+
+
 def _check_formula(
     formula: str, columns: Sequence[str], nlpars: Mapping[str, float]
-) -> checks.FormulaVars:
-    """Read nlmer's three-part formula in R; check its model and ``start`` against it."""
+) -> tuple[checks.FormulaVars, list[str]]:
+    """Read nlmer's three-part formula in R; check its model and ``start`` against it.
+
+    Returns the formula's variables and those of the model's inputs."""
     if not isinstance(formula, str) or not formula.strip():
         raise FormulaError(f"the formula must be a non-empty string, not {formula!r}")
     try:
@@ -198,4 +224,5 @@ def _check_formula(
             f"start has no value for {missing[0]!r}: nlmer needs a starting value for "
             f"each parameter of the model {model} (its parameters: {listed})"
         )
-    return checks.FormulaVars(tuple(info["vars"]), False, True, info["response"] or None)
+    found = checks.FormulaVars(tuple(info["vars"]), False, True, info["response"] or None)
+    return found, list(info["inputs"])

@@ -163,6 +163,22 @@ def _predictor_infinite(
     )
 
 
+def _nlmer_infinite(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """nlmer does not check for infinite values: its least squares just fail."""
+    df: pd.DataFrame = prepared["df"]
+    found = [(c, _infinite(df[c])) for c in _used(prepared)]
+    found = [(c, bad) for c, bad in found if bad.any()]
+    if not found:
+        return None
+    column, bad = found[0]
+    return with_message(
+        exc,
+        DataError,
+        f"column {column!r} is infinite in {_rows(df, bad)}; lme4's nlmer cannot use "
+        "infinite values in the model's variables: drop or replace these rows",
+    )
+
+
 def _missing_with_fail(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
     df: pd.DataFrame = prepared["df"]
     found = [(c, df[c].isna().to_numpy()) for c in _used(prepared)]
@@ -403,6 +419,7 @@ RULES: tuple[Rule, ...] = (
         "lme4's nlmer could not improve on the starting values (R: '{r}'); give start "
         "values closer to the estimates (e.g. nls() with the same self-starting model "
         "finds them)",
+        explain=_nlmer_infinite,
         only_while=("fitting the model with nlmer()",),
     ),
     _rule(

@@ -20,7 +20,14 @@ import pytest
 from conftest import SAME, assert_estimates_match_r, assert_same_series, python_data, r, r_reference
 
 import pylme4
-from pylme4.errors import ArgumentError, ArgumentTypeError, FormulaError, PylmeError, RError
+from pylme4.errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    DataError,
+    FormulaError,
+    PylmeError,
+    RError,
+)
 
 LOGIS = "circumference ~ SSlogis(age, Asym, xmid, scal) ~ Asym | Tree"
 START = {"Asym": 200, "xmid": 725, "scal": 350}
@@ -449,6 +456,30 @@ def test_poor_starting_values_say_so(start):
         pylme4.nlmer(LOGIS, orange, start=start, data_name="Orange")
     assert info.value.r_message == r_said
     assert r_said.splitlines()[0] in str(info.value)
+
+
+def test_infinite_values_are_named_not_blamed_on_start():
+    orange = pylme4.datasets.load("Orange")
+    orange.loc[3, "age"] = np.inf
+    r_said = r(
+        "d <- as.data.frame(Orange); d$age[4] <- Inf\n"
+        f"tryCatch(nlmer({LOGIS}, d, start = {START_R}), error = function(e) conditionMessage(e))"
+    )
+    with pytest.raises(DataError, match=r"column 'age' is infinite in 1 row \(index 3\)") as info:
+        pylme4.nlmer(LOGIS, orange, start=START, data_name="Orange")
+    assert info.value.r_message == r_said
+
+
+def test_model_input_must_be_numeric():
+    orange = pylme4.datasets.load("Orange")
+    orange["age"] = orange["age"].astype(str)
+    with pytest.raises(DataError, match=r"column 'age' is an input of nlmer's model"):
+        pylme4.nlmer(LOGIS, orange, start=START, data_name="Orange")
+    said = r(
+        "d <- as.data.frame(Orange); d$age <- as.character(d$age)\n"
+        f"tryCatch(nlmer({LOGIS}, d, start = {START_R}), error = function(e) conditionMessage(e))"
+    )
+    assert said == "non-numeric argument to binary operator"  # R names no column
 
 
 def test_r_names_the_same_mistakes_without_the_culprit():

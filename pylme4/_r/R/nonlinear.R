@@ -13,12 +13,12 @@ pylme4_self_start_models <- c("SSasymp", "SSasympOff", "SSasympOrig", "SSbiexp",
 
 # What nlmer's three-part formula `response ~ SSmodel(x, p1, p2) ~ p1 | g` is
 # made of: the model's name and text, its parameters (in the model's order),
-# the variables that must be columns, and the problems (sentences) that stop
+# the variables of its inputs (x), the variables that must be columns, and the problems (sentences) that stop
 # it before lme4 sees it.  `columns` are the data's column names.
 pylme4_nlmer_formula <- function(formula_text, columns) {
   none <- I(character())
-  out <- list(model = "", model_name = "", params = none, vars = none, response = "",
-              unknown = none, problems = none)
+  out <- list(model = "", model_name = "", params = none, inputs = none, vars = none,
+              response = "", unknown = none, problems = none)
   fail <- function(text) {
     out$problems <- I(text)
     out
@@ -54,6 +54,7 @@ pylme4_nlmer_formula <- function(formula_text, columns) {
                         name, paste(names(formals(fun)), collapse = ", "))))
   pnames <- attr(fun, "pnames")
   params <- character()
+  inputs <- character()
   for (p in names(formals(fun))) {
     arg <- matched[[p]]
     if (is.null(arg))
@@ -65,6 +66,8 @@ pylme4_nlmer_formula <- function(formula_text, columns) {
                                    "(with a starting value in start), not %s"),
                             p, out$model, paste(deparse(arg), collapse = " "))))
       params <- c(params, as.character(arg))
+    } else {
+      inputs <- c(inputs, all.vars(arg))
     }
   }
   if (anyDuplicated(params))
@@ -83,6 +86,7 @@ pylme4_nlmer_formula <- function(formula_text, columns) {
     exists(v, envir = globalenv()) && !is.function(get(v, envir = globalenv()))
   }, TRUE)
   out$params <- I(params)
+  out$inputs <- I(setdiff(inputs, params))
   out$vars <- I(vars)
   out$unknown <- I(outside[!found])
   out$response <- if (is.name(nlform[[2L]])) as.character(nlform[[2L]]) else ""
