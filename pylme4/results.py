@@ -904,9 +904,8 @@ def _not_for_nlmer(name: str, why: str) -> Any:
 
 # What lme4 1.1-31 cannot do with an nlmerMod: these rebuild the model matrix
 # of the random effects from the formula (model.matrix stops with "model
-# frame and formula mismatch"), or need simulate() (bootMer, allFit's refits
-# of the same call are fine but its comparison is not offered), or use the
-# linear model's hat matrix.
+# frame and formula mismatch"), simulate (bootMer), refit with every
+# optimizer (allFit fails with each), or use a linear model's hat matrix.
 _NO_SIMULATE = (
     "lme4 1.1-31's simulate() cannot rebuild a nonlinear model's random-effects "
     'design (R stops with "model frame and formula mismatch in model.matrix()")'
