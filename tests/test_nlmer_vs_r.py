@@ -96,7 +96,9 @@ REFERENCE_ITEMS = (
     "postvar = lapply(ranef(m, condVar = TRUE), function(d) attr(d, 'postVar')), "
     "coefficients = as.data.frame(coef(s)), aictab = s$AICtab, "
     "omitted = as.integer(attr(model.frame(m), 'na.action')), "
-    "X = unname(getME(m, 'X'))"
+    "X = unname(getME(m, 'X')), "
+    "summary6 = paste(capture.output(print(s, digits = 6, correlation = FALSE)), "
+    "collapse = '\\n')"
 )
 
 
@@ -180,6 +182,9 @@ def test_printed_fit_and_summary_are_rs_text(case):
     (fit, summary), ref, _ = case
     assert str(fit) == ref["print"]
     assert str(summary) == ref["summary"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert fit.summary_text(digits=6, correlation=False) == ref["summary6"]
     assert summary.title == "Nonlinear mixed model fit by maximum likelihood "
     np.testing.assert_allclose(
         summary.fixed_effects.to_numpy(), ref["coefficients"].to_numpy(), **SAME
