@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAME, assert_estimates_match_r, assert_same_series, python_data, r, r_reference
+from conftest import (
+    SAME,
+    assert_estimates_match_r,
+    assert_same_series,
+    python_data,
+    r,
+    r_printed,
+    r_reference,
+)
 
 import pylme4
 from pylme4.errors import (
@@ -230,14 +238,15 @@ def test_anova_of_two_nlmer_fits_matches_r():
         warnings.simplefilter("ignore")
         a = pylme4.nlmer(LOGIS, orange, start=START, data_name="Orange")
         b = pylme4.nlmer(two, orange, start=START, data_name="Orange")
-        table = pylme4.anova(a, b).table
-    ref = r(
-        f"a <- nlmer({LOGIS}, Orange, start = {START_R})\n"
-        f"b <- nlmer({two}, Orange, start = {START_R})\n"
-        "as.data.frame(anova(a, b))"
+        result = pylme4.anova(a, b)
+    fits = (
+        f"model1 <- nlmer({LOGIS}, Orange, start = {START_R})\n"
+        f"model2 <- nlmer({two}, Orange, start = {START_R})\n"
     )
-    for column in ("npar", "AIC", "BIC", "logLik", "deviance"):
-        np.testing.assert_allclose(table[column], ref[column], **SAME)
+    ref = r(f"suppressWarnings({{{fits}as.data.frame(anova(model1, model2))}})")
+    for column in ("npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"):
+        np.testing.assert_allclose(result.table[column], ref[column], **SAME)
+    assert str(result) == r_printed(f"{fits}anova(model1, model2)")
 
 
 # ---------------------------------------------------------------------------
