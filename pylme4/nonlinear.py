@@ -80,7 +80,7 @@ def nlmer(
     >>> fit = pylme4.nlmer("circumference ~ SSlogis(age, Asym, xmid, scal) ~ Asym | Tree",
     ...                    orange, start={"Asym": 200, "xmid": 725, "scal": 350},
     ...                    data_name="Orange")
-    >>> round(fit.fixef()["Asym"], 1)
+    >>> round(float(fit.fixef()["Asym"]), 1)
     192.1
     """
     nlpars, theta = _start_values(start)
