@@ -66,6 +66,9 @@ _EXPORTS = {
     "power_curve": "power_analysis",
     "PowerResult": "power_analysis",
     "PowerCurve": "power_analysis",
+    "nlmer": "nonlinear",
+    "NlmerFit": "results",
+    "NlmerSummary": "results",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -92,8 +95,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
+    from .nonlinear import nlmer
     from .power_analysis import PowerCurve, PowerResult, power, power_curve
-    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
+    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary, NlmerFit, NlmerSummary
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,8 +58,13 @@ def prepare_call(
     values: dict[str, Any],
     control_fun: str,
     numeric_response: bool = True,
+    formula_check: Callable[[str, Sequence[str]], checks.FormulaVars] | None = None,
 ) -> dict[str, Any]:
-    """Check the inputs of a model call and build the arguments of pylme4_fit()."""
+    """Check the inputs of a model call and build the arguments of pylme4_fit().
+
+    ``formula_check(formula, columns)`` reads the formula (default
+    :func:`checks.formula_vars`); nlmer's three-part formula has its own.
+    """
     df = checks.as_frame(data)
     checks.check_frame(df)
     if not isinstance(data_name, str) or not data_name:
@@ -69,7 +74,7 @@ def prepare_call(
         raise DataError(f"data_name {data_name!r} has {problem}")
     if na_action not in NA_ACTIONS:
         raise choice_error("na_action", na_action, list(NA_ACTIONS))
-    fvars = checks.formula_vars(formula, list(df.columns))
+    fvars = (formula_check or checks.formula_vars)(formula, list(df.columns))
     if not fvars.has_response:
         raise checks.FormulaError(f"the formula {formula!r} has no response (left of '~')")
     checks.check_response(df, fvars.response, numeric=numeric_response)
@@ -198,11 +203,13 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
     """Fit with the lme4 function `fun_name` and build a `cls` result.
 
     Warnings point at the user's line: user -> lmer()/glmer() -> _fit().
+    ``prepared["helper"]`` may name an R helper that wraps pylme4_fit_and_info
+    (nlmer's builds its start values first).
     """
     df: pd.DataFrame = prepared["df"]
     try:
         outcome = r_call(
-            "pylme4_fit_and_info",
+            prepared.get("helper", "pylme4_fit_and_info"),
             cls._INFO_HELPER,
             fun_name,
             data=Columns(df, prepared["columns"]),

@@ -170,6 +170,22 @@ def _predictor_infinite(
     )
 
 
+def _nlmer_infinite(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """nlmer does not check for infinite values: its least squares just fail."""
+    df: pd.DataFrame = prepared["df"]
+    found = [(c, _infinite(df[c])) for c in _used(prepared)]
+    found = [(c, bad) for c, bad in found if bad.any()]
+    if not found:
+        return None
+    column, bad = found[0]
+    return with_message(
+        exc,
+        DataError,
+        f"column {column!r} is infinite in {_rows(df, bad)}; lme4's nlmer cannot use "
+        "infinite values in the model's variables: drop or replace these rows",
+    )
+
+
 def _missing_with_fail(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
     df: pd.DataFrame = prepared["df"]
     found = [(c, df[c].isna().to_numpy()) for c in _used(prepared)]
@@ -399,6 +415,18 @@ RULES: tuple[Rule, ...] = (
         r"variable lengths differ \(found for '(?P<name>[^']+)'\)",
         DataError,
         "'{name}' does not have one value per row of the data",
+    ),
+    # nlmer's penalized nonlinear least squares fails this way when the
+    # starting values are far from the estimates.
+    _rule(
+        r"step factor reduced below 0\.001 without reducing pwrss|"
+        r"Downdated VtV is not positive definite",
+        RError,
+        "lme4's nlmer could not improve on the starting values (R: '{r}'); give start "
+        "values closer to the estimates (e.g. nls() with the same self-starting model "
+        "finds them)",
+        explain=_nlmer_infinite,
+        only_while=("fitting the model with nlmer()",),
     ),
     _rule(
         r"Downdated VtV is not positive definite",

@@ -36,6 +36,8 @@ from .options import (
     RESIDUAL_TYPES,
     Alternative,
     Ddf,
+    GetMeName,
+    ModelMatrixType,
     PredictNaAction,
     PredictType,
     ResidualType,
@@ -847,3 +849,186 @@ def _restore_fit(
     variables: tuple[str, ...],
 ) -> MerFit:
     return cls._from_r(unserialize(payload), messages, index, variables)
+
+
+# ---------------------------------------------------------------------------
+# Nonlinear mixed models (lme4's nlmer)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NlmerSummary(formatting.RPrinted):
+    """``summary()`` of a nonlinear mixed model (lme4's ``nlmer()``).
+
+    ``str(summary)`` is exactly R's ``print(summary(fit))``.
+    """
+
+    title: str
+    """lme4's method title: "Nonlinear mixed model fit by maximum likelihood"."""
+    object_class: str
+    formula: str
+    data_name: str
+    fit_statistics: pd.Series
+    """R's table: AIC, BIC, logLik, deviance and df.resid."""
+    scaled_residuals: pd.Series
+    random_effects: pd.DataFrame
+    """One row per variance component (Groups, Name, Variance, Std.Dev., and
+    Corr columns for correlated terms), then the Residual row."""
+    nobs: int
+    ngroups: Mapping[str, int]
+    fixed_effects: pd.DataFrame
+    """R's coefficient table: Estimate, Std. Error, t value (no p-values:
+    lme4 gives none)."""
+    correlation: pd.DataFrame | None
+    """Correlation of the fixed-effect estimates."""
+    optimizer_messages: tuple[str, ...]
+    text: str = field(repr=False)
+    """R's printed summary."""
+
+    @classmethod
+    def _from_r(cls, parts: dict[str, Any]) -> NlmerSummary:
+        return cls(fit_statistics=parts["aictab"], **_summary_fields(parts))
+
+
+def _not_for_nlmer(name: str, why: str) -> Any:
+    """A method of :class:`MerFit` that lme4 1.1-31 cannot compute for an
+    nlmerMod: it raises an ArgumentError saying so, before R fails with an
+    unrelated message (or, for predict(re.form = NA), returns wrong values)."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise ArgumentError(f"{name}() is not available for nlmer fits: {why}")
+
+    method.__name__ = name
+    method.__qualname__ = f"NlmerFit.{name}"
+    method.__doc__ = f"Not available for nlmer fits: {why}."
+    return method
+
+
+# What lme4 1.1-31 cannot do with an nlmerMod: these rebuild the model matrix
+# of the random effects from the formula (model.matrix stops with "model
+# frame and formula mismatch"), simulate (bootMer), refit with every
+# optimizer (allFit fails with each), or use a linear model's hat matrix.
+_NO_SIMULATE = (
+    "lme4 1.1-31's simulate() cannot rebuild a nonlinear model's random-effects "
+    'design (R stops with "model frame and formula mismatch in model.matrix()")'
+)
+_NLMER_GET_ME_MISSING = ("mmList", "p_i", "q_i", "m_i")
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class NlmerFit(MerFit):
+    """A nonlinear mixed model fitted by lme4's ``nlmer()``.
+
+    Fitted by maximum likelihood; besides :class:`MerFit`'s accessors,
+    ``nagq`` and ``summary()``.  What lme4 1.1-31 cannot compute for a
+    nonlinear model raises :class:`~pylme4.errors.ArgumentError`:
+    ``simulate()``, ``boot_mer()``, ``confint(method="boot")``,
+    ``hatvalues()``, ``all_fit()`` and ``check_convergence()``,
+    ``predict()`` with ``newdata`` or ``re_form``,
+    ``model_matrix("randomListRaw")`` and ``get_me()`` of ``mmList``,
+    ``p_i``, ``q_i``, ``m_i``.
+    """
+
+    nagq: int
+    """0 or 1: lme4's nlmer optimises theta alone (0) or theta and the fixed
+    effects together (1, the default; more points are not implemented)."""
+
+    _INFO_HELPER: ClassVar[str] = "pylme4_nlmer_info"
+
+    @classmethod
+    def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        return {"nagq": int(info["nagq"])}
+
+    def summary(self) -> NlmerSummary:
+        """``summary(fit)``: the t values of the fixed effects, as lme4 prints them.
+
+        lme4 warns when the finite-difference Hessian is not positive
+        definite and falls back to the covariance from RX (as it often does
+        for nlmer fits); the warning is raised as an RWarning.
+        """
+
+        def compute() -> NlmerSummary:
+            outcome = r_call("pylme4_lmer_summary", self._handle, doing="computing summary()")
+            emit(outcome.conditions)
+            return NlmerSummary._from_r(outcome.value)
+
+        return self._cached("summary", compute)
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        re_form: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> pd.Series:
+        """Predictions for the data the model was fitted to: lme4's
+        ``predict(fit)``, the same as ``fitted()``; the other arguments are
+        :meth:`MerFit.predict`'s.
+
+        lme4 1.1-31 cannot predict a nonlinear model for ``newdata`` (it
+        stops with "object 'Asym' not found") and returns values of the wrong
+        length for ``re_form``; both raise ArgumentError here.
+        """
+        if newdata is not None:
+            raise ArgumentError(
+                "newdata is not available for nlmer fits: lme4 1.1-31 cannot evaluate a "
+                "nonlinear model on new data; predict() gives the fitted values only"
+            )
+        if re_form is not None:
+            raise ArgumentError(
+                "re_form is not available for nlmer fits: lme4 1.1-31's predict() returns "
+                "one value per parameter and row instead of population-level predictions"
+            )
+        return super().predict(None, None, *args, **kwargs)
+
+    def get_me(self, name: GetMeName) -> Any:
+        """lme4's ``getME(fit, name)`` (see :func:`pylme4.insides.get_me`);
+        ``mmList``, ``p_i``, ``q_i`` and ``m_i`` are not available for nlmer fits."""
+        if name in _NLMER_GET_ME_MISSING:
+            raise ArgumentError(
+                f"get_me({name!r}) is not available for nlmer fits: lme4 1.1-31 computes it "
+                "from the random-effects model matrices, which it cannot rebuild for a "
+                "nonlinear model"
+            )
+        return super().get_me(name)
+
+    def model_matrix(self, type: ModelMatrixType = "fixed") -> Any:
+        """lme4's ``model.matrix(fit, type)`` (see :func:`pylme4.insides.model_matrix`);
+        ``"randomListRaw"`` is not available for nlmer fits."""
+        if type == "randomListRaw":
+            raise ArgumentError(
+                "model_matrix(type='randomListRaw') is not available for nlmer fits: "
+                "lme4 1.1-31 cannot rebuild a nonlinear model's raw random-effects matrices"
+            )
+        return super().model_matrix(type)
+
+    def confint(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """lme4's ``confint()`` (see :func:`pylme4.inference.confint`):
+        ``method="profile"`` or ``"Wald"``; ``"boot"`` is not available for
+        nlmer fits (bootMer simulates)."""
+        method = kwargs.get("method", args[0] if args else "profile")
+        if method == "boot":
+            raise ArgumentError(
+                f"confint(method='boot') is not available for nlmer fits: {_NO_SIMULATE}"
+            )
+        return super().confint(*args, **kwargs)
+
+    simulate = _not_for_nlmer("simulate", _NO_SIMULATE)
+    boot_mer = _not_for_nlmer("boot_mer", f"bootMer() simulates: {_NO_SIMULATE}")
+    hatvalues = _not_for_nlmer(
+        "hatvalues",
+        "lme4 1.1-31's hatvalues() multiplies matrices of a linear model whose sizes "
+        "do not match a nonlinear model's",
+    )
+    all_fit = _not_for_nlmer(
+        "all_fit", "lme4 1.1-31's allFit() fails with every optimizer on a nonlinear model"
+    )
+    check_convergence = _not_for_nlmer(
+        "check_convergence", "it compares allFit() refits, which fail on a nonlinear model"
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"<NlmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, "
+            f"logLik {self.loglik():.4f}>"
+        )

@@ -86,3 +86,18 @@ def test_warnings_from_deep_inside_point_at_the_users_line(sleep_fit):
         line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
         errors.warn("a warning", UserWarning)
     assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+
+
+def test_developing_md_shows_the_layers_make_lint_checks():
+    """docs/developing.md copies pyproject.toml's layers for the newcomer;
+    this keeps the copy true."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [
+        c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    text = (root / "docs" / "developing.md").read_text(encoding="utf-8")
+    assert "```\n" + "\n> ".join(layers) + "\n```\n" in text
