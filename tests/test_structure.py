@@ -91,8 +91,9 @@ def test_warnings_from_deep_inside_point_at_the_users_line(sleep_fit):
 def test_developing_md_shows_the_layers_make_lint_checks():
     """docs/developing.md copies pyproject.toml's layers for the newcomer;
     this keeps the copy true."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parent.parent
     config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
