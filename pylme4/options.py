@@ -82,3 +82,13 @@ GET_ME_NAMES: tuple[GetMeName, ...] = get_args(GetMeName)
 #: model.matrix(fit, type = ...) of a fitted merMod.
 ModelMatrixType = Literal["fixed", "random", "randomListRaw"]
 MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)
+
+#: The parameters lme4's setParams() takes (predict's and simulate's
+#: newparams): fixed effects, the relative covariance factors, the residual
+#: standard deviation (models with a scale parameter only).
+NewParam = Literal["beta", "theta", "sigma"]
+NEWPARAMS_NAMES: tuple[NewParam, ...] = get_args(NewParam)
+
+#: influence(fit, which =) of dfbeta(): fixed effects or variance components.
+DfbetaWhich = Literal["fixed", "var.cov"]
+DFBETA_WHICH: tuple[DfbetaWhich, ...] = get_args(DfbetaWhich)
