@@ -62,6 +62,7 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "simulate_formula": "simulation",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -89,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
+    from .simulation import simulate_formula
 
 
 def __getattr__(name: str) -> Any:
