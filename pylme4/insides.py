@@ -143,8 +143,9 @@ def hatvalues(fit: MerFitLike) -> pd.Series:
 def ranef_postvar(fit: MerFitLike) -> dict[str, Any]:
     """The conditional covariance matrices of the random effects: lme4's
     ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")`` for every grouping
-    factor g, a numpy array shaped as R's (terms x terms x levels), or a list
-    of such arrays (one per uncorrelated block) for ``(x || g)`` terms."""
+    factor g, a numpy array shaped as R's (terms x terms x levels), or R's
+    list of such arrays (one per uncorrelated block, a dict keyed by term)
+    for ``(x || g)`` terms.  The same as ``fit.ranef(cond_var=True).postvar``."""
     outcome = r_call("pylme4_postvar", fit.r_handle, doing="computing ranef(condVar = TRUE)")
     emit(outcome.conditions)
     out: dict[str, Any] = outcome.value
@@ -284,7 +285,10 @@ def influence(
         for single observations (one refit per row of the data: slow for
         large data).
     maxfun
-        The optimizer's limit of function evaluations per refit.
+        The optimizer's limit of function evaluations per refit, which lme4
+        passes as ``optCtrl = list(maxfun = maxfun)``: lmer's default
+        optimizer (nloptwrap) reads ``maxeval`` instead, so for it, as in R,
+        it changes nothing.
     do_coef
         False: no refits, only the hat values (R's ``do.coef = FALSE``).
 
@@ -310,7 +314,9 @@ def influence(
         raise ArgumentError(f"maxfun must be at least 1, not {maxfun}")
     names: list[str] | None = None
     if groups is not None:
-        names = [groups] if isinstance(groups, str) else list(groups)
+        names = [groups] if isinstance(groups, str) else None
+        if isinstance(groups, (list, tuple, pd.Index)):
+            names = list(groups)
         if not names or not all(isinstance(g, str) for g in names):
             raise ArgumentTypeError(
                 f"groups must be a column name or a list of column names, not {groups!r}"

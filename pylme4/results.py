@@ -76,9 +76,10 @@ class Ranef(dict):  # type: ignore[type-arg]
     matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
 
     ``postvar[g]`` is a numpy array shaped as R's (terms x terms x levels),
-    or, for a factor with several uncorrelated blocks (``(x || g)``), a list
-    of such arrays, one per block, as R gives it.  ``postvar`` is None
-    without ``cond_var``.
+    or, for a factor with several uncorrelated blocks (``(x || g)``), R's
+    list of such arrays, one per block (a dict keyed by R's names where R
+    names them, as lme4 1.1-31 does: ``{"(Intercept)": ..., "Days": ...}``).
+    ``postvar`` is None without ``cond_var``.
     """
 
     __slots__ = ("postvar",)
@@ -92,6 +93,8 @@ class Ranef(dict):  # type: ignore[type-arg]
 
 
 def _postvar_copy(postvar: Any) -> Any:
+    if isinstance(postvar, Mapping):
+        return {name: np.array(block, dtype=float) for name, block in postvar.items()}
     if isinstance(postvar, list):
         return [np.array(block, dtype=float) for block in postvar]
     return np.array(postvar, dtype=float)
