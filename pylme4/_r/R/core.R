@@ -303,6 +303,19 @@ pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = 
   }
   if (random_only) args$random.only <- TRUE
   if (!is.null(newparams)) args$newparams <- pylme4_newparams(newparams)
+  omitted <- attr(stats::model.frame(fit), "na.action")
+  re <- args$re.form
+  uses_re <- is.null(re) || (!identical(re, NA) && !is.null(lme4::findbars(re)))
+  if (is.null(newdata) && !is.null(omitted) && uses_re &&
+      (random_only || !is.null(newparams) || !is.null(re))) {
+    # lme4 1.1-31 takes the random effects of *every* row of the data here
+    # but the fixed part of the rows used ("longer object length is not a
+    # multiple of shorter object length"): predict for the rows used, as
+    # predict(fit, newdata = <those rows>) does, and pad as na.action says.
+    rows <- rownames(stats::model.frame(fit))
+    args$newdata <- pylme4_call_data(stats::getCall(fit), stats::formula(fit))[rows, , drop = FALSE]
+    return(I(stats::napredict(omitted, do.call(stats::predict, args))))
+  }
   I(do.call(stats::predict, args))
 }
 
