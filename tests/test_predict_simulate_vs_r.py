@@ -393,3 +393,27 @@ def test_simulate_formula_errors_from_r_are_translated():
         )
     with pytest.raises(FormulaError, match="no random-effects term"):
         pylme4.simulate_formula("~ period", cbpp, {"beta": [1.0] * 4}, "binomial")
+
+
+@pytest.mark.parametrize(
+    "key, params, r_params",
+    [
+        ("sleepstudy", {"beta": [250.0, 5.0]}, "list(beta = c(250, 5))"),
+        ("sleep_na", SLEEP_PARAMS, SLEEP_R_PARAMS),
+        ("cbpp", CBPP_PARAMS, CBPP_R_PARAMS),
+    ],
+)
+def test_fit_simulate_with_newparams_equals_r(key, params, r_params):
+    fit, _, r_fit = _fit(key)
+    ref = r(
+        r_fit + f"sims <- suppressWarnings(suppressMessages(simulate(m, nsim = 2, seed = 3, "
+        f"newparams = {r_params})))\n"
+        "list(values = unname(do.call(cbind, lapply(sims, as.matrix))), rows = I(rownames(sims)))"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # R's messages and "some parameters not specified"
+        got = fit.simulate(nsim=2, seed=3, newparams=params)
+    np.testing.assert_allclose(got.to_numpy(), ref["values"].to_numpy(dtype=float), **SAME)
+    pd.testing.assert_index_equal(got.index, fit.fitted().index)
+    with pytest.raises(ArgumentError, match=r"newparams\['beta'\] has 1 values"):
+        fit.simulate(newparams={"beta": [1.0]})
