@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -367,13 +366,14 @@ def influence(
         var_cov_comps=parts["vc"],
         var_cov_comps_deleted=by_deleted(parts["vc_del"]),
         vcov=parts["vcov"],
-        vcov_deleted=MappingProxyType(dict(zip(deleted, parts["vcov_del"]))),
+        vcov_deleted=dict(zip(deleted, parts["vcov_del"])),
         converged=series(parts["converged"].astype(bool), "converged"),
         function_evals=series(parts["feval"].astype(np.int64), "function.evals"),
         _cooks=series(parts["cooks"], "cooks.distance"),
-        _dfbeta=MappingProxyType(
-            {"fixed": by_deleted(parts["dfbeta_fixed"]), "var.cov": by_deleted(parts["dfbeta_vc"])}
-        ),
+        _dfbeta={
+            "fixed": by_deleted(parts["dfbeta_fixed"]),
+            "var.cov": by_deleted(parts["dfbeta_vc"]),
+        },
         _dfbetas=by_deleted(parts["dfbetas"]),
         _r_names=tuple(str(n) for n in parts["names"]),
     )
@@ -458,6 +458,4 @@ def re_pca(fit: MerFitLike) -> RePCA:
         )
         for name, part in parts["terms"].items()
     }
-    return RePCA(
-        terms=MappingProxyType(terms), text=parts["text"], summary_text=parts["summary_text"]
-    )
+    return RePCA(terms=terms, text=parts["text"], summary_text=parts["summary_text"])

@@ -326,6 +326,11 @@ def test_influence_by_group_equals_r(key, groups):
     ref = r(r_fit + R_INFLUENCE.replace("{args}", f', groups = "{groups}"'))
     inf = fit.influence(groups=groups)
     _assert_influence_equals_r(inf, ref, pd.Index(list(ref["deleted"]), dtype=object))
+    again = pickle.loads(pickle.dumps(inf))
+    pd.testing.assert_series_equal(again.cooks_distance(), inf.cooks_distance())
+    pd.testing.assert_frame_equal(
+        again.vcov_deleted[inf.deleted[0]], inf.vcov_deleted[inf.deleted[0]]
+    )
     assert len(ref["cooks_names"]) == 0  # R leaves Cook's distances of groups unnamed
 
 
@@ -418,3 +423,4 @@ def test_re_pca_equals_r(formula, data_name):
         assert (pc.center, pc.scale) == (want["center"], want["scale"])
     with pytest.raises(KeyError):
         got["nope"]
+    assert str(pickle.loads(pickle.dumps(got))) == ref["text"]

@@ -266,6 +266,16 @@ SIMULATE_CASES = [
     ("cbpp", "~ period + (1 | herd)", CBPP, {"family": "poisson"}, "family = poisson"),
     (
         "cbpp",
+        "~ period + (1 | herd)",
+        (
+            {"beta": [1.0, -0.5, -1.0, -1.5], "theta": [0.5]},
+            "list(beta = c(1, -0.5, -1, -1.5), theta = 0.5)",
+        ),
+        {"family": "MASS::negative.binomial(theta = 2)"},
+        "family = MASS::negative.binomial(theta = 2)",
+    ),
+    (
+        "cbpp",
         "incidence ~ period + (1 | herd)",
         CBPP,
         {"family": "poisson", "offset": np.log(np.arange(1.0, 57.0))},
