@@ -424,3 +424,22 @@ def test_re_pca_equals_r(formula, data_name):
     with pytest.raises(KeyError):
         got["nope"]
     assert str(pickle.loads(pickle.dumps(got))) == ref["text"]
+
+
+def test_influence_of_weighted_fit_under_any_data_name_equals_r():
+    # The data may be bound to any name, even one of influence()'s own
+    # variables; weights as a column or as an array give the same refits.
+    sleep = pylme4.datasets.load("sleepstudy").assign(w=np.linspace(0.5, 2.0, 180))
+    ref = r(
+        "library(lme4); sleep_w <- transform(sleepstudy, w = seq(0.5, 2, length.out = 180))\n"
+        "m <- lmer(Reaction ~ Days + (Days | Subject), sleep_w, weights = w)\n"
+        'I(cooks.distance(influence(m, groups = "Subject")))'
+    )
+    formula = "Reaction ~ Days + (Days | Subject)"
+    for data_name in ("model", "data", "del"):
+        fit = pylme4.lmer(formula, sleep, data_name=data_name, weights="w")
+        got = fit.influence(groups="Subject").cooks_distance()
+        np.testing.assert_allclose(got.to_numpy(), ref, **SAME)
+    fit = pylme4.lmer(formula, sleep, weights=sleep["w"].to_numpy())
+    got = fit.influence(groups="Subject").cooks_distance()
+    np.testing.assert_allclose(got.to_numpy(), ref, **SAME)

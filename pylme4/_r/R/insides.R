@@ -69,13 +69,12 @@ pylme4_data_columns <- function(fit) {
 # Every piece of the result comes back in one round trip, with
 # cooks.distance(), dfbeta() and dfbetas() of it.
 pylme4_influence <- function(fit, groups, maxfun, do_coef) {
+  # The fit and the values go into the call itself: a name bound next to the
+  # data could be the data's own name (data_name = "model").
   env <- new.env(parent = environment(stats::formula(fit)))
-  env$model <- fit
-  call <- quote(stats::influence(model, maxfun = maxfun, do.coef = do_coef, ncores = 1))
-  if (!is.null(groups)) call$groups <- as.character(unlist(groups))
-  env$maxfun <- maxfun
-  env$do_coef <- do_coef
-  inf <- eval(call, envir = env)
+  args <- list(quote(stats::influence), fit, maxfun = maxfun, do.coef = do_coef, ncores = 1)
+  if (!is.null(groups)) args$groups <- as.character(unlist(groups))
+  inf <- eval(as.call(args), envir = env)
   if (!do_coef) return(list(hat = I(unname(inf$hat))))
   nm <- names(inf)
   frame <- function(x) as.data.frame(x, check.names = FALSE)
