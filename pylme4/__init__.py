@@ -69,6 +69,7 @@ _EXPORTS = {
     "nlmer": "nonlinear",
     "NlmerFit": "results",
     "NlmerSummary": "results",
+    "simulate_formula": "simulation",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -98,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .nonlinear import nlmer
     from .power_analysis import PowerCurve, PowerResult, power, power_curve
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary, NlmerFit, NlmerSummary
+    from .simulation import simulate_formula
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ refitting with every optimizer (``allFit``) in :mod:`pylme4.allfit`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -348,6 +349,7 @@ def simulate(
     re_form: str | None = None,
     newdata: pd.DataFrame | None = None,
     allow_new_levels: bool = False,
+    newparams: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Responses simulated from the fitted model: lme4's ``simulate()``.
 
@@ -368,6 +370,11 @@ def simulate(
         Simulate for these rows instead of the data the model was fitted to.
     allow_new_levels
         Allow grouping levels in ``newdata`` that the fit has not seen.
+    newparams
+        Simulate with other parameters (lme4's ``newparams``): a dict with
+        any of ``"beta"``, ``"theta"`` and ``"sigma"``, as for
+        :meth:`predict`; the rest stay the fit's.  To simulate from a
+        formula without a fit: :func:`pylme4.simulate_formula`.
 
     Returns
     -------
@@ -390,6 +397,11 @@ def simulate(
     if use_u is not None and re_form is not None:
         raise ArgumentError("give only one of use_u and re_form (as lme4's simulate() requires)")
     re_form = checks.re_form(re_form)
+    params = (
+        None
+        if newparams is None
+        else checks.newparams(newparams, n_beta=len(fit.fixef()), n_theta=len(fit.theta))
+    )
     frame = None
     if newdata is not None:
         data = checks.as_frame(newdata, "newdata")
@@ -404,6 +416,7 @@ def simulate(
         re_form,
         frame,
         bool(allow_new_levels),
+        params,
         doing="simulating from the model",
     )
     emit(outcome.conditions)

@@ -91,3 +91,13 @@ MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)
 #: power(method=): the test applied to every simulated data set.
 PowerMethod = Literal["satterthwaite", "kenward-roger", "lrt", "wald"]
 POWER_METHODS: tuple[PowerMethod, ...] = get_args(PowerMethod)
+
+#: The parameters lme4's setParams() takes (predict's and simulate's
+#: newparams): fixed effects, the relative covariance factors, the residual
+#: standard deviation (models with a scale parameter only).
+NewParam = Literal["beta", "theta", "sigma"]
+NEWPARAMS_NAMES: tuple[NewParam, ...] = get_args(NewParam)
+
+#: influence(fit, which =) of dfbeta(): fixed effects or variance components.
+DfbetaWhich = Literal["fixed", "var.cov"]
+DFBETA_WHICH: tuple[DfbetaWhich, ...] = get_args(DfbetaWhich)

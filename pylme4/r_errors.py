@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError, PylmeError, RError
+from .errors import ArgumentError, DataError, FormulaError, PylmeError, RError
 
 #: How an explainer asks R (``pylme4._r.call.r_value``, passed in by
 #: ``explain.py``, so that this table does not import the R call it serves).
@@ -452,6 +452,25 @@ RULES: tuple[Rule, ...] = (
         "lme4, so use fewer terms",
         # Deep recursion in other R code is not a formula's fault: R's own error.
         only_while=("fitting", "parsing"),
+    ),
+    # lme4's setParams(): predict()'s and simulate's newparams.
+    _rule(
+        r"params should be specif[ie]+d as a list with elements from \{(?P<names>[^}]*)\}",
+        ArgumentError,
+        "newparams may name only {names} for this model (a model without a scale "
+        "parameter, such as a binomial or Poisson one, takes no 'sigma')",
+    ),
+    _rule(
+        r"length mismatch in (?P<what>beta|theta) \((?P<got>\d+)!=(?P<want>\d+)\)",
+        ArgumentError,
+        "newparams['{what}'] has {got} value(s), but the model has {want}",
+    ),
+    _rule(
+        r"mismatch between '(?P<what>\w+)' parameter vector names and internal names "
+        r"\((?P<names>[^)]*(?:\)[^)]*)*)\)",
+        ArgumentError,
+        "newparams['{what}'] is a Series whose index is not lme4's names of {what}: "
+        "{names} (or pass a list, taken in that order)",
     ),
     _rule(
         r"can't \(yet\) profile GLMMs with non-fixed scale parameters",

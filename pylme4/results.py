@@ -22,6 +22,7 @@ from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import (
     ArgumentError,
+    ArgumentTypeError,
     DataError,
     PylmeError,
     RCondition,
@@ -68,6 +69,37 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
             values = pd.concat({"condval": values, "condsd": condsd}, axis=1)
         out[name] = values
     return out
+
+
+class Ranef(dict):  # type: ignore[type-arg]
+    """lme4's ``ranef(fit)``: a dict of DataFrames, one per grouping factor
+    (so every use of ``ranef()`` as a dict keeps working), and, from
+    ``ranef(cond_var=True)``, ``postvar``: the conditional covariance
+    matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
+
+    ``postvar[g]`` is a numpy array shaped as R's (terms x terms x levels),
+    or, for a factor with several uncorrelated blocks (``(x || g)``), R's
+    list of such arrays, one per block (a dict keyed by R's names where R
+    names them, as lme4 1.1-31 does: ``{"(Intercept)": ..., "Days": ...}``).
+    ``postvar`` is None without ``cond_var``.
+    """
+
+    __slots__ = ("postvar",)
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None):
+        super().__init__(frames)
+        self.postvar = postvar
+
+    def __reduce__(self) -> Any:
+        return (type(self), (dict(self), self.postvar))
+
+
+def _postvar_copy(postvar: Any) -> Any:
+    if isinstance(postvar, Mapping):
+        return {name: np.array(block, dtype=float) for name, block in postvar.items()}
+    if isinstance(postvar, list):
+        return [np.array(block, dtype=float) for block in postvar]
+    return np.array(postvar, dtype=float)
 
 
 def _check_ddf(ddf: str | None) -> None:
@@ -364,13 +396,16 @@ class MerFit(RFitRows, formatting.RPrinted):
         """Fixed-effect estimates (lme4's ``fixef()``)."""
         return self._fixef.copy()
 
-    def ranef(self, cond_var: bool = False) -> dict[str, pd.DataFrame]:
+    def ranef(self, cond_var: bool = False) -> Ranef:
         """Conditional modes of the random effects (lme4's ``ranef()``).
 
-        One DataFrame per grouping factor, indexed by level, one column per
-        term.  With ``cond_var=True`` the columns are a two-level index:
-        ``"condval"`` (the modes) and ``"condsd"`` (their conditional standard
-        deviations, the square roots of lme4's ``postVar``).
+        A :class:`Ranef`, a dict with one DataFrame per grouping factor,
+        indexed by level, one column per term.  With ``cond_var=True`` the
+        columns are a two-level index: ``"condval"`` (the modes) and
+        ``"condsd"`` (their conditional standard deviations, the square roots
+        of the diagonals of lme4's ``postVar``), and ``.postvar`` holds the
+        whole conditional covariance matrices as R's ``attr(, "postVar")``
+        (terms x terms x levels per grouping factor).
         """
         parts = self._cached(
             f"ranef{bool(cond_var)}",
@@ -378,7 +413,11 @@ class MerFit(RFitRows, formatting.RPrinted):
                 "pylme4_ranef", self._handle, bool(cond_var), doing="computing ranef()"
             ),
         )
-        return {k: v.copy() for k, v in _group_frames(parts).items()}
+        frames = {k: v.copy() for k, v in _group_frames(parts).items()}
+        postvar = (
+            {k: _postvar_copy(part["postvar"]) for k, part in parts.items()} if cond_var else None
+        )
+        return Ranef(frames, postvar)
 
     def coef(self) -> dict[str, pd.DataFrame]:
         """Per-group coefficients, fixed plus random (lme4's ``coef()``)."""
@@ -490,6 +529,8 @@ class MerFit(RFitRows, formatting.RPrinted):
         allow_new_levels: bool = False,
         type: PredictType = "link",
         na_action: PredictNaAction = "pass",
+        random_only: bool = False,
+        newparams: Mapping[str, Any] | None = None,
     ) -> pd.Series:
         """Predictions (lme4's ``predict()``).
 
@@ -502,6 +543,14 @@ class MerFit(RFitRows, formatting.RPrinted):
         ``na_action`` is what R's ``na.action`` does to rows of ``newdata``
         with missing values: ``"pass"`` (R's default: NaN predictions),
         ``"omit"`` (dropped), ``"exclude"`` (NaN) or ``"fail"`` (an error).
+        ``random_only=True`` (R's ``random.only``) predicts from the random
+        effects alone (those ``re_form`` keeps), without the fixed part.
+        ``newparams`` (R's ``newparams``, through lme4's ``setParams()``)
+        predicts with other parameter values: a dict with any of ``"beta"``
+        (the fixed effects), ``"theta"`` (``fit.theta``'s order) and
+        ``"sigma"``; a list or array is taken in lme4's order (R says so
+        with a message), a Series is matched by its index to lme4's names
+        (``fit.fixef().index``, ``get_me("theta").index``).
         """
         if type not in ("link", "response"):
             raise choice_error("type", type, ("link", "response"))
@@ -509,17 +558,17 @@ class MerFit(RFitRows, formatting.RPrinted):
             raise choice_error("na_action", na_action, list(PREDICT_NA_ACTIONS))
         from . import checks, explain
 
+        if not isinstance(random_only, (bool, np.bool_)):
+            raise ArgumentTypeError(f"random_only must be True or False, not {random_only!r}")
+        params = (
+            None
+            if newparams is None
+            else checks.newparams(newparams, n_beta=len(self._fixef), n_theta=len(self.theta))
+        )
         re_form = checks.re_form(re_form)
         if newdata is None:
-            values = r_value(
-                "pylme4_predict",
-                self._handle,
-                None,
-                re_form,
-                bool(allow_new_levels),
-                "na.pass",
-                type,
-                doing="computing predict()",
+            values = self._predict_in_r(
+                None, re_form, bool(allow_new_levels), "na.pass", type, bool(random_only), params
             )
             return _by_row(values, self._index, "predicted", self._row_index)
         frame = checks.as_frame(newdata, "newdata")
@@ -527,19 +576,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         columns = [c for c in frame.columns if c in self._variables]
         self._check_newdata_types(frame, columns)
         try:
-            values = r_value(
-                "pylme4_predict",
-                self._handle,
+            values = self._predict_in_r(
                 Columns(frame, columns),
                 re_form,
                 bool(allow_new_levels),
                 PREDICT_NA_ACTIONS[na_action],
                 type,
-                doing="computing predict()",
+                bool(random_only),
+                params,
             )
         except PylmeError as exc:
             raise explain.predict_error(exc, frame) from None
         return _by_row(values, frame.index, "predicted", lambda n: frame.index)
+
+    def _predict_in_r(self, *args: Any) -> Any:
+        # R's messages ("theta parameter vector not named: assuming same
+        # order as internal vector") and warnings reach the caller.
+        outcome = r_call("pylme4_predict", self._handle, *args, doing="computing predict()")
+        emit(outcome.conditions)
+        return outcome.value
 
     # -- post-estimation (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --
     # Each method is the module's function bound to the fit (signature and
@@ -558,6 +613,8 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = insides.weights
         hatvalues = insides.hatvalues
         ranef_postvar = insides.ranef_postvar
+        influence = insides.influence
+        re_pca = insides.re_pca
     else:
         boot_mer = forward("pylme4.bootstrap", "boot_mer")
         all_fit = forward("pylme4.allfit", "all_fit")
@@ -571,6 +628,8 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = forward("pylme4.insides", "weights")
         hatvalues = forward("pylme4.insides", "hatvalues")
         ranef_postvar = forward("pylme4.insides", "ranef_postvar")
+        influence = forward("pylme4.insides", "influence")
+        re_pca = forward("pylme4.insides", "re_pca")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:

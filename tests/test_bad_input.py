@@ -498,6 +498,139 @@ BAD = [
         ArgumentError,
         "type must be 'link' or 'response', not 'probability'",
     ),
+    # -- predict(newparams=, random_only=), influence(), simulate_formula() ---------------
+    Bad(
+        "predict_newparams_bad_name",
+        lambda s: lmer(FORMULA, s).predict(newparams={"betas": [250.0, 10.0]}),
+        ArgumentError,
+        "newparams key must be one of 'beta', 'theta' or 'sigma', not 'betas' \\(did you mean 'beta'",
+    ),
+    Bad(
+        "predict_newparams_bad_length",
+        lambda s: lmer(FORMULA, s).predict(newparams={"theta": [1.0, 0.5]}),
+        ArgumentError,
+        r"newparams\['theta'\] has 2 values, but the model has 3 theta values",
+    ),
+    Bad(
+        "predict_newparams_not_a_dict",
+        lambda s: lmer(FORMULA, s).predict(newparams=[250.0, 10.0]),
+        ArgumentTypeError,
+        "newparams must be a dict",
+    ),
+    Bad(
+        "predict_newparams_text",
+        lambda s: lmer(FORMULA, s).predict(newparams={"beta": "250, 10"}),
+        ArgumentTypeError,
+        r"newparams\['beta'\] must be numbers",
+    ),
+    Bad(
+        "predict_newparams_nan",
+        lambda s: lmer(FORMULA, s).predict(newparams={"sigma": float("nan")}),
+        ArgumentError,
+        r"newparams\['sigma'\] has a missing or infinite value",
+    ),
+    Bad(
+        "predict_newparams_sigma_for_binomial",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial").predict(
+            newparams={"sigma": 2.0}
+        ),
+        ArgumentError,
+        "newparams may name only 'beta', 'theta' for this model",
+    ),
+    Bad(
+        "predict_random_only_not_bool",
+        lambda s: lmer(FORMULA, s).predict(random_only="yes"),
+        ArgumentTypeError,
+        "random_only must be True or False",
+    ),
+    Bad(
+        "influence_groups_not_a_column",
+        lambda s: lmer(FORMULA, s).influence(groups="Subjekt"),
+        DataError,
+        "groups='Subjekt' is not a column.*did you mean 'Subject'",
+    ),
+    Bad(
+        "influence_maxfun",
+        lambda s: lmer(FORMULA, s).influence(groups="Subject", maxfun=0),
+        ArgumentError,
+        "maxfun must be at least 1",
+    ),
+    Bad(
+        "simulate_formula_bad_family",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0]}, family="binomail"
+        ),
+        ArgumentError,
+        "family 'binomail' is not one of.*did you mean 'binomial'",
+    ),
+    Bad(
+        "simulate_formula_quasi_family",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0]}, "quasipoisson"
+        ),
+        ArgumentError,
+        "no quasi families",
+    ),
+    Bad(
+        "simulate_formula_bad_newparams_name",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "thetas": [1.0]}
+        ),
+        ArgumentError,
+        "newparams key must be.*not 'thetas'.*did you mean 'theta'",
+    ),
+    Bad(
+        "simulate_formula_beta_length",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        ArgumentError,
+        r"newparams\['beta'\] has 1 value\(s\), but the model has 2",
+    ),
+    Bad(
+        "simulate_formula_theta_length",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (Days | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        ArgumentError,
+        r"newparams\['theta'\] has 1 value\(s\), but the model has 3",
+    ),
+    Bad(
+        "simulate_formula_unknown_column",
+        lambda s: pylme4.simulate_formula(
+            "~ Dayz + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        FormulaError,
+        "'Dayz'.*did you mean 'Days'",
+    ),
+    Bad(
+        "simulate_formula_na_rows",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)",
+            _set(s, "Days", [4], np.nan),
+            {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0},
+        ),
+        DataError,
+        r"newdata column 'Days' has missing values in 1 row\(s\) \(index 4\)",
+    ),
+    Bad(
+        "simulate_formula_no_random_effects",
+        lambda s: pylme4.simulate_formula("~ Days", s, {"beta": [1.0, 1.0], "sigma": 1.0}),
+        FormulaError,
+        "no random-effects term",
+    ),
+    Bad(
+        "simulate_formula_negative_weights",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)",
+            s,
+            {"beta": [1.0, 1.0], "theta": [1.0]},
+            "poisson",
+            weights=-np.ones(len(s)),
+        ),
+        DataError,
+        "weights must not be negative",
+    ),
     # -- one error contract: argument errors name the argument -------------------------
     Bad(
         "residuals_type_partial",
@@ -1003,6 +1136,26 @@ R_ERRORS = [
         "no rows are left",
     ),
     ("numeric(1e15)", RError, "R ran out of memory"),
+    # lme4's setParams(), behind predict()'s and simulate()'s newparams
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = 1, beta = c(-1, -1, -1))))",
+        ArgumentError,
+        r"newparams\['beta'\] has 3 value\(s\), but the model has 4",
+    ),
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = 1, beta = c(-1, -1, -1, -1), sigma = 2)))",
+        ArgumentError,
+        "newparams may name only 'beta', 'theta' for this model.*takes no 'sigma'",
+    ),
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = c(x = 1), beta = c(-1, -1, -1, -1))))",
+        ArgumentError,
+        r"newparams\['theta'\] is a Series whose index is not lme4's names of theta: "
+        r"herd.\(Intercept\)",
+    ),
 ]
 
 

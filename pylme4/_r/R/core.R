@@ -262,6 +262,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
       sds <- if (is.list(pv)) do.call(cbind, lapply(pv, block_sds)) else block_sds(pv)
       colnames(sds) <- colnames(df)
       out$condsd <- as.data.frame(sds, check.names = FALSE)
+      out$postvar <- pv
     }
     out
   })
@@ -292,7 +293,7 @@ pylme4_residuals <- function(fit, type, scaled) {
 
 # Named by row of the data (or newdata): the names say which rows na.action kept.
 pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass",
-                           type = "link") {
+                           type = "link", random_only = FALSE, newparams = NULL) {
   # re_form as simulate() and bootMer get it (pylme4_re_form, inference.R).
   args <- list(fit, re.form = pylme4_re_form(re_form), allow.new.levels = allow_new_levels,
                type = type)
@@ -300,7 +301,34 @@ pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = 
     args$newdata <- newdata
     args$na.action <- match.fun(na_action)
   }
+  if (random_only) args$random.only <- TRUE
+  if (!is.null(newparams)) args$newparams <- pylme4_newparams(newparams)
+  omitted <- attr(stats::model.frame(fit), "na.action")
+  re <- args$re.form
+  uses_re <- is.null(re) || (!identical(re, NA) && !is.null(lme4::findbars(re)))
+  if (is.null(newdata) && !is.null(omitted) && uses_re &&
+      (random_only || !is.null(newparams) || !is.null(re))) {
+    # lme4 1.1-31 takes the random effects of *every* row of the data here
+    # but the fixed part of the rows used ("longer object length is not a
+    # multiple of shorter object length"): predict for the rows used, as
+    # predict(fit, newdata = <those rows>) does, and pad as na.action says.
+    rows <- rownames(stats::model.frame(fit))
+    args$newdata <- pylme4_call_data(stats::getCall(fit), stats::formula(fit))[rows, , drop = FALSE]
+    return(I(stats::napredict(omitted, do.call(stats::predict, args))))
+  }
   I(do.call(stats::predict, args))
+}
+
+# newparams as pylme4 sends it: per parameter, list(values, names) (names
+# empty for an unnamed vector), as list(beta =, theta =, sigma =) of
+# (named) numeric vectors.
+pylme4_newparams <- function(newparams) {
+  lapply(newparams, function(p) {
+    v <- as.numeric(unlist(p$values))
+    nm <- as.character(unlist(p$names))
+    if (length(nm)) names(v) <- nm
+    v
+  })
 }
 
 pylme4_is_singular <- function(fit, tol) {

@@ -387,13 +387,15 @@ pylme4_lmer_summary_one_sided <- function(fit, lt, ddf, alternative) {
 
 # simulate(fit, nsim, seed, ...) with only the arguments given; use.u and
 # re.form are exclusive, as in lme4.
-pylme4_simulate <- function(fit, nsim, seed, use_u, re_form, newdata, allow_new_levels) {
+pylme4_simulate <- function(fit, nsim, seed, use_u, re_form, newdata, allow_new_levels,
+                            newparams = NULL) {
   args <- list(fit, nsim = nsim)
   if (!is.null(seed)) args$seed <- seed
   if (!is.null(use_u)) args$use.u <- use_u
   if (!is.null(re_form)) args$re.form <- pylme4_re_form(re_form)
   if (!is.null(newdata)) args$newdata <- newdata
   if (allow_new_levels) args$allow.new.levels <- TRUE
+  if (!is.null(newparams)) args$newparams <- pylme4_newparams(newparams)
   sims <- do.call(stats::simulate, args)
   list(values = pylme4_flat_frame(sims), seed = attr(sims, "seed"))
 }
