@@ -983,7 +983,8 @@ class NlmerFit(MerFit):
     nonlinear model raises :class:`~pylme4.errors.ArgumentError`:
     ``simulate()``, ``boot_mer()``, ``confint(method="boot")``,
     ``hatvalues()``, ``all_fit()`` and ``check_convergence()``,
-    ``predict()`` with ``newdata`` or ``re_form``,
+    ``predict()`` with ``newdata``, ``re_form``, ``random_only`` or ``newparams``,
+    ``influence()``,
     ``model_matrix("randomListRaw")`` and ``get_me()`` of ``mmList``,
     ``p_i``, ``q_i``, ``m_i``.
     """
@@ -1038,6 +1039,12 @@ class NlmerFit(MerFit):
                 "re_form is not available for nlmer fits: lme4 1.1-31's predict() returns "
                 "one value per parameter and row instead of population-level predictions"
             )
+        if kwargs.get("random_only") or kwargs.get("newparams") is not None:
+            raise ArgumentError(
+                "random_only and newparams are not available for nlmer fits: lme4 1.1-31 "
+                "rebuilds the random-effects design from the formula for them, which it "
+                "cannot do for a nonlinear model (R stops with \"object 'Asym' not found\")"
+            )
         return super().predict(None, None, *args, **kwargs)
 
     def get_me(self, name: GetMeName) -> Any:
@@ -1065,7 +1072,8 @@ class NlmerFit(MerFit):
         """lme4's ``confint()`` (see :func:`pylme4.inference.confint`):
         ``method="profile"`` or ``"Wald"``; ``"boot"`` is not available for
         nlmer fits (bootMer simulates)."""
-        method = kwargs.get("method", args[0] if args else "profile")
+        # confint(fit, parm, level, method, ...), as lme4's argument order
+        method = kwargs.get("method", args[2] if len(args) > 2 else "profile")
         if method == "boot":
             raise ArgumentError(
                 f"confint(method='boot') is not available for nlmer fits: {_NO_SIMULATE}"
@@ -1078,6 +1086,11 @@ class NlmerFit(MerFit):
         "hatvalues",
         "lme4 1.1-31's hatvalues() multiplies matrices of a linear model whose sizes "
         "do not match a nonlinear model's",
+    )
+    influence = _not_for_nlmer(
+        "influence",
+        "lme4 1.1-31's influence() refits with start values an nlmer fit cannot take "
+        "(R stops with \"is.numeric(nlpars <- start$nlpars) is not TRUE\")",
     )
     all_fit = _not_for_nlmer(
         "all_fit", "lme4 1.1-31's allFit() fails with every optimizer on a nonlinear model"

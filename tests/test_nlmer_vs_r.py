@@ -276,6 +276,22 @@ UNSUPPORTED = {
         "predict(m, newdata = Orange)",
         "newdata",
     ),
+    "predict_random_only": (
+        lambda f: f.predict(random_only=True),
+        "predict(m, random.only = TRUE)",
+        "random_only",
+    ),
+    "predict_newparams": (
+        lambda f: f.predict(newparams={"beta": list(f.fixef())}),
+        "predict(m, newparams = list(beta = fixef(m), theta = getME(m, 'theta'), "
+        "sigma = sigma(m)))",
+        "newparams",
+    ),
+    "influence": (
+        lambda f: f.influence(groups="Tree"),
+        "influence(m, groups = 'Tree')",
+        "influence",
+    ),
     "get_me_mmList": (lambda f: f.get_me("mmList"), "getME(m, 'mmList')", "mmList"),
     "get_me_p_i": (lambda f: f.get_me("p_i"), "getME(m, 'p_i')", "p_i"),
     "model_matrix_raw": (
@@ -530,3 +546,18 @@ def test_stats_prefix_is_accepted():
     orange = pylme4.datasets.load("Orange")
     fit = pylme4.nlmer(LOGIS.replace("SSlogis", "stats::SSlogis"), orange, start=START)
     assert_same_series(fit.fixef(), r(f"fixef(nlmer({LOGIS}, Orange, start = {START_R}))"))
+
+
+def test_re_pca_and_postvar_equal_r(orange_fit):
+    # rePCA() and ranef(condVar = TRUE) work for an nlmerMod in lme4 1.1-31.
+    pca = orange_fit.re_pca()
+    expected = r(
+        f"m <- suppressWarnings(nlmer({LOGIS}, Orange, start = {START_R}))\nrePCA(m)$Tree$sdev"
+    )
+    np.testing.assert_allclose(pca["Tree"].sdev, np.atleast_1d(expected), **SAME)
+    postvar = orange_fit.ranef(cond_var=True).postvar["Tree"]
+    expected = r(
+        f"m <- suppressWarnings(nlmer({LOGIS}, Orange, start = {START_R}))\n"
+        "as.numeric(attr(ranef(m, condVar = TRUE)$Tree, 'postVar'))"
+    )
+    np.testing.assert_allclose(postvar.ravel(), np.atleast_1d(expected), **SAME)
