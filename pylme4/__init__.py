@@ -62,6 +62,7 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "is_nested": "changes",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .allfit import AllFitResult, ConvergenceCheck
     from .batch import fit_many
     from .bootstrap import BootCI, BootResult
+    from .changes import is_nested
     from .errors import (
         ArgumentError,
         ArgumentTypeError,

@@ -138,6 +138,12 @@ class RFitRows:
             return self._index
         if n == int(self._used.sum()):
             return self._index[self._used]
+        # na.exclude pads to the rows a subset kept
+        subset = getattr(self, "_subset_rows", None)
+        if subset is not None and n == int(subset.sum()):
+            return self._index[subset]
+        import pandas as pd
+
         return pd.RangeIndex(n)
 
     # -- the RFit interface (for pylme4's modules) --------------------------

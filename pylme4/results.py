@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts
+    from . import allfit, bootstrap, changes, inference, insides, printopts
     from . import lmertest as lmertest_tools
 
 
@@ -237,10 +237,15 @@ def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
+def used_rows(n_rows: int, omitted: Any, subset: Any = None) -> np.ndarray:
     """Which of the data's ``n_rows`` rows a fit used: R's ``na.action``
-    lists the dropped ones (1-based)."""
-    used = np.ones(n_rows, dtype=bool)
+    lists the dropped ones (1-based), of the rows ``subset`` kept (1-based;
+    None: all)."""
+    if subset is None:
+        used = np.ones(n_rows, dtype=bool)
+    else:
+        used = np.zeros(n_rows, dtype=bool)
+        used[np.asarray(subset, dtype=np.int64) - 1] = True
     used[np.asarray(omitted, dtype=np.int64) - 1] = False
     return used
 
@@ -280,6 +285,8 @@ class MerFit(RFitRows, formatting.RPrinted):
     _na_action: str
     _variables: tuple[str, ...]
     _handle: RHandle
+    _subset_rows: np.ndarray | None = None
+    """The data's rows a ``subset`` kept (None: no subset)."""
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -323,7 +330,10 @@ class MerFit(RFitRows, formatting.RPrinted):
             _singular=bool(info["singular"]),
             _conv_messages=tuple(info["conv_messages"]),
             _index=index,
-            _used=used_rows(len(index), info["omitted"]),
+            _used=used_rows(len(index), info["omitted"], info.get("subset_rows")),
+            _subset_rows=None
+            if info.get("subset_rows") is None
+            else used_rows(len(index), [], info["subset_rows"]),
             _na_action=str(info["na_action"]),
             _variables=variables,
             _handle=handle,
@@ -567,6 +577,18 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = forward("pylme4.insides", "weights")
         hatvalues = forward("pylme4.insides", "hatvalues")
         ranef_postvar = forward("pylme4.insides", "ranef_postvar")
+
+    # lme4's update, refit, refitML and drop1 (pylme4.changes).
+    if TYPE_CHECKING:
+        update = changes.update
+        refit = changes.refit
+        refit_ml = changes.refit_ml
+        drop1 = changes.drop1
+    else:
+        update = forward("pylme4.changes", "update")
+        refit = forward("pylme4.changes", "refit")
+        refit_ml = forward("pylme4.changes", "refit_ml")
+        drop1 = forward("pylme4.changes", "drop1")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:

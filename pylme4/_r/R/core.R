@@ -186,9 +186,25 @@ pylme4_fit_info <- function(fit) {
     optimizer = fit@optinfo$optimizer,
     conv_code = fit@optinfo$conv$opt,
     conv_messages = I(as.character(unlist(fit@optinfo$conv$lme4$messages))),
-    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
-    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
+    omitted = I(pylme4_omitted_rows(na_act)),
+    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]],
+    subset_rows = pylme4_subset_rows(fit, na_act)
   )
+}
+
+# The data's rows (1-based) that na.action dropped.  Its values count rows of
+# the frame after `subset`; its names are the data's row names, which pylme4
+# makes 1..n, so they are the positions in the data.
+pylme4_omitted_rows <- function(na_act) {
+  if (is.null(na_act)) return(integer())
+  if (is.null(names(na_act))) as.integer(na_act) else as.integer(names(na_act))
+}
+
+# The data's rows (1-based) a `subset` kept (used or dropped by na.action),
+# NULL for a fit without one.
+pylme4_subset_rows <- function(fit, na_act) {
+  if (is.null(stats::getCall(fit)$subset)) return(NULL)
+  I(sort(c(as.integer(rownames(stats::model.frame(fit))), pylme4_omitted_rows(na_act))))
 }
 
 # ---------------------------------------------------------------------------
