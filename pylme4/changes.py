@@ -76,8 +76,9 @@ def update(
         None keeps the formula.
     data
         New data (a DataFrame).  None (the default) refits to the fit's own
-        data, the columns pylme4 gave R for the fit (those the model used):
-        a formula naming other columns needs ``data=``.
+        data (:meth:`~pylme4.LmerFit.get_data`: the DataFrame it was given,
+        as R's ``update`` finds the data by its name; for an unpickled fit
+        or a refit, the columns R holds, those the model uses).
     **changes
         Any keyword argument of the function that fitted the model
         (:func:`pylme4.lmer`: ``reml``, ``weights``, ``offset``,
@@ -93,9 +94,7 @@ def update(
         The new fit; the same as R's ``update(fit, . ~ . - Days, REML =
         FALSE)``, printed summary included.
     """
-    info = r_value(
-        "pylme4_update_info", fit.r_handle, data is None, doing="reading the fit's call"
-    )
+    info = r_value("pylme4_update_info", fit.r_handle, doing="reading the fit's call")
     fun = str(info["fun"]).removeprefix("lme4::")
     if fun not in _CHANGES:
         raise ArgumentError(f"update() refits lmer, glmer and glmer.nb fits, not {fun}() fits")
@@ -115,25 +114,16 @@ def update(
     if problem is not None:
         raise DataError(f"data_name {data_name!r} has {problem}")
     if data is None:
-        df = info["data"]
-        if not isinstance(df, pd.DataFrame) or len(df) != len(fit.data_index):
+        df = fit.get_data()
+        if not df.index.equals(fit.data_index):
             raise DataError(
-                "the fit's data cannot be found in R any more; give data= to update()"
+                "the fit's data has changed its rows since the fit; give data= to update()"
             )
-        df = df.set_axis(fit.data_index, axis=0)
     else:
         df = checks.as_frame(data)
         checks.check_frame(df)
     text = fit.formula if formula is None else _updated_formula(fit, formula)
-    try:
-        fvars = checks.formula_vars(text, list(df.columns))
-    except FormulaError as exc:
-        if data is None and "not a column" in str(exc):
-            raise FormulaError(
-                f"{exc}; the fit keeps only the columns its model used: give data= to "
-                "update() to use others"
-            ) from None
-        raise
+    fvars = checks.formula_vars(text, list(df.columns))
     if not fvars.has_response:
         raise FormulaError(f"the formula {text!r} has no response (left of '~')")
     checks.check_response(df, fvars.response, numeric=fun == "lmer")
@@ -148,20 +138,19 @@ def update(
         remove.append("na.action")  # R's default
     if "control" in given and pieces["control"] is None:
         remove.append("control")  # replaced by code; a list would be merged
-    frame = None
-    if data is not None:
-        wanted = set(fvars.variables) | set(info["call_vars"]) | set(pieces["columns"])
-        columns = list(df.columns) if fvars.uses_dot else [c for c in df.columns if c in wanted]
-        frame = Columns(df, columns)
+    wanted = set(fvars.variables) | set(info["call_vars"]) | set(pieces["columns"])
+    columns = list(df.columns) if fvars.uses_dot else [c for c in df.columns if c in wanted]
+    frame = Columns(df, columns)
     prepared = {
         "df": df,
-        "columns": list(df.columns) if frame is None else frame.names,
+        "columns": columns,
         "variables": fvars.variables,
         "response": fvars.response,
         "args": {
             "formula_text": text,
             "data_name": data_name,
             "symbols": pieces["symbols"],
+            "code": pieces["code"],
         },
     }
     try:
@@ -190,6 +179,7 @@ def update(
         df.index,
         fvars.variables,
         info=outcome.value["info"],
+        data=df,
     )
     emit(outcome.conditions)
     return new

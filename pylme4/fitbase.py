@@ -103,6 +103,10 @@ class MerFitLike(RFit, Protocol):
 
     def loglik(self) -> float: ...
 
+    def get_data(self) -> pd.DataFrame:
+        """The data the model was fitted to (lme4's ``getData``)."""
+        ...
+
 
 class LmerFitLike(MerFitLike, Protocol):
     """A linear mixed model: adds lmerTest's version of the fit."""

@@ -360,6 +360,7 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
         df.index,
         prepared["variables"],
         info=outcome.value["info"],
+        data=df,
     )
     emit(outcome.conditions)
     return fit

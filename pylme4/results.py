@@ -287,6 +287,8 @@ class MerFit(RFitRows, formatting.RPrinted):
     _handle: RHandle
     _subset_rows: np.ndarray | None = None
     """The data's rows a ``subset`` kept (None: no subset)."""
+    _data: pd.DataFrame | None = None
+    """The DataFrame the fit was given (None for fits made from an R object)."""
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -303,9 +305,11 @@ class MerFit(RFitRows, formatting.RPrinted):
         index: pd.Index,
         variables: tuple[str, ...],
         info: Mapping[str, Any] | None = None,
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """Build the result from the R object and its info helper's answer
-        (asked for here unless the fitting call brought it back already)."""
+        (asked for here unless the fitting call brought it back already);
+        ``data`` is the DataFrame the fit was given, when there is one."""
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         return cls(
@@ -337,6 +341,7 @@ class MerFit(RFitRows, formatting.RPrinted):
             _na_action=str(info["na_action"]),
             _variables=variables,
             _handle=handle,
+            _data=data,
             **cls._own_fields(info),
         )
 
@@ -367,6 +372,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         )
 
     # -- lme4's accessors --------------------------------------------------
+
+    def get_data(self) -> pd.DataFrame:
+        """The data the model was fitted to: lme4's ``getData(fit)``.
+
+        The DataFrame given to ``lmer()``/``glmer()`` (the object itself, as
+        R's ``getData`` finds the data by its name, so changes made to it
+        since show); for a fit that was pickled or made from an R object
+        (a refit), the columns pylme4 gave R, which are those the model uses.
+        """
+        if self._data is not None:
+            return self._data
+
+        def fetch() -> pd.DataFrame:
+            frame = r_value("pylme4_fit_data", self._handle, doing="reading the fit's data")
+            if not isinstance(frame, pd.DataFrame) or len(frame) != len(self._index):
+                raise DataError("the fit's data cannot be found in R")
+            return frame.set_axis(self._index, axis=0)
+
+        return self._cached("data", fetch)
 
     def fixef(self) -> pd.Series:
         """Fixed-effect estimates (lme4's ``fixef()``)."""

@@ -1,17 +1,21 @@
 # Changing a fitted model: update() as lme4's update.merMod, refit(),
 # refitML(), lme4's drop1, isNested, and the checks of a subset expression.
 
-# What Python needs to check an update of `fit`: the function that fitted it,
-# the variables its call's other arguments use (weights = w, subset = ...),
-# and, when the update keeps the data, that data.
-pylme4_update_info <- function(fit, with_data) {
+# What Python needs to check an update of `fit`: the function that fitted it
+# and the variables its call's other arguments use (weights = w, subset = ...).
+pylme4_update_info <- function(fit) {
   call <- stats::getCall(fit)
   others <- as.list(call)[-1L]
   others <- others[!(names(others) %in% c("formula", "data"))]
   vars <- unique(unlist(lapply(others, all.vars)))
   list(fun = paste(deparse(call[[1L]]), collapse = ""),
-       call_vars = I(if (is.null(vars)) character() else vars),
-       data = if (with_data) pylme4_call_data(call, stats::formula(fit)) else NULL)
+       call_vars = I(if (is.null(vars)) character() else vars))
+}
+
+# The data a fit's call names, as bound in its environment (for a fit that
+# no longer has its DataFrame on the Python side).
+pylme4_fit_data <- function(fit) {
+  pylme4_call_data(stats::getCall(fit), stats::formula(fit))
 }
 
 # The formula update.formula() makes of the fit's formula and `text` (R's
@@ -37,10 +41,11 @@ pylme4_call_pieces <- function(values, symbols, code, control, control_fun) {
 
 # update(fit, formula., <changes>) as lme4's update.merMod builds it: the
 # fit's call with the formula replaced and each change set (a NULL change,
-# `remove`, drops the argument), evaluated where the fit's data is.  The
-# fit's environment is copied, not changed: new vectors (weights, subset)
-# bound next to the data must not replace what the old fit's own refits
-# (bootMer, anova, ranova) find there.
+# `remove`, drops the argument), evaluated where the fit's data is: a copy
+# of the fit's environment with `data` (the data, as R's update would find
+# it by its name) bound to `data_name`.  A copy, not the environment itself:
+# new vectors (weights, subset) bound next to the data must not replace what
+# the old fit's own refits (bootMer, anova, ranova) find there.
 pylme4_update_fit <- function(info_helper, fit, formula_text, data, data_name,
                               values = list(), symbols = list(), code = list(),
                               control = NULL, control_fun = "lmerControl",
@@ -49,9 +54,7 @@ pylme4_update_fit <- function(info_helper, fit, formula_text, data, data_name,
   old_env <- environment(stats::formula(fit))
   env <- new.env(parent = globalenv())
   for (nm in ls(old_env, all.names = TRUE)) assign(nm, get(nm, envir = old_env), envir = env)
-  if (!is.null(data)) assign(data_name, data, envir = env)
-  else if (!identical(pylme4_data_name(call), data_name))
-    assign(data_name, pylme4_call_data(call, stats::formula(fit)), envir = env)
+  assign(data_name, data, envir = env)
   for (nm in names(extra)) assign(nm, extra[[nm]], envir = env)
   call$formula <- str2lang(formula_text)
   call$data <- as.name(data_name)

@@ -1,0 +1,362 @@
+"""Changing and comparing models against R in the same process: update()
+(R's `. ~ . - x` syntax and changed arguments), refit(), refitML(),
+lmer/glmer subset=, start=, mustart=/etastart=, drop1 (lme4's and
+lmerTest's) and isNested; every fit's estimates and printed summary equal R's.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAME, assert_estimates_match_r, r, r_printed, r_reference
+
+import pylme4
+
+SLEEP = "Reaction ~ Days + (Days | Subject)"
+CAKE = "angle ~ recipe * temperature + (1 | recipe:replicate)"
+PEN = "diameter ~ 1 + (1 | plate)"
+CBPP = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+# Missing values in the response, a predictor and the grouping factor.
+NA_SETUP = (
+    "d <- sleepstudy\nd$Reaction[c(3, 50, 51)] <- NA\nd$Days[100] <- NA\nd$Subject[120] <- NA\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    # R's convergence notes come as Python warnings; the tests compare them
+    # with R's through the printed summaries.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(scope="module")
+def sleep() -> pd.DataFrame:
+    return pylme4.datasets.load("sleepstudy")
+
+
+@pytest.fixture(scope="module")
+def sleep_fit(sleep: pd.DataFrame) -> pylme4.LmerFit:
+    return pylme4.lmer(SLEEP, sleep, data_name="sleepstudy")
+
+
+@pytest.fixture(scope="module")
+def cbpp() -> pd.DataFrame:
+    return pylme4.datasets.load("cbpp")
+
+
+@pytest.fixture(scope="module")
+def cbpp_fit(cbpp: pd.DataFrame) -> pylme4.GlmerFit:
+    return pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp")
+
+
+@pytest.fixture(scope="module")
+def na_data() -> pd.DataFrame:
+    d = r(NA_SETUP + "d")
+    # a non-default index, so that a value on the wrong row cannot go unnoticed
+    return d.set_axis(pd.Index([f"row{i}" for i in range(len(d))]), axis=0)
+
+
+def assert_same_fit(fit: Any, call: str, setup: str = "") -> dict[str, Any]:
+    """fit equals R's `call` (after `setup`): estimates, statistics, summary text."""
+    ref = r_reference(call, setup)
+    assert_estimates_match_r(fit, ref)
+    np.testing.assert_allclose(fit.fitted(), ref["fitted"], **SAME)
+    assert str(fit.summary()) == ref["summary"]
+    assert str(fit) == ref["print"]
+    return ref
+
+
+# ---------------------------------------------------------------------------
+# update()
+# ---------------------------------------------------------------------------
+
+M_SLEEP = "m0 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
+
+
+def test_update_drops_a_term(sleep_fit):
+    new = sleep_fit.update(". ~ . - Days")
+    assert new.formula == "Reaction ~ (Days | Subject)"
+    assert_same_fit(new, "update(m0, . ~ . - Days)", M_SLEEP)
+    assert new.variables == ("Reaction", "Days", "Subject")
+
+
+def test_update_leaves_the_old_fit_alone(sleep_fit):
+    before = str(sleep_fit.summary())
+    sleep_fit.update(weights=np.linspace(1, 2, 180))
+    # the old fit's own refits find the old (absent) weights
+    again = sleep_fit.update(reml=False)
+    assert_same_fit(again, "update(m0, REML = FALSE)", M_SLEEP)
+    assert str(sleep_fit.summary()) == before
+
+
+def test_update_response_transform_and_added_term(sleep_fit):
+    new = sleep_fit.update("log(.) ~ . + I(Days^2)")
+    assert_same_fit(new, "update(m0, log(.) ~ . + I(Days^2))", M_SLEEP)
+
+
+def test_update_arguments_as_r(sleep_fit):
+    w = np.linspace(0.5, 2, 180)
+    new = sleep_fit.update(reml=False, weights=w, control={"optimizer": "bobyqa"})
+    assert_same_fit(
+        new,
+        "update(m0, REML = FALSE, weights = .weights, control = lmerControl(optimizer = 'bobyqa'))",
+        M_SLEEP + "\n.weights <- seq(0.5, 2, length.out = 180)",
+    )
+    # weights=None removes them again, as R's update(m, weights = NULL)
+    back = new.update(weights=None, reml=True)
+    assert_same_fit(back, "update(m0, control = lmerControl(optimizer = 'bobyqa'))", M_SLEEP)
+
+
+def test_update_with_new_data(sleep, sleep_fit):
+    half = sleep[sleep["Days"] < 5].copy()
+    new = sleep_fit.update(data=half, data_name="early")
+    assert_same_fit(
+        new, "update(m0, data = early)", M_SLEEP + "\nearly <- sleepstudy[sleepstudy$Days < 5, ]"
+    )
+    assert new.fitted().index.equals(half.index)
+
+
+def test_update_cake_by_ml():
+    cake = pylme4.datasets.load("cake")
+    fit = pylme4.lmer(CAKE, cake, data_name="cake")
+    new = fit.update(". ~ . - recipe:temperature", reml=False)
+    assert_same_fit(
+        new,
+        "update(m0, . ~ . - recipe:temperature, REML = FALSE)",
+        f"m0 <- lmer({CAKE}, cake)",
+    )
+
+
+def test_update_penicillin_adds_a_random_term():
+    pen = pylme4.datasets.load("Penicillin")
+    fit = pylme4.lmer(PEN, pen, data_name="Penicillin")
+    new = fit.update(". ~ . + (1 | sample)")
+    assert_same_fit(new, "update(m0, . ~ . + (1 | sample))", f"m0 <- lmer({PEN}, Penicillin)")
+    assert dict(new.ngroups) == {"sample": 6, "plate": 24}
+
+
+def test_update_glmer(cbpp_fit):
+    setup = f"m0 <- glmer({CBPP}, cbpp, family = binomial)"
+    new = cbpp_fit.update(". ~ . - period")
+    assert_same_fit(new, "update(m0, . ~ . - period)", setup)
+    probit = cbpp_fit.update(family=pylme4.Family("binomial", "probit"), nAGQ=5)
+    assert_same_fit(probit, "update(m0, family = binomial(link = 'probit'), nAGQ = 5)", setup)
+    assert probit.link == "probit" and probit.nagq == 5
+
+
+def test_update_with_missing_values(na_data):
+    fit = pylme4.lmer(SLEEP, na_data, data_name="d", na_action="exclude")
+    new = fit.update(". ~ . + I(Days^2)")
+    ref = assert_same_fit(
+        new,
+        "update(m0, . ~ . + I(Days^2))",
+        NA_SETUP + "m0 <- lmer(Reaction ~ Days + (Days | Subject), d, na.action = na.exclude)",
+    )
+    assert len(new.fitted()) == len(ref["fitted"]) == len(na_data)
+    assert new.fitted().index.equals(na_data.index)
+
+
+def test_update_formula_is_checked(sleep_fit):
+    with pytest.raises(pylme4.FormulaError, match="'Dayz'.*did you mean 'Days'"):
+        sleep_fit.update(". ~ . + Dayz")
+    with pytest.raises(pylme4.FormulaError, match="not valid R"):
+        sleep_fit.update(". ~ . -")
+
+
+def test_update_of_unpickled_and_refitted_fits_uses_the_data_r_holds(sleep, sleep_fit):
+    assert sleep_fit.get_data() is not None
+    restored = pickle.loads(pickle.dumps(sleep_fit))
+    held = restored.get_data()
+    assert list(held.columns) == ["Reaction", "Days", "Subject"]
+    assert held.index.equals(sleep.index)
+    assert_same_fit(restored.update(". ~ . - Days"), "update(m0, . ~ . - Days)", M_SLEEP)
+    # a refit's call still names the original data: R's update refits to it
+    refitted = sleep_fit.refit(sleep["Reaction"] * 2)
+    assert_same_fit(
+        refitted.update(reml=False),
+        "update(refit(m0, sleepstudy$Reaction * 2), REML = FALSE)",
+        M_SLEEP,
+    )
+
+
+# ---------------------------------------------------------------------------
+# subset=, start=, mustart=, etastart=
+# ---------------------------------------------------------------------------
+
+
+def test_subset_expression(sleep):
+    fit = pylme4.lmer(SLEEP, sleep, data_name="sleepstudy", subset="Days > 2 & Subject != '308'")
+    assert_same_fit(fit, f"lmer({SLEEP}, sleepstudy, subset = Days > 2 & Subject != '308')")
+    kept = (sleep["Days"] > 2) & (sleep["Subject"] != "308")
+    assert fit.fitted().index.equals(sleep.index[kept])
+
+
+def test_subset_boolean_series_aligns_on_the_index(sleep):
+    shuffled = sleep.sample(frac=1.0, random_state=1)
+    mask = shuffled["Days"] > 2  # a Series in another order than the data
+    fit = pylme4.lmer(SLEEP, sleep, data_name="sleepstudy", subset=mask)
+    assert_same_fit(
+        fit,
+        f"lmer({SLEEP}, sleepstudy, subset = .subset)",
+        ".subset <- sleepstudy$Days > 2",
+    )
+    array_fit = pylme4.lmer(
+        SLEEP, sleep, data_name="sleepstudy", subset=(sleep["Days"] > 2).to_numpy()
+    )
+    np.testing.assert_allclose(array_fit.fixef(), fit.fixef(), **SAME)
+
+
+def test_subset_with_missing_values_excluded(na_data):
+    fit = pylme4.lmer(SLEEP, na_data, data_name="d", na_action="exclude", subset="Days != 4")
+    ref = assert_same_fit(
+        fit, f"lmer({SLEEP}, d, na.action = na.exclude, subset = Days != 4)", NA_SETUP
+    )
+    residuals = fit.residuals()
+    assert len(residuals) == len(ref["resid"])
+    in_subset = (na_data["Days"] != 4).to_numpy() | na_data["Days"].isna().to_numpy()
+    assert residuals.index.equals(na_data.index[in_subset])
+
+
+def test_subset_glmer(cbpp):
+    fit = pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp", subset="size > 5")
+    assert_same_fit(fit, f"glmer({CBPP}, cbpp, family = binomial, subset = size > 5)")
+
+
+def test_start_for_lmer(sleep):
+    theta = [0.5, 0.1, 0.3]
+    fit = pylme4.lmer(SLEEP, sleep, data_name="sleepstudy", start={"theta": theta})
+    assert_same_fit(fit, f"lmer({SLEEP}, sleepstudy, start = list(theta = c(0.5, 0.1, 0.3)))")
+    vector = pylme4.lmer(SLEEP, sleep, data_name="sleepstudy", start=theta)
+    np.testing.assert_allclose(vector.theta, fit.theta, **SAME)
+
+
+def test_start_for_glmer(cbpp):
+    start = {"theta": [0.5], "fixef": [-1.0, -1.0, -1.0, -1.5]}
+    fit = pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp", start=start)
+    assert_same_fit(
+        fit,
+        f"glmer({CBPP}, cbpp, family = binomial, "
+        "start = list(theta = 0.5, fixef = c(-1, -1, -1, -1.5)))",
+    )
+
+
+def test_mustart_and_etastart(cbpp):
+    mu = np.clip((cbpp["incidence"] + 0.5) / (cbpp["size"] + 1), 0.05, 0.95).to_numpy()
+    fit = pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp", mustart=mu)
+    assert_same_fit(
+        fit,
+        f"glmer({CBPP}, cbpp, family = binomial, mustart = .mustart)",
+        ".mustart <- pmin(pmax((cbpp$incidence + 0.5) / (cbpp$size + 1), 0.05), 0.95)",
+    )
+    eta = pd.Series(np.log(mu / (1 - mu)), index=cbpp.index)
+    fit = pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp", etastart=eta)
+    assert_same_fit(
+        fit,
+        f"glmer({CBPP}, cbpp, family = binomial, etastart = .etastart)",
+        ".mu <- pmin(pmax((cbpp$incidence + 0.5) / (cbpp$size + 1), 0.05), 0.95)\n"
+        ".etastart <- log(.mu / (1 - .mu))",
+    )
+
+
+# ---------------------------------------------------------------------------
+# refit() and refit_ml()
+# ---------------------------------------------------------------------------
+
+
+def test_refit_new_response(sleep, sleep_fit):
+    y = sleep["Reaction"] + 10 * np.sin(np.arange(180))
+    new = sleep_fit.refit(y.sample(frac=1.0, random_state=2))  # aligned on the index
+    assert_same_fit(new, "refit(m0, sleepstudy$Reaction + 10 * sin(0:179))", M_SLEEP)
+    by_position = sleep_fit.refit(y.to_numpy())
+    np.testing.assert_allclose(by_position.fixef(), new.fixef(), **SAME)
+
+
+def test_refit_with_missing_rows(na_data):
+    fit = pylme4.lmer(SLEEP, na_data, data_name="d")
+    y = np.arange(len(na_data), dtype=float) % 7 + 250
+    new = fit.refit(y)
+    assert_same_fit(
+        new,
+        "refit(m0, (0:179) %% 7 + 250)",
+        NA_SETUP + "m0 <- lmer(Reaction ~ Days + (Days | Subject), d)",
+    )
+    used_only = fit.refit(y[fit.data_index.get_indexer(fit.used_index)])
+    np.testing.assert_allclose(used_only.fixef(), new.fixef(), **SAME)
+
+
+def test_refit_binomial_two_columns(cbpp, cbpp_fit):
+    newresp = np.column_stack([cbpp["size"] - cbpp["incidence"], cbpp["incidence"]])
+    new = cbpp_fit.refit(newresp)
+    assert_same_fit(
+        new,
+        "refit(m0, cbind(cbpp$size - cbpp$incidence, cbpp$incidence))",
+        f"m0 <- glmer({CBPP}, cbpp, family = binomial)",
+    )
+
+
+def test_refit_ml(sleep_fit):
+    ml = sleep_fit.refit_ml()
+    assert not ml.reml
+    assert_same_fit(ml, "refitML(m0)", M_SLEEP)
+    assert ml.refit_ml() is ml
+
+
+# ---------------------------------------------------------------------------
+# drop1 and isNested
+# ---------------------------------------------------------------------------
+
+
+def test_drop1_lmertest_by_default():
+    cake = pylme4.datasets.load("cake")
+    fit = pylme4.lmer(CAKE, cake, data_name="cake")
+    setup = f"m0 <- lmerTest::lmer({CAKE}, cake)"
+    table = fit.drop1()
+    assert str(table) == r_printed(setup + "\ndrop1(m0)")
+    ref = r(setup + "\nas.data.frame(drop1(m0))")
+    np.testing.assert_allclose(table.table.to_numpy(), ref.to_numpy(), **SAME)
+    kr = fit.drop1(ddf="Kenward-Roger")
+    assert str(kr) == r_printed(setup + "\ndrop1(m0, ddf = 'Kenward-Roger')")
+
+
+@pytest.mark.parametrize(("test", "r_args"), [("Chisq", ", test = 'Chisq'"), ("none", "")])
+def test_drop1_lme4(sleep_fit, test, r_args):
+    table = sleep_fit.drop1(test=test)
+    assert str(table) == r_printed(f"{M_SLEEP}\ndrop1(m0{r_args})")
+    ref = r(f"{M_SLEEP}\nas.data.frame(drop1(m0{r_args}))")
+    np.testing.assert_allclose(table.table.to_numpy(dtype=float), ref.to_numpy(dtype=float), **SAME)
+    if test == "none":
+        assert str(sleep_fit.drop1(ddf="lme4")) == str(table)
+
+
+def test_drop1_glmer(cbpp_fit):
+    table = cbpp_fit.drop1(test="Chisq")
+    setup = f"m0 <- glmer({CBPP}, cbpp, family = binomial)"
+    assert str(table) == r_printed(setup + "\ndrop1(m0, test = 'Chisq')")
+    with pytest.raises(pylme4.ArgumentError, match="ddf applies to linear mixed models"):
+        cbpp_fit.drop1(ddf="Satterthwaite")
+
+
+def test_drop1_arguments(sleep_fit):
+    with pytest.raises(pylme4.ArgumentError, match="test must be.*'Chisq'"):
+        sleep_fit.drop1(test="F")
+    with pytest.raises(pylme4.ArgumentError, match="not both"):
+        sleep_fit.drop1(test="Chisq", ddf="Kenward-Roger")
+
+
+def test_is_nested():
+    pastes = pylme4.datasets.load("Pastes")
+    for f1, f2 in [("sample", "batch"), ("cask", "batch"), ("batch", "sample")]:
+        expected = r(f"isNested(Pastes${f1}, Pastes${f2})")
+        assert pylme4.is_nested(pastes[f1], pastes[f2]) is bool(expected)
+    assert pylme4.is_nested(["a", "b", "c"], ["x", "x", "y"]) is bool(
+        r("isNested(factor(c('a', 'b', 'c')), factor(c('x', 'x', 'y')))")
+    )
+    with pytest.raises(pylme4.DataError, match="as long"):
+        pylme4.is_nested([1, 2], [1, 2, 3])
