@@ -360,3 +360,108 @@ def test_is_nested():
     )
     with pytest.raises(pylme4.DataError, match="as long"):
         pylme4.is_nested([1, 2], [1, 2, 3])
+
+
+# ---------------------------------------------------------------------------
+# Printing options: digits= and signif_stars=
+# ---------------------------------------------------------------------------
+
+
+def printed(setup: str, expr: str) -> str:
+    """R's console text of `expr` (a print() call) after `setup`."""
+    return r(f"local({{\n{setup}\npaste(capture.output({expr}), collapse = '\\n')\n}})")
+
+
+CAKE_LT = f"cake_m <- lmerTest::lmer({CAKE}, cake)"
+SLEEP_PAIR = (
+    "model1 <- lmer(Reaction ~ Days + (1 | Subject), sleepstudy)\n"
+    "model2 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
+)
+
+
+@pytest.fixture(scope="module")
+def cake_fit() -> pylme4.LmerFit:
+    return pylme4.lmer(CAKE, pylme4.datasets.load("cake"), data_name="cake")
+
+
+@pytest.fixture(scope="module")
+def tables(sleep, sleep_fit, cake_fit, cbpp_fit) -> dict[str, tuple[Any, str, str]]:
+    """name -> (pylme4's table, R setup, R expression of the same table)."""
+    small = pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep, data_name="sleepstudy")
+    step = cake_fit.step()
+    cbpp_setup = f"m0 <- glmer({CBPP}, cbpp, family = binomial)"
+    return {
+        "anova": (pylme4.anova(small, sleep_fit), SLEEP_PAIR, "anova(model1, model2)"),
+        "lmertest_anova": (cake_fit.anova(), CAKE_LT, "anova(cake_m)"),
+        "ranova": (cake_fit.ranova(), CAKE_LT, "lmerTest::ranova(cake_m)"),
+        "drop1_F": (cake_fit.drop1(), CAKE_LT, "drop1(cake_m)"),
+        "drop1_chisq": (cbpp_fit.drop1(test="Chisq"), cbpp_setup, "drop1(m0, test = 'Chisq')"),
+        "step_fixed": (step.fixed, CAKE_LT, "lmerTest::step(cake_m)$fixed"),
+        "ls_means": (cake_fit.ls_means(), CAKE_LT, "lmerTest::ls_means(cake_m)"),
+        "difflsmeans": (
+            cake_fit.difflsmeans("recipe"),
+            CAKE_LT,
+            "lmerTest::difflsmeans(cake_m, 'recipe')",
+        ),
+        "contest1d": (
+            cake_fit.contest([0, 1] + [0] * 16, joint=False),
+            CAKE_LT,
+            "lmerTest::contest(cake_m, c(0, 1, rep(0, 16)), joint = FALSE)",
+        ),
+    }
+
+
+TABLES = [
+    "anova",
+    "lmertest_anova",
+    "ranova",
+    "drop1_F",
+    "drop1_chisq",
+    "step_fixed",
+    "ls_means",
+    "difflsmeans",
+    "contest1d",
+]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_to_string_as_r_prints_it(tables, name):
+    table, setup, expr = tables[name]
+    assert table.to_string() == str(table)
+    assert table.to_string(digits=3, signif_stars=False) == printed(
+        setup, f"print({expr}, digits = 3, signif.stars = FALSE)"
+    )
+    assert table.to_string(digits=7) == printed(setup, f"print({expr}, digits = 7)")
+
+
+def test_glmer_summary_text(cbpp_fit):
+    setup = f"m0 <- glmer({CBPP}, cbpp, family = binomial)"
+    assert cbpp_fit.summary_text() == str(cbpp_fit.summary())
+    assert cbpp_fit.summary_text(digits=3, signif_stars=False, correlation=False) == printed(
+        setup, "print(summary(m0), digits = 3, signif.stars = FALSE, correlation = FALSE)"
+    )
+
+
+def test_lm_and_glm_summary_text(sleep, cbpp):
+    lm = pylme4.lm("Reaction ~ Days", sleep, data_name="sleepstudy")
+    assert lm.summary_text() == str(lm.summary())
+    assert lm.summary_text(digits=3, signif_stars=False, correlation=True) == printed(
+        "m <- lm(Reaction ~ Days, sleepstudy)",
+        "print(summary(m, correlation = TRUE), digits = 3, signif.stars = FALSE)",
+    )
+    glm = pylme4.glm(
+        "cbind(incidence, size - incidence) ~ period", cbpp, family="binomial", data_name="cbpp"
+    )
+    assert glm.summary_text() == str(glm.summary())
+    assert glm.summary_text(digits=5, signif_stars=False) == printed(
+        "m <- glm(cbind(incidence, size - incidence) ~ period, binomial, cbpp)",
+        "print(summary(m), digits = 5, signif.stars = FALSE)",
+    )
+
+
+def test_print_options_are_checked(tables):
+    table = tables["anova"][0]
+    with pytest.raises(pylme4.ArgumentError, match="digits must be a whole number from 1 to 22"):
+        table.to_string(digits=0)
+    with pytest.raises(pylme4.ArgumentTypeError, match="signif_stars must be True, False or None"):
+        table.to_string(signif_stars="no")

@@ -6,7 +6,12 @@
 pylme4_lmertest_table <- function(x) {
   list(table = as.data.frame(x, check.names = FALSE),
        rows = I(rownames(x)),
-       text = pylme4_print(x))
+       text = pylme4_print(x),
+       # what its print method reads besides the values (printopts.R)
+       attrs = Filter(Negate(is.null),
+                      list(class = I(class(x)), heading = attr(x, "heading"),
+                           confidence_level = attr(x, "confidence_level"),
+                           ddf = attr(x, "ddf"))))
 }
 
 # The contrast as the user would type it in R: a plain vector when Python
