@@ -465,3 +465,25 @@ def test_print_options_are_checked(tables):
         table.to_string(digits=0)
     with pytest.raises(pylme4.ArgumentTypeError, match="signif_stars must be True, False or None"):
         table.to_string(signif_stars="no")
+
+
+# ---------------------------------------------------------------------------
+# lmerTest's step() and R's global environment
+# ---------------------------------------------------------------------------
+
+
+def test_step_leaves_the_global_environment_alone(cake_fit):
+    before = set(np.atleast_1d(r("ls(globalenv(), all.names = TRUE)")))
+    search = list(np.atleast_1d(r("search()")))
+    result = cake_fit.step()  # ranova refits an lm() from lmerTest's own frames
+    assert str(result) == printed(CAKE_LT, "print(lmerTest::step(cake_m))")
+    assert set(np.atleast_1d(r("ls(globalenv(), all.names = TRUE)"))) == before
+    assert list(np.atleast_1d(r("search()"))) == search
+    # a global object of the data's name is shadowed for the call, then restored
+    r("assign('cake', 'mine', envir = globalenv())")
+    try:
+        again = cake_fit.step()
+        assert str(again) == str(result)
+        assert r("get('cake', envir = globalenv())") == "mine"
+    finally:
+        r("rm('cake', envir = globalenv())")
