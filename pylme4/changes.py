@@ -128,11 +128,12 @@ def update(
         raise FormulaError(f"the formula {text!r} has no response (left of '~')")
     checks.check_response(df, fvars.response, numeric=fun == "lmer")
     given = {k: v for k, v in changes.items() if v is not None}
-    if "family" in given and given["family"] == data_name:
+    pieces = call_pieces(df, given, "lmerControl" if fun == "lmer" else "glmerControl")
+    if pieces["code"].get("family") == data_name:
+        # R would find the data, not the family function, under that name.
         raise DataError(
             f"data_name {data_name!r} is the name of the family; choose another data_name"
         )
-    pieces = call_pieces(df, given, "lmerControl" if fun == "lmer" else "glmerControl")
     remove = [_R_NAMES[k] for k, v in changes.items() if v is None]
     if changes.get("na_action") == "omit":
         remove.append("na.action")  # R's default

@@ -151,6 +151,32 @@ def test_update_glmer(cbpp_fit):
     assert probit.link == "probit" and probit.nagq == 5
 
 
+def test_update_and_subset_glmer_nb():
+    ticks = pylme4.datasets.load("grouseticks")
+    formula = "TICKS ~ YEAR + (1 | LOCATION)"
+    fit = pylme4.glmer_nb(formula, ticks, data_name="grouseticks", subset="HEIGHT > 450")
+    assert_same_fit(fit, f"glmer.nb({formula}, grouseticks, subset = HEIGHT > 450)")
+    # glmer.nb's fit is a glmer() call with theta fixed (lme4::glmer(...,
+    # family = MASS::negative.binomial(theta = ...))): R's update refits that
+    new = fit.update(". ~ . - YEAR")
+    assert_same_fit(
+        new,
+        "update(m0, . ~ . - YEAR)",
+        f"m0 <- glmer.nb({formula}, grouseticks, subset = HEIGHT > 450)",
+    )
+
+
+def test_update_of_steps_final_model(cake_fit):
+    final = cake_fit.step().model
+    new = final.update(". ~ . + recipe")
+    assert_same_fit(
+        new,
+        # pylme4's fits are lme4's lmerMod (lmerTest's summary is summary(ddf=))
+        "as(update(lmerTest::get_model(lmerTest::step(cake_m)), . ~ . + recipe), 'lmerMod')",
+        CAKE_LT,
+    )
+
+
 def test_update_with_missing_values(na_data):
     fit = pylme4.lmer(SLEEP, na_data, data_name="d", na_action="exclude")
     new = fit.update(". ~ . + I(Days^2)")

@@ -175,7 +175,9 @@ pylme4_grouping_levels <- function(formula_text, data, data_name, symbols = list
 # get there, so only those pay for building the model matrices (lFormula)
 # once more before the fit.  Stops with an error naming the terms instead.
 pylme4_guard_zero_z <- function(call, env) {
-  builder <- switch(as.character(call[[1L]]), lmer = quote(lme4::lFormula),
+  # The head may be lme4::glmer (glmer.nb's fits, and their updates, have it).
+  fun <- sub("^lme4:::?", "", paste(deparse(call[[1L]]), collapse = ""))
+  builder <- switch(fun, lmer = quote(lme4::lFormula),
                     glmer = quote(lme4::glFormula), NULL)
   if (is.null(builder)) return(invisible())
   f <- eval(call$formula, envir = env)
