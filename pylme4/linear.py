@@ -187,8 +187,10 @@ class LmFit(_RegressionFit):
     # print(summary(fit), digits =, signif.stars =) as text.
     if TYPE_CHECKING:
         summary_text = printopts.summary_text
+        to_string = printopts.fit_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
     def summary(self) -> LmSummary:
         """R's ``summary()``: coefficient table with t tests, R-squared, F test."""
@@ -347,8 +349,10 @@ class GlmFit(_RegressionFit):
     # print(summary(fit), digits =, signif.stars =) as text.
     if TYPE_CHECKING:
         summary_text = printopts.summary_text
+        to_string = printopts.fit_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
     def summary(self) -> GlmSummary:
         """R's ``summary()``: coefficient table with Wald tests, deviances, AIC."""

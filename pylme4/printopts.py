@@ -2,6 +2,7 @@
 (spelled ``digits=`` and ``signif_stars=`` everywhere in pylme4), and for
 summaries ``correlation``.
 
+- ``fit.to_string(digits=)``: ``print(fit, digits=)``.
 - ``fit.summary_text(...)``: ``print(summary(fit), ...)`` of a mixed model
   (lme4's ``print.summary.merMod``, or lmerTest's with ``ddf``) and of an
   ``lm()`` / ``glm()`` fit (``print.summary.lm`` / ``print.summary.glm``).
@@ -80,6 +81,14 @@ def summary_text(
             signif_stars,
             doing="printing summary()",
         )
+    )
+
+
+def fit_text(fit: RFit, digits: int | None = None) -> str:
+    """``print(fit, digits=)`` as text: the fitted model as R shows it
+    (``print.merMod``, ``print.lm``, ``print.glm``) with ``digits``."""
+    return str(
+        r_value("pylme4_fit_text", fit.r_handle, _digits(digits), doing="printing the model")
     )
 
 

@@ -617,8 +617,10 @@ class MerFit(RFitRows, formatting.RPrinted):
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:
         summary_text = printopts.summary_text
+        to_string = printopts.fit_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)

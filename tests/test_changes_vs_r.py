@@ -485,6 +485,18 @@ def test_lm_and_glm_summary_text(sleep, cbpp):
     )
 
 
+def test_fit_to_string(sleep, sleep_fit, cbpp_fit):
+    assert sleep_fit.to_string() == str(sleep_fit)
+    assert sleep_fit.to_string(digits=7) == printed(M_SLEEP, "print(m0, digits = 7)")
+    assert cbpp_fit.to_string(digits=3) == printed(
+        f"m0 <- glmer({CBPP}, cbpp, family = binomial)", "print(m0, digits = 3)"
+    )
+    lm = pylme4.lm("Reaction ~ Days", sleep, data_name="sleepstudy")
+    assert lm.to_string(digits=8) == printed(
+        "m <- lm(Reaction ~ Days, sleepstudy)", "print(m, digits = 8)"
+    )
+
+
 def test_print_options_are_checked(tables):
     table = tables["anova"][0]
     with pytest.raises(pylme4.ArgumentError, match="digits must be a whole number from 1 to 22"):

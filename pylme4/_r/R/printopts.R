@@ -41,3 +41,8 @@ pylme4_lmertest_table_text <- function(table, rows, attrs, digits, signif_stars)
   if (!is.null(signif_stars) && inherits(table, "ls_means")) args$signif.stars <- signif_stars
   paste(utils::capture.output(do.call(print, args)), collapse = "\n")
 }
+
+pylme4_fit_text <- function(fit, digits) {
+  args <- c(list(fit), pylme4_print_options(digits, NULL))
+  paste(utils::capture.output(do.call(print, args)), collapse = "\n")
+}
