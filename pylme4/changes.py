@@ -157,7 +157,6 @@ def update(
     try:
         outcome = r_call(
             "pylme4_update_fit",
-            type(fit)._INFO_HELPER,  # type: ignore[attr-defined]
             fit.r_handle,
             text,
             frame,
@@ -170,17 +169,12 @@ def update(
             extra=pieces["extra"],
             remove=remove,
             doing=f"refitting the model with {fun}()",
-            keep=("fit",),
+            keep=True,
         )
     except PylmeError as exc:
         raise explain.fit_error(exc, prepared) from None
-    new = type(fit)._from_r(  # type: ignore[attr-defined]
-        outcome.value["fit"],
-        outcome.conditions,
-        df.index,
-        fvars.variables,
-        info=outcome.value["info"],
-        data=df,
+    new = type(fit).from_r_object(
+        outcome.value, outcome.conditions, df.index, fvars.variables, data=df
     )
     emit(outcome.conditions)
     return new
@@ -265,20 +259,13 @@ def refit(fit: MerFitLike, newresp: Any) -> Any:
     ncol = 1 if array.ndim == 1 else array.shape[1]
     outcome = r_call(
         "pylme4_refit",
-        type(fit)._INFO_HELPER,  # type: ignore[attr-defined]
         fit.r_handle,
         array.ravel(order="F"),
         ncol,
         doing="refitting the model (refit())",
-        keep=("fit",),
+        keep=True,
     )
-    new = type(fit)._from_r(  # type: ignore[attr-defined]
-        outcome.value["fit"],
-        outcome.conditions,
-        fit.data_index,
-        fit.variables,
-        info=outcome.value["info"],
-    )
+    new = type(fit).from_r_object(outcome.value, outcome.conditions, fit.data_index, fit.variables)
     emit(outcome.conditions)
     return new
 
@@ -290,18 +277,11 @@ def refit_ml(fit: MerFitLike) -> Any:
         return fit
     outcome = r_call(
         "pylme4_refit_ml",
-        type(fit)._INFO_HELPER,  # type: ignore[attr-defined]
         fit.r_handle,
         doing="refitting the model by maximum likelihood (refitML())",
-        keep=("fit",),
+        keep=True,
     )
-    new = type(fit)._from_r(  # type: ignore[attr-defined]
-        outcome.value["fit"],
-        outcome.conditions,
-        fit.data_index,
-        fit.variables,
-        info=outcome.value["info"],
-    )
+    new = type(fit).from_r_object(outcome.value, outcome.conditions, fit.data_index, fit.variables)
     emit(outcome.conditions)
     return new
 

@@ -78,8 +78,10 @@ class RFit(Protocol):
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
+        data: pd.DataFrame | None = None,
     ) -> Any:
-        """A fit of this class from a fitted R object (a refit of such a fit)."""
+        """A fit of this class from a fitted R object (a refit of such a fit);
+        ``data``: the DataFrame it was fitted to, when there is one."""
         ...
 
 
@@ -190,10 +192,14 @@ class RFitRows:
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """A fit of this class from a fitted R object (e.g. a bootstrap refit),
-        for data with this ``index`` and ``variables``."""
-        return cls._from_r(handle, conditions, index, variables)  # type: ignore[attr-defined]
+        for data with this ``index`` and ``variables`` (and, when given, the
+        DataFrame ``data`` it was fitted to, which the fit keeps)."""
+        if data is None:
+            return cls._from_r(handle, conditions, index, variables)  # type: ignore[attr-defined]
+        return cls._from_r(handle, conditions, index, variables, data=data)  # type: ignore[attr-defined]
 
 
 class forward:  # noqa: N801 - reads as a function call in class bodies

@@ -46,7 +46,7 @@ pylme4_call_pieces <- function(values, symbols, code, control, control_fun) {
 # it by its name) bound to `data_name`.  A copy, not the environment itself:
 # new vectors (weights, subset) bound next to the data must not replace what
 # the old fit's own refits (bootMer, anova, ranova) find there.
-pylme4_update_fit <- function(info_helper, fit, formula_text, data, data_name,
+pylme4_update_fit <- function(fit, formula_text, data, data_name,
                               values = list(), symbols = list(), code = list(),
                               control = NULL, control_fun = "lmerControl",
                               extra = list(), remove = character()) {
@@ -62,24 +62,19 @@ pylme4_update_fit <- function(info_helper, fit, formula_text, data, data_name,
   pieces <- pylme4_call_pieces(values, symbols, code, control, control_fun)
   for (nm in names(pieces)) call[[nm]] <- pieces[[nm]]
   pylme4_guard_zero_z(call, env)  # checks.R
-  new <- eval(call, envir = env)
-  list(fit = new, info = match.fun(info_helper)(new))
+  eval(call, envir = env)
 }
 
 # lme4's refit(fit, newresp); `newresp` holds the rows the fit used (so R
 # drops no rows of it again), a vector or a two-column binomial matrix.
-pylme4_refit <- function(info_helper, fit, newresp, ncol) {
+pylme4_refit <- function(fit, newresp, ncol) {
   if (ncol > 1L) newresp <- matrix(newresp, ncol = ncol)
   if (!is.null(attr(fit@frame, "na.action")))
     attr(newresp, "na.action") <- attr(fit@frame, "na.action")
-  new <- lme4::refit(fit, newresp)
-  list(fit = new, info = match.fun(info_helper)(new))
+  lme4::refit(fit, newresp)
 }
 
-pylme4_refit_ml <- function(info_helper, fit) {
-  new <- lme4::refitML(fit)
-  list(fit = new, info = match.fun(info_helper)(new))
-}
+pylme4_refit_ml <- function(fit) lme4::refitML(fit)
 
 # The variables a subset expression uses that are neither columns nor
 # objects R can find, as pylme4_formula_vars() reports a formula's.
