@@ -250,6 +250,20 @@ def test_subset_with_missing_values_excluded(na_data):
     assert residuals.index.equals(na_data.index[in_subset])
 
 
+def test_update_removes_and_changes_a_subset(sleep):
+    fit = pylme4.lmer(SLEEP, sleep, data_name="sleepstudy", subset="Days > 2")
+    setup = f"m0 <- lmer({SLEEP}, sleepstudy, subset = Days > 2)"
+    whole = fit.update(subset=None)
+    assert_same_fit(whole, "update(m0, subset = NULL)", setup)
+    assert whole.fitted().index.equals(sleep.index)
+    mask = pd.Series(sleep["Days"] < 8, index=sleep.index)
+    other = fit.update(subset=mask)
+    assert_same_fit(
+        other, "update(m0, subset = .subset)", setup + "\n.subset <- sleepstudy$Days < 8"
+    )
+    assert other.fitted().index.equals(sleep.index[mask.to_numpy()])
+
+
 def test_subset_glmer(cbpp):
     fit = pylme4.glmer(CBPP, cbpp, family="binomial", data_name="cbpp", subset="size > 5")
     assert_same_fit(fit, f"glmer({CBPP}, cbpp, family = binomial, subset = size > 5)")
@@ -386,6 +400,8 @@ def test_is_nested():
     )
     with pytest.raises(pylme4.DataError, match="as long"):
         pylme4.is_nested([1, 2], [1, 2, 3])
+    with pytest.raises(pylme4.ArgumentTypeError, match="f1 must be a factor"):
+        pylme4.is_nested("abc", ["a", "b", "c"])
 
 
 # ---------------------------------------------------------------------------
