@@ -95,7 +95,7 @@ def update(
         FALSE)``, printed summary included.
     """
     info = r_value("pylme4_update_info", fit.r_handle, doing="reading the fit's call")
-    fun = str(info["fun"]).removeprefix("lme4::")
+    fun = str(info["fun"]).removeprefix("lme4::").removeprefix("lmerTest::")
     if fun not in _CHANGES:
         raise ArgumentError(f"update() refits lmer, glmer and glmer.nb fits, not {fun}() fits")
     allowed = _CHANGES[fun]
@@ -152,6 +152,7 @@ def update(
             "data_name": data_name,
             "symbols": pieces["symbols"],
             "code": pieces["code"],
+            "extra": pieces["extra"],
         },
     }
     try:

@@ -99,6 +99,8 @@ def _grouping_one_level(
         args["data_name"],
         symbols=args["symbols"],
         extra=args["extra"],
+        # a subset given as R code (given as values it is among the symbols)
+        code={k: v for k, v in (args.get("code") or {}).items() if k == "subset"},
         doing="looking for the grouping factor with one level",
     )
     single = [(name, info) for name, info in levels.items() if int(info["n"]) < 2]

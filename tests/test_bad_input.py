@@ -782,6 +782,24 @@ BAD = [
         "no rows are left: the subset 'Days > 100' keeps none",
     ),
     Bad(
+        "subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s, subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s).update(subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_data_lacks_a_column",
+        lambda s: lmer(FORMULA, s).update(data=s.drop(columns="Days")),
+        FormulaError,
+        "the formula uses 'Days', which is not a column of the data",
+    ),
+    Bad(
         "subset_not_boolean",
         lambda s: lmer(FORMULA, s, subset=np.arange(180)),
         ArgumentTypeError,

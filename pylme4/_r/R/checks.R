@@ -158,12 +158,12 @@ pylme4_frame_classes <- function(fit) {
 # the checks on levels switched off.  Used to name the factor when lmer()
 # failed with "grouping factors must have > 1 sampled level".
 pylme4_grouping_levels <- function(formula_text, data, data_name, symbols = list(),
-                                   extra = list()) {
+                                   extra = list(), code = list()) {
   env <- pylme4_fit_env(data, data_name, extra)
   ignore <- list(check.nlev.gtr.1 = "ignore", check.nobs.vs.nlev = "ignore",
                  check.nobs.vs.rankZ = "ignore", check.nobs.vs.nRE = "ignore")
   call <- pylme4_build_call("lFormula", formula_text, data_name, symbols = symbols,
-                            control = ignore, control_fun = "lmerControl")
+                            code = code, control = ignore, control_fun = "lmerControl")
   flist <- eval(call, envir = env)$reTrms$flist
   lapply(flist, function(g) list(n = nlevels(g), levels = as.list(utils::head(levels(g), 3L))))
 }
