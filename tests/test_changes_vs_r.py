@@ -110,6 +110,8 @@ def test_update_arguments_as_r(sleep_fit):
         M_SLEEP + "\n.weights <- seq(0.5, 2, length.out = 180)",
     )
     # weights=None removes them again, as R's update(m, weights = NULL)
+    # removing what the call does not have changes nothing, as in R
+    assert_same_fit(sleep_fit.update(offset=None), "update(m0, offset = NULL)", M_SLEEP)
     back = new.update(weights=None, reml=True)
     assert_same_fit(back, "update(m0, control = lmerControl(optimizer = 'bobyqa'))", M_SLEEP)
 
@@ -130,6 +132,12 @@ def test_update_cake_by_ml():
     assert_same_fit(
         new,
         "update(m0, . ~ . - recipe:temperature, REML = FALSE)",
+        f"m0 <- lmer({CAKE}, cake)",
+    )
+    summed = fit.update(contrasts={"recipe": "contr.sum"}, control='lmerControl("bobyqa")')
+    assert_same_fit(
+        summed,
+        "update(m0, contrasts = list(recipe = 'contr.sum'), control = lmerControl('bobyqa'))",
         f"m0 <- lmer({CAKE}, cake)",
     )
 

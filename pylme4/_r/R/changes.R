@@ -58,7 +58,9 @@ pylme4_update_fit <- function(fit, formula_text, data, data_name,
   for (nm in names(extra)) assign(nm, extra[[nm]], envir = env)
   call$formula <- str2lang(formula_text)
   call$data <- as.name(data_name)
-  for (nm in remove) call[[nm]] <- NULL
+  # (deleting an argument a call does not have is an error for calls)
+  parts <- as.list(call)
+  call <- as.call(parts[!(names(parts) %in% as.character(unlist(remove)))])
   pieces <- pylme4_call_pieces(values, symbols, code, control, control_fun)
   for (nm in names(pieces)) call[[nm]] <- pieces[[nm]]
   pylme4_guard_zero_z(call, env)  # checks.R
