@@ -137,8 +137,6 @@ def update(
     remove = [_R_NAMES[k] for k, v in changes.items() if v is None]
     if changes.get("na_action") == "omit":
         remove.append("na.action")  # R's default
-    if "control" in given and pieces["control"] is None:
-        remove.append("control")  # replaced by code; a list would be merged
     wanted = set(fvars.variables) | set(info["call_vars"]) | set(pieces["columns"])
     columns = list(df.columns) if fvars.uses_dot else [c for c in df.columns if c in wanted]
     frame = Columns(df, columns)
