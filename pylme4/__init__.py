@@ -70,6 +70,7 @@ _EXPORTS = {
     "NlmerFit": "results",
     "NlmerSummary": "results",
     "simulate_formula": "simulation",
+    "is_nested": "changes",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .allfit import AllFitResult, ConvergenceCheck
     from .batch import fit_many
     from .bootstrap import BootCI, BootResult
+    from .changes import is_nested
     from .errors import (
         ArgumentError,
         ArgumentTypeError,

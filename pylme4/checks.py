@@ -344,6 +344,41 @@ def column_or_array(
     return column, (None if column is not None else arr)
 
 
+def aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
+    """A Series given for the data's rows (weights, subset, newresp) lined
+    up with them by index label; a clear DataError when it cannot be."""
+    return _aligned(values, name, df)
+
+
+def subset_vars(text: str, columns: Sequence[str]) -> list[str]:
+    """The columns an R ``subset`` expression uses, after checking it as a
+    formula is checked: one expression that parses, naming only columns (or
+    objects R knows).  The expression is the caller's own R code."""
+    if not text.strip():
+        raise FormulaError("subset must be an R expression such as 'Days > 2', not ''")
+    problem = string_problem(text)
+    if problem is not None:
+        raise FormulaError(f"subset {brief(text)} has {problem}")
+    try:
+        info = r_value("pylme4_subset_vars", text, list(columns), doing="parsing subset")
+    except RNotAvailableError:
+        raise
+    except PylmeError as exc:
+        raise FormulaError(
+            syntax_error_message(text, str(getattr(exc, "r_message", exc)), what="subset")
+        ) from None
+    problems = list(info["problems"])
+    if problems:
+        raise FormulaError(f"subset {brief(text)} cannot be used: {problems[0]}")
+    unknown = list(info["unknown"])
+    if unknown:
+        raise FormulaError(
+            f"subset {brief(text)} uses {unknown[0]!r}, which is not a column of the data"
+            f"{suggestion(unknown[0], columns)}"
+        )
+    return [v for v in info["vars"] if v in columns]
+
+
 def _aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
     """A weights/offset Series lined up with the data's rows by index label,
     as pandas aligns Series (an array is taken by position instead)."""

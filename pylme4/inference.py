@@ -25,7 +25,7 @@ from .errors import (
     choice_error,
     emit,
 )
-from .fitbase import MerFitLike
+from .fitbase import MerFitLike, forward
 from .linear import GlmFit, LmFit
 from .options import (
     ANOVA_DDF_VALUES,
@@ -39,6 +39,7 @@ from .options import (
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from . import printopts
     from .fitbase import LmerFitLike
     from .profiles import Which
 
@@ -58,6 +59,12 @@ class AnovaTable(formatting.RPrinted):
 
     def __getitem__(self, key: Any) -> Any:
         return self.table[key]
+
+    # print(table, digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        to_string = printopts.anova_text
+    else:
+        to_string = forward("pylme4.printopts", "anova_text")
 
 
 def _anova_table(parts: dict[str, Any]) -> AnovaTable:

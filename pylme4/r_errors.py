@@ -99,6 +99,8 @@ def _grouping_one_level(
         args["data_name"],
         symbols=args["symbols"],
         extra=args["extra"],
+        # a subset given as R code (given as values it is among the symbols)
+        code={k: v for k, v in (args.get("code") or {}).items() if k == "subset"},
         doing="looking for the grouping factor with one level",
     )
     single = [(name, info) for name, info in levels.items() if int(info["n"]) < 2]
@@ -208,6 +210,46 @@ def _missing_with_fail(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -
     )
 
 
+def _subset_text(prepared: dict[str, Any]) -> str | None:
+    """The fit's subset= as shown to the user: its R expression, or None
+    (given as True/False values, or not given)."""
+    code = prepared.get("args", {}).get("code", {}) or {}
+    return code.get("subset")
+
+
+def _has_subset(prepared: dict[str, Any]) -> bool:
+    args = prepared.get("args", {})
+    return "subset" in (args.get("code") or {}) or "subset" in (args.get("symbols") or {})
+
+
+def _subset_empty(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """No rows left: say so of the subset, when the fit has one."""
+    if not _has_subset(prepared):
+        return None
+    text = _subset_text(prepared)
+    which = f"subset {text!r}" if text is not None else "subset"
+    return with_message(
+        exc,
+        DataError,
+        f"no rows are left: the {which} keeps none, or only rows with missing values "
+        "in the model's variables",
+    )
+
+
+def _subset_function(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """An unknown function in subset=, not in the formula."""
+    text = _subset_text(prepared)
+    match = re.search(r'could not find function "(?P<name>[^"]+)"', getattr(exc, "r_message", ""))
+    if text is None or match is None:
+        return None
+    name = match["name"]
+    if name in prepared.get("args", {}).get("formula_text", "") or name not in text:
+        return None
+    return with_message(
+        exc, FormulaError, f"subset {text!r} calls the function {name!r}, which R does not know"
+    )
+
+
 def _factor_one_level(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
     df: pd.DataFrame = prepared["df"]
     used = _used(prepared)
@@ -280,6 +322,18 @@ RULES: tuple[Rule, ...] = (
         r"could not find function \"(?P<name>[^\"]+)\"",
         FormulaError,
         "the formula calls the function '{name}', which R does not know",
+        explain=_subset_function,
+    ),
+    _rule(
+        r"Value (?P<value>\S+) out of range \((?P<low>[^,]+), (?P<high>[^)]+)\)",
+        DataError,
+        "a mean of {value} is outside ({low}, {high}), the range of the family's link "
+        "function (are mustart's values means the family allows?)",
+    ),
+    _rule(
+        r"incorrect number of (?P<what>theta|fixef) components \(!=(?P<n>\d+)\)",
+        ArgumentError,
+        "start's {what} has the wrong number of values: the model has {n}",
     ),
     _rule(
         r"number of levels of each grouping factor must be < number of observations"
@@ -306,6 +360,7 @@ RULES: tuple[Rule, ...] = (
         r"0 \(non-NA\) cases|no valid observations|0 cases",
         DataError,
         "no rows are left once rows with missing values in the model's variables are removed",
+        explain=_subset_empty,
     ),
     _rule(
         r"NA/NaN/Inf in 'y'",

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts, profiles
+    from . import allfit, bootstrap, changes, inference, insides, printopts, profiles
     from . import lmertest as lmertest_tools
 
 
@@ -271,10 +271,15 @@ def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
+def used_rows(n_rows: int, omitted: Any, subset: Any = None) -> np.ndarray:
     """Which of the data's ``n_rows`` rows a fit used: R's ``na.action``
-    lists the dropped ones (1-based)."""
-    used = np.ones(n_rows, dtype=bool)
+    lists the dropped ones (1-based), of the rows ``subset`` kept (1-based;
+    None: all)."""
+    if subset is None:
+        used = np.ones(n_rows, dtype=bool)
+    else:
+        used = np.zeros(n_rows, dtype=bool)
+        used[np.asarray(subset, dtype=np.int64) - 1] = True
     used[np.asarray(omitted, dtype=np.int64) - 1] = False
     return used
 
@@ -314,6 +319,10 @@ class MerFit(RFitRows, formatting.RPrinted):
     _na_action: str
     _variables: tuple[str, ...]
     _handle: RHandle
+    _subset_rows: np.ndarray | None = None
+    """The data's rows a ``subset`` kept (None: no subset)."""
+    _data: pd.DataFrame | None = None
+    """The DataFrame the fit was given (None for fits made from an R object)."""
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -330,9 +339,11 @@ class MerFit(RFitRows, formatting.RPrinted):
         index: pd.Index,
         variables: tuple[str, ...],
         info: Mapping[str, Any] | None = None,
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """Build the result from the R object and its info helper's answer
-        (asked for here unless the fitting call brought it back already)."""
+        (asked for here unless the fitting call brought it back already);
+        ``data`` is the DataFrame the fit was given, when there is one."""
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         return cls(
@@ -357,10 +368,14 @@ class MerFit(RFitRows, formatting.RPrinted):
             _singular=bool(info["singular"]),
             _conv_messages=tuple(info["conv_messages"]),
             _index=index,
-            _used=used_rows(len(index), info["omitted"]),
+            _used=used_rows(len(index), info["omitted"], info.get("subset_rows")),
+            _subset_rows=None
+            if info.get("subset_rows") is None
+            else used_rows(len(index), [], info["subset_rows"]),
             _na_action=str(info["na_action"]),
             _variables=variables,
             _handle=handle,
+            _data=data,
             **cls._own_fields(info),
         )
 
@@ -391,6 +406,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         )
 
     # -- lme4's accessors --------------------------------------------------
+
+    def get_data(self) -> pd.DataFrame:
+        """The data the model was fitted to: lme4's ``getData(fit)``.
+
+        The DataFrame given to ``lmer()``/``glmer()`` (the object itself, as
+        R's ``getData`` finds the data by its name, so changes made to it
+        since show); for a fit that was pickled or made from an R object
+        (a refit), the columns pylme4 gave R, which are those the model uses.
+        """
+        if self._data is not None:
+            return self._data
+
+        def fetch() -> pd.DataFrame:
+            frame = r_value("pylme4_fit_data", self._handle, doing="reading the fit's data")
+            if not isinstance(frame, pd.DataFrame) or len(frame) != len(self._index):
+                raise DataError("the fit's data cannot be found in R")
+            return frame.set_axis(self._index, axis=0)
+
+        return self._cached("data", fetch)
 
     def fixef(self) -> pd.Series:
         """Fixed-effect estimates (lme4's ``fixef()``)."""
@@ -631,11 +665,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         influence = forward("pylme4.insides", "influence")
         re_pca = forward("pylme4.insides", "re_pca")
 
+    # lme4's update, refit, refitML and drop1 (pylme4.changes).
+    if TYPE_CHECKING:
+        update = changes.update
+        refit = changes.refit
+        refit_ml = changes.refit_ml
+        drop1 = changes.drop1
+    else:
+        update = forward("pylme4.changes", "update")
+        refit = forward("pylme4.changes", "refit")
+        refit_ml = forward("pylme4.changes", "refit_ml")
+        drop1 = forward("pylme4.changes", "drop1")
+
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:
         summary_text = printopts.summary_text
+        to_string = printopts.fit_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)

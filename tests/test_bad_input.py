@@ -904,6 +904,183 @@ BAD = [
         DataError,
         "weights is a Series whose index has duplicate labels",
     ),
+    # subset=, start=, mustart= (lmer/glmer) and refit()/update() arguments
+    Bad(
+        "subset_unknown_column",
+        lambda s: lmer(FORMULA, s, subset="Dayz > 2"),
+        FormulaError,
+        "subset 'Dayz > 2' uses 'Dayz'.*did you mean 'Days'",
+    ),
+    Bad(
+        "subset_two_expressions",
+        lambda s: lmer(FORMULA, s, subset="Days > 2; Days < 5"),
+        FormulaError,
+        "subset 'Days > 2; Days < 5' is not valid R: it holds more than one expression",
+    ),
+    Bad(
+        "subset_syntax_error",
+        lambda s: lmer(FORMULA, s, subset="Days >"),
+        FormulaError,
+        "subset 'Days >' is not valid R: it ends too early",
+    ),
+    Bad(
+        "subset_unknown_function",
+        lambda s: lmer(FORMULA, s, subset="nosuchfun(Days)"),
+        FormulaError,
+        "subset 'nosuchfun\\(Days\\)' calls the function 'nosuchfun'",
+    ),
+    Bad(
+        "subset_keeps_no_rows",
+        lambda s: lmer(FORMULA, s, subset="Days > 100"),
+        DataError,
+        "no rows are left: the subset 'Days > 100' keeps none",
+    ),
+    Bad(
+        "subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s, subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s).update(subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_data_lacks_a_column",
+        lambda s: lmer(FORMULA, s).update(data=s.drop(columns="Days")),
+        FormulaError,
+        "the formula uses 'Days', which is not a column of the data",
+    ),
+    Bad(
+        "subset_not_boolean",
+        lambda s: lmer(FORMULA, s, subset=np.arange(180)),
+        ArgumentTypeError,
+        "subset must be one True/False per row.*not values of dtype int64",
+    ),
+    Bad(
+        "subset_wrong_length",
+        lambda s: lmer(FORMULA, s, subset=np.ones(10, dtype=bool)),
+        DataError,
+        "subset has 10 values but the data has 180 rows",
+    ),
+    Bad(
+        "subset_all_false",
+        lambda s: lmer(FORMULA, s, subset=np.zeros(180, dtype=bool)),
+        DataError,
+        "subset selects no rows",
+    ),
+    Bad(
+        "subset_missing_values",
+        lambda s: lmer(FORMULA, s, subset=pd.Series([True, None] * 90, dtype="boolean")),
+        DataError,
+        "subset has 90 missing value.*first at row 1",
+    ),
+    Bad(
+        "subset_series_misaligned",
+        lambda s: lmer(FORMULA, s, subset=pd.Series(True, index=s.index + 1000)),
+        DataError,
+        "subset is a Series whose index does not match",
+    ),
+    Bad(
+        "start_unknown_key",
+        lambda s: lmer(FORMULA, s, start={"thetas": [1, 0, 1]}),
+        ArgumentError,
+        "start has the key 'thetas'.*did you mean 'theta'",
+    ),
+    Bad(
+        "start_wrong_length",
+        lambda s: lmer(FORMULA, s, start={"theta": [1, 0]}),
+        ArgumentError,
+        "start's theta has the wrong number of values: the model has 3",
+    ),
+    Bad(
+        "start_not_numbers",
+        lambda s: lmer(FORMULA, s, start="1, 0, 1"),
+        ArgumentTypeError,
+        "start must be numbers",
+    ),
+    Bad(
+        "start_not_finite",
+        lambda s: lmer(FORMULA, s, start=[1.0, np.nan, 1.0]),
+        ArgumentError,
+        "start must be finite numbers",
+    ),
+    Bad(
+        "glmer_start_fixef_wrong_length",
+        lambda s: pylme4.glmer(
+            CBPP_FORMULA, _cbpp(), family="binomial", start={"fixef": [0.0, 1.0]}
+        ),
+        ArgumentError,
+        "start's fixef has the wrong number of values: the model has 4",
+    ),
+    Bad(
+        "glmer_mustart_out_of_range",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", mustart=np.full(56, 2.0)),
+        DataError,
+        "a mean of 2 is outside \\(0, 1\\).*mustart",
+    ),
+    Bad(
+        "glmer_etastart_wrong_length",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", etastart=np.ones(3)),
+        DataError,
+        "etastart has 3 values but the data has 56 rows",
+    ),
+    Bad(
+        "refit_newresp_wrong_length",
+        lambda s: lmer(FORMULA, s).refit(np.ones(10)),
+        DataError,
+        "newresp has 10 rows but the data has 180",
+    ),
+    Bad(
+        "refit_newresp_missing",
+        lambda s: lmer(FORMULA, s).refit(np.r_[np.nan, np.ones(179)]),
+        DataError,
+        "newresp has missing values in rows the fit uses",
+    ),
+    Bad(
+        "refit_newresp_string",
+        lambda s: lmer(FORMULA, s).refit("Reaction"),
+        ArgumentTypeError,
+        "newresp must be numbers, one per row",
+    ),
+    Bad(
+        "refit_newresp_misaligned",
+        lambda s: lmer(FORMULA, s).refit(pd.Series(1.0, index=s.index + 500)),
+        DataError,
+        "newresp is a Series whose index does not match",
+    ),
+    Bad(
+        "update_unknown_argument",
+        lambda s: lmer(FORMULA, s).update(rml=False),
+        ArgumentError,
+        "update\\(\\) of a lmer\\(\\) fit takes.*not 'rml' \\(did you mean 'reml'",
+    ),
+    Bad(
+        "update_remove_reml",
+        lambda s: lmer(FORMULA, s).update(reml=None),
+        ArgumentError,
+        "reml cannot be removed",
+    ),
+    Bad(
+        "update_formula_syntax",
+        lambda s: lmer(FORMULA, s).update(". ~ . +"),
+        FormulaError,
+        "the formula '. ~ . \\+' is not valid R: it ends too early",
+    ),
+    Bad(
+        "update_formula_no_tilde",
+        lambda s: lmer(FORMULA, s).update("Days"),
+        FormulaError,
+        "the formula 'Days' is not valid R: it has no '~'",
+    ),
+    Bad(
+        "update_weights_negative",
+        lambda s: lmer(FORMULA, s).update(weights=-np.ones(180)),
+        DataError,
+        "weights must not be negative",
+    ),
 ]
 
 CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"

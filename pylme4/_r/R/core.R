@@ -166,6 +166,7 @@ pylme4_rows_used <- function(fit) {
 # Everything cheap that describes a fitted model (lmer or glmer), in one round trip.
 pylme4_fit_info <- function(fit) {
   na_act <- attr(stats::model.frame(fit), "na.action")
+  kept <- pylme4_subset_rows(fit)
   ll <- stats::logLik(fit)
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
@@ -186,9 +187,35 @@ pylme4_fit_info <- function(fit) {
     optimizer = fit@optinfo$optimizer,
     conv_code = fit@optinfo$conv$opt,
     conv_messages = I(as.character(unlist(fit@optinfo$conv$lme4$messages))),
-    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
-    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
+    omitted = I(pylme4_omitted_rows(na_act, kept)),
+    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]],
+    subset_rows = if (is.null(kept)) NULL else I(kept)
   )
+}
+
+# The data's rows (1-based) a fit's `subset` kept, in order (a row where the
+# subset is NA is kept as a row of NAs, which na.action then drops, as R's
+# model.frame does), or NULL for a fit without a subset.
+pylme4_subset_rows <- function(fit) {
+  call <- stats::getCall(fit)
+  if (is.null(call$subset)) return(NULL)
+  data <- pylme4_call_data(call, stats::formula(fit))
+  s <- eval(call$subset, data, environment(stats::formula(fit)))
+  n <- nrow(data)
+  if (is.logical(s)) {
+    s <- rep_len(s, n)
+    which(s | is.na(s))
+  } else {
+    seq_len(n)[s]
+  }
+}
+
+# The data's rows (1-based) that na.action dropped: its values count rows of
+# the model frame before dropping, i.e. of the rows `kept` by a subset.
+pylme4_omitted_rows <- function(na_act, kept = NULL) {
+  if (is.null(na_act)) return(integer())
+  rows <- as.integer(na_act)
+  if (is.null(kept)) rows else kept[rows]
 }
 
 # ---------------------------------------------------------------------------
