@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts
+    from . import allfit, bootstrap, inference, insides, marginal, printopts, wald
     from . import lmertest as lmertest_tools
 
 
@@ -573,6 +573,16 @@ class MerFit(RFitRows, formatting.RPrinted):
         summary_text = printopts.summary_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+
+    # emmeans' marginal means and trends; car's Type II/III Wald tests.
+    if TYPE_CHECKING:
+        emmeans = marginal.emmeans
+        emtrends = marginal.emtrends
+        wald_anova = wald.wald_anova
+    else:
+        emmeans = forward("pylme4.marginal", "emmeans")
+        emtrends = forward("pylme4.marginal", "emtrends")
+        wald_anova = forward("pylme4.wald", "wald_anova")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
