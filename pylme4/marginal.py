@@ -345,6 +345,8 @@ class EmmGrid(EmmTable):
                 raise ArgumentTypeError(
                     f"method[{key!r}] must be a list of numbers, not {values!r}"
                 ) from None
+            if not np.isfinite(array).all():
+                raise ArgumentError(f"method[{key!r}] has weights that are not finite numbers")
             if array.ndim != 1 or len(array) != per_group:
                 raise ArgumentError(
                     f"method[{key!r}] has {array.size} weights; it needs one per row of the grid"
@@ -657,7 +659,8 @@ def emtrends(
     emmeans' ``emtrends(fit, specs, var = var, ...)``.
 
     ``var`` names the numeric predictor whose slope is estimated (for each
-    level of ``specs``; ``specs="1"`` for one overall slope); the estimate
+    level of ``specs``; ``specs="1"`` for one overall slope), or a
+    transformation of it (``"log(temp)"``: the slope against log(temp)); the estimate
     column is R's ``"<var>.trend"`` (``"<var>_trend"`` in ``.frame``).  The
     other arguments are :func:`emmeans`'.
     """

@@ -16,7 +16,13 @@ from cbpp_r import CBIND
 from conftest import SAME, r
 
 import pylme4
-from pylme4.errors import ArgumentError, ArgumentLookupError, ArgumentTypeError, RMessage
+from pylme4.errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    FormulaError,
+    RMessage,
+)
 from pylme4.marginal import EmmGrid, EmmList, EmmTable, emmeans, emtrends
 
 CAKE = "angle ~ recipe * temperature + (1 | recipe:replicate)"
@@ -192,6 +198,8 @@ CASES = [
      lambda f: f.emtrends("recipe", var="temp")),
     ("cake_temp", f'pairs(emmeans::emtrends(m, "recipe", var = "temp", {SATT}))',
      lambda f: f.emtrends("recipe", var="temp", lmer_df="satterthwaite").pairs()),
+    ("cake_temp", 'emmeans::emtrends(m, "recipe", var = "log(temp)")',
+     lambda f: f.emtrends("recipe", var="log(temp)")),
     ("sleep", 'emmeans::emtrends(m, ~ 1, var = "Days")',
      lambda f: f.emtrends("1", var="Days")),
     ("sleep", f'emmeans::emtrends(m, ~ 1, var = "Days", {SATT}, level = 0.9)',
@@ -288,6 +296,9 @@ BAD = [
      "method['x'] has 2 weights"),
     (lambda f: f.emmeans("recipe").contrast({"x": ["a", "b", "c"]}), ArgumentTypeError,
      "method['x']"),
+    (lambda f: f.emmeans("recipe").contrast({"x": [1, np.nan, 0]}), ArgumentError,
+     "not finite"),
+    (lambda f: f.emmeans("recipe |"), FormulaError, "not valid R syntax"),
     (lambda f: f.emmeans("recipe").contrast("trt.vs.ctrl", ref="D"), ArgumentLookupError,
      "ref names 'D'"),
     (lambda f: f.emmeans("recipe").contrast("pairwise", ref="A"), ArgumentError, "ref"),

@@ -19,8 +19,10 @@ pylme4_emm_problem <- function(fit, specs_vars, by, at, trend_var) {
   problem <- function(argument, kind, unknown, variable = "", variables = vars)
     list(argument = argument, kind = kind, unknown = I(as.character(unknown)),
          variable = variable, variables = I(as.character(variables)))
+  # var may be a transformation of a predictor ("log(temp)"), as emtrends takes it.
+  trend_vars <- if (is.null(trend_var)) NULL else all.vars(str2lang(trend_var))
   for (check in list(list("specs", specs_vars), list("by", by),
-                     list("at", names(at)), list("var", trend_var))) {
+                     list("at", names(at)), list("var", trend_vars))) {
     bad <- setdiff(check[[2L]], vars)
     if (length(bad)) return(problem(check[[1L]], "name", bad))
   }
