@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cbpp_r import CBIND
-from conftest import SAME, r
+from conftest import SAME, r, run_python
 
 import pylme4
 from pylme4.errors import (
@@ -267,6 +267,20 @@ def test_frozen_and_pickles_with_its_r_object():
     listed = quiet(lambda: fit_of("cake").emmeans("pairwise ~ recipe"))
     assert isinstance(listed, EmmList) and isinstance(listed["contrasts"], EmmGrid)
     assert listed[0] is listed.emmeans
+
+
+def test_unpickled_in_another_process_still_contrasts(tmp_path):
+    grid = quiet(lambda: fit_of("cake").emmeans("recipe", lmer_df="satterthwaite"))
+    (tmp_path / "grid.pkl").write_bytes(pickle.dumps(grid))
+    done = run_python(
+        "-W",
+        "ignore",
+        "-c",
+        "import pickle, sys; grid = pickle.load(open(sys.argv[1], 'rb'));"
+        " sys.stdout.write(str(grid.pairs().confint()))",
+        str(tmp_path / "grid.pkl"),
+    )
+    assert done.stdout == str(grid.pairs().confint())
 
 
 def test_forwarded_from_both_fit_classes():
