@@ -62,6 +62,9 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "EmmGrid": "marginal",
+    "EmmList": "marginal",
+    "EmmTable": "marginal",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -87,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .families import Family
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
+    from .marginal import EmmGrid, EmmList, EmmTable
     from .models import glmer, glmer_nb, lmer
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 
