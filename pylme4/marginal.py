@@ -239,8 +239,8 @@ class EmmGrid(EmmTable):
                     "ref (the control level) applies to the trt.vs.ctrl methods only"
                 )
             labels = self._levels()
-            unknown = [r for r in refs if r not in labels]
-            if unknown:
+            unknown = [r for r in refs if labels is not None and r not in labels]
+            if unknown and labels is not None:
                 raise ArgumentLookupError(
                     f"ref names {', '.join(map(repr, unknown))}, which is not a level of the "
                     f"grid (its levels: {', '.join(map(repr, labels))})"
@@ -316,10 +316,12 @@ class EmmGrid(EmmTable):
 
     # -- helpers ------------------------------------------------------------
 
-    def _levels(self) -> list[str]:
+    def _levels(self) -> list[str] | None:
+        """The labels of the grid's one primary variable (None when there are
+        several: emmeans then labels combinations, and checks ``ref`` itself)."""
         primary = [v for v in self.variables if v not in self.by]
         if len(primary) != 1:
-            return []
+            return None
         return [str(x) for x in pd.unique(self.r_frame[primary[0]].astype(str))]
 
     def _custom(self, method: Mapping[str, Any], by: Any) -> dict[str, list[float]]:

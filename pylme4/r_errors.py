@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError, PylmeError, RError
+from .errors import ArgumentLookupError, DataError, FormulaError, PylmeError, RError
 
 #: How an explainer asks R (``pylme4._r.call.r_value``, passed in by
 #: ``explain.py``, so that this table does not import the R call it serves).
@@ -424,6 +424,15 @@ RULES: tuple[Rule, ...] = (
         "lme4, so use fewer terms",
         # Deep recursion in other R code is not a formula's fault: R's own error.
         only_while=("fitting", "parsing"),
+    ),
+    _rule(
+        # emmeans' trt.vs.ctrl contrasts of a grid of several variables
+        # (one variable's levels are checked before R is called).
+        r"'ref' levels are out of range",
+        ArgumentLookupError,
+        "ref names a level the grid does not have: give the control's label as emmeans "
+        "prints it in the contrasts (for several variables, the labels joined by spaces, "
+        "e.g. 'B temperature185')",
     ),
     _rule(
         r"cannot allocate vector of size (?P<size>.+)",

@@ -151,6 +151,10 @@ CASES = [
      lambda f: f.emmeans("recipe", lmer_df="satterthwaite").contrast("pairwise", adjust="tukey")),
     ("cake", 'emmeans::contrast(emmeans::emmeans(m, "recipe"), "trt.vs.ctrl")',
      lambda f: f.emmeans("recipe").contrast("trt.vs.ctrl")),
+    ("cake", 'emmeans::contrast(emmeans::emmeans(m, c("recipe", "temperature"), '
+             'lmer.df = "asymptotic"), "trt.vs.ctrl", ref = "B temperature185")',
+     lambda f: f.emmeans(["recipe", "temperature"], lmer_df="asymptotic").contrast(
+         "trt.vs.ctrl", ref="B temperature185")),
     ("cake", 'emmeans::contrast(emmeans::emmeans(m, "recipe"), "trt.vs.ctrl", ref = "C")',
      lambda f: f.emmeans("recipe").contrast("trt.vs.ctrl", ref="C")),
     ("cake", f'emmeans::contrast(emmeans::emmeans(m, "recipe", {SATT}), '
@@ -316,6 +320,8 @@ BAD = [
     (lambda f: f.emmeans("recipe").contrast("trt.vs.ctrl", ref="D"), ArgumentLookupError,
      "ref names 'D'"),
     (lambda f: f.emmeans("recipe").contrast("pairwise", ref="A"), ArgumentError, "ref"),
+    (lambda f: f.emmeans(["recipe", "temperature"]).contrast("trt.vs.ctrl", ref="B 185"),
+     ArgumentLookupError, "ref names a level the grid does not have"),
     (lambda f: f.emmeans("recipe").pairs(by="temp"), ArgumentLookupError, "by names 'temp'"),
     (lambda f: f.emmeans("recipe").test(side="greatr"), ArgumentError, "did you mean 'greater'"),
     (lambda f: f.emmeans("recipe").confint(level=1.5), ArgumentError, "level"),
