@@ -271,6 +271,10 @@ def test_frozen_and_pickles_with_its_r_object():
     listed = quiet(lambda: fit_of("cake").emmeans("pairwise ~ recipe"))
     assert isinstance(listed, EmmList) and isinstance(listed["contrasts"], EmmGrid)
     assert listed[0] is listed.emmeans
+    again = pickle.loads(pickle.dumps(listed))
+    assert str(again) == str(listed) and str(again.contrasts) == str(listed.contrasts)
+    table = grid.confint()
+    assert str(pickle.loads(pickle.dumps(table))) == str(table)
 
 
 def test_unpickled_in_another_process_still_contrasts(tmp_path):
