@@ -71,6 +71,9 @@ _EXPORTS = {
     "NlmerSummary": "results",
     "simulate_formula": "simulation",
     "is_nested": "changes",
+    "EmmGrid": "marginal",
+    "EmmList": "marginal",
+    "EmmTable": "marginal",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -97,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .families import Family
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
+    from .marginal import EmmGrid, EmmList, EmmTable
     from .models import glmer, glmer_nb, lmer
     from .nonlinear import nlmer
     from .power_analysis import PowerCurve, PowerResult, power, power_curve

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ArgumentError, DataError, FormulaError, PylmeError, RError
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    DataError,
+    FormulaError,
+    PylmeError,
+    RError,
+)
 
 #: How an explainer asks R (``pylme4._r.call.r_value``, passed in by
 #: ``explain.py``, so that this table does not import the R call it serves).
@@ -532,6 +539,15 @@ RULES: tuple[Rule, ...] = (
         RError,
         "lme4 cannot profile a GLMM whose family has a scale parameter (Gamma, inverse "
         "Gaussian); use confint(method='Wald') or confint(method='boot') instead",
+    ),
+    _rule(
+        # emmeans' trt.vs.ctrl contrasts of a grid of several variables
+        # (one variable's levels are checked before R is called).
+        r"'ref' levels are out of range",
+        ArgumentLookupError,
+        "ref names a level the grid does not have: give the control's label as emmeans "
+        "prints it in the contrasts (for several variables, the labels joined by spaces, "
+        "e.g. 'B temperature185')",
     ),
     _rule(
         r"cannot allocate vector of size (?P<size>.+)",

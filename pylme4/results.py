@@ -48,7 +48,17 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, changes, inference, insides, printopts, profiles
+    from . import (
+        allfit,
+        bootstrap,
+        changes,
+        inference,
+        insides,
+        marginal,
+        printopts,
+        profiles,
+        wald,
+    )
     from . import lmertest as lmertest_tools
 
 
@@ -685,6 +695,16 @@ class MerFit(RFitRows, formatting.RPrinted):
         summary_text = forward("pylme4.printopts", "summary_text")
         to_string = forward("pylme4.printopts", "fit_text")
 
+    # emmeans' marginal means and trends; car's Type II/III Wald tests.
+    if TYPE_CHECKING:
+        emmeans = marginal.emmeans
+        emtrends = marginal.emtrends
+        wald_anova = wald.wald_anova
+    else:
+        emmeans = forward("pylme4.marginal", "emmeans")
+        emtrends = forward("pylme4.marginal", "emtrends")
+        wald_anova = forward("pylme4.wald", "wald_anova")
+
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class LmerFit(MerFit):
@@ -1138,7 +1158,7 @@ class NlmerFit(MerFit):
     influence = _not_for_nlmer(
         "influence",
         "lme4 1.1-31's influence() refits with start values an nlmer fit cannot take "
-        "(R stops with \"is.numeric(nlpars <- start$nlpars) is not TRUE\")",
+        '(R stops with "is.numeric(nlpars <- start$nlpars) is not TRUE")',
     )
     all_fit = _not_for_nlmer(
         "all_fit", "lme4 1.1-31's allFit() fails with every optimizer on a nonlinear model"

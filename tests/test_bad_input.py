@@ -1081,6 +1081,31 @@ BAD = [
         DataError,
         "weights must not be negative",
     ),
+    # -- the post-fit toolbox: emmeans, car::Anova ------------------------------------------
+    Bad(
+        "emmeans_specs_not_a_predictor",
+        lambda s: lmer(FORMULA, s).emmeans("Subject"),
+        ArgumentLookupError,
+        "specs names 'Subject', which is not a predictor of the model's fixed effects",
+    ),
+    Bad(
+        "emtrends_var_not_a_predictor",
+        lambda s: lmer(FORMULA, s).emtrends("1", var="Dayz"),
+        ArgumentLookupError,
+        "var names 'Dayz'",
+    ),
+    Bad(
+        "emmeans_lmer_df_abbreviated",
+        lambda s: lmer(FORMULA, s).emmeans("1", lmer_df="satt"),
+        ArgumentError,
+        "lmer_df must be one of .* \\(did you mean 'satterthwaite'\\?\\)",
+    ),
+    Bad(
+        "wald_anova_type_1",
+        lambda s: lmer(FORMULA, s).wald_anova(type=1),
+        ArgumentError,
+        "type must be one of 2, 3, 'II' or 'III', not 1",
+    ),
 ]
 
 CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
