@@ -1052,7 +1052,7 @@ class NlmerFit(MerFit):
     ``simulate()``, ``boot_mer()``, ``confint(method="boot")``,
     ``hatvalues()``, ``all_fit()`` and ``check_convergence()``,
     ``predict()`` with ``newdata``, ``re_form``, ``random_only`` or ``newparams``,
-    ``influence()``,
+    ``influence()``, ``emmeans()``, ``emtrends()``, ``wald_anova()``,
     ``model_matrix("randomListRaw")`` and ``get_me()`` of ``mmList``,
     ``p_i``, ``q_i``, ``m_i``.
     """
@@ -1159,6 +1159,16 @@ class NlmerFit(MerFit):
         "influence",
         "lme4 1.1-31's influence() refits with start values an nlmer fit cannot take "
         '(R stops with "is.numeric(nlpars <- start$nlpars) is not TRUE")',
+    )
+    emmeans = _not_for_nlmer(
+        "emmeans", 'emmeans has no support for nlmerMod (R: "no terms component nor attribute")'
+    )
+    emtrends = _not_for_nlmer(
+        "emtrends", 'emmeans has no support for nlmerMod (R: "no terms component nor attribute")'
+    )
+    wald_anova = _not_for_nlmer(
+        "wald_anova",
+        "car::Anova() has no method for nlmerMod (R: \"invalid subscript type 'list'\")",
     )
     all_fit = _not_for_nlmer(
         "all_fit", "lme4 1.1-31's allFit() fails with every optimizer on a nonlinear model"

@@ -292,6 +292,8 @@ UNSUPPORTED = {
         "influence(m, groups = 'Tree')",
         "influence",
     ),
+    "emmeans": (lambda f: f.emmeans("1"), "emmeans::emmeans(m, ~1)", "emmeans"),
+    "wald_anova": (lambda f: f.wald_anova(), "car::Anova(m)", "wald_anova"),
     "get_me_mmList": (lambda f: f.get_me("mmList"), "getME(m, 'mmList')", "mmList"),
     "get_me_p_i": (lambda f: f.get_me("p_i"), "getME(m, 'p_i')", "p_i"),
     "model_matrix_raw": (
