@@ -82,3 +82,11 @@ GET_ME_NAMES: tuple[GetMeName, ...] = get_args(GetMeName)
 #: model.matrix(fit, type = ...) of a fitted merMod.
 ModelMatrixType = Literal["fixed", "random", "randomListRaw"]
 MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)
+
+#: broom.mixed's tidy(effects = ...): which rows a tidy table has.
+TidyEffect = Literal["fixed", "ran_pars", "ran_vals", "ran_coefs"]
+TIDY_EFFECTS: tuple[TidyEffect, ...] = get_args(TidyEffect)
+
+#: broom.mixed's tidy(conf.method = ...): how its intervals are computed.
+TidyConfMethod = Literal["Wald", "profile", "boot"]
+TIDY_CONF_METHODS: tuple[TidyConfMethod, ...] = get_args(TidyConfMethod)

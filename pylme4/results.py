@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts
+    from . import allfit, bootstrap, goodness, inference, insides, printopts, tidying
     from . import lmertest as lmertest_tools
 
 
@@ -555,6 +555,11 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = insides.weights
         hatvalues = insides.hatvalues
         ranef_postvar = insides.ranef_postvar
+        tidy = tidying.tidy
+        glance = tidying.glance
+        augment = tidying.augment
+        r2 = goodness.r2
+        icc = goodness.icc
     else:
         boot_mer = forward("pylme4.bootstrap", "boot_mer")
         all_fit = forward("pylme4.allfit", "all_fit")
@@ -567,6 +572,12 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = forward("pylme4.insides", "weights")
         hatvalues = forward("pylme4.insides", "hatvalues")
         ranef_postvar = forward("pylme4.insides", "ranef_postvar")
+        # broom.mixed's tables and performance's R2 / ICC.
+        tidy = forward("pylme4.tidying", "tidy")
+        glance = forward("pylme4.tidying", "glance")
+        augment = forward("pylme4.tidying", "augment")
+        r2 = forward("pylme4.goodness", "r2")
+        icc = forward("pylme4.goodness", "icc")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:
@@ -726,19 +737,6 @@ class LmerFit(MerFit):
         show_tests = forward("pylme4.lmertest", "show_tests")
         step = forward("pylme4.lmertest", "step")
 
-    def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
-        """Estimates in broom.mixed's layout.
-
-        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
-        std_error, statistic, df, p_value.  df and p_value are filled when
-        ``ddf`` asks for lmerTest's tests; random-effect rows carry standard
-        deviations (``sd__term``) and correlations (``cor__a.b``), with the
-        residual as ``sd__Observation`` in group "Residual".
-        """
-        _check_ddf(ddf)
-        lt = self._lmertest() if ddf is not None else None
-        return r_value("pylme4_tidy", self._handle, lt, ddf, doing="computing tidy()")
-
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class GlmerFit(MerFit):
@@ -804,17 +802,6 @@ class GlmerFit(MerFit):
             return GlmerSummary._from_r(outcome.value)
 
         return self._cached("summary", compute)
-
-    def tidy(self) -> pd.DataFrame:
-        """Estimates in broom.mixed's layout.
-
-        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
-        std_error, statistic (z, or t for families with a scale parameter),
-        df (always NaN: Wald tests have none), p_value (lme4's Wald
-        ``Pr(>|z|)``); random-effect rows carry standard deviations
-        (``sd__term``) and correlations (``cor__a.b``).
-        """
-        return r_value("pylme4_tidy", self._handle, doing="computing tidy()")
 
 
 def _named_numbers(values: Any) -> pd.Series:
