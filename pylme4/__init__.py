@@ -62,6 +62,8 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "compare_models": "tables",
+    "ModelTable": "tables",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -89,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
+    from .tables import ModelTable, compare_models
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from conftest import R_OUT, SAME, assert_same_table, r
 
 import pylme4
 from pylme4.errors import ArgumentError, ArgumentTypeError, RError, RMessage, RWarning
+from pylme4.goodness import ICC, ICCByGroup
 
 # R code: `run(expr)` evaluates expr recording its warnings and messages (and
 # what performance printed instead of signalling) in order.
@@ -122,7 +123,7 @@ def test_icc(case):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         icc = fit.icc()
-    assert isinstance(icc, pylme4.goodness.ICC)
+    assert isinstance(icc, ICC)
     np.testing.assert_allclose(icc.adjusted, ref["icc"]["ICC_adjusted"], **SAME)
     np.testing.assert_allclose(icc.unadjusted, ref["icc"]["ICC_unadjusted"], **SAME)
     np.testing.assert_allclose(icc.unadjusted, ref["icc"]["ICC_conditional"], **SAME)
@@ -135,7 +136,7 @@ def test_icc_by_group(case):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         icc = fit.icc(by_group=True)
-    assert isinstance(icc, pylme4.goodness.ICCByGroup)
+    assert isinstance(icc, ICCByGroup)
     assert_same_table(icc.table, ref["byg"], snake=False)
     assert str(icc) == ref["byg_text"]
     assert _said(caught) == list(ref["byg_said"]) == [c.text for c in icc.messages]
