@@ -132,6 +132,11 @@ def tidy(
             f"ddf applies to Wald intervals only: with conf_method={conf_method!r} leave ddf=None "
             "(broom.mixed would give the fixed effects Wald intervals instead)"
         )
+    if conf_int and conf_method != "Wald" and "ran_vals" in chosen:
+        raise ArgumentError(
+            f"conf_method={conf_method!r} has no intervals for the conditional modes "
+            "(effects 'ran_vals'): broom.mixed gives them Wald intervals only"
+        )
     extra: dict[str, Any] = {}
     if conf_int and conf_method == "boot":
         if boot_type not in CI_TYPES:

@@ -104,6 +104,19 @@ def test_tidy_effects(fit, effects, r_effects):
     assert_same_table(fit.tidy(effects=effects), ref)
 
 
+@pytest.mark.filterwarnings("ignore:CIs not available:pylme4.errors.RWarning")
+def test_tidy_random_effect_values_with_intervals(fit):
+    """Conditional modes with Wald intervals; per-group coefficients, whose
+    intervals R gives as NA (with a warning): NaN here."""
+    ref = broom(
+        SLEEP, "broom.mixed::tidy(m, effects = c('ran_vals', 'ran_coefs'), conf.int = TRUE)"
+    )
+    tidy = fit.tidy(effects=["ran_vals", "ran_coefs"], conf_int=True)
+    assert_same_table(tidy, ref)
+    coefs = tidy[tidy["effect"] == "ran_coefs"]
+    assert coefs["conf_low"].dtype == float and coefs["conf_low"].isna().all()
+
+
 def test_tidy_profile_intervals(small):
     ref = broom(
         "lmer(Reaction ~ Days + (1 | Subject), sleepstudy)",
@@ -159,6 +172,11 @@ def test_tidy_na_rows():
             "ddf applies to Wald intervals only",
         ),
         ({"conf_int": True, "conf_method": "boot", "nsim": 0}, ArgumentError, "nsim"),
+        (
+            {"effects": "ran_vals", "conf_int": True, "conf_method": "profile"},
+            ArgumentError,
+            "Wald intervals only",
+        ),
         ({"conf_int": True, "conf_method": "boot", "boot_type": "bca"}, ArgumentError, "boot_type"),
     ],
 )

@@ -14,7 +14,10 @@ pylme4_tidy <- function(fit, lt, effects, conf_int, conf_level, conf_method, ddf
   args <- list(if (is.null(lt)) fit else lt, effects = effects, conf.int = conf_int,
                conf.level = conf_level, conf.method = conf_method)
   if (!is.null(ddf)) args$ddf.method <- ddf
-  as.data.frame(do.call(broom.mixed::tidy, c(args, extra)), stringsAsFactors = FALSE)
+  tab <- as.data.frame(do.call(broom.mixed::tidy, c(args, extra)), stringsAsFactors = FALSE)
+  # ran_coefs' intervals are a logical NA column: numbers (NaN) for Python.
+  for (nm in intersect(c("conf.low", "conf.high"), names(tab))) tab[[nm]] <- as.numeric(tab[[nm]])
+  tab
 }
 
 pylme4_glance <- function(fit) {
