@@ -300,10 +300,17 @@ def _names(names: Sequence[str] | None, n: int) -> tuple[str, ...]:
         raise ArgumentTypeError(f"names must be a sequence of strings, not {names!r}")
     labels = tuple(names)
     if len(labels) != n:
-        raise ArgumentError(f"names has {len(labels)} names for {n} fits")
+        raise ArgumentError(
+            f"names must give one name per fit: {_count(len(labels), 'name')} "
+            f"for {_count(n, 'fit')}"
+        )
     if len(set(labels)) != n:
         raise ArgumentError(f"names must be different from each other, not {list(labels)!r}")
     return labels
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _side_by_side(columns: dict[str, pd.Series], last: Sequence[str] = ()) -> pd.DataFrame:

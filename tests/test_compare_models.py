@@ -171,7 +171,7 @@ def test_frozen(table):
         ((), {}, ArgumentError, "at least one fit"),
         ((pd.DataFrame(),), {}, ArgumentTypeError, "fit 1 is a DataFrame"),
         (("fit",), {"names": ["a", "b"]}, ArgumentTypeError, "fit 1 is a str"),
-        (None, {"names": ["a"]}, ArgumentError, "1 names for 2 fits"),
+        (None, {"names": ["a"]}, ArgumentError, "one name per fit: 1 name for 2 fits"),
         (None, {"names": ["a", "a"]}, ArgumentError, "different"),
         (None, {"names": "ab"}, ArgumentTypeError, "names"),
         (None, {"digits": -1}, ArgumentError, "digits"),
