@@ -77,6 +77,7 @@ def tidy(
     nsim: int = 500,
     seed: int | None = None,
     boot_type: CIType = "perc",
+    exponentiate: bool = False,
 ) -> pd.DataFrame:
     """Estimates as a table: ``broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method)``.
 
@@ -103,6 +104,10 @@ def tidy(
         ``df`` and ``p_value`` and Wald intervals use the t distribution
         with those df.  Without it an lmer table has no df or p-value
         columns (lme4 gives none); a glmer table has the Wald z p-values.
+    exponentiate
+        broom.mixed's ``exponentiate = TRUE``: the fixed effects' estimates
+        and intervals as exp() (odds ratios for a logit link, rate ratios
+        for a log link), their standard errors by the delta method.
 
     Returns
     -------
@@ -120,8 +125,9 @@ def tidy(
     ['(Intercept)', 'Days', 'sd__(Intercept)', 'cor__(Intercept).Days', 'sd__Days', 'sd__Observation']
     """
     chosen = _effects(effects)
-    if not isinstance(conf_int, (bool, np.bool_)):
-        raise ArgumentTypeError(f"conf_int must be True or False, not {conf_int!r}")
+    for name, flag in (("conf_int", conf_int), ("exponentiate", exponentiate)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ArgumentTypeError(f"{name} must be True or False, not {flag!r}")
     level = checks.level(conf_level)
     if conf_method not in TIDY_CONF_METHODS:
         raise choice_error("conf_method", conf_method, TIDY_CONF_METHODS)
@@ -156,6 +162,7 @@ def tidy(
         level,
         conf_method,
         ddf,
+        bool(exponentiate),
         extra,
         doing="computing tidy()",
     )

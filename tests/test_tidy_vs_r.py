@@ -146,6 +146,11 @@ def test_tidy_glmer(gfit):
     assert "p_value" in tidy.columns and "df" not in tidy.columns
 
 
+def test_tidy_glmer_odds_ratios(gfit):
+    ref = broom(GLMER, "broom.mixed::tidy(m, conf.int = TRUE, exponentiate = TRUE)")
+    assert_same_table(gfit.tidy(conf_int=True, exponentiate=True), ref)
+
+
 def test_tidy_na_rows():
     data = r(f"{SLEEP_NA}\nsleep_na")
     fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", data, data_name="sleep_na")
@@ -165,6 +170,7 @@ def test_tidy_na_rows():
         ({"conf_method": "wald"}, ArgumentError, "did you mean 'Wald'"),
         ({"conf_level": 95}, ArgumentError, "level"),
         ({"conf_int": "yes"}, ArgumentTypeError, "conf_int"),
+        ({"exponentiate": 1}, ArgumentTypeError, "exponentiate must be True or False"),
         ({"ddf": "KR"}, ArgumentError, "did you mean 'Kenward-Roger'"),
         (
             {"ddf": "Satterthwaite", "conf_int": True, "conf_method": "profile"},
