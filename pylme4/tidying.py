@@ -50,7 +50,7 @@ def _effects(effects: Any) -> list[str]:
     return list(chosen)
 
 
-def lmertest_version(fit: MerFitLike, ddf: Ddf | None) -> Any:
+def _lmertest_version(fit: MerFitLike, ddf: Ddf | None) -> Any:
     """lmerTest's version of an lmer fit for ``ddf`` (None without ``ddf``),
     with ``ddf`` checked: it applies to linear mixed models only."""
     if ddf is None:
@@ -151,7 +151,7 @@ def tidy(
         chosen_seed = checks.seed(seed)
         if chosen_seed is not None:
             extra["seed"] = chosen_seed
-    lt = lmertest_version(fit, ddf)
+    lt = _lmertest_version(fit, ddf)
     session.require_namespace("broom.mixed")
     outcome = r_call(
         "pylme4_tidy",
