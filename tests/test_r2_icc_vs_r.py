@@ -34,6 +34,10 @@ run <- function(expr) {
 )
 
 SLEEP_NA = "sleep_na <- sleepstudy; sleep_na$Reaction[c(4, 11, 51)] <- NA"
+GAMMA = (
+    "set.seed(1); gam <- data.frame(g = factor(rep(1:20, each = 10)), x = rnorm(200)); "
+    "gam$y <- rgamma(200, shape = 2, rate = 2 / exp(0.3 * gam$x + 0.3 * rnorm(20)[gam$g]))"
+)
 
 # (id, setup, R model, how Python fits it)
 CASES: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -71,6 +75,23 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
             "family": "poisson",
             "fun": "glmer",
         },
+    ),
+    (
+        "gamma_log",
+        GAMMA,
+        'glmer(y ~ x + (1 | g), gam, Gamma(link = "log"))',
+        {
+            "formula": "y ~ x + (1 | g)",
+            "data_name": "gam",
+            "family": 'Gamma(link = "log")',
+            "fun": "glmer",
+        },
+    ),
+    (
+        "grouseticks_negative_binomial",
+        "",
+        "glmer.nb(TICKS ~ YEAR + (1 | LOCATION), grouseticks)",
+        {"formula": "TICKS ~ YEAR + (1 | LOCATION)", "data_name": "grouseticks", "fun": "glmer_nb"},
     ),
 ]
 
