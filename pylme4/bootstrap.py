@@ -112,7 +112,7 @@ class BootResult(formatting.RPrinted):
     _rebuild: Mapping[str, Any] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<BootResult bootMer({self.statistic}): nsim={self.nsim}, "
             f"{self.t.shape[1]} statistic(s), {self.n_failed} failed>"

@@ -48,15 +48,25 @@ def r_print(table: object) -> str:
 
 
 class RPrinted:
-    """Mixin of results whose printed form is R's own text: ``str(x)`` is
-    exactly what R prints, and notebooks show that text in a ``<pre>`` block.
+    """Mixin of results whose printed form is R's own text: ``str(x)`` and
+    ``repr(x)`` are exactly what R prints (so a plain or IPython prompt shows
+    what R's prompt shows), and notebooks show that text in a ``<pre>`` block.
 
     The text is ``_r_text()``: by default the result's ``text`` field (R's
     printout captured when the result was made); a class that gets its text
-    otherwise overrides ``_r_text``.  ``__repr__`` stays the class's own.
+    otherwise overrides ``_r_text``.  ``brief()`` is a one-line identity
+    (class and size) for logs and lists of results.
     """
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # @dataclass adds its field dump as __repr__ unless the class itself
+        # defines one; putting R's text in the class's own namespace (before
+        # the decorator runs) keeps R's text the repr of every dataclass result.
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = RPrinted.__repr__  # type: ignore[method-assign]
 
     def _r_text(self) -> str:
         text: str = self.text  # type: ignore[attr-defined]
@@ -64,6 +74,13 @@ class RPrinted:
 
     def __str__(self) -> str:
         return self._r_text()
+
+    def __repr__(self) -> str:
+        return self._r_text()
+
+    def brief(self) -> str:
+        """A one-line identity of the result, e.g. ``<LmerFit y ~ x + (1 | g) ...>``."""
+        return f"<{type(self).__name__}>"
 
     def _repr_html_(self) -> str:
         return pre_html(self._r_text())

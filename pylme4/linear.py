@@ -116,7 +116,7 @@ class _RegressionFit(RFitRows, formatting.RPrinted):
     def _r_text(self) -> str:
         return self._text
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<{type(self).__name__} {self.formula} | data={self.data_name}, nobs={self.nobs}>"
 
     def __reduce__(self) -> Any:
@@ -502,7 +502,7 @@ class LmListFit(formatting.RPrinted):
     def _r_text(self) -> str:
         return self._text
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<LmListFit {self.formula} | data={self.data_name}, "
             f"{len(self._coef)} groups, nobs={self.nobs}>"

@@ -403,7 +403,7 @@ class MerFit(RFitRows, formatting.RPrinted):
             "print", lambda: r_value("pylme4_print", self._handle, doing="printing the model")
         )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
             f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
@@ -736,7 +736,7 @@ class LmerFit(MerFit):
         crit = info["reml_criterion"]
         return {"reml": bool(info["reml"]), "reml_criterion": None if crit is None else float(crit)}
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         crit = (
             f"REML criterion {self.reml_criterion:.4f}"
             if self.reml_criterion is not None
@@ -906,7 +906,7 @@ class GlmerFit(MerFit):
             "nb_theta": None if theta is None else float(theta),
         }
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<GlmerFit {self.formula} | family={self.family} ({self.link}), "
             f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik():.4f}>"
@@ -1166,7 +1166,7 @@ class NlmerFit(MerFit):
         "check_convergence", "it compares allFit() refits, which fail on a nonlinear model"
     )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<NlmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, "
             f"logLik {self.loglik():.4f}>"
