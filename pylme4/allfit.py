@@ -237,9 +237,7 @@ def all_fit(
         times=_frame(parts["times"], ok),
         feval=_series(parts["feval"], ok, float),
         correlations=tuple(
-            str(c)
-            for c, is_cor in zip(parts["sdcor"].columns, parts["sdcor_is_cor"])
-            if is_cor
+            str(c) for c, is_cor in zip(parts["sdcor"].columns, parts["sdcor_is_cor"]) if is_cor
         ),
         errors=_series(parts["errors"], names, str),
         messages=conditions + outcome.conditions,

@@ -29,7 +29,7 @@ from .errors import (
     choice_error,
     emit,
 )
-from .fitbase import RFitRows, forward
+from .fitbase import Count, RFitRows, Scalar, forward, scalar
 from .options import (
     ALTERNATIVES,
     DDF_VALUES,
@@ -307,9 +307,11 @@ class MerFit(RFitRows, formatting.RPrinted):
     :class:`LmerFit` (and of the generalized fits).
 
     Attributes hold what lme4 reports directly (``sigma``, ``nobs``,
-    ``ngroups``, ``theta``); methods mirror lme4's accessors (``fixef()``,
-    ``ranef()``, ``coef()``, ``VarCorr()`` as ``var_corr()``, ``vcov()``,
-    ``logLik()`` as ``loglik()``, ...).  ``str(fit)`` is exactly R's
+    ``ngroups``, ``theta``) and the fit's scalars (``loglik`` as R's
+    ``logLik()``, ``aic``, ``bic``, ``deviance``; calling them as methods
+    still works, with a DeprecationWarning); methods mirror lme4's accessors
+    (``fixef()``, ``ranef()``, ``coef()``, ``VarCorr()`` as ``var_corr()``,
+    ``vcov()``, ...).  ``str(fit)`` and ``repr(fit)`` are exactly R's
     ``print(fit)``.
     """
 
@@ -361,9 +363,9 @@ class MerFit(RFitRows, formatting.RPrinted):
         return cls(
             formula=info["formula"],
             data_name=info["data_name"],
-            nobs=int(info["nobs"]),
+            nobs=Count(int(info["nobs"]), "nobs"),
             ngroups=_group_counts(info["ngrps"]),
-            sigma=float(info["sigma"]),
+            sigma=Scalar(float(info["sigma"]), "sigma"),
             theta=_frozen_array(info["theta"]),
             optimizer=str(info["optimizer"]),
             messages=conditions,
@@ -406,7 +408,7 @@ class MerFit(RFitRows, formatting.RPrinted):
     def brief(self) -> str:
         return (
             f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
-            f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
+            f"nobs={self.nobs}, logLik {self.loglik:.4f}>"
         )
 
     # -- pickling: the R object travels as R's serialize() bytes -----------
@@ -489,22 +491,28 @@ class MerFit(RFitRows, formatting.RPrinted):
             "vcov", lambda: r_value("pylme4_vcov", self._handle, doing="computing vcov()")
         ).copy()
 
+    # The scalars are attributes, as sigma and nobs (pylme4.fitbase.Scalar:
+    # the old method spelling, fit.aic(), still works with a DeprecationWarning).
+    @property
     def loglik(self) -> float:
         """Log-likelihood (REML criterion's for REML fits, as R's ``logLik()``)."""
-        return self._stats["loglik"]
+        return Scalar(self._stats["loglik"], "loglik")
 
+    @property
     def aic(self) -> float:
         """``AIC(fit)``."""
-        return self._stats["aic"]
+        return Scalar(self._stats["aic"], "aic")
 
+    @property
     def bic(self) -> float:
         """``BIC(fit)``."""
-        return self._stats["bic"]
+        return Scalar(self._stats["bic"], "bic")
 
+    @property
     def deviance(self) -> float:
         """Deviance: ``deviance(fit)`` for ML fits; ``deviance(fit, REML = FALSE)``
         (the ML deviance at the REML estimates) for REML fits, as lme4 reports."""
-        return self._stats["deviance"]
+        return Scalar(self._stats["deviance"], "deviance")
 
     def is_singular(self, tol: float = 1e-4) -> bool:
         """``isSingular(fit, tol)``: a variance is ~0 or a correlation is ~+/-1."""
@@ -734,13 +742,13 @@ class LmerFit(MerFit):
     @classmethod
     def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
         crit = info["reml_criterion"]
-        return {"reml": bool(info["reml"]), "reml_criterion": None if crit is None else float(crit)}
+        return {"reml": bool(info["reml"]), "reml_criterion": scalar(crit, "reml_criterion")}
 
     def brief(self) -> str:
         crit = (
             f"REML criterion {self.reml_criterion:.4f}"
             if self.reml_criterion is not None
-            else f"logLik {self.loglik():.4f}"
+            else f"logLik {self.loglik:.4f}"
         )
         return f"<LmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, {crit}>"
 
@@ -909,14 +917,15 @@ class GlmerFit(MerFit):
     def brief(self) -> str:
         return (
             f"<GlmerFit {self.formula} | family={self.family} ({self.link}), "
-            f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik():.4f}>"
+            f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik:.4f}>"
         )
 
+    @property
     def deviance(self) -> float:
         """``deviance(fit)``: for a GLMM, lme4's conditional deviance (the sum of
         the squared deviance residuals), which is *not* the "deviance"
         column of ``summary()`` (that one is -2 logLik)."""
-        return self._stats["deviance"]
+        return Scalar(self._stats["deviance"], "deviance")
 
     def residuals(self, type: ResidualType = "deviance", scaled: bool = False) -> pd.Series:
         """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``.
@@ -1169,5 +1178,5 @@ class NlmerFit(MerFit):
     def brief(self) -> str:
         return (
             f"<NlmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, "
-            f"logLik {self.loglik():.4f}>"
+            f"logLik {self.loglik:.4f}>"
         )

@@ -1,0 +1,99 @@
+"""Issue 17, items 2 and 4: R's text at every prompt (repr is R's printout),
+the fit's scalars as numbers with the old method spelling deprecated, and
+the names R gives to models in anova() and boot.ci()."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import r, r_printed
+
+import pylme4
+
+SAME = {"rtol": 1e-12, "atol": 0}
+
+SCALARS = ("sigma", "nobs", "loglik", "aic", "bic", "deviance")
+
+
+@pytest.fixture(scope="module")
+def sleep():
+    return pylme4.datasets.load("sleepstudy")
+
+
+@pytest.fixture(scope="module")
+def fit(sleep):
+    return pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
+
+
+R_FIT = (
+    "sleepstudy <- lme4::sleepstudy\n"
+    "fit <- lme4::lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
+)
+
+
+def _fits(sleep):
+    cbpp = pylme4.datasets.load("cbpp")
+    return {
+        "lmer": (pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep), R_FIT),
+        "lmer_ml": (
+            pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep, reml=False),
+            "fit <- lme4::lmer(Reaction ~ Days + (1 | Subject), lme4::sleepstudy, REML = FALSE)\n",
+        ),
+        "glmer": (
+            pylme4.glmer(
+                "cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial"
+            ),
+            "fit <- lme4::glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),"
+            " lme4::cbpp, family = binomial)\n",
+        ),
+        "lm": (
+            pylme4.lm("Reaction ~ Days", sleep),
+            "fit <- lm(Reaction ~ Days, lme4::sleepstudy)\n",
+        ),
+        "glm": (
+            pylme4.glm("cbind(incidence, size - incidence) ~ period", cbpp, family="binomial"),
+            "fit <- glm(cbind(incidence, size - incidence) ~ period, binomial, lme4::cbpp)\n",
+        ),
+    }
+
+
+def test_scalars_are_numbers_equal_to_r_and_calls_are_deprecated(sleep):
+    for kind, (fit, code) in _fits(sleep).items():
+        ref = r(
+            code + "list(sigma = sigma(fit), nobs = nobs(fit), loglik = as.numeric(logLik(fit)),"
+            " aic = AIC(fit), bic = BIC(fit),"
+            ' deviance = if (is(fit, "lmerMod")) deviance(fit, REML = FALSE) else deviance(fit))'
+        )
+        for name in SCALARS:
+            value = getattr(fit, name)
+            assert isinstance(value, (int, float)), (kind, name)
+            np.testing.assert_allclose(value, ref[name], **SAME, err_msg=f"{kind} {name}")
+            with pytest.warns(DeprecationWarning, match=rf"fit\.{name}\(\) is deprecated") as w:
+                called = value()
+            assert called == value and type(called) in (int, float)
+            assert w[0].filename == __file__  # points at the user's line
+    lmer = _fits(sleep)["lmer"][0]
+    crit = r(R_FIT + "lme4::REMLcrit(fit)")
+    np.testing.assert_allclose(lmer.reml_criterion, crit, **SAME)
+    with pytest.warns(DeprecationWarning):
+        assert lmer.reml_criterion() == lmer.reml_criterion
+
+
+def test_scalars_print_and_compute_as_plain_numbers(fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert repr(fit.aic) == repr(float(fit.aic))
+        assert f"{fit.loglik:.4f}" == f"{float(fit.loglik):.4f}"
+        assert type(fit.aic + 1) is float and type(fit.nobs + 1) is int
+        assert fit.brief().endswith(f"REML criterion {float(fit.reml_criterion):.4f}>")
+
+
+def test_repr_is_r_text_at_the_prompt(fit):
+    shown = {
+        "fit": (fit, R_FIT + "fit"),
+        "summary": (fit.summary(), R_FIT + "summary(fit)"),
+    }
+    for name, (result, code) in shown.items():
+        assert repr(result) == str(result) == r_printed(code), name
