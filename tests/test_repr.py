@@ -97,3 +97,74 @@ def test_repr_is_r_text_at_the_prompt(fit):
     }
     for name, (result, code) in shown.items():
         assert repr(result) == str(result) == r_printed(code), name
+
+
+# -- names as R shows them -------------------------------------------------------
+
+R_PAIR = (
+    "sleepstudy <- lme4::sleepstudy\n"
+    "m0 <- lme4::lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)\n"
+    "fit <- lme4::lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
+)
+
+
+@pytest.fixture(autouse=False)
+def quiet():
+    # R's "refitting model(s) with ML": anova() is called right in each test,
+    # since it reads the names of its caller's frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def test_anova_rows_carry_the_callers_names_as_in_r(sleep, fit, quiet):
+    m0 = pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep, data_name="sleepstudy")
+    expected = r_printed(R_PAIR + "suppressMessages(anova(m0, fit))")
+    assert repr(pylme4.anova(m0, fit)) == expected
+    assert repr(pylme4.anova(m0=m0, fit=fit)) == expected
+    assert str(pylme4.anova(m0, fit=fit)) == expected
+    # no name bound to the fit (only a list holds them), two names for one
+    # fit, a keyword with the name: the fit gets its position's name
+    formulas = ["Reaction ~ Days + (1 | Subject)", "Reaction ~ Days + (Days | Subject)"]
+    fits = [pylme4.lmer(f, sleep, data_name="sleepstudy") for f in formulas]
+    table = pylme4.anova(fits[0], fits[1])
+    assert list(table.table.index) == ["model1", "model2"]
+    assert str(table) == r_printed(
+        R_PAIR + "model1 <- m0; model2 <- fit\nsuppressMessages(anova(model1, model2))"
+    )
+    same = m0
+    assert list(pylme4.anova(same, fit).table.index) == ["model1", "fit"]
+    del same
+    # a keyword takes its name; the positional fit bound to it falls back
+    assert sorted(pylme4.anova(fit, fit=m0).table.index) == ["fit", "model1"]
+
+
+def test_anova_skips_ipython_result_names(sleep, fit, quiet):
+    m0 = pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep, data_name="sleepstudy")
+    _ = _7 = m0  # what IPython binds the last results to
+    assert list(pylme4.anova(m0, fit).table.index) == ["m0", "fit"]
+    del _, _7
+
+
+def test_anova_names_from_module_level_code(sleep):
+    """A script's fits are globals: the caller's frame is read at module level too."""
+    code = (
+        "import warnings, pylme4\n"
+        "sleep = pylme4.datasets.load('sleepstudy')\n"
+        "small = pylme4.lmer('Reaction ~ Days + (1 | Subject)', sleep)\n"
+        "big = pylme4.lmer('Reaction ~ Days + (Days | Subject)', sleep)\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    rows = list(pylme4.anova(small, big).table.index)\n"
+        "def inside():\n"
+        "    local_big = big\n"
+        "    with warnings.catch_warnings():\n"
+        "        warnings.simplefilter('ignore')\n"
+        "        return list(pylme4.anova(small, local_big).table.index)\n"
+    )
+    scope: dict = {"__name__": "script"}
+    exec(compile(code, "<script>", "exec"), scope)
+    assert scope["rows"] == ["small", "big"]
+    # inside a function: its locals, and the module's globals it can see; big
+    # is bound to two names there (big, local_big), so it gets its position's
+    assert scope["inside"]() == ["small", "model2"]
