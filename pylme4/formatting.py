@@ -8,8 +8,11 @@ displays and formats the few tables that have no R counterpart.
 from __future__ import annotations
 
 import html
+import sys
+from collections.abc import Sequence
+from typing import Any
 
-from .errors import ArgumentTypeError
+from .errors import _PACKAGE_DIR, ArgumentTypeError
 
 
 def pre_html(text: str) -> str:
@@ -45,6 +48,43 @@ def r_print(table: object) -> str:
     raise ArgumentTypeError(
         f"r_print() prints a pandas DataFrame or Series, not {type(table).__name__}"
     )
+
+
+def caller_names(objects: Sequence[Any], taken: set[str], depth: int = 2) -> list[str | None]:
+    """The names the user's code binds ``objects`` to, as R takes a model's
+    name from the call (``anova(m0, fit)``, ``boot.ci(b)``); None where there
+    is no single name.
+
+    ``depth`` counts frames from here to the user's: 2 is the caller of the
+    function that calls this one.  Only that frame is read, and only when it is outside
+    pylme4 (pylme4's own calls get positional names).  A name must be the
+    only one bound to its object there (its locals and its module's globals); names starting with "_" are skipped, as IPython binds ``_``,
+    ``_7``, ... to recent results.  A name is used once, and never when a
+    keyword argument already has it.
+    """
+    frame = sys._getframe(depth)
+    try:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return [None] * len(objects)
+        # A function's own names hide the module's, as Python looks them up.
+        scope = {**frame.f_globals, **frame.f_locals}
+        found: dict[int, list[str]] = {}
+        wanted = {id(obj) for obj in objects}
+        for name, value in scope.items():
+            if not name.startswith("_") and id(value) in wanted:
+                found.setdefault(id(value), []).append(name)
+    finally:
+        del frame
+    names: list[str | None] = []
+    for obj in objects:
+        candidates = found.get(id(obj), [])
+        single = candidates[0] if len(candidates) == 1 else None
+        if single is None or single in taken or sum(o is obj for o in objects) > 1:
+            names.append(None)
+        else:
+            names.append(single)
+            taken.add(single)
+    return names
 
 
 class RPrinted:

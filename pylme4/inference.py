@@ -7,8 +7,7 @@ refitting with every optimizer (``allFit``) in :mod:`pylme4.allfit`.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from . import checks, formatting, parallel, profiles
 from ._r.call import r_call, r_value
 from ._r.convert import Columns
 from .errors import (
-    _PACKAGE_DIR,
     ArgumentError,
     ArgumentLookupError,
     ArgumentTypeError,
@@ -129,7 +127,7 @@ def anova(
     if not isinstance(refit, (bool, np.bool_)):
         raise ArgumentTypeError(f"refit must be True or False, not {refit!r}")
     bound: dict[str, Any] = {}
-    for i, (fit, name) in enumerate(zip(fits, _caller_names(fits, set(named))), start=1):
+    for i, (fit, name) in enumerate(zip(fits, formatting.caller_names(fits, set(named))), start=1):
         bound[name or f"model{i}"] = fit
     for name, fit in named.items():
         if name in bound:
@@ -159,41 +157,6 @@ def anova(
     )
     emit(outcome.conditions)
     return _anova_table(outcome.value)
-
-
-def _caller_names(objects: Sequence[Any], taken: set[str]) -> list[str | None]:
-    """The names the code calling ``anova()`` binds ``objects`` to, as R
-    takes a model's name from the call (None where there is no single name).
-
-    Only the direct caller's frame is read, and only when it is outside
-    pylme4 (pylme4's own calls get positional names).  A name must be the
-    only one bound to its object there (its locals and its module's globals); names starting with "_" are skipped, as IPython binds ``_``,
-    ``_7``, ... to recent results.  A name is used once, and never when a
-    keyword argument already has it.
-    """
-    frame = sys._getframe(2)  # anova()'s caller
-    try:
-        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            return [None] * len(objects)
-        # A function's own names hide the module's, as Python looks them up.
-        scope = {**frame.f_globals, **frame.f_locals}
-        found: dict[int, list[str]] = {}
-        wanted = {id(obj) for obj in objects}
-        for name, value in scope.items():
-            if not name.startswith("_") and id(value) in wanted:
-                found.setdefault(id(value), []).append(name)
-    finally:
-        del frame
-    names: list[str | None] = []
-    for obj in objects:
-        candidates = found.get(id(obj), [])
-        single = candidates[0] if len(candidates) == 1 else None
-        if single is None or single in taken or sum(o is obj for o in objects) > 1:
-            names.append(None)
-        else:
-            names.append(single)
-            taken.add(single)
-    return names
 
 
 # ---------------------------------------------------------------------------
