@@ -83,9 +83,36 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     return out
 
 
-class Ranef(dict):  # type: ignore[type-arg]
+class RList(formatting.RPrinted, dict):  # type: ignore[type-arg]
+    """An R list of data frames, one per grouping factor (lme4's ``coef()``
+    and ``ranef()``), as a dict of DataFrames whose printed form (``str``,
+    ``repr``, a notebook's ``<pre>``) is R's print of the list, computed by R
+    on first use: ``$Subject``, or ``$`class:school``` where R needs
+    backticks.  The text is the list as the fit gave it (a dict changed
+    afterwards still prints R's original).
+    """
+
+    __slots__ = ("_printer", "_text")
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], printer: Any):
+        super().__init__(frames)
+        # R's text, or how to ask R for it (a function without arguments)
+        self._printer = printer
+        self._text: str | None = printer if isinstance(printer, str) else None
+
+    def _r_text(self) -> str:
+        if self._text is None:
+            self._text = str(self._printer())
+        return self._text
+
+    def __reduce__(self) -> Any:
+        return (type(self), (dict(self), self._r_text()))
+
+
+class Ranef(RList):
     """lme4's ``ranef(fit)``: a dict of DataFrames, one per grouping factor
-    (so every use of ``ranef()`` as a dict keeps working), and, from
+    (so every use of ``ranef()`` as a dict keeps working) that prints as R
+    prints the list (:class:`RList`), and, from
     ``ranef(cond_var=True)``, ``postvar``: the conditional covariance
     matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
 
@@ -98,12 +125,14 @@ class Ranef(dict):  # type: ignore[type-arg]
 
     __slots__ = ("postvar",)
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None):
-        super().__init__(frames)
+    def __init__(
+        self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None, printer: Any
+    ):
+        super().__init__(frames, printer)
         self.postvar = postvar
 
     def __reduce__(self) -> Any:
-        return (type(self), (dict(self), self.postvar))
+        return (type(self), (dict(self), self.postvar, self._r_text()))
 
 
 def _postvar_copy(postvar: Any) -> Any:
@@ -465,14 +494,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         postvar = (
             {k: _postvar_copy(part["postvar"]) for k, part in parts.items()} if cond_var else None
         )
-        return Ranef(frames, postvar)
+        return Ranef(frames, postvar, lambda: self._printed("ranef", bool(cond_var)))
 
-    def coef(self) -> dict[str, pd.DataFrame]:
-        """Per-group coefficients, fixed plus random (lme4's ``coef()``)."""
+    def coef(self) -> RList:
+        """Per-group coefficients, fixed plus random (lme4's ``coef()``): a
+        dict of DataFrames that prints as R prints ``coef(fit)``."""
         parts = self._cached(
             "coef", lambda: r_value("pylme4_coef", self._handle, doing="computing coef()")
         )
-        return {k: v.copy() for k, v in _group_frames(parts).items()}
+        frames = {k: v.copy() for k, v in _group_frames(parts).items()}
+        return RList(frames, lambda: self._printed("coef"))
+
+    def _printed(self, what: str, *args: Any) -> str:
+        """R's print of ``coef(fit)`` / ``ranef(fit, condVar)`` (cached)."""
+        return self._cached(
+            f"print_{what}{args}",
+            lambda: r_value(
+                f"pylme4_print_{what}", self._handle, *args, doing=f"printing {what}()"
+            ),
+        )
 
     def var_corr(self) -> pd.DataFrame:
         """Variance components: ``as.data.frame(VarCorr(fit))``.

@@ -4,9 +4,12 @@ the names R gives to models in anova() and boot.ci()."""
 
 from __future__ import annotations
 
+import html
+import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import r, r_printed
 
@@ -168,3 +171,33 @@ def test_anova_names_from_module_level_code(sleep):
     # inside a function: its locals, and the module's globals it can see; big
     # is bound to two names there (big, local_big), so it gets its position's
     assert scope["inside"]() == ["small", "model2"]
+
+
+# -- coef() and ranef() lists print as R prints them -----------------------------
+
+R_PASTES = (
+    "Pastes <- lme4::Pastes\nfit <- lme4::lmer(strength ~ 1 + (1 | batch/cask), data = Pastes)\n"
+)
+
+
+def test_coef_and_ranef_lists_print_as_r_prints_them(fit):
+    pastes = pylme4.lmer(
+        "strength ~ 1 + (1 | batch/cask)", pylme4.datasets.load("Pastes"), data_name="Pastes"
+    )
+    shown = [
+        (fit.coef(), R_FIT + "coef(fit)"),
+        (fit.ranef(), R_FIT + "ranef(fit, condVar = FALSE)"),
+        (fit.ranef(cond_var=True), R_FIT + "ranef(fit, condVar = TRUE)"),
+        (pastes.coef(), R_PASTES + "coef(fit)"),
+        (pastes.ranef(), R_PASTES + "ranef(fit, condVar = FALSE)"),
+    ]
+    for result, code in shown:
+        assert isinstance(result, dict)
+        expected = r_printed(code)
+        assert repr(result) == str(result) == expected, code
+        assert result._repr_html_() == f"<pre>{html.escape(expected)}</pre>"
+    assert "$`cask:batch`\n" in repr(pastes.coef())
+    # still a dict of the DataFrames, and pickles with its text
+    ranef = pickle.loads(pickle.dumps(fit.ranef(cond_var=True)))
+    assert repr(ranef) == repr(fit.ranef(cond_var=True)) and ranef.postvar is not None
+    assert list(ranef) == ["Subject"] and isinstance(ranef["Subject"], pd.DataFrame)
