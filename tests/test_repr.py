@@ -201,3 +201,54 @@ def test_coef_and_ranef_lists_print_as_r_prints_them(fit):
     ranef = pickle.loads(pickle.dumps(fit.ranef(cond_var=True)))
     assert repr(ranef) == repr(fit.ranef(cond_var=True)) and ranef.postvar is not None
     assert list(ranef) == ["Subject"] and isinstance(ranef["Subject"], pd.DataFrame)
+
+
+# -- every result R prints shows R's text at the prompt --------------------------
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+def test_every_r_printed_class_has_r_text_as_repr():
+    import importlib
+    import pkgutil
+
+    from pylme4.formatting import RPrinted
+
+    for module in pkgutil.walk_packages(pylme4.__path__, "pylme4."):
+        if not module.name.startswith("pylme4._r") and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    classes = set(_all_subclasses(RPrinted))
+    assert len(classes) > 20
+    # no class keeps a repr of its own (e.g. @dataclass's field dump)
+    assert sorted(c.__name__ for c in classes if c.__repr__ is not RPrinted.__repr__) == []
+    assert {"ConvergenceCheck", "RList", "Ranef", "AnovaTable", "BootCI"} <= {
+        c.__name__ for c in classes
+    }
+
+
+def test_results_at_the_prompt_are_their_r_text(fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        boot = fit.boot_mer("fixef", nsim=20, seed=1)
+        results = {
+            "summary": fit.summary(),
+            "lmertest anova": fit.anova(),
+            "ranova": fit.ranova(),
+            "boot": boot,
+            "boot ci": boot.ci("Days"),
+            "emmeans": fit.emmeans("Days", at={"Days": [0, 9]}),
+            "r2": fit.r2(),
+            "icc": fit.icc(),
+            "profile": fit.profile(which="beta_"),
+            "all_fit": fit.all_fit(optimizers=["bobyqa", "Nelder_Mead"]),
+        }
+        results["check_convergence"] = results["all_fit"].check_convergence()
+    for name, result in results.items():
+        text = str(result)
+        assert text and repr(result) == text, name
+        assert result._repr_html_() == f"<pre>{html.escape(text)}</pre>", name
+        assert not text.startswith(type(result).__name__ + "("), name
