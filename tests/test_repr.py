@@ -252,3 +252,11 @@ def test_results_at_the_prompt_are_their_r_text(fit):
         assert text and repr(result) == text, name
         assert result._repr_html_() == f"<pre>{html.escape(text)}</pre>", name
         assert not text.startswith(type(result).__name__ + "("), name
+
+
+def test_ipython_prompt_shows_r_text(fit):
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    for result in (fit, fit.summary(), fit.coef(), fit.ranef()):
+        # IPython shows the lines of repr() (a final newline goes)
+        assert pretty.pretty(result) == "\n".join(str(result).splitlines())
+    assert pretty.pretty(fit.aic) == repr(float(fit.aic))
