@@ -186,12 +186,12 @@ def pooling(
     return fig
 
 
-def _line_handle(color: str, label: str, alpha: float | None = None) -> Any:
+def _line_handle(
+    color: str, label: str, *, alpha: float | None = None, marker: str | None = None
+) -> Any:
     from matplotlib.lines import Line2D
 
-    return Line2D(
-        [], [], color=color, label=label, alpha=alpha, marker="o" if alpha else None, markersize=3
-    )
+    return Line2D([], [], color=color, label=label, alpha=alpha, marker=marker, markersize=3)
 
 
 # ---------------------------------------------------------------------------
@@ -566,7 +566,11 @@ def bootstrap_lines(
         )
         ax.set_title(title, fontweight="bold")
         ax.set_xlabel(x)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        # The legend's sample line darker than one faint replicate line, so
+        # it can be seen.
+        dots, *_ = ax.get_legend_handles_labels()[0]
+        sample = _line_handle("black", f"{len(coefs)} bootstrapped lines", alpha=max(alpha, 0.5))
+        ax.legend(handles=[dots, sample], loc="upper left", fontsize=8, frameon=False)
     axes[0].set_ylabel(y)
     # Limits from the data and every line's ends, so nothing is cut.
     ends = [a + b * xs for coefs in tables.values() for a, b in coefs]
@@ -652,12 +656,14 @@ def simulated(
             ax.set_xticks(range(len(labels)), labels)
     ax_data.set_ylabel(response)
     # One legend entry per kind of line (red fitted values included).
-    handles = [_line_handle("black", f"{response} (one line per {group})", alpha=0.5)]
+    handles = [_line_handle("black", f"{response} (one line per {group})", alpha=0.5, marker="o")]
     if fitted_values is not None:
-        handles.append(_line_handle("tab:red", "fitted values", alpha=0.7))
+        handles.append(_line_handle("tab:red", "fitted values", alpha=0.7, marker="o"))
     ax_data.legend(handles=handles, fontsize=8, loc="best")
     ax_sim.legend(
-        handles=[_line_handle("black", f"simulated {response}", alpha=0.5)], fontsize=8, loc="best"
+        handles=[_line_handle("black", f"simulated {response}", alpha=0.5, marker="o")],
+        fontsize=8,
+        loc="best",
     )
     return fig
 
