@@ -239,8 +239,22 @@ def main() -> None:
         "bootstrap-lmer",
     )
     save(
-        plot.bootstrap_lines({"lm()": boot_lm, "lmer()": boot_lmer}, df_sleep, "days", "reaction"),
+        plot.bootstrap_lines(
+            {
+                "lm()": boot_lm,
+                "lmer(), rows resampled": boot_rows_now,
+                "lmer(), bootMer": boot_lmer,
+            },
+            df_sleep,
+            "days",
+            "reaction",
+        ),
         "bootstrap-lines-lm-vs-lmer",
+    )
+    note(
+        "the lecture's lm() vs lmer() figure shows lmer's lines the tighter ('more confident'): "
+        "that is the row-resampling bootstrap's overconfidence; bootMer's parametric lines are "
+        "wider than lm's (standard errors below)"
     )
     print("Bootstrap standard error of the days effect:")
     for name, boot in (

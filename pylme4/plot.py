@@ -495,6 +495,14 @@ def bootstrap(
         ax.set_title(term)
         ax.set_xlabel(f"{level:.0%} interval: ({interval.low:.3g}, {interval.high:.3g})")
     fig.suptitle(title or f"{len(t)} bootstrap replicates")
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="tab:red", linestyle="--", label=f"{level:.0%} {type} interval")
+    ]
+    if isinstance(t0, pd.Series):
+        handles.append(_line_handle("black", "estimate on the data"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     return fig
 
 
@@ -517,6 +525,10 @@ def bootstrap_lines(
     regression line.  ``fits`` maps a panel title to a bootstrap result whose
     replicates ``t`` have the columns ``(Intercept)`` and ``x``: e.g.
     ``{"lm()": bootstrap_lm(fit_lm), "lmer()": fit_lmer.boot_mer("fixef")}``.
+    The lecture's narrower lmer() lines come from resampling rows
+    (:func:`pylme4.resampling.bootstrap_lmer_rows`, its "overconfident"
+    bootstrap); ``bootMer``'s parametric lines are wider than lm()'s, so
+    ``examples/lecture.py`` draws all three.
     A replicate with a missing coefficient (a failed refit) draws no line.
     """
     if not isinstance(fits, dict) or not fits:

@@ -124,6 +124,8 @@ def test_bootstrap_marks_the_interval():
         xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
         np.testing.assert_allclose(xs, sorted([ci.low, ci.high, boot.t0[term]]), rtol=1e-12)
         assert len(ax.patches) == 20  # the histogram's bars
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["80% perc interval", "estimate on the data"]
     with pytest.raises(TypeError, match="bootstrap result"):
         plot.bootstrap(pd.DataFrame())
     _renders(fig)
