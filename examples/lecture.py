@@ -189,6 +189,7 @@ def main() -> None:
     print(shrinkage_table(df_sleep18), end="\n\n")
     note("and with all 20 participants (lme4 1.1-31's defaults):")
     print(shrinkage_table(df_sleep), end="\n\n")
+    save(plot.shrinkage_density(fit_lmer), "shrinkage-density")
     save(plot.shrinkage(fit_lmer), "shrinkage")
     save(plot.caterpillar(fit_lmer), "caterpillar")
 
@@ -234,6 +235,24 @@ def main() -> None:
     save(
         plot.bootstrap(boot_lmer, title="lmer(): parametric bootstrap (bootMer)"),
         "bootstrap-lmer",
+    )
+    save(
+        plot.bootstrap_lines(
+            {
+                "lm()": boot_lm,
+                "lmer(), rows resampled": boot_rows_now,
+                "lmer(), bootMer": boot_lmer,
+            },
+            df_sleep,
+            "days",
+            "reaction",
+        ),
+        "bootstrap-lines-lm-vs-lmer",
+    )
+    note(
+        "the lecture's lm() vs lmer() figure shows lmer's lines the tighter ('more confident'): "
+        "that is the row-resampling bootstrap's overconfidence; bootMer's parametric lines are "
+        "wider than lm's (standard errors below)"
     )
     print("Bootstrap standard error of the days effect:")
     for name, boot in (

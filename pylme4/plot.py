@@ -2,13 +2,17 @@
 
 Each function returns a :class:`matplotlib.figure.Figure` built without
 pyplot: nothing is shown, no global figure state is touched, and it works
-headless.  Save it with ``fig.savefig(path)``; in a notebook it displays as
-the cell's value.
+headless.  Save it with ``fig.savefig(path)``; in Jupyter it displays as the
+cell's value with no ``%matplotlib`` magic (it has ``_repr_png_``).
 
 - :func:`pooling`: per group, the raw points with the complete, no and
   partial pooling lines;
 - :func:`shrinkage`: no-pooling -> partial-pooling arrows in
   intercept-slope space over the fitted bivariate normal's contours;
+- :func:`shrinkage_density`: densities of the no-pooling and
+  partial-pooling estimates ("variance shrinks");
+- :func:`bootstrap_lines`: bootstrapped regression lines, lm() next to
+  lmer();
 - :func:`caterpillar`: random effects with conditional intervals;
 - :func:`bootstrap`: bootstrap distributions with the interval marked;
 - :func:`simulated`: the data next to data simulated from the model;
@@ -50,11 +54,54 @@ COLORS = {
 
 
 def _figure(**kwargs: Any) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError("pylme4.plot needs matplotlib: pip install 'pylme4[plot]'") from exc
-    return Figure(**kwargs)
+    return _figure_class()(**kwargs)
+
+
+_FIGURE_CLASS: Any = None
+
+
+def _figure_class() -> Any:
+    """A matplotlib Figure that shows itself in IPython/Jupyter.
+
+    A Figure made without pyplot has no display hook: in a fresh kernel the
+    cell shows ``<Figure size ... with 2 Axes>`` until ``%matplotlib inline``
+    registers one.  IPython's display protocol asks every object for
+    ``_repr_png_``, so giving our figures that method makes them display
+    everywhere the protocol is honoured (Jupyter, VS Code, nbconvert), with no
+    global formatter installed on import and nothing changed for pyplot's
+    figures.  The class is built on first use because matplotlib is optional.
+    """
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        try:
+            from matplotlib.figure import Figure as _MplFigure
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError("pylme4.plot needs matplotlib: pip install 'pylme4[plot]'") from exc
+
+        class PlotFigure(_MplFigure):
+            """A matplotlib Figure with a PNG form for IPython's display."""
+
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                # "tight" as the inline backend saves, so suptitles and outside
+                # legends are not cut.
+                self.savefig(buffer, format="png", bbox_inches="tight")
+                return buffer.getvalue()
+
+        PlotFigure.__module__ = __name__
+        PlotFigure.__qualname__ = "PlotFigure"
+        _FIGURE_CLASS = PlotFigure
+    return _FIGURE_CLASS
+
+
+def __getattr__(name: str) -> Any:
+    # pylme4.plot.PlotFigure (for isinstance checks and pickling) without
+    # importing matplotlib when the module is imported.
+    if name == "PlotFigure":
+        return _figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _grid(n: int, ncols: int, panel: tuple[float, float] = (2.4, 2.0)) -> tuple[Figure, list[Axes]]:
@@ -82,6 +129,8 @@ def pooling(
 ) -> Figure:
     """Per group: the data with the complete, no and partial pooling lines.
 
+    Reproduces the lecture's "Comparison" slides (complete vs no vs partial
+    pooling, all participants and the close-up of 373 and 374).
     The lecture's comparison figure (green: one regression for everybody,
     ``lm()``; orange: one regression per group, ``lmList()``; blue: the mixed
     model's ``coef()``), from :func:`pylme4.pooling.estimates`.  A group
@@ -137,10 +186,12 @@ def pooling(
     return fig
 
 
-def _line_handle(color: str, label: str) -> Any:
+def _line_handle(
+    color: str, label: str, *, alpha: float | None = None, marker: str | None = None
+) -> Any:
     from matplotlib.lines import Line2D
 
-    return Line2D([], [], color=color, label=label)
+    return Line2D([], [], color=color, label=label, alpha=alpha, marker=marker, markersize=3)
 
 
 # ---------------------------------------------------------------------------
@@ -155,6 +206,10 @@ def shrinkage(
     label_groups: bool = False,
 ) -> Figure:
     """No-pooling -> partial-pooling arrows in intercept-slope space.
+
+    Reproduces the lecture's slides "Shrinkage: Pooling of regression
+    parameters" (the arrows) and "Shrinkage: Topographic map of regression
+    parameters" (the contours).  The axes hold every estimate, padded by 6%.
 
     Each group's ``lmList()`` estimate (orange) moves to its mixed-model
     estimate (blue), toward the complete-pooling estimate (green); behind
@@ -173,8 +228,16 @@ def shrinkage(
     nop, part = est.no_pooling, est.partial_pooling
     all_x = np.concatenate([nop.iloc[:, 0].dropna(), part.iloc[:, 0]])
     all_y = np.concatenate([nop.iloc[:, 1].dropna(), part.iloc[:, 1]])
+    xlim, ylim = _padded(all_x), _padded(all_y)
     if est.covariance is not None and probs:
-        _normal_contours(ax, est.fixef.to_numpy(), est.covariance.to_numpy(), probs, all_x, all_y)
+        _normal_contours(
+            ax,
+            est.fixef.to_numpy(),
+            est.covariance.to_numpy(),
+            probs,
+            np.array(xlim),
+            np.array(ylim),
+        )
     for g in nop.index:
         start, end = nop.loc[g].to_numpy(float), part.loc[g].to_numpy(float)
         if np.isnan(start).any():
@@ -207,6 +270,10 @@ def shrinkage(
     if label_groups:
         for g in part.index:
             ax.text(part.loc[g].iloc[0], part.loc[g].iloc[1], f" {g}", fontsize=7, va="center")
+    # Fixed limits: a contour grid ending exactly at the extreme estimate
+    # (subject 335's no-pooling slope) would cut that point in half.
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     ax.set_xlabel("intercept")
     ax.set_ylabel(f"slope ({est.slope_term})")
     ax.legend(frameon=False)
@@ -228,6 +295,8 @@ def _normal_contours(
     holds probability 1 - exp(-c / 2), so mass p lies inside the density
     level exp(-c / 2) / (2 pi sqrt(det)) with c = -2 log(1 - p).
     """
+    # xs, ys: the axes' limits; the grid reaches beyond them so the
+    # contours are not cut at the frame.
     det = float(np.linalg.det(cov))
     if not det > 0:
         return
@@ -236,12 +305,90 @@ def _normal_contours(
     sd = np.sqrt(np.diag(cov))
     lo = np.minimum([xs.min(), ys.min()], mean - 1.05 * reach * sd)
     hi = np.maximum([xs.max(), ys.max()], mean + 1.05 * reach * sd)
+    lo, hi = lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     d = np.stack([gx - mean[0], gy - mean[1]], axis=-1)
     r2 = np.einsum("...i,ij,...j->...", d, inv, d)
     density = np.exp(-r2 / 2) / (2 * math.pi * math.sqrt(det))
     heights = sorted((1 - p) / (2 * math.pi * math.sqrt(det)) for p in probs)
     ax.contour(gx, gy, density, levels=heights, colors="0.6", linewidths=0.8)
+
+
+def _padded(values: np.ndarray, pad: float = 0.06) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    low, high = float(values.min()), float(values.max())
+    span = high - low or max(abs(high), 1.0)
+    return low - pad * span, high + pad * span
+
+
+def shrinkage_density(fit: MerFit, *, points: int = 512) -> Figure:
+    """Densities of the no-pooling and partial-pooling estimates.
+
+    Reproduces the lecture's first "Shrinkage" slide (the density plot with
+    the legend "method: no pooling, partial pooling" beside the table of
+    standard deviations; "variance shrinks"): one panel per coefficient
+    (intercept, slope), the density of the per-group ``lmList()`` estimates
+    (orange) and of the mixed model's ``coef()`` (blue), each a filled,
+    semi-transparent curve.  Like ggplot2's ``stat_density()``, which the
+    lecture used, each density is a Gaussian kernel estimate with R's
+    ``bw.nrd0()`` bandwidth, evaluated exactly (no binning) on ``points``
+    values across both methods' range, widened by three bandwidths.  A group
+    without a no-pooling estimate (a single row) is left out of the orange
+    density, as R's ``NA`` is.
+    """
+    est = _pooling.estimates(fit)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise ArgumentError(f"points must be an integer of at least 2, not {points!r}")
+    terms = list(est.no_pooling.columns)
+    fig = _figure(figsize=(3.6 * len(terms) + 0.6, 3.2), layout="constrained")
+    axes = fig.subplots(1, len(terms), squeeze=False).ravel()
+    methods = {"no pooling": est.no_pooling, "partial pooling": est.partial_pooling}
+    for ax, term in zip(axes, terms):
+        samples = {m: table[term].dropna().to_numpy(dtype=float) for m, table in methods.items()}
+        bws = {m: bw_nrd0(v) for m, v in samples.items()}
+        low = min(float(v.min()) - 3 * bws[m] for m, v in samples.items())
+        high = max(float(v.max()) + 3 * bws[m] for m, v in samples.items())
+        grid = np.linspace(low, high, points)
+        for method, values in samples.items():
+            dens = gaussian_density(values, grid, bws[method])
+            color = COLORS[method]
+            ax.fill_between(grid, dens, color=color, alpha=0.3, linewidth=0)
+            ax.plot(grid, dens, color=color, label=method, linewidth=1.2)
+        ax.set_xlim(low, high)
+        ax.set_ylim(bottom=0)
+        ax.set_title("intercept" if term == "(Intercept)" else term)
+        ax.set_xlabel("estimate")
+    axes[0].set_ylabel("density")
+    fig.legend(
+        handles=[_line_handle(COLORS[m], m) for m in methods],
+        loc="outside upper center",
+        ncols=2,
+        frameon=False,
+        title="method",
+    )
+    return fig
+
+
+def bw_nrd0(values: np.ndarray) -> float:
+    """R's ``bw.nrd0()``: Silverman's rule of thumb, 0.9 min(sd, IQR/1.34) n^-1/5."""
+    x = np.asarray(values, dtype=float)
+    if x.size < 2:
+        raise ArgumentError("a density needs at least 2 estimates")
+    hi = float(np.std(x, ddof=1))
+    # R's quantile type 7 is numpy's default "linear".
+    iqr = float(np.subtract(*np.quantile(x, [0.75, 0.25])))
+    lo = min(hi, iqr / 1.34)
+    if not lo > 0:
+        lo = hi or abs(float(x[0])) or 1.0
+    return 0.9 * lo * x.size ** (-0.2)
+
+
+def gaussian_density(values: np.ndarray, at: np.ndarray, bw: float) -> np.ndarray:
+    """The Gaussian kernel density of ``values`` with bandwidth ``bw`` at ``at``."""
+    x = np.asarray(values, dtype=float)
+    z = (np.asarray(at, dtype=float)[:, None] - x[None, :]) / bw
+    return np.exp(-0.5 * z * z).sum(axis=1) / (x.size * bw * math.sqrt(2 * math.pi))
 
 
 # ---------------------------------------------------------------------------
@@ -251,6 +398,9 @@ def _normal_contours(
 
 def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -> Figure:
     """Random effects with conditional intervals, sorted (a caterpillar plot).
+
+    Not a lecture slide: lme4's ``dotplot(ranef(fit, condVar = TRUE))``, the
+    per-participant view behind the "Partial pooling" / "Coefficients" slides.
 
     For each term of the grouping factor ``group`` (default: the first),
     the conditional modes from ``fit.ranef(cond_var=True)`` with intervals
@@ -307,6 +457,10 @@ def bootstrap(
 ) -> Figure:
     """Bootstrap distributions with the interval marked.
 
+    Not a lecture figure: the lecture shows the bootstrap as regression lines
+    (:func:`bootstrap_lines`) and the interval as ``boot.ci()``'s text (slide
+    "Bootstrapping an lmer()"); this draws that interval on the replicates.
+
     ``boot`` is a bootstrap result with replicates ``t`` (one column per
     term) and ``ci(term, type=..., level=...)`` giving an interval with
     ``low``/``high``: ``fit.boot_mer()``'s result or
@@ -341,6 +495,100 @@ def bootstrap(
         ax.set_title(term)
         ax.set_xlabel(f"{level:.0%} interval: ({interval.low:.3g}, {interval.high:.3g})")
     fig.suptitle(title or f"{len(t)} bootstrap replicates")
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="tab:red", linestyle="--", label=f"{level:.0%} {type} interval")
+    ]
+    if isinstance(t0, pd.Series):
+        handles.append(_line_handle("black", "estimate on the data"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    return fig
+
+
+def bootstrap_lines(
+    fits: dict[str, Any],
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    alpha: float = 0.1,
+) -> Figure:
+    """Bootstrapped regression lines, one panel per bootstrap, side by side.
+
+    Reproduces the lecture's slide "Bootstrapping an lmer()" that sets
+    **lm()** next to **lmer()** ("more confident in the parameter
+    estimates"; "bootstrapped parameter estimates"): in each panel the data
+    (``y`` against ``x``) and, per bootstrap replicate, the fitted line
+    ``t[(Intercept)] + t[x] * x``, thin and semi-transparent (``alpha``), so
+    the spread of the lines shows each model's uncertainty about the
+    regression line.  ``fits`` maps a panel title to a bootstrap result whose
+    replicates ``t`` have the columns ``(Intercept)`` and ``x``: e.g.
+    ``{"lm()": bootstrap_lm(fit_lm), "lmer()": fit_lmer.boot_mer("fixef")}``.
+    The lecture's narrower lmer() lines come from resampling rows
+    (:func:`pylme4.resampling.bootstrap_lmer_rows`, its "overconfident"
+    bootstrap); ``bootMer``'s parametric lines are wider than lm()'s, so
+    ``examples/lecture.py`` draws all three.
+    A replicate with a missing coefficient (a failed refit) draws no line.
+    """
+    if not isinstance(fits, dict) or not fits:
+        raise ArgumentTypeError(
+            "bootstrap_lines() takes a dict of panel title -> bootstrap result, "
+            f"not {_type_name(fits)}"
+        )
+    if not 0 < alpha <= 1:
+        raise ArgumentError(f"alpha must lie in (0, 1], not {alpha!r}")
+    for name in (x, y):
+        if name not in data.columns:
+            raise ArgumentLookupError(f"{name!r} is not a column of the data")
+    tables = {}
+    for title, boot in fits.items():
+        t = getattr(boot, "t", None)
+        if not isinstance(t, pd.DataFrame):
+            raise ArgumentTypeError(
+                f"{title!r}: a bootstrap result with replicates .t (a DataFrame), "
+                f"not {_type_name(boot)}"
+            )
+        missing = [c for c in ("(Intercept)", x) if c not in t.columns]
+        if missing:
+            raise ArgumentLookupError(
+                f"{title!r}: {missing[0]!r} is not a bootstrapped term; terms: {list(t.columns)}"
+            )
+        tables[str(title)] = t[["(Intercept)", x]].dropna().to_numpy(dtype=float)
+    xv = data[x].to_numpy(dtype=float)
+    yv = data[y].to_numpy(dtype=float)
+    xs = np.array([np.nanmin(xv), np.nanmax(xv)])
+    fig = _figure(figsize=(3.8 * len(tables) + 0.6, 3.6), layout="constrained")
+    axes = fig.subplots(1, len(tables), sharex=True, sharey=True, squeeze=False).ravel()
+    from matplotlib.collections import LineCollection
+
+    for ax, (title, coefs) in zip(axes, tables.items()):
+        ax.scatter(xv, yv, s=8, color="0.55", zorder=1, label="data")
+        # One segment per replicate, across the observed range of x.
+        segments = [np.column_stack([xs, a + b * xs]) for a, b in coefs]
+        ax.add_collection(
+            LineCollection(
+                segments,
+                colors="black",
+                alpha=alpha,
+                linewidths=0.8,
+                zorder=2,
+                label=f"{len(coefs)} bootstrapped lines",
+            )
+        )
+        ax.set_title(title, fontweight="bold")
+        ax.set_xlabel(x)
+        # The legend's sample line darker than one faint replicate line, so
+        # it can be seen.
+        dots, *_ = ax.get_legend_handles_labels()[0]
+        sample = _line_handle("black", f"{len(coefs)} bootstrapped lines", alpha=max(alpha, 0.5))
+        ax.legend(handles=[dots, sample], loc="upper left", fontsize=8, frameon=False)
+    axes[0].set_ylabel(y)
+    # Limits from the data and every line's ends, so nothing is cut.
+    ends = [a + b * xs for coefs in tables.values() for a, b in coefs]
+    axes[0].set_xlim(*_padded(xs, 0.04))
+    axes[0].set_ylim(*_padded(np.concatenate([yv, *ends]) if ends else yv, 0.04))
+    fig.suptitle("bootstrapped parameter estimates")
     return fig
 
 
@@ -364,6 +612,10 @@ def simulated(
     fitted: bool = True,
 ) -> Figure:
     """The data next to data simulated from the fitted model.
+
+    Reproduces the lecture's "Things that came up" slides ("Outliers",
+    "Mixture of participants", "Problem case"): the actual data with the
+    model's fitted values beside a data set simulated from the model.
 
     Two panels with one line per ``group`` across ``x`` (the lecture's
     condition 0/1 plots): left the actual responses (with the model's fitted
@@ -415,6 +667,16 @@ def simulated(
         if labels is not None:
             ax.set_xticks(range(len(labels)), labels)
     ax_data.set_ylabel(response)
+    # One legend entry per kind of line (red fitted values included).
+    handles = [_line_handle("black", f"{response} (one line per {group})", alpha=0.5, marker="o")]
+    if fitted_values is not None:
+        handles.append(_line_handle("tab:red", "fitted values", alpha=0.7, marker="o"))
+    ax_data.legend(handles=handles, fontsize=8, loc="best")
+    ax_sim.legend(
+        handles=[_line_handle("black", f"simulated {response}", alpha=0.5, marker="o")],
+        fontsize=8,
+        loc="best",
+    )
     return fig
 
 
@@ -446,7 +708,9 @@ def _x_labels(values: pd.Series) -> list[str] | None:
 
 
 def power_curve(curve: PowerCurve, *, target: float | None = 0.8) -> Figure:
-    """Power by the number of levels (:func:`pylme4.power_curve`): the
+    """Not a lecture slide (the lecture has no power analysis).
+
+    Power by the number of levels (:func:`pylme4.power_curve`): the
     estimates joined by a line, their Clopper-Pearson intervals as error
     bars, and ``target`` (the power a plan asks for) as a dashed line."""
     if not isinstance(curve, PowerCurve):
@@ -498,6 +762,8 @@ def profile(
     ncols: int | None = None,
 ) -> Figure:
     """lme4's zeta plots of a likelihood profile: ``xyplot(profile(fit))``.
+
+    Not a lecture slide: lme4's own figure for ``profile()``.
 
     One panel per profiled parameter (free x scales, one zeta axis): the
     profile's zeta (the signed square root of the change in deviance)

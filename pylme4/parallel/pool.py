@@ -538,12 +538,18 @@ def run_on_executor(
 
 
 class Progress:
-    """A tqdm progress bar on stderr when ``enabled``; otherwise nothing at all."""
+    """A tqdm progress bar when ``enabled``; otherwise nothing at all.
+
+    In a Jupyter kernel it is tqdm's notebook widget, elsewhere a text bar on
+    stderr: tqdm.auto makes that choice (and falls back to text, with tqdm's
+    warning, when ipywidgets is missing), so pylme4 does not sniff the
+    frontend itself.
+    """
 
     def __init__(self, enabled: bool, total: int, desc: str, unit: str) -> None:
         self.bar: Any = None
         if enabled:
-            from tqdm import tqdm
+            from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True)
 
