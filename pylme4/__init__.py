@@ -62,6 +62,10 @@ _EXPORTS = {
     "glm": "linear",
     "GlmFit": "linear",
     "GlmSummary": "linear",
+    "power": "power_analysis",
+    "power_curve": "power_analysis",
+    "PowerResult": "power_analysis",
+    "PowerCurve": "power_analysis",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -88,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .models import glmer, glmer_nb, lmer
+    from .power_analysis import PowerCurve, PowerResult, power, power_curve
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
 
 

@@ -82,3 +82,7 @@ GET_ME_NAMES: tuple[GetMeName, ...] = get_args(GetMeName)
 #: model.matrix(fit, type = ...) of a fitted merMod.
 ModelMatrixType = Literal["fixed", "random", "randomListRaw"]
 MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)
+
+#: power(method=): the test applied to every simulated data set.
+PowerMethod = Literal["satterthwaite", "kenward-roger", "lrt", "wald"]
+POWER_METHODS: tuple[PowerMethod, ...] = get_args(PowerMethod)

@@ -11,7 +11,8 @@ the cell's value.
   intercept-slope space over the fitted bivariate normal's contours;
 - :func:`caterpillar`: random effects with conditional intervals;
 - :func:`bootstrap`: bootstrap distributions with the interval marked;
-- :func:`simulated`: the data next to data simulated from the model.
+- :func:`simulated`: the data next to data simulated from the model;
+- :func:`power_curve`: power by design size, with its intervals.
 
 The numbers drawn come from R (through :mod:`pylme4.pooling`,
 ``fit.ranef(cond_var=True)``, the bootstrap results and ``fit.simulate()``);
@@ -31,6 +32,7 @@ import pandas as pd
 from . import checks
 from . import pooling as _pooling
 from .errors import ArgumentError, ArgumentLookupError, ArgumentTypeError
+from .power_analysis import PowerCurve
 from .results import MerFit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -439,3 +441,43 @@ def _x_labels(values: pd.Series) -> list[str] | None:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return None
     return [str(c) for c in sorted(pd.unique(values))]
+
+
+def power_curve(curve: PowerCurve, *, target: float | None = 0.8) -> Figure:
+    """Power by the number of levels (:func:`pylme4.power_curve`): the
+    estimates joined by a line, their Clopper-Pearson intervals as error
+    bars, and ``target`` (the power a plan asks for) as a dashed line."""
+    if not isinstance(curve, PowerCurve):
+        raise ArgumentTypeError(
+            f"power_curve() draws a PowerCurve (pylme4.power_curve()), not {_type_name(curve)}"
+        )
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1
+    ):
+        raise ArgumentError(f"target must be a power between 0 and 1 or None, not {target!r}")
+    frame = curve.frame
+    fig = _figure(figsize=(5.2, 3.6), layout="constrained")
+    ax = fig.subplots()
+    level = curve.results[0].level if curve.results else 0.95
+    below = (frame["power"] - frame["ci_low"]).to_numpy()
+    above = (frame["ci_high"] - frame["power"]).to_numpy()
+    ax.errorbar(
+        frame["n"],
+        frame["power"],
+        yerr=np.vstack([below, above]),
+        marker="o",
+        color="tab:blue",
+        capsize=3,
+        label=f"power ({100 * level:g}% interval)",
+    )
+    if target is not None:
+        ax.axhline(target, color="tab:red", linestyle="--", linewidth=1, label=f"target {target:g}")
+    ax.set_xlabel(f"levels of {curve.along}")
+    ax.set_ylabel("power")
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(list(frame["n"]))
+    term = curve.results[0].term if curve.results else ""
+    nsim = curve.results[0].nsim if curve.results else 0
+    ax.set_title(f"Power for {term} ({nsim} simulations per size)", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
