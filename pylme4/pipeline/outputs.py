@@ -138,9 +138,11 @@ def fit_stats(fit: Any) -> pd.DataFrame:
         ("BIC", fit.bic()),
         ("deviance", fit.deviance()),
     ]
-    if fit.reml_criterion is not None:
+    if getattr(fit, "reml_criterion", None) is not None:
         rows.append(("REMLcrit", fit.reml_criterion))
     rows += [(f"theta:{i + 1}", float(t)) for i, t in enumerate(fit.theta)]
+    if getattr(fit, "nb_theta", None) is not None:
+        rows.append(("nb_theta", fit.nb_theta))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
@@ -175,7 +177,13 @@ def all_fit_table(result: Any) -> pd.DataFrame:
 
 def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
     """The outputs of every model: R's summary and the estimates."""
-    summary = fit.summary(ddf=model.ddf)  # type: ignore[arg-type]  # checked by the spec
+    # A GLMM's summary has Wald z tests (the spec refuses ddf for it).
+    summary = fit.summary() if model.is_glmm else fit.summary(ddf=model.ddf)  # type: ignore[arg-type]
+    entry: dict[str, Any] = {}
+    if model.is_glmm:
+        # A variant of a glmer.nb() fit is a glmer() with its theta (variants.py).
+        fun = "glmer" if model.update is not None and model.fun == "glmer.nb" else model.fun
+        entry = {"fun": fun, "family": model.family, "nAGQ": model.nAGQ}
     return Produced(
         texts={"summary.txt": summary.text},
         tables={
@@ -190,6 +198,7 @@ def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Prod
             "ddf": model.ddf,
             "optimizer": fit.optimizer,
             "singular": fit.is_singular(),
+            **entry,
         },
     )
 
@@ -333,6 +342,74 @@ def _ls_means_producer(key: str) -> Callable[[Any, ModelSpec, Progress | None], 
     return produce
 
 
+def _power_args(model: ModelSpec) -> dict[str, Any]:
+    """The arguments of pylme4.power() (and of the R writers) from the spec's ``power:``."""
+    spec = model.power
+    assert spec is not None
+    return {
+        "test": spec.test,
+        "seed": spec.seed,
+        "nsim": spec.nsim,
+        "alpha": spec.alpha,
+        "method": model.power_method,
+        "level": spec.level,
+        "workers": spec.workers,
+        "effect": spec.effects or None,
+    }
+
+
+def produce_power(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``power:``: power by simulation (:func:`pylme4.power`) and every p-value."""
+    from ..power_analysis import power
+
+    args = _power_args(model)
+    _say(progress, f"    power of {model.name}: {args['nsim']} simulations, seed {args['seed']}")
+    result = power(
+        fit,
+        args.pop("test"),
+        args.pop("effect"),
+        progress=progress is not None,
+        **args,
+    )
+    table = pd.DataFrame(
+        {
+            "simulation": [str(i) for i in result.p_values.index],
+            "p_value": result.p_values.to_numpy(dtype=float),
+            "error": [str(e) for e in result.errors],
+        }
+    )
+    return Produced(
+        texts={"power.txt": result.text},
+        tables={"power": table},
+        entry={
+            "power_estimate": plain(result.power),
+            "power_ci": plain(list(result.ci)),
+            "power_failed": result.n_failed,
+            "power_warned": result.n_warned,
+        },
+    )
+
+
+def produce_power_curve(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``power: {power_curve: ...}``: power by the number of levels of a grouping factor."""
+    from ..power_analysis import power_curve
+
+    curve_spec = model.power_curve
+    assert curve_spec is not None
+    args = _power_args(model)
+    _say(progress, f"    power curve of {model.name}: n = {list(curve_spec.n)}")
+    curve = power_curve(
+        fit,
+        args.pop("test"),
+        curve_spec.along,
+        list(curve_spec.n),
+        args.pop("effect"),
+        progress=progress is not None,
+        **args,
+    )
+    return Produced(tables={"power_curve": curve.frame})
+
+
 def compare_table(table: Any) -> pd.DataFrame:
     """``anova(m0, m1)``'s table with the models' names as column ``model``."""
     return rows_table(table, "model")
@@ -372,11 +449,16 @@ OUTPUTS: tuple[Output, ...] = (
             ("summary.txt", "R's printed summary (lmerTest's when ddf is set)"),
             (
                 "fixef.csv",
-                "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|))",
+                "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|)); "
+                "a GLMM's: z value, Pr(>|z|)",
             ),
             ("ranef.csv", "as.data.frame(ranef(fit, condVar = TRUE))"),
             ("var_corr.csv", "as.data.frame(VarCorr(fit))"),
-            ("stats.csv", "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta"),
+            (
+                "stats.csv",
+                "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta "
+                "(nb_theta of glmer.nb)",
+            ),
         ),
         produce=produce_model,
         r_writer="pylme4_write_model",
@@ -459,6 +541,34 @@ OUTPUTS: tuple[Output, ...] = (
         produce=_ls_means_producer("difflsmeans"),
         r_writer="pylme4_write_difflsmeans",
         r_args=_spec_fields("difflsmeans"),
+    ),
+    Output(
+        key="power",
+        files=(
+            ("power.txt", "pylme4.power()'s report: power, interval, test, failures"),
+            ("power.csv", "every simulation's p-value (simulation, p_value, error)"),
+        ),
+        produce=produce_power,
+        r_writer="pylme4_write_power",
+        r_args=_power_args,
+    ),
+    Output(
+        key="power_curve",
+        files=(
+            (
+                "power_curve.csv",
+                "power by size: n, power, ci_low, ci_high, successes, nsim, n_failed, "
+                "n_warned, nobs",
+            ),
+        ),
+        produce=produce_power_curve,
+        r_writer="pylme4_write_power_curve",
+        r_args=lambda model: {
+            "test": _power_args(model)["test"],
+            "along": model.power_curve.along if model.power_curve else None,
+            "n": model.power_curve.n if model.power_curve else None,
+            **{k: v for k, v in _power_args(model).items() if k != "test"},
+        },
     ),
 )
 
