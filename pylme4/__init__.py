@@ -66,6 +66,14 @@ _EXPORTS = {
     "power_curve": "power_analysis",
     "PowerResult": "power_analysis",
     "PowerCurve": "power_analysis",
+    "nlmer": "nonlinear",
+    "NlmerFit": "results",
+    "NlmerSummary": "results",
+    "simulate_formula": "simulation",
+    "is_nested": "changes",
+    "EmmGrid": "marginal",
+    "EmmList": "marginal",
+    "EmmTable": "marginal",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -75,6 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .allfit import AllFitResult, ConvergenceCheck
     from .batch import fit_many
     from .bootstrap import BootCI, BootResult
+    from .changes import is_nested
     from .errors import (
         ArgumentError,
         ArgumentTypeError,
@@ -91,9 +100,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .families import Family
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
+    from .marginal import EmmGrid, EmmList, EmmTable
     from .models import glmer, glmer_nb, lmer
+    from .nonlinear import nlmer
     from .power_analysis import PowerCurve, PowerResult, power, power_curve
-    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary
+    from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary, NlmerFit, NlmerSummary
+    from .simulation import simulate_formula
 
 
 def __getattr__(name: str) -> Any:

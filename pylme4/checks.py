@@ -9,7 +9,7 @@ Each check raises a :class:`~pylme4.errors.FormulaError` or
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,11 @@ from .errors import (
     FormulaError,
     PylmeError,
     RNotAvailableError,
+    choice_error,
     one_line,
     suggestion,
 )
+from .options import NEWPARAMS_NAMES
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,41 @@ def column_or_array(
     return column, (None if column is not None else arr)
 
 
+def aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
+    """A Series given for the data's rows (weights, subset, newresp) lined
+    up with them by index label; a clear DataError when it cannot be."""
+    return _aligned(values, name, df)
+
+
+def subset_vars(text: str, columns: Sequence[str]) -> list[str]:
+    """The columns an R ``subset`` expression uses, after checking it as a
+    formula is checked: one expression that parses, naming only columns (or
+    objects R knows).  The expression is the caller's own R code."""
+    if not text.strip():
+        raise FormulaError("subset must be an R expression such as 'Days > 2', not ''")
+    problem = string_problem(text)
+    if problem is not None:
+        raise FormulaError(f"subset {brief(text)} has {problem}")
+    try:
+        info = r_value("pylme4_subset_vars", text, list(columns), doing="parsing subset")
+    except RNotAvailableError:
+        raise
+    except PylmeError as exc:
+        raise FormulaError(
+            syntax_error_message(text, str(getattr(exc, "r_message", exc)), what="subset")
+        ) from None
+    problems = list(info["problems"])
+    if problems:
+        raise FormulaError(f"subset {brief(text)} cannot be used: {problems[0]}")
+    unknown = list(info["unknown"])
+    if unknown:
+        raise FormulaError(
+            f"subset {brief(text)} uses {unknown[0]!r}, which is not a column of the data"
+            f"{suggestion(unknown[0], columns)}"
+        )
+    return [v for v in info["vars"] if v in columns]
+
+
 def _aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
     """A weights/offset Series lined up with the data's rows by index label,
     as pandas aligns Series (an array is taken by position instead)."""
@@ -367,3 +404,54 @@ def _aligned(values: pd.Series, name: str, df: pd.DataFrame) -> pd.Series:
             "align it (e.g. .reindex(data.index)) or pass .to_numpy() to use it by position"
         )
     return values.reindex(df.index)
+
+
+def newparams(
+    value: Any, *, n_beta: int | None = None, n_theta: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """``newparams`` of predict() and simulate_formula(): a dict such as
+    ``{"beta": [...], "theta": [...], "sigma": 25.0}`` (lme4's
+    ``list(beta =, theta =, sigma =)``), as pylme4_newparams() in R reads it:
+    per parameter its values and names (a Series gives named values, which
+    lme4 matches to its own names; a list or array is taken in lme4's order).
+    The lengths are checked here when the caller knows them (a fit); otherwise
+    R's errors say it (r_errors.RULES)."""
+    if not isinstance(value, Mapping):
+        raise ArgumentTypeError(
+            "newparams must be a dict such as {'beta': [...], 'theta': [...], 'sigma': 1.0}, "
+            f"not {type(value).__name__}"
+        )
+    if not value:
+        raise ArgumentError("newparams is empty: give at least one of 'beta', 'theta', 'sigma'")
+    out: dict[str, dict[str, Any]] = {}
+    for key, given in value.items():
+        if key not in NEWPARAMS_NAMES:
+            raise choice_error("newparams key", key, NEWPARAMS_NAMES)
+        names: list[str] = []
+        if isinstance(given, pd.Series):
+            names = [str(n) for n in given.index]
+            given = given.to_numpy()
+        if isinstance(given, (bool, np.bool_, str, bytes)):
+            raise ArgumentTypeError(f"newparams[{key!r}] must be numbers, not {given!r}")
+        try:
+            arr = np.asarray(given, dtype=float)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"newparams[{key!r}] must be numbers, not {given!r}") from None
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.ndim != 1 or arr.size == 0:
+            raise ArgumentError(f"newparams[{key!r}] must be a non-empty 1-d list of numbers")
+        if not np.all(np.isfinite(arr)):
+            raise ArgumentError(f"newparams[{key!r}] has a missing or infinite value")
+        want = {"beta": n_beta, "theta": n_theta, "sigma": 1}[key]
+        if want is not None and arr.size != want:
+            what = {"beta": "fixed effects", "theta": "theta values", "sigma": "value"}[key]
+            raise ArgumentError(
+                f"newparams[{key!r}] has {arr.size} values, but the model has {want} {what}"
+                if key != "sigma"
+                else f"newparams['sigma'] must be one number, not {arr.size}"
+            )
+        if key == "sigma" and not arr[0] > 0:
+            raise ArgumentError(f"newparams['sigma'] must be positive, not {arr[0]:g}")
+        out[key] = {"values": arr, "names": names}
+    return out

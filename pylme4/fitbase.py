@@ -78,8 +78,10 @@ class RFit(Protocol):
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
+        data: pd.DataFrame | None = None,
     ) -> Any:
-        """A fit of this class from a fitted R object (a refit of such a fit)."""
+        """A fit of this class from a fitted R object (a refit of such a fit);
+        ``data``: the DataFrame it was fitted to, when there is one."""
         ...
 
 
@@ -102,6 +104,10 @@ class MerFitLike(RFit, Protocol):
     def fixef(self) -> pd.Series: ...
 
     def loglik(self) -> float: ...
+
+    def get_data(self) -> pd.DataFrame:
+        """The data the model was fitted to (lme4's ``getData``)."""
+        ...
 
 
 class LmerFitLike(MerFitLike, Protocol):
@@ -138,6 +144,12 @@ class RFitRows:
             return self._index
         if n == int(self._used.sum()):
             return self._index[self._used]
+        # na.exclude pads to the rows a subset kept
+        subset = getattr(self, "_subset_rows", None)
+        if subset is not None and n == int(subset.sum()):
+            return self._index[subset]
+        import pandas as pd
+
         return pd.RangeIndex(n)
 
     # -- the RFit interface (for pylme4's modules) --------------------------
@@ -180,10 +192,14 @@ class RFitRows:
         conditions: tuple[RCondition, ...],
         index: pd.Index,
         variables: tuple[str, ...],
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """A fit of this class from a fitted R object (e.g. a bootstrap refit),
-        for data with this ``index`` and ``variables``."""
-        return cls._from_r(handle, conditions, index, variables)  # type: ignore[attr-defined]
+        for data with this ``index`` and ``variables`` (and, when given, the
+        DataFrame ``data`` it was fitted to, which the fit keeps)."""
+        if data is None:
+            return cls._from_r(handle, conditions, index, variables)  # type: ignore[attr-defined]
+        return cls._from_r(handle, conditions, index, variables, data=data)  # type: ignore[attr-defined]
 
 
 class forward:  # noqa: N801 - reads as a function call in class bodies

@@ -7,17 +7,25 @@ refitting with every optimizer (``allFit``) in :mod:`pylme4.allfit`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from . import checks, formatting, parallel
+from . import checks, formatting, parallel, profiles
 from ._r.call import r_call, r_value
 from ._r.convert import Columns
-from .errors import ArgumentError, ArgumentTypeError, RError, choice_error, emit
-from .fitbase import MerFitLike
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    ArgumentTypeError,
+    RError,
+    choice_error,
+    emit,
+)
+from .fitbase import MerFitLike, forward
 from .linear import GlmFit, LmFit
 from .options import (
     ANOVA_DDF_VALUES,
@@ -31,7 +39,9 @@ from .options import (
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from . import printopts
     from .fitbase import LmerFitLike
+    from .profiles import Which
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,12 @@ class AnovaTable(formatting.RPrinted):
 
     def __getitem__(self, key: Any) -> Any:
         return self.table[key]
+
+    # print(table, digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        to_string = printopts.anova_text
+    else:
+        to_string = forward("pylme4.printopts", "anova_text")
 
 
 def _anova_table(parts: dict[str, Any]) -> AnovaTable:
@@ -199,8 +215,11 @@ def ranova(fit: LmerFitLike, reduce_terms: bool = True) -> AnovaTable:
 
 def confint(
     fit: MerFitLike,
-    method: ConfintMethod = "profile",
+    parm: Which = None,
     level: float = 0.95,
+    method: ConfintMethod = "profile",
+    *,
+    old_names: bool = True,
     nsim: int = 500,
     seed: int | None = None,
     boot_type: CIType = "perc",
@@ -212,12 +231,23 @@ def confint(
 
     Parameters
     ----------
+    parm
+        The parameters (default all), as lme4's ``parm``: names
+        (``".sig01"``, ``".sigma"``, ``"Days"``; with ``old_names=False``
+        ``"sd_(Intercept)|Subject"``, ``"sigma"``), 0-based positions in
+        that order (R's ``parm = i + 1``), ``"theta_"`` (the variance
+        parameters) or ``"beta_"`` (the fixed effects), or a list of these.
+    level
+        The confidence level.
     method
         ``"profile"`` (likelihood profile, lme4's default), ``"Wald"``
         (estimate +/- z * SE; fixed effects only: the variance parameters'
         rows are NaN, as in R) or ``"boot"`` (parametric bootstrap).
-    level
-        The confidence level.
+    old_names
+        lme4's ``oldNames``: name the variance parameters ``.sig01``,
+        ``.sig02``, ..., ``.sigma`` (True, lme4's default) or
+        ``sd_(Intercept)|Subject``, ``cor_Days.(Intercept)|Subject``,
+        ``sigma`` (False).
     nsim, seed, boot_type
         For ``method="boot"``: the number of bootstrap replicates, the seed
         and the interval type (``"perc"``, ``"basic"`` or ``"norm"``), as in
@@ -225,8 +255,8 @@ def confint(
     workers, executor, progress
         For ``method="boot"``: refit in parallel (see
         :func:`pylme4.bootstrap.boot_mer`); for ``method="profile"``: profile
-        each parameter in a worker (``profile(fit, which = i)``, as lme4's own
-        ``parallel = "multicore"`` splits it).  The intervals are the same.
+        each parameter in a worker (see :func:`pylme4.profiles.profile`).
+        The intervals are the same.
 
     Returns
     -------
@@ -246,13 +276,38 @@ def confint(
     ['2.5 %', '97.5 %']
     >>> list(ci.index)
     ['.sig01', '.sig02', '.sig03', '.sigma', '(Intercept)', 'Days']
+    >>> list(fit.confint("beta_", method="Wald", old_names=False).index)
+    ['(Intercept)', 'Days']
     """
     if method not in CONFINT_METHODS:
         raise choice_error("method", method, CONFINT_METHODS)
+    if not isinstance(old_names, (bool, np.bool_)):
+        raise ArgumentTypeError(f"old_names must be True or False, not {old_names!r}")
     from .bootstrap import boot_mer
 
     checks.level(level)
     place = parallel.where(workers, executor)
+    names = r_value(
+        "pylme4_confint_names", fit.r_handle, bool(old_names), doing="naming the parameters"
+    )
+    params = [str(n) for n in names["names"]]
+    if isinstance(parm, str) and parm in CONFINT_METHODS and parm not in params:
+        raise ArgumentLookupError(
+            f"parm: no parameter {parm!r}; confint()'s first argument is parm, as in R: "
+            f"did you mean method={parm!r}?"
+        )
+    rows = None if parm is None else profiles.select(parm, params, int(names["nvp"]), "parm")
+    if method == "profile":
+        # confint.merMod: profile(fit, which = parm, signames = oldNames), then its confint().
+        p = profiles.profile(
+            fit,
+            which=None if rows is None else [i - 1 for i in rows],
+            signames=bool(old_names),
+            workers=place.workers,
+            executor=place.executor,
+            progress=progress,
+        )
+        return p.confint(level=level)
     if method == "boot":
         # "confint" is confint.merMod's own statistic (.sig01, ..., fixed effects).
         statistic: Any = "confint"
@@ -270,53 +325,22 @@ def confint(
                 "method='boot': every bootstrap refit failed, so there are no intervals "
                 "(R: '*all* bootstrap runs failed!')"
             )
-        return b.confint(level=level, type=boot_type)
-    if method == "profile" and place.remote:
-        return _profile_in_parallel(fit, float(level), place, progress)
+        table = b.confint(level=level, type=boot_type)
+        # The statistic's values are c(sd/cor parameters, fixed effects), in
+        # confint's order: the names differ with oldNames only.
+        table = table.set_axis(params, axis=0)
+        return table if rows is None else table.iloc[[i - 1 for i in rows]]
     outcome = r_call(
-        "pylme4_confint", fit.r_handle, method, float(level), doing=f"computing {method} intervals"
+        "pylme4_confint",
+        fit.r_handle,
+        method,
+        float(level),
+        rows,
+        bool(old_names),
+        doing=f"computing {method} intervals",
     )
     emit(outcome.conditions)
     return outcome.value
-
-
-def _profile_one(fit: Any, i: int, level: float) -> tuple[pd.DataFrame, Any]:
-    """The task: parameter ``i``'s (1-based) profile interval, with R's conditions."""
-    outcome = r_call(
-        "pylme4_confint_profile_one",
-        fit,
-        i,
-        level,
-        doing=f"profiling parameter {i}",
-    )
-    return outcome.value, outcome.conditions
-
-
-def _profile_in_parallel(
-    fit: MerFitLike, level: float, place: parallel.Where, progress: bool | None
-) -> pd.DataFrame:
-    """confint(method="profile") with one task per parameter."""
-    nparm = int(r_value("pylme4_confint_nparm", fit.r_handle, doing="counting the parameters"))
-    place.prepare()
-    fit_ref = place.fit_ref(fit)
-    bar = parallel.Progress(bool(progress), nparm, "profile", "parameter")
-    try:
-        parts = place.run(
-            _profile_one,
-            [(fit_ref, i, level) for i in range(1, nparm + 1)],
-            on_result=lambda i, r: bar.update(1),
-        )
-    finally:
-        bar.close()
-    seen: set[Any] = set()
-    conditions = []
-    for _, conds in parts:  # the same warning from every parameter once
-        for c in conds:
-            if (c.kind, c.text) not in seen:
-                seen.add((c.kind, c.text))
-                conditions.append(c)
-    emit(tuple(conditions))
-    return pd.concat([frame for frame, _ in parts])
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +356,7 @@ def simulate(
     re_form: str | None = None,
     newdata: pd.DataFrame | None = None,
     allow_new_levels: bool = False,
+    newparams: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Responses simulated from the fitted model: lme4's ``simulate()``.
 
@@ -352,6 +377,11 @@ def simulate(
         Simulate for these rows instead of the data the model was fitted to.
     allow_new_levels
         Allow grouping levels in ``newdata`` that the fit has not seen.
+    newparams
+        Simulate with other parameters (lme4's ``newparams``): a dict with
+        any of ``"beta"``, ``"theta"`` and ``"sigma"``, as for
+        :meth:`predict`; the rest stay the fit's.  To simulate from a
+        formula without a fit: :func:`pylme4.simulate_formula`.
 
     Returns
     -------
@@ -374,6 +404,11 @@ def simulate(
     if use_u is not None and re_form is not None:
         raise ArgumentError("give only one of use_u and re_form (as lme4's simulate() requires)")
     re_form = checks.re_form(re_form)
+    params = (
+        None
+        if newparams is None
+        else checks.newparams(newparams, n_beta=len(fit.fixef()), n_theta=len(fit.theta))
+    )
     frame = None
     if newdata is not None:
         data = checks.as_frame(newdata, "newdata")
@@ -388,6 +423,7 @@ def simulate(
         re_form,
         frame,
         bool(allow_new_levels),
+        params,
         doing="simulating from the model",
     )
     emit(outcome.conditions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,12 @@ from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import ArgumentTypeError, DataError, FormulaError, RCondition, emit
 from .families import Family, family_code
-from .fitbase import RFitRows
+from .fitbase import RFitRows, forward
 from .models import NaAction, prepare_call
 from .results import used_rows
+
+if TYPE_CHECKING:
+    from . import printopts
 
 # ---------------------------------------------------------------------------
 # lm(): complete pooling
@@ -181,6 +184,14 @@ class LmFit(_RegressionFit):
     ``predict()`` are R's accessors.
     """
 
+    # print(summary(fit), digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        summary_text = printopts.summary_text
+        to_string = printopts.fit_text
+    else:
+        summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
+
     def summary(self) -> LmSummary:
         """R's ``summary()``: coefficient table with t tests, R-squared, F test."""
 
@@ -334,6 +345,14 @@ class GlmFit(_RegressionFit):
             "loglik_df": int(info["loglik_df"]),
             "converged": bool(info["converged"]),
         }
+
+    # print(summary(fit), digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        summary_text = printopts.summary_text
+        to_string = printopts.fit_text
+    else:
+        summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
     def summary(self) -> GlmSummary:
         """R's ``summary()``: coefficient table with Wald tests, deviances, AIC."""

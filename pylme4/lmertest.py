@@ -18,10 +18,12 @@ import pandas as pd
 from . import formatting
 from ._r.call import r_call
 from .errors import ArgumentError, ArgumentTypeError, choice_error, emit
+from .fitbase import forward
 from .inference import AnovaTable
 from .options import ANOVA_DDF_VALUES, ANOVA_TYPES, DDF_VALUES, AnovaDdf, Ddf
 
 if TYPE_CHECKING:
+    from . import printopts
     from .fitbase import LmerFitLike
 
 
@@ -35,9 +37,17 @@ class LmerTestTable(formatting.RPrinted):
     table: pd.DataFrame
     """The table with R's row and column names."""
     text: str = field(repr=False)
+    r_attributes: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """The R attributes its printout reads (class, heading, confidence level, ddf)."""
 
     def __getitem__(self, key: Any) -> Any:
         return self.table[key]
+
+    # print(table, digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        to_string = printopts.lmertest_table_text
+    else:
+        to_string = forward("pylme4.printopts", "lmertest_table_text")
 
 
 def _table(parts: dict[str, Any]) -> LmerTestTable:
@@ -45,7 +55,8 @@ def _table(parts: dict[str, Any]) -> LmerTestTable:
     rows = parts["rows"]
     if rows is not None:
         table = table.set_axis([str(r) for r in np.atleast_1d(rows)], axis=0)
-    return LmerTestTable(table=table, text=parts["text"])
+    attrs = parts.get("attrs") or {}
+    return LmerTestTable(table=table, text=parts["text"], r_attributes=dict(attrs))
 
 
 def _check_ddf(ddf: object) -> None:

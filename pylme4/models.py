@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from .errors import (
     DataError,
     PylmeError,
     choice_error,
+    did_you_mean,
     emit,
 )
 from .families import Family, family_code
@@ -45,6 +46,149 @@ def _control_args(
     )
 
 
+# Names under which vectors given as arrays are bound next to the data.
+_ROW_NAMES = {
+    "weights": _WEIGHTS_NAME,
+    "offset": _OFFSET_NAME,
+    "mustart": ".mustart",
+    "etastart": ".etastart",
+    "subset": ".subset",
+}
+
+
+def call_pieces(df: pd.DataFrame, given: Mapping[str, Any], control_fun: str) -> dict[str, Any]:
+    """The R arguments of the keyword arguments ``given`` (Python names, values
+    not None), each checked against the data ``df``.
+
+    Returns the pieces :func:`pylme4_build_call` takes (``values``,
+    ``symbols``, ``code``, ``control``, ``extra``), and ``columns``: the
+    data's columns they use.
+    """
+    values: dict[str, Any] = {}
+    symbols: dict[str, str] = {}
+    code: dict[str, str] = {}
+    extra: dict[str, np.ndarray] = {}
+    columns: list[str] = []
+    settings: Mapping[str, Any] | None = None
+    for arg, value in given.items():
+        if arg in ("weights", "offset", "mustart", "etastart"):
+            column, array = checks.column_or_array(
+                value, arg, df, nonnegative=arg in ("weights", "mustart")
+            )
+            if column is not None:
+                symbols[arg] = column
+                columns.append(column)
+            elif array is not None:
+                symbols[arg] = _ROW_NAMES[arg]
+                extra[_ROW_NAMES[arg]] = array
+        elif arg == "na_action":
+            if value not in NA_ACTIONS:
+                raise choice_error("na_action", value, list(NA_ACTIONS))
+            na_function = NA_ACTIONS[value]
+            if na_function is not None:
+                symbols["na.action"] = na_function
+        elif arg == "contrasts":
+            if not isinstance(value, Mapping):
+                raise ArgumentTypeError(
+                    "contrasts must be a dict: column -> contrast name, e.g. {'g': 'contr.sum'}"
+                )
+            missing = [c for c in value if c not in df.columns]
+            if missing:
+                raise DataError(
+                    f"contrasts name {missing[0]!r}, which is not a column of the data"
+                )
+            values["contrasts"] = dict(value)
+        elif arg == "control":
+            control_code, settings = _control_args(value, control_fun)
+            code.update(control_code)
+        elif arg == "subset":
+            subset_code, rows, used = _subset(value, df)
+            if rows is None:
+                code["subset"] = str(subset_code)
+                columns.extend(used)
+            else:
+                symbols["subset"] = _ROW_NAMES["subset"]
+                extra[_ROW_NAMES["subset"]] = rows
+        elif arg == "start":
+            values["start"] = _start(value)
+        elif arg == "reml":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ArgumentTypeError(f"reml must be True or False, not {value!r}")
+            values["REML"] = bool(value)
+        elif arg == "nAGQ":
+            values["nAGQ"] = _check_nagq(value)
+        elif arg == "family":
+            code["family"] = family_code(value)
+        else:  # pragma: no cover - the callers pass only the names above
+            raise ArgumentError(f"unknown argument {arg!r}")
+    return {
+        "values": values,
+        "symbols": symbols,
+        "code": code,
+        "control": settings,
+        "extra": extra,
+        "columns": columns,
+    }
+
+
+def _subset(value: Any, df: pd.DataFrame) -> tuple[str | None, np.ndarray | None, list[str]]:
+    """``subset=``: an R expression (text, checked as a formula is) or one
+    True/False per row (a Series aligned on the data's index).
+
+    Returns (R code, None, columns it uses) or (None, boolean array, [])."""
+    if isinstance(value, str):
+        return value, None, checks.subset_vars(value, list(df.columns))
+    if isinstance(value, pd.Series):
+        value = checks.aligned(value, "subset", df)
+        if value.isna().any():
+            raise DataError(
+                f"subset has {int(value.isna().sum())} missing value(s) "
+                f"(first at row {value.index[value.isna().to_numpy()][0]!r}); "
+                "fill them, e.g. with .fillna(False)"
+            )
+    array = np.asarray(value)
+    if array.dtype != np.bool_:
+        raise ArgumentTypeError(
+            "subset must be one True/False per row (a boolean array or Series) or an R "
+            f"expression such as 'Days > 2', not values of dtype {array.dtype}"
+        )
+    if array.ndim != 1 or len(array) != len(df):
+        raise DataError(f"subset has {array.size} values but the data has {len(df)} rows")
+    if not array.any():
+        raise DataError("subset selects no rows: every value is False")
+    return None, array, []
+
+
+def _start(value: Any) -> Any:
+    """``start=``: a vector of theta, or a dict with "theta" (and, for glmer,
+    "fixef") vectors, as lme4's ``start`` takes them."""
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in ("theta", "fixef")]
+        if unknown:
+            raise ArgumentError(
+                f"start has the key {unknown[0]!r}; lme4 takes 'theta' and (glmer) 'fixef'"
+                f"{did_you_mean(unknown[0], ['theta', 'fixef'])}"
+            )
+        if not value:
+            raise ArgumentError("start is an empty dict; give 'theta' (and for glmer 'fixef')")
+        return {k: _start_vector(v, f"start[{k!r}]") for k, v in value.items()}
+    return _start_vector(value, "start")
+
+
+def _start_vector(value: Any, what: str) -> np.ndarray:
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ArgumentTypeError(f"{what} must be numbers, not {value!r}")
+    try:
+        array = np.atleast_1d(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"{what} must be numbers, not {value!r}") from None
+    if array.ndim != 1 or array.size == 0:
+        raise ArgumentError(f"{what} must be a non-empty vector of numbers")
+    if not np.all(np.isfinite(array)):
+        raise ArgumentError(f"{what} must be finite numbers, not {value!r}")
+    return array
+
+
 def prepare_call(
     formula: str,
     data: Any,
@@ -58,8 +202,16 @@ def prepare_call(
     values: dict[str, Any],
     control_fun: str,
     numeric_response: bool = True,
+    formula_check: Callable[[str, Sequence[str]], checks.FormulaVars] | None = None,
+    row_args: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Check the inputs of a model call and build the arguments of pylme4_fit()."""
+    """Check the inputs of a model call and build the arguments of pylme4_fit().
+
+    ``formula_check(formula, columns)`` reads the formula (default
+    :func:`checks.formula_vars`); nlmer's three-part formula has its own.
+    ``row_args`` holds the further arguments given (``subset``, ``start``,
+    ``mustart``, ``etastart``), checked by :func:`call_pieces`.
+    """
     df = checks.as_frame(data)
     checks.check_frame(df)
     if not isinstance(data_name, str) or not data_name:
@@ -69,39 +221,21 @@ def prepare_call(
         raise DataError(f"data_name {data_name!r} has {problem}")
     if na_action not in NA_ACTIONS:
         raise choice_error("na_action", na_action, list(NA_ACTIONS))
-    fvars = checks.formula_vars(formula, list(df.columns))
+    fvars = (formula_check or checks.formula_vars)(formula, list(df.columns))
     if not fvars.has_response:
         raise checks.FormulaError(f"the formula {formula!r} has no response (left of '~')")
     checks.check_response(df, fvars.response, numeric=numeric_response)
 
-    symbols: dict[str, str] = {}
-    extra: dict[str, np.ndarray] = {}
-    used = [c for c in df.columns if c in fvars.variables]
-    for arg, value, bind_as, nonneg in (
-        ("weights", weights, _WEIGHTS_NAME, True),
-        ("offset", offset, _OFFSET_NAME, False),
-    ):
-        column, array = checks.column_or_array(value, arg, df, nonnegative=nonneg)
-        if column is not None:
-            symbols[arg] = column
-            if column not in used:
-                used.append(column)
-        elif array is not None:
-            symbols[arg] = bind_as
-            extra[bind_as] = array
-    na_function = NA_ACTIONS[na_action]
-    if na_function is not None:
-        symbols["na.action"] = na_function
-    if contrasts is not None:
-        if not isinstance(contrasts, Mapping):
-            raise ArgumentTypeError(
-                "contrasts must be a dict: column -> contrast name, e.g. {'g': 'contr.sum'}"
-            )
-        missing = [c for c in contrasts if c not in df.columns]
-        if missing:
-            raise DataError(f"contrasts name {missing[0]!r}, which is not a column of the data")
-        values = {**values, "contrasts": dict(contrasts)}
-    code, settings = _control_args(control, control_fun)
+    given = {
+        "weights": weights,
+        "offset": offset,
+        "na_action": na_action,
+        "contrasts": contrasts,
+        "control": control,
+        **(row_args or {}),
+    }
+    pieces = call_pieces(df, {k: v for k, v in given.items() if v is not None}, control_fun)
+    used = [c for c in df.columns if c in fvars.variables or c in pieces["columns"]]
     columns = list(df.columns) if fvars.uses_dot else used
     return {
         "df": df,
@@ -111,12 +245,12 @@ def prepare_call(
         "args": {
             "formula_text": formula,
             "data_name": data_name,
-            "values": values,
-            "symbols": symbols,
-            "code": code,
-            "control": settings,
+            "values": {**values, **pieces["values"]},
+            "symbols": pieces["symbols"],
+            "code": pieces["code"],
+            "control": pieces["control"],
             "control_fun": control_fun,
-            "extra": extra,
+            "extra": pieces["extra"],
         },
     }
 
@@ -132,6 +266,8 @@ def lmer(
     na_action: NaAction = "omit",
     control: Mapping[str, Any] | str | None = None,
     contrasts: Mapping[str, str] | None = None,
+    subset: str | Any | None = None,
+    start: Mapping[str, Any] | Any | None = None,
 ) -> LmerFit:
     """Fit a linear mixed-effects model with lme4's ``lmer()``.
 
@@ -160,6 +296,15 @@ def lmer(
         ``'lmerControl(optimizer = "Nelder_Mead")'``.
     contrasts
         Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
+    subset
+        The rows to fit: one True/False per row (a boolean array by
+        position, or a Series matched to the rows by its index; R's
+        summary then shows ``Subset: .subset``), or an R expression such as
+        ``"Days > 2"``, evaluated in the data as R's ``subset =`` is
+        (one expression, checked as a formula is).
+    start
+        Starting values: a vector of theta, or ``{"theta": [...]}``, as
+        lme4's ``start``.
 
     Returns
     -------
@@ -190,6 +335,7 @@ def lmer(
         contrasts=contrasts,
         values={} if reml else {"REML": False},
         control_fun="lmerControl",
+        row_args={"subset": subset, "start": start},
     )
     return _fit(LmerFit, "lmer", prepared)
 
@@ -198,11 +344,13 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
     """Fit with the lme4 function `fun_name` and build a `cls` result.
 
     Warnings point at the user's line: user -> lmer()/glmer() -> _fit().
+    ``prepared["helper"]`` may name an R helper that wraps pylme4_fit_and_info
+    (nlmer's builds its start values first).
     """
     df: pd.DataFrame = prepared["df"]
     try:
         outcome = r_call(
-            "pylme4_fit_and_info",
+            prepared.get("helper", "pylme4_fit_and_info"),
             cls._INFO_HELPER,
             fun_name,
             data=Columns(df, prepared["columns"]),
@@ -218,6 +366,7 @@ def _fit(cls: type[Any], fun_name: str, prepared: dict[str, Any]) -> Any:
         df.index,
         prepared["variables"],
         info=outcome.value["info"],
+        data=df,
     )
     emit(outcome.conditions)
     return fit
@@ -244,6 +393,10 @@ def glmer(
     data_name: str = "data",
     na_action: NaAction = "omit",
     contrasts: Mapping[str, str] | None = None,
+    subset: str | Any | None = None,
+    start: Mapping[str, Any] | Any | None = None,
+    mustart: str | Any | None = None,
+    etastart: str | Any | None = None,
 ) -> GlmerFit:
     """Fit a generalized linear mixed-effects model with lme4's ``glmer()``.
 
@@ -281,6 +434,15 @@ def glmer(
         ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
     contrasts
         Contrasts per factor column, e.g. ``{"period": "contr.sum"}``.
+    subset
+        The rows to fit, as for :func:`lmer`.
+    start
+        Starting values: ``{"theta": [...], "fixef": [...]}`` (either key
+        alone), or a vector of theta, as lme4's ``start``.
+    mustart, etastart
+        Starting values of the mean or of the linear predictor, one per row
+        (a column name, an array by position or a Series aligned on the
+        index), as R's ``glm`` takes them.
 
     Returns
     -------
@@ -308,7 +470,16 @@ def glmer(
             f"data_name {data_name!r} is the name of the family; choose another data_name"
         )
     prepared = _prepare_glmer(
-        formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
+        formula,
+        data,
+        nAGQ,
+        data_name,
+        weights,
+        offset,
+        na_action,
+        control,
+        contrasts,
+        {"subset": subset, "start": start, "mustart": mustart, "etastart": etastart},
     )
     prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
     return _fit(GlmerFit, "glmer", prepared)
@@ -325,6 +496,7 @@ def glmer_nb(
     data_name: str = "data",
     na_action: NaAction = "omit",
     contrasts: Mapping[str, str] | None = None,
+    subset: str | Any | None = None,
 ) -> GlmerFit:
     """Fit a negative binomial mixed model with lme4's ``glmer.nb()``.
 
@@ -332,7 +504,7 @@ def glmer_nb(
     and refits until theta settles; the result is a ``glmer()`` fit with
     family ``MASS::negative.binomial(theta = ...)``, whose theta is
     ``fit.nb_theta``.  The arguments are those of :func:`glmer` without
-    ``family``.
+    ``family`` (and without ``start``, ``mustart`` and ``etastart``).
 
     Examples
     --------
@@ -342,7 +514,16 @@ def glmer_nb(
     ...                       data_name="grouseticks")  # doctest: +SKIP
     """
     prepared = _prepare_glmer(
-        formula, data, nAGQ, data_name, weights, offset, na_action, control, contrasts
+        formula,
+        data,
+        nAGQ,
+        data_name,
+        weights,
+        offset,
+        na_action,
+        control,
+        contrasts,
+        {"subset": subset},
     )
     return _fit(GlmerFit, "glmer.nb", prepared)
 
@@ -357,6 +538,7 @@ def _prepare_glmer(
     na_action: NaAction,
     control: Mapping[str, Any] | str | None,
     contrasts: Mapping[str, str] | None,
+    row_args: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The checked data and call arguments shared by glmer() and glmer.nb()."""
     nagq = _check_nagq(nAGQ)
@@ -374,4 +556,5 @@ def _prepare_glmer(
         # A binomial response may be logical or a factor (first level =
         # failure); R's family checks the response.
         numeric_response=False,
+        row_args=row_args,
     )

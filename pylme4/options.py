@@ -48,6 +48,11 @@ NA_ACTIONS: dict[NaAction, str | None] = {"omit": None, "exclude": "na.exclude",
 ConfintMethod = Literal["profile", "Wald", "boot"]
 CONFINT_METHODS: tuple[ConfintMethod, ...] = get_args(ConfintMethod)
 
+#: profile(prof.scale =): profile standard deviations and correlations, or
+#: variances and covariances.
+ProfScale = Literal["sdcor", "varcov"]
+PROF_SCALES: tuple[ProfScale, ...] = get_args(ProfScale)
+
 #: Alternative hypotheses of a one-sided (or two-sided) test.
 Alternative = Literal["two-sided", "greater", "less"]
 ALTERNATIVES: tuple[Alternative, ...] = get_args(Alternative)
@@ -86,3 +91,52 @@ MODEL_MATRIX_TYPES: tuple[ModelMatrixType, ...] = get_args(ModelMatrixType)
 #: power(method=): the test applied to every simulated data set.
 PowerMethod = Literal["satterthwaite", "kenward-roger", "lrt", "wald"]
 POWER_METHODS: tuple[PowerMethod, ...] = get_args(PowerMethod)
+
+#: The parameters lme4's setParams() takes (predict's and simulate's
+#: newparams): fixed effects, the relative covariance factors, the residual
+#: standard deviation (models with a scale parameter only).
+NewParam = Literal["beta", "theta", "sigma"]
+NEWPARAMS_NAMES: tuple[NewParam, ...] = get_args(NewParam)
+
+#: influence(fit, which =) of dfbeta(): fixed effects or variance components.
+DfbetaWhich = Literal["fixed", "var.cov"]
+DFBETA_WHICH: tuple[DfbetaWhich, ...] = get_args(DfbetaWhich)
+
+#: emmeans' lmer.df: the degrees of freedom of an lmer fit's marginal means
+#: and contrasts (the first is emmeans' default when pbkrtest is installed).
+LmerDf = Literal["kenward-roger", "satterthwaite", "asymptotic"]
+LMER_DF_VALUES: tuple[LmerDf, ...] = get_args(LmerDf)
+
+#: emmeans' type: the scale of the estimates (the link, or back-transformed).
+EmmType = Literal["link", "response", "unlink"]
+EMM_TYPES: tuple[EmmType, ...] = get_args(EmmType)
+
+#: emmeans' weights: how the grid's cells are averaged over the other factors.
+EmmWeights = Literal["equal", "proportional", "outer", "cells", "flat"]
+EMM_WEIGHTS: tuple[EmmWeights, ...] = get_args(EmmWeights)
+
+#: emmeans' named contrast families (its *.emmc functions); "eff" is
+#: contrast()'s default.
+ContrastMethod = Literal[
+    "eff", "pairwise", "revpairwise", "tukey", "trt.vs.ctrl", "trt.vs.ctrl1",
+    "trt.vs.ctrlk", "dunnett", "poly", "consec", "del.eff", "mean_chg", "identity",
+]  # fmt: skip
+CONTRAST_METHODS: tuple[ContrastMethod, ...] = get_args(ContrastMethod)
+
+#: emmeans' P-value (and confidence-level) adjustments: its own and R's
+#: p.adjust() methods.  "mvt" draws random numbers (mvtnorm).
+EmmAdjust = Literal[
+    "tukey", "holm", "bonferroni", "none", "sidak", "scheffe", "dunnettx", "mvt",
+    "hochberg", "hommel", "BH", "BY", "fdr",
+]  # fmt: skip
+EMM_ADJUSTS: tuple[EmmAdjust, ...] = get_args(EmmAdjust)
+
+#: car::Anova's types of Wald tests: R takes 2/3 or "II"/"III".
+WaldType = Literal[2, 3, "2", "3", "II", "III"]
+WALD_TYPES: dict[int | str, str] = {
+    t: "II" if str(t) in ("2", "II") else "III" for t in get_args(WaldType)
+}
+
+#: car::Anova's test.statistic for mixed models (F: lmer fits, Kenward-Roger df).
+WaldTest = Literal["Chisq", "F"]
+WALD_TESTS: tuple[WaldTest, ...] = get_args(WaldTest)

@@ -12,11 +12,12 @@ the cell's value.
 - :func:`caterpillar`: random effects with conditional intervals;
 - :func:`bootstrap`: bootstrap distributions with the interval marked;
 - :func:`simulated`: the data next to data simulated from the model;
-- :func:`power_curve`: power by design size, with its intervals.
+- :func:`power_curve`: power by design size, with its intervals;
+- :func:`profile`: lme4's zeta plots of a likelihood profile.
 
 The numbers drawn come from R (through :mod:`pylme4.pooling`,
-``fit.ranef(cond_var=True)``, the bootstrap results and ``fit.simulate()``);
-this module only draws.
+``fit.ranef(cond_var=True)``, the bootstrap results, ``fit.simulate()`` and
+:meth:`pylme4.profiles.Profile.plot_data`); this module only draws.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from . import checks
 from . import pooling as _pooling
 from .errors import ArgumentError, ArgumentLookupError, ArgumentTypeError
 from .power_analysis import PowerCurve
+from .profiles import PLOT_CONF, Profile
 from .results import MerFit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -481,3 +483,87 @@ def power_curve(curve: PowerCurve, *, target: float | None = 0.8) -> Figure:
     ax.set_title(f"Power for {term} ({nsim} simulations per size)", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Likelihood profiles
+# ---------------------------------------------------------------------------
+
+
+def profile(
+    prof: Profile,
+    *,
+    conf: Sequence[float] = PLOT_CONF,
+    absolute: bool = False,
+    ncols: int | None = None,
+) -> Figure:
+    """lme4's zeta plots of a likelihood profile: ``xyplot(profile(fit))``.
+
+    One panel per profiled parameter (free x scales, one zeta axis): the
+    profile's zeta (the signed square root of the change in deviance)
+    against the parameter's value, drawn as lme4 draws it (its spline), a
+    horizontal line at zeta = 0 and, for each level of ``conf``, vertical
+    segments from the profile down to 0 at the interval's ends (so the
+    95% segments stand on the ``confint(profile)`` interval).  With
+    ``absolute=True`` it plots abs(zeta) (lme4's ``absVal = TRUE``) and joins
+    each level's two ends.  Panels read left to right, top to bottom in
+    the profile's order (lattice starts at the bottom left).  The numbers
+    come from :meth:`Profile.plot_data`.
+    """
+    if not isinstance(prof, Profile):
+        raise ArgumentTypeError(
+            f"profile() draws a Profile (fit.profile()), not {_type_name(prof)}"
+        )
+    panels = prof.plot_data(conf)
+    n = len(panels)
+    fig, axes = _profile_grid(n, ncols or math.ceil(math.sqrt(n)))
+    for ax, (name, panel) in zip(axes, panels.items()):
+        ax.grid(True, color="0.9", linewidth=0.6)
+        seg = panel.segments
+        x = seg["value"].to_numpy(dtype=float)
+        z = seg["zeta"].to_numpy(dtype=float)
+        if absolute:
+            z = np.abs(z)
+        ax.vlines(x, 0, z, color="black", linewidth=0.8)
+        if absolute:
+            # Each level's two ends joined (lme4: lsegments(x, y, rev(x), y)).
+            ends = z != 0
+            ax.hlines(z[ends], x[ends], x[::-1][ends], color="black", linewidth=0.8)
+        else:
+            ax.axhline(0.0, color="black", linewidth=0.8)
+        cx = panel.curve["x"].to_numpy(dtype=float)
+        cz = panel.curve["zeta"].to_numpy(dtype=float)
+        if absolute:
+            cz = np.abs(cz)
+        if panel.spline:
+            ax.plot(cx, cz, color="tab:blue", linewidth=1.2)
+        else:
+            ax.plot(cx, cz, color="tab:blue", linewidth=1.2, marker="+")
+        ax.set_xlim(*panel.xlim)
+        # lattice's y range: the marked levels, padded by 7%.
+        low, high = (0.0 if absolute else -float(np.max(np.abs(z)))), float(np.max(np.abs(z)))
+        pad = 0.07 * (high - low)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_title(_parameter_label(name), fontsize=10)
+    fig.supylabel(r"$|\zeta|$" if absolute else r"$\zeta$")
+    return fig
+
+
+def _profile_grid(n: int, ncols: int) -> tuple[Figure, list[Axes]]:
+    # One zeta axis, free x axes (xyplot.thpr's scales).
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    fig = _figure(figsize=(2.6 * ncols + 0.8, 2.3 * nrows + 0.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _parameter_label(name: str) -> str:
+    """The panel strip lme4 writes: sigma_1 for .sig01, sigma for .sigma."""
+    if name == ".sigma":
+        return r"$\sigma$"
+    if name.startswith(".sig") and name[4:].isdigit():
+        return rf"$\sigma_{{{int(name[4:])}}}$"
+    return name

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError, PylmeError, RError
+from .errors import (
+    ArgumentError,
+    ArgumentLookupError,
+    DataError,
+    FormulaError,
+    PylmeError,
+    RError,
+)
 
 #: How an explainer asks R (``pylme4._r.call.r_value``, passed in by
 #: ``explain.py``, so that this table does not import the R call it serves).
@@ -99,6 +106,8 @@ def _grouping_one_level(
         args["data_name"],
         symbols=args["symbols"],
         extra=args["extra"],
+        # a subset given as R code (given as values it is among the symbols)
+        code={k: v for k, v in (args.get("code") or {}).items() if k == "subset"},
         doing="looking for the grouping factor with one level",
     )
     single = [(name, info) for name, info in levels.items() if int(info["n"]) < 2]
@@ -170,6 +179,22 @@ def _predictor_infinite(
     )
 
 
+def _nlmer_infinite(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """nlmer does not check for infinite values: its least squares just fail."""
+    df: pd.DataFrame = prepared["df"]
+    found = [(c, _infinite(df[c])) for c in _used(prepared)]
+    found = [(c, bad) for c, bad in found if bad.any()]
+    if not found:
+        return None
+    column, bad = found[0]
+    return with_message(
+        exc,
+        DataError,
+        f"column {column!r} is infinite in {_rows(df, bad)}; lme4's nlmer cannot use "
+        "infinite values in the model's variables: drop or replace these rows",
+    )
+
+
 def _missing_with_fail(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
     df: pd.DataFrame = prepared["df"]
     found = [(c, df[c].isna().to_numpy()) for c in _used(prepared)]
@@ -189,6 +214,46 @@ def _missing_with_fail(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -
         DataError,
         f"na_action='fail' and {names} {'has' if len(found) == 1 else 'have'} missing values "
         f"({column!r}: {_rows(df, bad)}); use na_action='omit' or 'exclude' to drop those rows",
+    )
+
+
+def _subset_text(prepared: dict[str, Any]) -> str | None:
+    """The fit's subset= as shown to the user: its R expression, or None
+    (given as True/False values, or not given)."""
+    code = prepared.get("args", {}).get("code", {}) or {}
+    return code.get("subset")
+
+
+def _has_subset(prepared: dict[str, Any]) -> bool:
+    args = prepared.get("args", {})
+    return "subset" in (args.get("code") or {}) or "subset" in (args.get("symbols") or {})
+
+
+def _subset_empty(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """No rows left: say so of the subset, when the fit has one."""
+    if not _has_subset(prepared):
+        return None
+    text = _subset_text(prepared)
+    which = f"subset {text!r}" if text is not None else "subset"
+    return with_message(
+        exc,
+        DataError,
+        f"no rows are left: the {which} keeps none, or only rows with missing values "
+        "in the model's variables",
+    )
+
+
+def _subset_function(exc: PylmeError, prepared: dict[str, Any], ask_r: AskR) -> PylmeError | None:
+    """An unknown function in subset=, not in the formula."""
+    text = _subset_text(prepared)
+    match = re.search(r'could not find function "(?P<name>[^"]+)"', getattr(exc, "r_message", ""))
+    if text is None or match is None:
+        return None
+    name = match["name"]
+    if name in prepared.get("args", {}).get("formula_text", "") or name not in text:
+        return None
+    return with_message(
+        exc, FormulaError, f"subset {text!r} calls the function {name!r}, which R does not know"
     )
 
 
@@ -264,6 +329,18 @@ RULES: tuple[Rule, ...] = (
         r"could not find function \"(?P<name>[^\"]+)\"",
         FormulaError,
         "the formula calls the function '{name}', which R does not know",
+        explain=_subset_function,
+    ),
+    _rule(
+        r"Value (?P<value>\S+) out of range \((?P<low>[^,]+), (?P<high>[^)]+)\)",
+        DataError,
+        "a mean of {value} is outside ({low}, {high}), the range of the family's link "
+        "function (are mustart's values means the family allows?)",
+    ),
+    _rule(
+        r"incorrect number of (?P<what>theta|fixef) components \(!=(?P<n>\d+)\)",
+        ArgumentError,
+        "start's {what} has the wrong number of values: the model has {n}",
     ),
     _rule(
         r"number of levels of each grouping factor must be < number of observations"
@@ -290,6 +367,7 @@ RULES: tuple[Rule, ...] = (
         r"0 \(non-NA\) cases|no valid observations|0 cases",
         DataError,
         "no rows are left once rows with missing values in the model's variables are removed",
+        explain=_subset_empty,
     ),
     _rule(
         r"NA/NaN/Inf in 'y'",
@@ -400,6 +478,18 @@ RULES: tuple[Rule, ...] = (
         DataError,
         "'{name}' does not have one value per row of the data",
     ),
+    # nlmer's penalized nonlinear least squares fails this way when the
+    # starting values are far from the estimates.
+    _rule(
+        r"step factor reduced below 0\.001 without reducing pwrss|"
+        r"Downdated VtV is not positive definite",
+        RError,
+        "lme4's nlmer could not improve on the starting values (R: '{r}'); give start "
+        "values closer to the estimates (e.g. nls() with the same self-starting model "
+        "finds them)",
+        explain=_nlmer_infinite,
+        only_while=("fitting the model with nlmer()",),
+    ),
     _rule(
         r"Downdated VtV is not positive definite",
         RError,
@@ -424,6 +514,40 @@ RULES: tuple[Rule, ...] = (
         "lme4, so use fewer terms",
         # Deep recursion in other R code is not a formula's fault: R's own error.
         only_while=("fitting", "parsing"),
+    ),
+    # lme4's setParams(): predict()'s and simulate's newparams.
+    _rule(
+        r"params should be specif[ie]+d as a list with elements from \{(?P<names>[^}]*)\}",
+        ArgumentError,
+        "newparams may name only {names} for this model (a model without a scale "
+        "parameter, such as a binomial or Poisson one, takes no 'sigma')",
+    ),
+    _rule(
+        r"length mismatch in (?P<what>beta|theta) \((?P<got>\d+)!=(?P<want>\d+)\)",
+        ArgumentError,
+        "newparams['{what}'] has {got} value(s), but the model has {want}",
+    ),
+    _rule(
+        r"mismatch between '(?P<what>\w+)' parameter vector names and internal names "
+        r"\((?P<names>[^)]*(?:\)[^)]*)*)\)",
+        ArgumentError,
+        "newparams['{what}'] is a Series whose index is not lme4's names of {what}: "
+        "{names} (or pass a list, taken in that order)",
+    ),
+    _rule(
+        r"can't \(yet\) profile GLMMs with non-fixed scale parameters",
+        RError,
+        "lme4 cannot profile a GLMM whose family has a scale parameter (Gamma, inverse "
+        "Gaussian); use confint(method='Wald') or confint(method='boot') instead",
+    ),
+    _rule(
+        # emmeans' trt.vs.ctrl contrasts of a grid of several variables
+        # (one variable's levels are checked before R is called).
+        r"'ref' levels are out of range",
+        ArgumentLookupError,
+        "ref names a level the grid does not have: give the control's label as emmeans "
+        "prints it in the contrasts (for several variables, the labels joined by spaces, "
+        "e.g. 'B temperature185')",
     ),
     _rule(
         r"cannot allocate vector of size (?P<size>.+)",

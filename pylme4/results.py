@@ -22,6 +22,7 @@ from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import (
     ArgumentError,
+    ArgumentTypeError,
     DataError,
     PylmeError,
     RCondition,
@@ -36,6 +37,8 @@ from .options import (
     RESIDUAL_TYPES,
     Alternative,
     Ddf,
+    GetMeName,
+    ModelMatrixType,
     PredictNaAction,
     PredictType,
     ResidualType,
@@ -45,7 +48,17 @@ if TYPE_CHECKING:
     # Only for the types of the forwarded methods below: pylme4.allfit,
     # pylme4.bootstrap and pylme4.inference import this module, never the
     # other way round at run time.
-    from . import allfit, bootstrap, inference, insides, printopts
+    from . import (
+        allfit,
+        bootstrap,
+        changes,
+        inference,
+        insides,
+        marginal,
+        printopts,
+        profiles,
+        wald,
+    )
     from . import lmertest as lmertest_tools
 
 
@@ -66,6 +79,37 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
             values = pd.concat({"condval": values, "condsd": condsd}, axis=1)
         out[name] = values
     return out
+
+
+class Ranef(dict):  # type: ignore[type-arg]
+    """lme4's ``ranef(fit)``: a dict of DataFrames, one per grouping factor
+    (so every use of ``ranef()`` as a dict keeps working), and, from
+    ``ranef(cond_var=True)``, ``postvar``: the conditional covariance
+    matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
+
+    ``postvar[g]`` is a numpy array shaped as R's (terms x terms x levels),
+    or, for a factor with several uncorrelated blocks (``(x || g)``), R's
+    list of such arrays, one per block (a dict keyed by R's names where R
+    names them, as lme4 1.1-31 does: ``{"(Intercept)": ..., "Days": ...}``).
+    ``postvar`` is None without ``cond_var``.
+    """
+
+    __slots__ = ("postvar",)
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None):
+        super().__init__(frames)
+        self.postvar = postvar
+
+    def __reduce__(self) -> Any:
+        return (type(self), (dict(self), self.postvar))
+
+
+def _postvar_copy(postvar: Any) -> Any:
+    if isinstance(postvar, Mapping):
+        return {name: np.array(block, dtype=float) for name, block in postvar.items()}
+    if isinstance(postvar, list):
+        return [np.array(block, dtype=float) for block in postvar]
+    return np.array(postvar, dtype=float)
 
 
 def _check_ddf(ddf: str | None) -> None:
@@ -237,10 +281,15 @@ def random_effects_table(vc: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def used_rows(n_rows: int, omitted: Any) -> np.ndarray:
+def used_rows(n_rows: int, omitted: Any, subset: Any = None) -> np.ndarray:
     """Which of the data's ``n_rows`` rows a fit used: R's ``na.action``
-    lists the dropped ones (1-based)."""
-    used = np.ones(n_rows, dtype=bool)
+    lists the dropped ones (1-based), of the rows ``subset`` kept (1-based;
+    None: all)."""
+    if subset is None:
+        used = np.ones(n_rows, dtype=bool)
+    else:
+        used = np.zeros(n_rows, dtype=bool)
+        used[np.asarray(subset, dtype=np.int64) - 1] = True
     used[np.asarray(omitted, dtype=np.int64) - 1] = False
     return used
 
@@ -280,6 +329,10 @@ class MerFit(RFitRows, formatting.RPrinted):
     _na_action: str
     _variables: tuple[str, ...]
     _handle: RHandle
+    _subset_rows: np.ndarray | None = None
+    """The data's rows a ``subset`` kept (None: no subset)."""
+    _data: pd.DataFrame | None = None
+    """The DataFrame the fit was given (None for fits made from an R object)."""
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -296,9 +349,11 @@ class MerFit(RFitRows, formatting.RPrinted):
         index: pd.Index,
         variables: tuple[str, ...],
         info: Mapping[str, Any] | None = None,
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """Build the result from the R object and its info helper's answer
-        (asked for here unless the fitting call brought it back already)."""
+        (asked for here unless the fitting call brought it back already);
+        ``data`` is the DataFrame the fit was given, when there is one."""
         if info is None:
             info = r_value(cls._INFO_HELPER, handle, doing="reading the fitted model")
         return cls(
@@ -323,10 +378,14 @@ class MerFit(RFitRows, formatting.RPrinted):
             _singular=bool(info["singular"]),
             _conv_messages=tuple(info["conv_messages"]),
             _index=index,
-            _used=used_rows(len(index), info["omitted"]),
+            _used=used_rows(len(index), info["omitted"], info.get("subset_rows")),
+            _subset_rows=None
+            if info.get("subset_rows") is None
+            else used_rows(len(index), [], info["subset_rows"]),
             _na_action=str(info["na_action"]),
             _variables=variables,
             _handle=handle,
+            _data=data,
             **cls._own_fields(info),
         )
 
@@ -358,17 +417,39 @@ class MerFit(RFitRows, formatting.RPrinted):
 
     # -- lme4's accessors --------------------------------------------------
 
+    def get_data(self) -> pd.DataFrame:
+        """The data the model was fitted to: lme4's ``getData(fit)``.
+
+        The DataFrame given to ``lmer()``/``glmer()`` (the object itself, as
+        R's ``getData`` finds the data by its name, so changes made to it
+        since show); for a fit that was pickled or made from an R object
+        (a refit), the columns pylme4 gave R, which are those the model uses.
+        """
+        if self._data is not None:
+            return self._data
+
+        def fetch() -> pd.DataFrame:
+            frame = r_value("pylme4_fit_data", self._handle, doing="reading the fit's data")
+            if not isinstance(frame, pd.DataFrame) or len(frame) != len(self._index):
+                raise DataError("the fit's data cannot be found in R")
+            return frame.set_axis(self._index, axis=0)
+
+        return self._cached("data", fetch)
+
     def fixef(self) -> pd.Series:
         """Fixed-effect estimates (lme4's ``fixef()``)."""
         return self._fixef.copy()
 
-    def ranef(self, cond_var: bool = False) -> dict[str, pd.DataFrame]:
+    def ranef(self, cond_var: bool = False) -> Ranef:
         """Conditional modes of the random effects (lme4's ``ranef()``).
 
-        One DataFrame per grouping factor, indexed by level, one column per
-        term.  With ``cond_var=True`` the columns are a two-level index:
-        ``"condval"`` (the modes) and ``"condsd"`` (their conditional standard
-        deviations, the square roots of lme4's ``postVar``).
+        A :class:`Ranef`, a dict with one DataFrame per grouping factor,
+        indexed by level, one column per term.  With ``cond_var=True`` the
+        columns are a two-level index: ``"condval"`` (the modes) and
+        ``"condsd"`` (their conditional standard deviations, the square roots
+        of the diagonals of lme4's ``postVar``), and ``.postvar`` holds the
+        whole conditional covariance matrices as R's ``attr(, "postVar")``
+        (terms x terms x levels per grouping factor).
         """
         parts = self._cached(
             f"ranef{bool(cond_var)}",
@@ -376,7 +457,11 @@ class MerFit(RFitRows, formatting.RPrinted):
                 "pylme4_ranef", self._handle, bool(cond_var), doing="computing ranef()"
             ),
         )
-        return {k: v.copy() for k, v in _group_frames(parts).items()}
+        frames = {k: v.copy() for k, v in _group_frames(parts).items()}
+        postvar = (
+            {k: _postvar_copy(part["postvar"]) for k, part in parts.items()} if cond_var else None
+        )
+        return Ranef(frames, postvar)
 
     def coef(self) -> dict[str, pd.DataFrame]:
         """Per-group coefficients, fixed plus random (lme4's ``coef()``)."""
@@ -488,6 +573,8 @@ class MerFit(RFitRows, formatting.RPrinted):
         allow_new_levels: bool = False,
         type: PredictType = "link",
         na_action: PredictNaAction = "pass",
+        random_only: bool = False,
+        newparams: Mapping[str, Any] | None = None,
     ) -> pd.Series:
         """Predictions (lme4's ``predict()``).
 
@@ -500,6 +587,14 @@ class MerFit(RFitRows, formatting.RPrinted):
         ``na_action`` is what R's ``na.action`` does to rows of ``newdata``
         with missing values: ``"pass"`` (R's default: NaN predictions),
         ``"omit"`` (dropped), ``"exclude"`` (NaN) or ``"fail"`` (an error).
+        ``random_only=True`` (R's ``random.only``) predicts from the random
+        effects alone (those ``re_form`` keeps), without the fixed part.
+        ``newparams`` (R's ``newparams``, through lme4's ``setParams()``)
+        predicts with other parameter values: a dict with any of ``"beta"``
+        (the fixed effects), ``"theta"`` (``fit.theta``'s order) and
+        ``"sigma"``; a list or array is taken in lme4's order (R says so
+        with a message), a Series is matched by its index to lme4's names
+        (``fit.fixef().index``, ``get_me("theta").index``).
         """
         if type not in ("link", "response"):
             raise choice_error("type", type, ("link", "response"))
@@ -507,17 +602,17 @@ class MerFit(RFitRows, formatting.RPrinted):
             raise choice_error("na_action", na_action, list(PREDICT_NA_ACTIONS))
         from . import checks, explain
 
+        if not isinstance(random_only, (bool, np.bool_)):
+            raise ArgumentTypeError(f"random_only must be True or False, not {random_only!r}")
+        params = (
+            None
+            if newparams is None
+            else checks.newparams(newparams, n_beta=len(self._fixef), n_theta=len(self.theta))
+        )
         re_form = checks.re_form(re_form)
         if newdata is None:
-            values = r_value(
-                "pylme4_predict",
-                self._handle,
-                None,
-                re_form,
-                bool(allow_new_levels),
-                "na.pass",
-                type,
-                doing="computing predict()",
+            values = self._predict_in_r(
+                None, re_form, bool(allow_new_levels), "na.pass", type, bool(random_only), params
             )
             return _by_row(values, self._index, "predicted", self._row_index)
         frame = checks.as_frame(newdata, "newdata")
@@ -525,19 +620,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         columns = [c for c in frame.columns if c in self._variables]
         self._check_newdata_types(frame, columns)
         try:
-            values = r_value(
-                "pylme4_predict",
-                self._handle,
+            values = self._predict_in_r(
                 Columns(frame, columns),
                 re_form,
                 bool(allow_new_levels),
                 PREDICT_NA_ACTIONS[na_action],
                 type,
-                doing="computing predict()",
+                bool(random_only),
+                params,
             )
         except PylmeError as exc:
             raise explain.predict_error(exc, frame) from None
         return _by_row(values, frame.index, "predicted", lambda n: frame.index)
+
+    def _predict_in_r(self, *args: Any) -> Any:
+        # R's messages ("theta parameter vector not named: assuming same
+        # order as internal vector") and warnings reach the caller.
+        outcome = r_call("pylme4_predict", self._handle, *args, doing="computing predict()")
+        emit(outcome.conditions)
+        return outcome.value
 
     # -- post-estimation (pylme4.bootstrap, pylme4.allfit, pylme4.inference) --
     # Each method is the module's function bound to the fit (signature and
@@ -548,6 +649,7 @@ class MerFit(RFitRows, formatting.RPrinted):
         all_fit = allfit.all_fit
         check_convergence = allfit.check_convergence
         confint = inference.confint
+        profile = profiles.profile
         simulate = inference.simulate
         get_me = insides.get_me
         model_matrix = insides.model_matrix
@@ -555,11 +657,14 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = insides.weights
         hatvalues = insides.hatvalues
         ranef_postvar = insides.ranef_postvar
+        influence = insides.influence
+        re_pca = insides.re_pca
     else:
         boot_mer = forward("pylme4.bootstrap", "boot_mer")
         all_fit = forward("pylme4.allfit", "all_fit")
         check_convergence = forward("pylme4.allfit", "check_convergence")
         confint = forward("pylme4.inference", "confint")
+        profile = forward("pylme4.profiles", "profile")
         simulate = forward("pylme4.inference", "simulate")
         get_me = forward("pylme4.insides", "get_me")
         model_matrix = forward("pylme4.insides", "model_matrix")
@@ -567,12 +672,38 @@ class MerFit(RFitRows, formatting.RPrinted):
         weights = forward("pylme4.insides", "weights")
         hatvalues = forward("pylme4.insides", "hatvalues")
         ranef_postvar = forward("pylme4.insides", "ranef_postvar")
+        influence = forward("pylme4.insides", "influence")
+        re_pca = forward("pylme4.insides", "re_pca")
+
+    # lme4's update, refit, refitML and drop1 (pylme4.changes).
+    if TYPE_CHECKING:
+        update = changes.update
+        refit = changes.refit
+        refit_ml = changes.refit_ml
+        drop1 = changes.drop1
+    else:
+        update = forward("pylme4.changes", "update")
+        refit = forward("pylme4.changes", "refit")
+        refit_ml = forward("pylme4.changes", "refit_ml")
+        drop1 = forward("pylme4.changes", "drop1")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:
         summary_text = printopts.summary_text
+        to_string = printopts.fit_text
     else:
         summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
+
+    # emmeans' marginal means and trends; car's Type II/III Wald tests.
+    if TYPE_CHECKING:
+        emmeans = marginal.emmeans
+        emtrends = marginal.emtrends
+        wald_anova = wald.wald_anova
+    else:
+        emmeans = forward("pylme4.marginal", "emmeans")
+        emtrends = forward("pylme4.marginal", "emtrends")
+        wald_anova = forward("pylme4.wald", "wald_anova")
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
@@ -845,3 +976,209 @@ def _restore_fit(
     variables: tuple[str, ...],
 ) -> MerFit:
     return cls._from_r(unserialize(payload), messages, index, variables)
+
+
+# ---------------------------------------------------------------------------
+# Nonlinear mixed models (lme4's nlmer)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NlmerSummary(formatting.RPrinted):
+    """``summary()`` of a nonlinear mixed model (lme4's ``nlmer()``).
+
+    ``str(summary)`` is exactly R's ``print(summary(fit))``.
+    """
+
+    title: str
+    """lme4's method title: "Nonlinear mixed model fit by maximum likelihood"."""
+    object_class: str
+    formula: str
+    data_name: str
+    fit_statistics: pd.Series
+    """R's table: AIC, BIC, logLik, deviance and df.resid."""
+    scaled_residuals: pd.Series
+    random_effects: pd.DataFrame
+    """One row per variance component (Groups, Name, Variance, Std.Dev., and
+    Corr columns for correlated terms), then the Residual row."""
+    nobs: int
+    ngroups: Mapping[str, int]
+    fixed_effects: pd.DataFrame
+    """R's coefficient table: Estimate, Std. Error, t value (no p-values:
+    lme4 gives none)."""
+    correlation: pd.DataFrame | None
+    """Correlation of the fixed-effect estimates."""
+    optimizer_messages: tuple[str, ...]
+    text: str = field(repr=False)
+    """R's printed summary."""
+
+    @classmethod
+    def _from_r(cls, parts: dict[str, Any]) -> NlmerSummary:
+        return cls(fit_statistics=parts["aictab"], **_summary_fields(parts))
+
+
+def _not_for_nlmer(name: str, why: str) -> Any:
+    """A method of :class:`MerFit` that lme4 1.1-31 cannot compute for an
+    nlmerMod: it raises an ArgumentError saying so, before R fails with an
+    unrelated message (or, for predict(re.form = NA), returns wrong values)."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise ArgumentError(f"{name}() is not available for nlmer fits: {why}")
+
+    method.__name__ = name
+    method.__qualname__ = f"NlmerFit.{name}"
+    method.__doc__ = f"Not available for nlmer fits: {why}."
+    return method
+
+
+# What lme4 1.1-31 cannot do with an nlmerMod: these rebuild the model matrix
+# of the random effects from the formula (model.matrix stops with "model
+# frame and formula mismatch"), simulate (bootMer), refit with every
+# optimizer (allFit fails with each), or use a linear model's hat matrix.
+_NO_SIMULATE = (
+    "lme4 1.1-31's simulate() cannot rebuild a nonlinear model's random-effects "
+    'design (R stops with "model frame and formula mismatch in model.matrix()")'
+)
+_NLMER_GET_ME_MISSING = ("mmList", "p_i", "q_i", "m_i")
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class NlmerFit(MerFit):
+    """A nonlinear mixed model fitted by lme4's ``nlmer()``.
+
+    Fitted by maximum likelihood; besides :class:`MerFit`'s accessors,
+    ``nagq`` and ``summary()``.  What lme4 1.1-31 cannot compute for a
+    nonlinear model raises :class:`~pylme4.errors.ArgumentError`:
+    ``simulate()``, ``boot_mer()``, ``confint(method="boot")``,
+    ``hatvalues()``, ``all_fit()`` and ``check_convergence()``,
+    ``predict()`` with ``newdata``, ``re_form``, ``random_only`` or ``newparams``,
+    ``influence()``, ``emmeans()``, ``emtrends()``, ``wald_anova()``,
+    ``model_matrix("randomListRaw")`` and ``get_me()`` of ``mmList``,
+    ``p_i``, ``q_i``, ``m_i``.
+    """
+
+    nagq: int
+    """0 or 1: lme4's nlmer optimises theta alone (0) or theta and the fixed
+    effects together (1, the default; more points are not implemented)."""
+
+    _INFO_HELPER: ClassVar[str] = "pylme4_nlmer_info"
+
+    @classmethod
+    def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
+        return {"nagq": int(info["nagq"])}
+
+    def summary(self) -> NlmerSummary:
+        """``summary(fit)``: the t values of the fixed effects, as lme4 prints them.
+
+        lme4 warns when the finite-difference Hessian is not positive
+        definite and falls back to the covariance from RX (as it often does
+        for nlmer fits); the warning is raised as an RWarning.
+        """
+
+        def compute() -> NlmerSummary:
+            outcome = r_call("pylme4_lmer_summary", self._handle, doing="computing summary()")
+            emit(outcome.conditions)
+            return NlmerSummary._from_r(outcome.value)
+
+        return self._cached("summary", compute)
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        re_form: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> pd.Series:
+        """Predictions for the data the model was fitted to: lme4's
+        ``predict(fit)``, the same as ``fitted()``; the other arguments are
+        :meth:`MerFit.predict`'s.
+
+        lme4 1.1-31 cannot predict a nonlinear model for ``newdata`` (it
+        stops with "object 'Asym' not found") and returns values of the wrong
+        length for ``re_form``; both raise ArgumentError here.
+        """
+        if newdata is not None:
+            raise ArgumentError(
+                "newdata is not available for nlmer fits: lme4 1.1-31 cannot evaluate a "
+                "nonlinear model on new data; predict() gives the fitted values only"
+            )
+        if re_form is not None:
+            raise ArgumentError(
+                "re_form is not available for nlmer fits: lme4 1.1-31's predict() returns "
+                "one value per parameter and row instead of population-level predictions"
+            )
+        if kwargs.get("random_only") or kwargs.get("newparams") is not None:
+            raise ArgumentError(
+                "random_only and newparams are not available for nlmer fits: lme4 1.1-31 "
+                "rebuilds the random-effects design from the formula for them, which it "
+                "cannot do for a nonlinear model (R stops with \"object 'Asym' not found\")"
+            )
+        return super().predict(None, None, *args, **kwargs)
+
+    def get_me(self, name: GetMeName) -> Any:
+        """lme4's ``getME(fit, name)`` (see :func:`pylme4.insides.get_me`);
+        ``mmList``, ``p_i``, ``q_i`` and ``m_i`` are not available for nlmer fits."""
+        if name in _NLMER_GET_ME_MISSING:
+            raise ArgumentError(
+                f"get_me({name!r}) is not available for nlmer fits: lme4 1.1-31 computes it "
+                "from the random-effects model matrices, which it cannot rebuild for a "
+                "nonlinear model"
+            )
+        return super().get_me(name)
+
+    def model_matrix(self, type: ModelMatrixType = "fixed") -> Any:
+        """lme4's ``model.matrix(fit, type)`` (see :func:`pylme4.insides.model_matrix`);
+        ``"randomListRaw"`` is not available for nlmer fits."""
+        if type == "randomListRaw":
+            raise ArgumentError(
+                "model_matrix(type='randomListRaw') is not available for nlmer fits: "
+                "lme4 1.1-31 cannot rebuild a nonlinear model's raw random-effects matrices"
+            )
+        return super().model_matrix(type)
+
+    def confint(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """lme4's ``confint()`` (see :func:`pylme4.inference.confint`):
+        ``method="profile"`` or ``"Wald"``; ``"boot"`` is not available for
+        nlmer fits (bootMer simulates)."""
+        # confint(fit, parm, level, method, ...), as lme4's argument order
+        method = kwargs.get("method", args[2] if len(args) > 2 else "profile")
+        if method == "boot":
+            raise ArgumentError(
+                f"confint(method='boot') is not available for nlmer fits: {_NO_SIMULATE}"
+            )
+        return super().confint(*args, **kwargs)
+
+    simulate = _not_for_nlmer("simulate", _NO_SIMULATE)
+    boot_mer = _not_for_nlmer("boot_mer", f"bootMer() simulates: {_NO_SIMULATE}")
+    hatvalues = _not_for_nlmer(
+        "hatvalues",
+        "lme4 1.1-31's hatvalues() multiplies matrices of a linear model whose sizes "
+        "do not match a nonlinear model's",
+    )
+    influence = _not_for_nlmer(
+        "influence",
+        "lme4 1.1-31's influence() refits with start values an nlmer fit cannot take "
+        '(R stops with "is.numeric(nlpars <- start$nlpars) is not TRUE")',
+    )
+    emmeans = _not_for_nlmer(
+        "emmeans", 'emmeans has no support for nlmerMod (R: "no terms component nor attribute")'
+    )
+    emtrends = _not_for_nlmer(
+        "emtrends", 'emmeans has no support for nlmerMod (R: "no terms component nor attribute")'
+    )
+    wald_anova = _not_for_nlmer(
+        "wald_anova",
+        "car::Anova() has no method for nlmerMod (R: \"invalid subscript type 'list'\")",
+    )
+    all_fit = _not_for_nlmer(
+        "all_fit", "lme4 1.1-31's allFit() fails with every optimizer on a nonlinear model"
+    )
+    check_convergence = _not_for_nlmer(
+        "check_convergence", "it compares allFit() refits, which fail on a nonlinear model"
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"<NlmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, "
+            f"logLik {self.loglik():.4f}>"
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -497,6 +498,139 @@ BAD = [
         ArgumentError,
         "type must be 'link' or 'response', not 'probability'",
     ),
+    # -- predict(newparams=, random_only=), influence(), simulate_formula() ---------------
+    Bad(
+        "predict_newparams_bad_name",
+        lambda s: lmer(FORMULA, s).predict(newparams={"betas": [250.0, 10.0]}),
+        ArgumentError,
+        "newparams key must be one of 'beta', 'theta' or 'sigma', not 'betas' \\(did you mean 'beta'",
+    ),
+    Bad(
+        "predict_newparams_bad_length",
+        lambda s: lmer(FORMULA, s).predict(newparams={"theta": [1.0, 0.5]}),
+        ArgumentError,
+        r"newparams\['theta'\] has 2 values, but the model has 3 theta values",
+    ),
+    Bad(
+        "predict_newparams_not_a_dict",
+        lambda s: lmer(FORMULA, s).predict(newparams=[250.0, 10.0]),
+        ArgumentTypeError,
+        "newparams must be a dict",
+    ),
+    Bad(
+        "predict_newparams_text",
+        lambda s: lmer(FORMULA, s).predict(newparams={"beta": "250, 10"}),
+        ArgumentTypeError,
+        r"newparams\['beta'\] must be numbers",
+    ),
+    Bad(
+        "predict_newparams_nan",
+        lambda s: lmer(FORMULA, s).predict(newparams={"sigma": float("nan")}),
+        ArgumentError,
+        r"newparams\['sigma'\] has a missing or infinite value",
+    ),
+    Bad(
+        "predict_newparams_sigma_for_binomial",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial").predict(
+            newparams={"sigma": 2.0}
+        ),
+        ArgumentError,
+        "newparams may name only 'beta', 'theta' for this model",
+    ),
+    Bad(
+        "predict_random_only_not_bool",
+        lambda s: lmer(FORMULA, s).predict(random_only="yes"),
+        ArgumentTypeError,
+        "random_only must be True or False",
+    ),
+    Bad(
+        "influence_groups_not_a_column",
+        lambda s: lmer(FORMULA, s).influence(groups="Subjekt"),
+        DataError,
+        "groups='Subjekt' is not a column.*did you mean 'Subject'",
+    ),
+    Bad(
+        "influence_maxfun",
+        lambda s: lmer(FORMULA, s).influence(groups="Subject", maxfun=0),
+        ArgumentError,
+        "maxfun must be at least 1",
+    ),
+    Bad(
+        "simulate_formula_bad_family",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0]}, family="binomail"
+        ),
+        ArgumentError,
+        "family 'binomail' is not one of.*did you mean 'binomial'",
+    ),
+    Bad(
+        "simulate_formula_quasi_family",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0]}, "quasipoisson"
+        ),
+        ArgumentError,
+        "no quasi families",
+    ),
+    Bad(
+        "simulate_formula_bad_newparams_name",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0, 1.0], "thetas": [1.0]}
+        ),
+        ArgumentError,
+        "newparams key must be.*not 'thetas'.*did you mean 'theta'",
+    ),
+    Bad(
+        "simulate_formula_beta_length",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)", s, {"beta": [1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        ArgumentError,
+        r"newparams\['beta'\] has 1 value\(s\), but the model has 2",
+    ),
+    Bad(
+        "simulate_formula_theta_length",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (Days | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        ArgumentError,
+        r"newparams\['theta'\] has 1 value\(s\), but the model has 3",
+    ),
+    Bad(
+        "simulate_formula_unknown_column",
+        lambda s: pylme4.simulate_formula(
+            "~ Dayz + (1 | Subject)", s, {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0}
+        ),
+        FormulaError,
+        "'Dayz'.*did you mean 'Days'",
+    ),
+    Bad(
+        "simulate_formula_na_rows",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)",
+            _set(s, "Days", [4], np.nan),
+            {"beta": [1.0, 1.0], "theta": [1.0], "sigma": 1.0},
+        ),
+        DataError,
+        r"newdata column 'Days' has missing values in 1 row\(s\) \(index 4\)",
+    ),
+    Bad(
+        "simulate_formula_no_random_effects",
+        lambda s: pylme4.simulate_formula("~ Days", s, {"beta": [1.0, 1.0], "sigma": 1.0}),
+        FormulaError,
+        "no random-effects term",
+    ),
+    Bad(
+        "simulate_formula_negative_weights",
+        lambda s: pylme4.simulate_formula(
+            "~ Days + (1 | Subject)",
+            s,
+            {"beta": [1.0, 1.0], "theta": [1.0]},
+            "poisson",
+            weights=-np.ones(len(s)),
+        ),
+        DataError,
+        "weights must not be negative",
+    ),
     # -- one error contract: argument errors name the argument -------------------------
     Bad(
         "residuals_type_partial",
@@ -588,6 +722,26 @@ BAD = [
         lambda s: lmer(FORMULA, s).confint(method="wald"),
         ArgumentError,
         r"method must be .*not 'wald' \(did you mean 'Wald'\?\)",
+    ),
+    Bad(
+        "profile_unknown_parameter",
+        lambda s: lmer(FORMULA, s).profile(which=".sig3"),
+        ArgumentLookupError,
+        r"which: no parameter '.sig3' \(did you mean '.sig03'\?\)",
+    ),
+    Bad(
+        "confint_parm_out_of_range",
+        lambda s: lmer(FORMULA, s).confint(parm=9, method="Wald"),
+        ArgumentLookupError,
+        r"parm: position 9 is out of range: the model has 6 parameters",
+    ),
+    Bad(
+        "profile_glmm_with_scale",
+        lambda s: _quiet_fit(
+            lambda: pylme4.glmer("size ~ period + (1 | herd)", _cbpp(), family="Gamma")
+        ).profile(which=0),
+        RError,
+        r"lme4 cannot profile a GLMM whose family has a scale parameter",
     ),
     Bad(
         "simulate_bad_nsim",
@@ -750,6 +904,208 @@ BAD = [
         DataError,
         "weights is a Series whose index has duplicate labels",
     ),
+    # subset=, start=, mustart= (lmer/glmer) and refit()/update() arguments
+    Bad(
+        "subset_unknown_column",
+        lambda s: lmer(FORMULA, s, subset="Dayz > 2"),
+        FormulaError,
+        "subset 'Dayz > 2' uses 'Dayz'.*did you mean 'Days'",
+    ),
+    Bad(
+        "subset_two_expressions",
+        lambda s: lmer(FORMULA, s, subset="Days > 2; Days < 5"),
+        FormulaError,
+        "subset 'Days > 2; Days < 5' is not valid R: it holds more than one expression",
+    ),
+    Bad(
+        "subset_syntax_error",
+        lambda s: lmer(FORMULA, s, subset="Days >"),
+        FormulaError,
+        "subset 'Days >' is not valid R: it ends too early",
+    ),
+    Bad(
+        "subset_unknown_function",
+        lambda s: lmer(FORMULA, s, subset="nosuchfun(Days)"),
+        FormulaError,
+        "subset 'nosuchfun\\(Days\\)' calls the function 'nosuchfun'",
+    ),
+    Bad(
+        "subset_keeps_no_rows",
+        lambda s: lmer(FORMULA, s, subset="Days > 100"),
+        DataError,
+        "no rows are left: the subset 'Days > 100' keeps none",
+    ),
+    Bad(
+        "subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s, subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_subset_leaves_one_group",
+        lambda s: lmer(FORMULA, s).update(subset="Subject == '308'"),
+        DataError,
+        "grouping factor 'Subject' has only one level \\('308'\\)",
+    ),
+    Bad(
+        "update_data_lacks_a_column",
+        lambda s: lmer(FORMULA, s).update(data=s.drop(columns="Days")),
+        FormulaError,
+        "the formula uses 'Days', which is not a column of the data",
+    ),
+    Bad(
+        "subset_not_boolean",
+        lambda s: lmer(FORMULA, s, subset=np.arange(180)),
+        ArgumentTypeError,
+        "subset must be one True/False per row.*not values of dtype int64",
+    ),
+    Bad(
+        "subset_wrong_length",
+        lambda s: lmer(FORMULA, s, subset=np.ones(10, dtype=bool)),
+        DataError,
+        "subset has 10 values but the data has 180 rows",
+    ),
+    Bad(
+        "subset_all_false",
+        lambda s: lmer(FORMULA, s, subset=np.zeros(180, dtype=bool)),
+        DataError,
+        "subset selects no rows",
+    ),
+    Bad(
+        "subset_missing_values",
+        lambda s: lmer(FORMULA, s, subset=pd.Series([True, None] * 90, dtype="boolean")),
+        DataError,
+        "subset has 90 missing value.*first at row 1",
+    ),
+    Bad(
+        "subset_series_misaligned",
+        lambda s: lmer(FORMULA, s, subset=pd.Series(True, index=s.index + 1000)),
+        DataError,
+        "subset is a Series whose index does not match",
+    ),
+    Bad(
+        "start_unknown_key",
+        lambda s: lmer(FORMULA, s, start={"thetas": [1, 0, 1]}),
+        ArgumentError,
+        "start has the key 'thetas'.*did you mean 'theta'",
+    ),
+    Bad(
+        "start_wrong_length",
+        lambda s: lmer(FORMULA, s, start={"theta": [1, 0]}),
+        ArgumentError,
+        "start's theta has the wrong number of values: the model has 3",
+    ),
+    Bad(
+        "start_not_numbers",
+        lambda s: lmer(FORMULA, s, start="1, 0, 1"),
+        ArgumentTypeError,
+        "start must be numbers",
+    ),
+    Bad(
+        "start_not_finite",
+        lambda s: lmer(FORMULA, s, start=[1.0, np.nan, 1.0]),
+        ArgumentError,
+        "start must be finite numbers",
+    ),
+    Bad(
+        "glmer_start_fixef_wrong_length",
+        lambda s: pylme4.glmer(
+            CBPP_FORMULA, _cbpp(), family="binomial", start={"fixef": [0.0, 1.0]}
+        ),
+        ArgumentError,
+        "start's fixef has the wrong number of values: the model has 4",
+    ),
+    Bad(
+        "glmer_mustart_out_of_range",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", mustart=np.full(56, 2.0)),
+        DataError,
+        "a mean of 2 is outside \\(0, 1\\).*mustart",
+    ),
+    Bad(
+        "glmer_etastart_wrong_length",
+        lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", etastart=np.ones(3)),
+        DataError,
+        "etastart has 3 values but the data has 56 rows",
+    ),
+    Bad(
+        "refit_newresp_wrong_length",
+        lambda s: lmer(FORMULA, s).refit(np.ones(10)),
+        DataError,
+        "newresp has 10 rows but the data has 180",
+    ),
+    Bad(
+        "refit_newresp_missing",
+        lambda s: lmer(FORMULA, s).refit(np.r_[np.nan, np.ones(179)]),
+        DataError,
+        "newresp has missing values in rows the fit uses",
+    ),
+    Bad(
+        "refit_newresp_string",
+        lambda s: lmer(FORMULA, s).refit("Reaction"),
+        ArgumentTypeError,
+        "newresp must be numbers, one per row",
+    ),
+    Bad(
+        "refit_newresp_misaligned",
+        lambda s: lmer(FORMULA, s).refit(pd.Series(1.0, index=s.index + 500)),
+        DataError,
+        "newresp is a Series whose index does not match",
+    ),
+    Bad(
+        "update_unknown_argument",
+        lambda s: lmer(FORMULA, s).update(rml=False),
+        ArgumentError,
+        "update\\(\\) of a lmer\\(\\) fit takes.*not 'rml' \\(did you mean 'reml'",
+    ),
+    Bad(
+        "update_remove_reml",
+        lambda s: lmer(FORMULA, s).update(reml=None),
+        ArgumentError,
+        "reml cannot be removed",
+    ),
+    Bad(
+        "update_formula_syntax",
+        lambda s: lmer(FORMULA, s).update(". ~ . +"),
+        FormulaError,
+        "the formula '. ~ . \\+' is not valid R: it ends too early",
+    ),
+    Bad(
+        "update_formula_no_tilde",
+        lambda s: lmer(FORMULA, s).update("Days"),
+        FormulaError,
+        "the formula 'Days' is not valid R: it has no '~'",
+    ),
+    Bad(
+        "update_weights_negative",
+        lambda s: lmer(FORMULA, s).update(weights=-np.ones(180)),
+        DataError,
+        "weights must not be negative",
+    ),
+    # -- the post-fit toolbox: emmeans, car::Anova ------------------------------------------
+    Bad(
+        "emmeans_specs_not_a_predictor",
+        lambda s: lmer(FORMULA, s).emmeans("Subject"),
+        ArgumentLookupError,
+        "specs names 'Subject', which is not a predictor of the model's fixed effects",
+    ),
+    Bad(
+        "emtrends_var_not_a_predictor",
+        lambda s: lmer(FORMULA, s).emtrends("1", var="Dayz"),
+        ArgumentLookupError,
+        "var names 'Dayz'",
+    ),
+    Bad(
+        "emmeans_lmer_df_abbreviated",
+        lambda s: lmer(FORMULA, s).emmeans("1", lmer_df="satt"),
+        ArgumentError,
+        "lmer_df must be one of .* \\(did you mean 'satterthwaite'\\?\\)",
+    ),
+    Bad(
+        "wald_anova_type_1",
+        lambda s: lmer(FORMULA, s).wald_anova(type=1),
+        ArgumentError,
+        "type must be one of 2, 3, 'II' or 'III', not 1",
+    ),
 ]
 
 CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
@@ -757,6 +1113,12 @@ CBPP_FORMULA = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 
 def _cbpp() -> pd.DataFrame:
     return pylme4.datasets.load("cbpp")
+
+
+def _quiet_fit(make: Callable[[], Any]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make()
 
 
 def _tagged(s: pd.DataFrame, early: str, late: str) -> pd.Series:
@@ -976,6 +1338,26 @@ R_ERRORS = [
         "no rows are left",
     ),
     ("numeric(1e15)", RError, "R ran out of memory"),
+    # lme4's setParams(), behind predict()'s and simulate()'s newparams
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = 1, beta = c(-1, -1, -1))))",
+        ArgumentError,
+        r"newparams\['beta'\] has 3 value\(s\), but the model has 4",
+    ),
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = 1, beta = c(-1, -1, -1, -1), sigma = 2)))",
+        ArgumentError,
+        "newparams may name only 'beta', 'theta' for this model.*takes no 'sigma'",
+    ),
+    (
+        "suppressMessages(simulate(~ period + (1 | herd), newdata = cbpp, family = binomial, "
+        "newparams = list(theta = c(x = 1), beta = c(-1, -1, -1, -1))))",
+        ArgumentError,
+        r"newparams\['theta'\] is a Series whose index is not lme4's names of theta: "
+        r"herd.\(Intercept\)",
+    ),
 ]
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import r_printed
 
 import pylme4
-from pylme4 import allfit, bootstrap, errors, inference
+from pylme4 import allfit, bootstrap, errors, inference, profiles
 from pylme4.fitbase import LmerFitLike, MerFitLike, RFit
 from pylme4.formatting import RPrinted
 
@@ -21,6 +21,7 @@ FORWARDED = [
     ("all_fit", allfit.all_fit),
     ("check_convergence", allfit.check_convergence),
     ("confint", inference.confint),
+    ("profile", profiles.profile),
     ("simulate", inference.simulate),
     ("anova", inference.lmertest_anova),
     ("ranova", inference.ranova),
@@ -85,3 +86,19 @@ def test_warnings_from_deep_inside_point_at_the_users_line(sleep_fit):
         line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
         errors.warn("a warning", UserWarning)
     assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+
+
+def test_developing_md_shows_the_layers_make_lint_checks():
+    """docs/developing.md copies pyproject.toml's layers for the newcomer;
+    this keeps the copy true."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [
+        c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    text = (root / "docs" / "developing.md").read_text(encoding="utf-8")
+    assert "```\n" + "\n> ".join(layers) + "\n```\n" in text

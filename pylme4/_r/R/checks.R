@@ -158,12 +158,12 @@ pylme4_frame_classes <- function(fit) {
 # the checks on levels switched off.  Used to name the factor when lmer()
 # failed with "grouping factors must have > 1 sampled level".
 pylme4_grouping_levels <- function(formula_text, data, data_name, symbols = list(),
-                                   extra = list()) {
+                                   extra = list(), code = list()) {
   env <- pylme4_fit_env(data, data_name, extra)
   ignore <- list(check.nlev.gtr.1 = "ignore", check.nobs.vs.nlev = "ignore",
                  check.nobs.vs.rankZ = "ignore", check.nobs.vs.nRE = "ignore")
   call <- pylme4_build_call("lFormula", formula_text, data_name, symbols = symbols,
-                            control = ignore, control_fun = "lmerControl")
+                            code = code, control = ignore, control_fun = "lmerControl")
   flist <- eval(call, envir = env)$reTrms$flist
   lapply(flist, function(g) list(n = nlevels(g), levels = as.list(utils::head(levels(g), 3L))))
 }
@@ -175,7 +175,9 @@ pylme4_grouping_levels <- function(formula_text, data, data_name, symbols = list
 # get there, so only those pay for building the model matrices (lFormula)
 # once more before the fit.  Stops with an error naming the terms instead.
 pylme4_guard_zero_z <- function(call, env) {
-  builder <- switch(as.character(call[[1L]]), lmer = quote(lme4::lFormula),
+  # The head may be lme4::glmer (glmer.nb's fits, and their updates, have it).
+  fun <- sub("^lme4:::?", "", paste(deparse(call[[1L]]), collapse = ""))
+  builder <- switch(fun, lmer = quote(lme4::lFormula),
                     glmer = quote(lme4::glFormula), NULL)
   if (is.null(builder)) return(invisible())
   f <- eval(call$formula, envir = env)

@@ -166,6 +166,7 @@ pylme4_rows_used <- function(fit) {
 # Everything cheap that describes a fitted model (lmer or glmer), in one round trip.
 pylme4_fit_info <- function(fit) {
   na_act <- attr(stats::model.frame(fit), "na.action")
+  kept <- pylme4_subset_rows(fit)
   ll <- stats::logLik(fit)
   list(
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
@@ -186,9 +187,35 @@ pylme4_fit_info <- function(fit) {
     optimizer = fit@optinfo$optimizer,
     conv_code = fit@optinfo$conv$opt,
     conv_messages = I(as.character(unlist(fit@optinfo$conv$lme4$messages))),
-    omitted = I(if (is.null(na_act)) integer() else as.integer(na_act)),
-    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]]
+    omitted = I(pylme4_omitted_rows(na_act, kept)),
+    na_action = if (is.null(na_act)) "" else class(na_act)[[1L]],
+    subset_rows = if (is.null(kept)) NULL else I(kept)
   )
+}
+
+# The data's rows (1-based) a fit's `subset` kept, in order (a row where the
+# subset is NA is kept as a row of NAs, which na.action then drops, as R's
+# model.frame does), or NULL for a fit without a subset.
+pylme4_subset_rows <- function(fit) {
+  call <- stats::getCall(fit)
+  if (is.null(call$subset)) return(NULL)
+  data <- pylme4_call_data(call, stats::formula(fit))
+  s <- eval(call$subset, data, environment(stats::formula(fit)))
+  n <- nrow(data)
+  if (is.logical(s)) {
+    s <- rep_len(s, n)
+    which(s | is.na(s))
+  } else {
+    seq_len(n)[s]
+  }
+}
+
+# The data's rows (1-based) that na.action dropped: its values count rows of
+# the model frame before dropping, i.e. of the rows `kept` by a subset.
+pylme4_omitted_rows <- function(na_act, kept = NULL) {
+  if (is.null(na_act)) return(integer())
+  rows <- as.integer(na_act)
+  if (is.null(kept)) rows else kept[rows]
 }
 
 # ---------------------------------------------------------------------------
@@ -262,6 +289,7 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
       sds <- if (is.list(pv)) do.call(cbind, lapply(pv, block_sds)) else block_sds(pv)
       colnames(sds) <- colnames(df)
       out$condsd <- as.data.frame(sds, check.names = FALSE)
+      out$postvar <- pv
     }
     out
   })
@@ -292,7 +320,7 @@ pylme4_residuals <- function(fit, type, scaled) {
 
 # Named by row of the data (or newdata): the names say which rows na.action kept.
 pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = "na.pass",
-                           type = "link") {
+                           type = "link", random_only = FALSE, newparams = NULL) {
   # re_form as simulate() and bootMer get it (pylme4_re_form, inference.R).
   args <- list(fit, re.form = pylme4_re_form(re_form), allow.new.levels = allow_new_levels,
                type = type)
@@ -300,7 +328,34 @@ pylme4_predict <- function(fit, newdata, re_form, allow_new_levels, na_action = 
     args$newdata <- newdata
     args$na.action <- match.fun(na_action)
   }
+  if (random_only) args$random.only <- TRUE
+  if (!is.null(newparams)) args$newparams <- pylme4_newparams(newparams)
+  omitted <- attr(stats::model.frame(fit), "na.action")
+  re <- args$re.form
+  uses_re <- is.null(re) || (!identical(re, NA) && !is.null(lme4::findbars(re)))
+  if (is.null(newdata) && !is.null(omitted) && uses_re &&
+      (random_only || !is.null(newparams) || !is.null(re))) {
+    # lme4 1.1-31 takes the random effects of *every* row of the data here
+    # but the fixed part of the rows used ("longer object length is not a
+    # multiple of shorter object length"): predict for the rows used, as
+    # predict(fit, newdata = <those rows>) does, and pad as na.action says.
+    rows <- rownames(stats::model.frame(fit))
+    args$newdata <- pylme4_call_data(stats::getCall(fit), stats::formula(fit))[rows, , drop = FALSE]
+    return(I(stats::napredict(omitted, do.call(stats::predict, args))))
+  }
   I(do.call(stats::predict, args))
+}
+
+# newparams as pylme4 sends it: per parameter, list(values, names) (names
+# empty for an unnamed vector), as list(beta =, theta =, sigma =) of
+# (named) numeric vectors.
+pylme4_newparams <- function(newparams) {
+  lapply(newparams, function(p) {
+    v <- as.numeric(unlist(p$values))
+    nm <- as.character(unlist(p$names))
+    if (length(nm)) names(v) <- nm
+    v
+  })
 }
 
 pylme4_is_singular <- function(fit, tol) {

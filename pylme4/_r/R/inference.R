@@ -310,23 +310,13 @@ pylme4_allfit_summary <- function(fit, fits, names, serialized) {
 # confint
 # ---------------------------------------------------------------------------
 
-pylme4_confint <- function(fit, method, level) {
-  ci <- stats::confint(fit, method = method, level = level, quiet = TRUE)
-  as.data.frame(ci, check.names = FALSE)
-}
-
-# How many parameters confint() profiles (.sig01, ..., .sigma, fixed effects).
-pylme4_confint_nparm <- function(fit) {
-  useSc <- as.logical(fit@devcomp$dims[["useSc"]])
-  profnames <- utils::getFromNamespace("profnames", "lme4")
-  length(profnames(fit, TRUE, useSc = useSc)) + length(lme4::fixef(fit))
-}
-
-# One parameter's profile interval: profile.merMod profiles each parameter
-# on its own (lme4 itself farms them out with parallel = "multicore"), so
-# the rows of confint(fit, parm = i) put together are confint(fit).
-pylme4_confint_profile_one <- function(fit, i, level) {
-  ci <- stats::confint(fit, parm = i, method = "profile", level = level, quiet = TRUE)
+# confint(fit, parm, method, level, oldNames); parm NULL: all parameters.
+# (Profile intervals go through pylme4_profile_part and confint.thpr, as
+# confint.merMod itself goes through profile().)
+pylme4_confint <- function(fit, method, level, parm, old_names) {
+  args <- list(fit, method = method, level = level, oldNames = old_names, quiet = TRUE)
+  if (!is.null(parm)) args$parm <- as.integer(parm)
+  ci <- do.call(stats::confint, args)
   as.data.frame(ci, check.names = FALSE)
 }
 
@@ -397,13 +387,15 @@ pylme4_lmer_summary_one_sided <- function(fit, lt, ddf, alternative) {
 
 # simulate(fit, nsim, seed, ...) with only the arguments given; use.u and
 # re.form are exclusive, as in lme4.
-pylme4_simulate <- function(fit, nsim, seed, use_u, re_form, newdata, allow_new_levels) {
+pylme4_simulate <- function(fit, nsim, seed, use_u, re_form, newdata, allow_new_levels,
+                            newparams = NULL) {
   args <- list(fit, nsim = nsim)
   if (!is.null(seed)) args$seed <- seed
   if (!is.null(use_u)) args$use.u <- use_u
   if (!is.null(re_form)) args$re.form <- pylme4_re_form(re_form)
   if (!is.null(newdata)) args$newdata <- newdata
   if (allow_new_levels) args$allow.new.levels <- TRUE
+  if (!is.null(newparams)) args$newparams <- pylme4_newparams(newparams)
   sims <- do.call(stats::simulate, args)
   list(values = pylme4_flat_frame(sims), seed = attr(sims, "seed"))
 }

@@ -6,7 +6,12 @@
 pylme4_lmertest_table <- function(x) {
   list(table = as.data.frame(x, check.names = FALSE),
        rows = I(rownames(x)),
-       text = pylme4_print(x))
+       text = pylme4_print(x),
+       # what its print method reads besides the values (printopts.R)
+       attrs = Filter(Negate(is.null),
+                      list(class = I(class(x)), heading = attr(x, "heading"),
+                           confidence_level = attr(x, "confidence_level"),
+                           ddf = attr(x, "ddf"))))
 }
 
 # The contrast as the user would type it in R: a plain vector when Python
@@ -71,21 +76,26 @@ pylme4_lmertest_drop1 <- function(lt, ddf) {
 pylme4_lmertest_step <- function(lt, ddf, alpha_random, alpha_fixed,
                                  reduce_fixed, reduce_random) {
   fenv <- environment(stats::formula(lt))
-  # lmerTest's fixed-term elimination refits with update(newfit, formula =
-  # newform): lme4's update.merMod then finds `newform` only in lmerTest's
-  # own frame, whose enclosures reach the data only through the global
-  # environment, where an R user's data lives.  So for this call the
-  # objects of the fit's environment (the data, given weights/offsets) are
-  # bound there too, and what they replaced is put back afterwards.
-  glob <- globalenv()
+  # lmerTest refits a model left without random effects with lm(), and
+  # evaluates that call (eval.parent) in its own frames, whose enclosures
+  # reach user data only through the global environment and the search
+  # path, where an R user's data lives.  So for this call the objects of the
+  # fit's environment (the data, weights/offsets given as vectors) are put on
+  # the search path, just after the global environment, and taken off again:
+  # nothing is written into the global environment.  A name the global
+  # environment already binds would shadow them there, so only such names
+  # are bound in the global environment for the call, and put back after.
   names_used <- ls(fenv, all.names = TRUE)
-  had <- vapply(names_used, exists, logical(1), envir = glob, inherits = FALSE)
-  saved <- mget(names_used[had], envir = glob)
+  glob <- globalenv()
+  clash <- names_used[vapply(names_used, exists, logical(1), envir = glob, inherits = FALSE)]
+  saved <- mget(clash, envir = glob)
+  attach(mget(names_used, envir = fenv), pos = 2L, name = "pylme4:step_data",
+         warn.conflicts = FALSE)
   on.exit({
-    rm(list = names_used[!had], envir = glob)
+    detach("pylme4:step_data", character.only = TRUE)
     for (nm in names(saved)) assign(nm, saved[[nm]], envir = glob)
   }, add = TRUE)
-  for (nm in names_used) assign(nm, get(nm, envir = fenv), envir = glob)
+  for (nm in clash) assign(nm, get(nm, envir = fenv), envir = glob)
   env <- new.env(parent = fenv)
   env$model <- lt
   env$step <- lmerTest::step
