@@ -256,10 +256,11 @@ def test_glmm_keys_are_recorded_only_when_given() -> None:
 
 def test_weights_or_offset_not_a_column_is_a_spec_error(tmp_path: Path) -> None:
     text = CBPP_SPEC.replace("weights: size", "weights: sise")
+    line = text.splitlines().index("    weights: sise") + 1
     (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(
         SpecError,
-        match=r"s\.yaml:12: models\[1\]\.weights: 'sise' is not a "
+        match=rf"s\.yaml:{line}: models\[1\]\.weights: 'sise' is not a "
         r"column of the data set cbpp \(did you mean 'size'\?\)",
     ):
         pipeline.run(pipeline.load_spec(tmp_path / "s.yaml"), tmp_path / "out")

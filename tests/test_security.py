@@ -1016,3 +1016,47 @@ def test_control_values_and_column_names_reach_r_as_data(
     assert code == 0, err
     summary = (tmp_path / "out2" / "m" / "summary.txt").read_text(encoding="utf-8")
     assert f"lmerControl(optCtrl = list(maxfun = {r_string(payload)}))" in summary, summary
+
+
+# ---------------------------------------------------------------------------
+# emmeans: and wald_anova: — names and choices, never code
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ("    emmeans: {specs: \"Days); system('touch CANARY'); (x\"}\n", "emmeans.specs: "),
+        ("    emmeans: {specs: Days, by: \"system('touch CANARY')\"}\n", "emmeans.by: "),
+        ("    emmeans: {specs: 'pairwise ~ Days'}\n", "is not a predictor's name"),
+        ("    emmeans: {specs: Days, contrasts: [\"system('touch CANARY')\"]}\n", "must be one of"),
+        (
+            "    emmeans: {specs: Days, contrasts: [{method: pairwise, adjust: \"a'); system(b\"}]}\n",
+            "emmeans.contrasts[0].adjust: must be one of",
+        ),
+        ("    emmeans: {specs: Days, type: \"system('touch CANARY')\"}\n", "type: must be one of"),
+        ("    wald_anova: {test: \"system('touch CANARY')\"}\n", "wald_anova.test: must be one of"),
+    ],
+)
+def test_emmeans_and_wald_anova_values_that_would_be_code_are_refused(
+    extra: str, message: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    line = refused_everywhere(
+        tmp_path, capsys, spec_text(extra=extra.replace("CANARY", str(canary)))
+    )
+    assert message in line, line
+
+
+def test_emmeans_at_names_and_levels_reach_r_as_data(tmp_path: Path, canary: Path, capsys) -> None:
+    payload = f"x\"); system('touch {canary}'); list(\""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        spec_text(extra=f"    emmeans: {{specs: Days, at: {{{json.dumps(payload)}: [1]}}}}\n"),
+        encoding="utf-8",
+    )
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code == cli.EXIT_BAD_DATA, err  # not a predictor of the model: pylme4 says so
+    assert "models[0] (m): " in error_line(err)
+    code, _, err = main(capsys, "export-r", str(spec), "-o", str(tmp_path / "s.R"))
+    assert code == 0, err
+    assert f"at = list({r_string(payload)} = c(1.0))" in (tmp_path / "s.R").read_text()

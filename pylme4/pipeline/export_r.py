@@ -326,6 +326,16 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         needs.append("lmerTest")
     if any(m.boot is not None or (m.confint and m.confint.method == "boot") for m in spec.models):
         needs.append("boot")
+    if any(m.emmeans is not None for m in spec.models):
+        needs.append("emmeans")
+    if any(m.wald_anova is not None for m in spec.models):
+        needs.append("car")
+    if any(
+        (m.emmeans is not None and m.lmer_df == "kenward-roger")
+        or (m.wald_anova is not None and m.wald_anova.test == "F")
+        for m in spec.models
+    ):
+        needs.append("pbkrtest")
     if any(m.all_fit for m in spec.models):
         needs += ["optimx", "dfoptim"]
     always = [n for o in outputs.OUTPUTS if o.key is None for n in o.file_names]

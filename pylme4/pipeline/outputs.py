@@ -410,6 +410,76 @@ def produce_power_curve(fit: Any, model: ModelSpec, progress: Progress | None) -
     return Produced(tables={"power_curve": curve.frame})
 
 
+def _emmeans_args(model: ModelSpec) -> dict[str, Any]:
+    """The arguments of fit.emmeans() (and of the R writers) from the spec's ``emmeans:``."""
+    spec = model.emmeans
+    assert spec is not None
+    return {
+        "specs": spec.specs[0] if len(spec.specs) == 1 else spec.specs,
+        "by": spec.by,
+        "at": spec.at,
+        "type": spec.type,
+        "lmer_df": model.lmer_df,
+        "level": spec.level,
+        "weights": spec.weights,
+    }
+
+
+def _grid(fit: Any, model: ModelSpec) -> Any:
+    args = _emmeans_args(model)
+    at = args["at"]
+    return fit.emmeans(
+        args["specs"] if isinstance(args["specs"], str) else list(args["specs"]),
+        by=None if args["by"] is None else list(args["by"]),
+        at=None if at is None else {k: list(v) for k, v in at.items()},
+        type=args["type"],
+        lmer_df=args["lmer_df"],
+        level=args["level"],
+        weights=args["weights"],
+    )
+
+
+def produce_emmeans(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``emmeans:``: estimated marginal means (emmeans), printed and as R's table."""
+    _say(progress, f"    emmeans of {model.name}")
+    grid = _grid(fit, model)
+    return Produced(texts={"emmeans.txt": grid.text}, tables={"emmeans": grid.r_frame})
+
+
+def _contrast_label(spec: Any) -> str:
+    return spec.method + ("" if spec.adjust is None else f", adjust = {spec.adjust}")
+
+
+def produce_emmeans_contrasts(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``emmeans.contrasts``: emmeans' contrast() of the grid, one per entry."""
+    assert model.emmeans_contrasts is not None
+    grid = _grid(fit, model)
+    texts, parts = [], []
+    for spec in model.emmeans_contrasts:
+        _say(progress, f"    emmeans contrast {_contrast_label(spec)} of {model.name}")
+        result = grid.contrast(spec.method, adjust=spec.adjust)
+        texts.append(f"{_contrast_label(spec)}:\n{result.text}")
+        frame = result.r_frame.copy()
+        frame.insert(0, "adjust", spec.adjust or "default")
+        frame.insert(0, "method", spec.method)
+        parts.append(frame)
+    return Produced(
+        texts={"emmeans_contrasts.txt": "\n\n".join(texts)},
+        tables={"emmeans_contrasts": pd.concat(parts, ignore_index=True)},
+    )
+
+
+def produce_wald_anova(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``wald_anova:``: car::Anova()'s Wald tests of the fixed-effect terms."""
+    spec = model.wald_anova
+    assert spec is not None
+    _say(progress, f"    wald_anova of {model.name}: type {spec.type}, {spec.test}")
+    table = fit.wald_anova(type=spec.type, test=spec.test)
+    return Produced(
+        texts={"wald_anova.txt": table.text}, tables={"wald_anova": rows_table(table, "term")}
+    )
+
+
 def compare_table(table: Any) -> pd.DataFrame:
     """``anova(m0, m1)``'s table with the models' names as column ``model``."""
     return rows_table(table, "model")
@@ -569,6 +639,42 @@ OUTPUTS: tuple[Output, ...] = (
             "n": model.power_curve.n if model.power_curve else None,
             **{k: v for k, v in _power_args(model).items() if k != "test"},
         },
+    ),
+    Output(
+        key="emmeans",
+        files=(
+            ("emmeans.txt", "print(emmeans(fit, specs, by =, at =, type =, lmer.df =, ...))"),
+            ("emmeans.csv", "as.data.frame(summary(<the grid>)) with R's column names"),
+        ),
+        produce=produce_emmeans,
+        r_writer="pylme4_write_emmeans",
+        r_args=_emmeans_args,
+    ),
+    Output(
+        key="emmeans_contrasts",
+        files=(
+            ("emmeans_contrasts.txt", "print(contrast(<grid>, method, adjust =)) of each entry"),
+            (
+                "emmeans_contrasts.csv",
+                "the same: method, adjust (default: the method's), then R's columns",
+            ),
+        ),
+        produce=produce_emmeans_contrasts,
+        r_writer="pylme4_write_emmeans_contrasts",
+        r_args=lambda model: {
+            **_emmeans_args(model),
+            "contrasts": [asdict(c) for c in model.emmeans_contrasts or ()],
+        },
+    ),
+    Output(
+        key="wald_anova",
+        files=(
+            ("wald_anova.txt", "print(car::Anova(fit, type =, test.statistic =))"),
+            ("wald_anova.csv", "the same table: term, Chisq, Df, Pr(>Chisq) (or F, ...)"),
+        ),
+        produce=produce_wald_anova,
+        r_writer="pylme4_write_wald_anova",
+        r_args=_spec_fields("wald_anova"),
     ),
 )
 

@@ -57,8 +57,15 @@ from ..options import (
     BOOT_STATISTICS,
     BOOT_TYPES,
     CONFINT_METHODS,
+    CONTRAST_METHODS,
     DDF_VALUES,
+    EMM_ADJUSTS,
+    EMM_TYPES,
+    EMM_WEIGHTS,
+    LMER_DF_VALUES,
     POWER_METHODS,
+    WALD_TESTS,
+    WALD_TYPES,
 )
 
 # A model's name becomes a directory name: keep it portable and free of dots,
@@ -70,6 +77,8 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _R_NAME = re.compile(r"(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*|\.")
 # An R package's name, as R CMD check requires it.
 _R_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]")
+# A predictor's name as emmeans takes it in specs, by and at.
+_PREDICTOR = re.compile(r"[A-Za-z.][A-Za-z0-9._]*")
 #: R's integers (seeds, counts): what set.seed() and bootMer accept.
 R_INT_MAX = 2**31 - 1
 _R_RESERVED = frozenset(
@@ -278,6 +287,45 @@ class PowerSpec:
 
 
 @dataclass(frozen=True)
+class EmmContrastSpec:
+    """One entry of ``emmeans.contrasts``: emmeans' ``contrast(grid, method, adjust =)``."""
+
+    method: str = field(metadata=_read("choice", choices=CONTRAST_METHODS))
+    adjust: str | None = field(default=None, metadata=_read("optional_choice", choices=EMM_ADJUSTS))
+    """None: the method's own default (Tukey for pairwise, ...)."""
+
+
+@dataclass(frozen=True)
+class EmmeansSpec:
+    """``emmeans:`` of a model: ``emmeans::emmeans(fit, specs, by, at, type, lmer.df, ...)``."""
+
+    specs: tuple[str, ...] = field(metadata=_read("predictors"))
+    """The predictors whose marginal means are estimated (one or a list)."""
+    by: tuple[str, ...] | None = field(default=None, metadata=_read("predictors"))
+    at: Mapping[str, tuple[float | str, ...]] | None = field(default=None, metadata=_read("at"))
+    """Predictor -> the values (numbers) or levels (text) of the reference grid."""
+    type: str | None = field(default=None, metadata=_read("optional_choice", choices=EMM_TYPES))
+    lmer_df: str | None = field(
+        default=None, metadata=_read("optional_choice", choices=LMER_DF_VALUES)
+    )
+    """An lmer's degrees of freedom; pylme4's default (kenward-roger) is written out."""
+    level: float = field(default=0.95, metadata=_read("level"))
+    weights: str | None = field(
+        default=None, metadata=_read("optional_choice", choices=EMM_WEIGHTS)
+    )
+    contrasts: tuple[EmmContrastSpec, ...] = field(default=(), metadata=_read("emm_contrasts"))
+
+
+@dataclass(frozen=True)
+class WaldAnovaSpec:
+    """``wald_anova:`` of a model: ``car::Anova(fit, type =, test.statistic =)``."""
+
+    type: str = field(default="II", metadata=_read("wald_type"))
+    """II or III (2 and 3 are read as these)."""
+    test: str = field(default="Chisq", metadata=_read("choice", choices=WALD_TESTS))
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One entry of ``models:``."""
 
@@ -312,6 +360,26 @@ class ModelSpec:
     weights: str | None = field(default=None, metadata={**_read("column"), **_LATER})
     offset: str | None = field(default=None, metadata={**_read("column"), **_LATER})
     power: PowerSpec | None = field(default=None, metadata={**_read("power"), **_LATER})
+    emmeans: EmmeansSpec | None = field(default=None, metadata={**_read("emmeans"), **_LATER})
+    wald_anova: WaldAnovaSpec | None = field(
+        default=None, metadata={**_read("wald_anova"), **_LATER}
+    )
+
+    @property
+    def emmeans_contrasts(self) -> tuple[EmmContrastSpec, ...] | None:
+        """``emmeans.contrasts`` (its output is asked for by it), or None."""
+        return (
+            None if self.emmeans is None or not self.emmeans.contrasts else self.emmeans.contrasts
+        )
+
+    @property
+    def lmer_df(self) -> str | None:
+        """emmeans' ``lmer.df`` for this model: as given, kenward-roger for an lmer, None
+        for a GLMM."""
+        if self.is_glmm:
+            return None
+        given = None if self.emmeans is None else self.emmeans.lmer_df
+        return given or "kenward-roger"
 
     @property
     def power_curve(self) -> PowerCurveSpec | None:
@@ -830,6 +898,95 @@ class _Reader:
                 return float(value)
         self.fail(node, key, f"must be {example}, not {_kind(node)}")
 
+    def read_optional_choice(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> str | None:
+        if node.tag.endswith(":null"):
+            return None
+        return self.choice(node, key, meta["choices"])
+
+    def read_predictors(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """Predictor names (one or a list): R receives them as text, never as code."""
+        names = self.read_terms(node, key, meta)
+        for name in names:
+            if not _PREDICTOR.fullmatch(name):
+                self.fail(
+                    node,
+                    key,
+                    f"{name!r} is not a predictor's name (letters, digits, '.' and '_'); "
+                    "write means of several predictors as a list, e.g. [recipe, temperature]",
+                )
+        return names
+
+    def read_at(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> Mapping[str, tuple[float | str, ...]]:
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                f"must map predictors to values, e.g. {{temp: [175, 185]}}, not {_kind(node)}",
+            )
+        out: dict[str, tuple[float | str, ...]] = {}
+        for name_node, value_node in node.value:
+            name = self.string(name_node, key)
+            sub = self.join(key, name)
+            self.lines[sub] = name_node.start_mark.line + 1
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            if not items:
+                self.fail(value_node, sub, "must give at least one value")
+            values = [self.scalar(item, sub, "must be numbers or levels") for item in items]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                out[name] = tuple(float(v) for v in values)
+            elif all(isinstance(v, str) for v in values):
+                out[name] = tuple(self.string(item, sub) for item in items)
+            else:
+                self.fail(value_node, sub, "must be numbers, or levels written as text")
+        return MappingProxyType(out)
+
+    def read_emm_contrasts(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[EmmContrastSpec, ...]:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                f"must be a list such as [{{method: pairwise, adjust: holm}}], not {_kind(node)}",
+            )
+        out = []
+        for i, item in enumerate(node.value):
+            sub = f"{key}[{i}]"
+            if isinstance(item, yaml.ScalarNode):
+                out.append(EmmContrastSpec(method=self.choice(item, sub, CONTRAST_METHODS)))
+                continue
+            entries = self.mapping(item, sub, yaml_keys(EmmContrastSpec), "a contrast")
+            out.append(EmmContrastSpec(**self.fields(EmmContrastSpec, entries, sub)))
+        return tuple(out)
+
+    def read_emmeans(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> EmmeansSpec:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(
+                node,
+                key,
+                "must be a mapping such as {specs: recipe, contrasts: "
+                f"[pairwise]}}, not {_kind(node)}",
+            )
+        entries = self.mapping(node, key, yaml_keys(EmmeansSpec), "emmeans")
+        return EmmeansSpec(**self.fields(EmmeansSpec, entries, key))
+
+    def read_wald_type(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        value = self.scalar(node, key, "must be 2, 3, II or III")
+        if isinstance(value, bool) or value not in WALD_TYPES:
+            self.fail(node, key, f"must be 2, 3, II or III, not {_kind(node)}")
+        return WALD_TYPES[value]
+
+    def read_wald_anova(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> WaldAnovaSpec | None:
+        return self.optional(node, key, WaldAnovaSpec, "wald_anova", "{type: 3, test: F}")  # type: ignore[no-any-return]
+
     def read_power_method(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str | None:
         if node.tag.endswith(":null"):
             return None
@@ -1156,7 +1313,19 @@ class _Reader:
     def checked(
         self, model: ModelSpec, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str
     ) -> ModelSpec:
-        """Checks across keys: a power test the model's kind has."""
+        """Checks across keys: a power test, emmeans' df and a Wald test the model's kind has."""
+        if model.is_glmm and model.emmeans is not None and model.emmeans.lmer_df is not None:
+            self.fail(
+                entries["emmeans"][1],
+                f"{key}.emmeans.lmer_df",
+                f"is for lmer models; a GLMM's ({model.fun}()) means have asymptotic (z) intervals",
+            )
+        if model.is_glmm and model.wald_anova is not None and model.wald_anova.test == "F":
+            self.fail(
+                entries["wald_anova"][1],
+                f"{key}.wald_anova.test",
+                "F (Kenward-Roger F tests) is for lmer models; a GLMM takes Chisq",
+            )
         method = model.power.method if model.power is not None else None
         if method is not None:
             glmm_only, lmer_only = ("wald",), ("satterthwaite", "kenward-roger")

@@ -503,3 +503,75 @@ pylme4_write_power_curve <- function(fit, name, test, along, n, seed, nsim, alph
   })
   pylme4_write_table(do.call(rbind, rows), file.path(out_dir, name, "power_curve.csv"))
 }
+
+# ---------------------------------------------------------------------------
+# emmeans and car::Anova (emmeans:, wald_anova:)
+# ---------------------------------------------------------------------------
+
+# emmeans(fit, specs, ...) with only the arguments the spec gives (lmer.df
+# written out for an lmer, as pylme4 passes it).  A fit made by
+# lmerTest::lmer() is given as the lme4 fit it is, as pylme4 gives it.
+pylme4_script_emmeans <- function(fit, specs, by, at, type, lmer_df, level, weights) {
+  if (methods::is(fit, "lmerModLmerTest")) fit <- methods::as(fit, "lmerMod")
+  args <- list(fit, specs)
+  if (!is.null(by)) args$by <- by
+  if (!is.null(at)) args$at <- at
+  if (!is.null(type)) args$type <- type
+  if (!is.null(lmer_df)) args$lmer.df <- lmer_df
+  if (!is.null(weights)) args$weights <- weights
+  if (level != 0.95) args$level <- level
+  do.call(emmeans::emmeans, args)
+}
+
+# A summary of emmeans as a plain table with R's column names.
+pylme4_script_emm_frame <- function(x) {
+  frame <- as.data.frame(summary(x))
+  attributes(frame) <- attributes(frame)[c("names", "row.names", "class")]
+  class(frame) <- "data.frame"
+  frame
+}
+
+pylme4_write_emmeans <- function(fit, name, specs, by = NULL, at = NULL, type = NULL,
+                                 lmer_df = NULL, level = 0.95, weights = NULL) {
+  emm <- pylme4_script_emmeans(fit, specs, by, at, type, lmer_df, level, weights)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(summary(emm)), file.path(dir, "emmeans.txt"))
+  pylme4_write_table(pylme4_script_emm_frame(emm), file.path(dir, "emmeans.csv"))
+}
+
+# emmeans' contrast() of the grid for each entry (method, adjust), printed
+# after "method[, adjust = ...]:" and as one table with method and adjust
+# ("default": the method's own) in front of R's columns.
+pylme4_write_emmeans_contrasts <- function(fit, name, specs, by = NULL, at = NULL,
+                                           type = NULL, lmer_df = NULL, level = 0.95,
+                                           weights = NULL, contrasts) {
+  emm <- pylme4_script_emmeans(fit, specs, by, at, type, lmer_df, level, weights)
+  texts <- character()
+  parts <- list()
+  for (spec in contrasts) {
+    args <- list(emm, method = spec$method)
+    if (!is.null(spec$adjust)) args$adjust <- spec$adjust
+    ctr <- do.call(emmeans::contrast, args)
+    label <- if (is.null(spec$adjust)) spec$method
+             else paste0(spec$method, ", adjust = ", spec$adjust)
+    texts <- c(texts, paste(c(paste0(label, ":"), pylme4_print_lines(summary(ctr))),
+                            collapse = "\n"))
+    parts[[length(parts) + 1L]] <- cbind(
+      data.frame(method = spec$method,
+                 adjust = if (is.null(spec$adjust)) "default" else spec$adjust),
+      pylme4_script_emm_frame(ctr))
+  }
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(paste(texts, collapse = "\n\n"), file.path(dir, "emmeans_contrasts.txt"))
+  pylme4_write_table(do.call(rbind, parts), file.path(dir, "emmeans_contrasts.csv"))
+}
+
+# wald_anova: car::Anova(fit, type = "II" | "III", test.statistic = test).
+pylme4_write_wald_anova <- function(fit, name, type, test) {
+  # lme4's fit (pylme4 tests it), also when the script fitted with lmerTest.
+  if (methods::is(fit, "lmerModLmerTest")) fit <- methods::as(fit, "lmerMod")
+  a <- car::Anova(fit, type = type, test.statistic = test)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(a), file.path(dir, "wald_anova.txt"))
+  pylme4_write_rows(a, file.path(dir, "wald_anova.csv"))
+}
