@@ -74,6 +74,8 @@ _EXPORTS = {
     "EmmGrid": "marginal",
     "EmmList": "marginal",
     "EmmTable": "marginal",
+    "compare_models": "tables",
+    "ModelTable": "tables",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .power_analysis import PowerCurve, PowerResult, power, power_curve
     from .results import GlmerFit, GlmerSummary, LmerFit, LmerSummary, NlmerFit, NlmerSummary
     from .simulation import simulate_formula
+    from .tables import ModelTable, compare_models
 
 
 def __getattr__(name: str) -> Any:

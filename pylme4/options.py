@@ -140,3 +140,11 @@ WALD_TYPES: dict[int | str, str] = {
 #: car::Anova's test.statistic for mixed models (F: lmer fits, Kenward-Roger df).
 WaldTest = Literal["Chisq", "F"]
 WALD_TESTS: tuple[WaldTest, ...] = get_args(WaldTest)
+
+#: broom.mixed's tidy(effects = ...): which rows a tidy table has.
+TidyEffect = Literal["fixed", "ran_pars", "ran_vals", "ran_coefs"]
+TIDY_EFFECTS: tuple[TidyEffect, ...] = get_args(TidyEffect)
+
+#: broom.mixed's tidy(conf.method = ...): how its intervals are computed.
+TidyConfMethod = Literal["Wald", "profile", "boot"]
+TIDY_CONF_METHODS: tuple[TidyConfMethod, ...] = get_args(TidyConfMethod)

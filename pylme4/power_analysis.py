@@ -173,6 +173,46 @@ def _info(fit: Any) -> dict[str, Any]:
     return info
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """power()'s and power_curve()'s checked arguments."""
+
+    term: str
+    effect: dict[str, float]
+    nsim: int
+    seed: int | None
+    alpha: float
+    level: float
+    method: str
+    place: parallel.Where
+
+
+def _plan(
+    fit: Any,
+    test: Any,
+    effect: Any,
+    nsim: Any,
+    seed: Any,
+    alpha: Any,
+    method: Any,
+    level: Any,
+    workers: Any,
+    executor: Any,
+) -> _Plan:
+    info = _info(fit)
+    term = _check_term(test, list(info["terms"]))
+    return _Plan(
+        term=term,
+        effect=_check_effect(effect, term, list(info["coefficients"])),
+        nsim=checks.replicates(nsim),
+        seed=checks.seed(seed),
+        alpha=_check_alpha(alpha),
+        level=checks.level(level),
+        method=_check_method(method, str(info["family"])),
+        place=parallel.where(workers, executor),
+    )
+
+
 def _pvalues_chunk(
     fit: RHandle, ys: np.ndarray, dim: tuple[int, int, int], term: str, method: str
 ) -> dict[str, Any]:
@@ -197,17 +237,13 @@ def _pvalues_chunk(
 
 
 def _run(
-    model: RHandle,
-    simulated: Mapping[str, Any],
-    term: str,
-    method: str,
-    place: parallel.Where,
-    bar: parallel.Progress,
+    model: RHandle, simulated: Mapping[str, Any], plan: _Plan, bar: parallel.Progress
 ) -> dict[str, Any]:
     """The p-values for every simulated response, in simulation order."""
     ys = np.asarray(simulated["ys"], dtype=float)
     n, k, nsim = (int(d) for d in simulated["dim"])
     size = n * k
+    place = plan.place
     if place.remote:
         spread = place.workers if place.executor is None else max(2, place.workers)
         pieces = list(parallel.chunks(nsim, spread, smallest=1))
@@ -216,7 +252,8 @@ def _run(
         pieces = [range(s, min(s + 10, nsim)) for s in range(0, nsim, 10)]
         ref = model
     tasks = [
-        (ref, ys[p.start * size : p.stop * size], (n, k, len(p)), term, method) for p in pieces
+        (ref, ys[p.start * size : p.stop * size], (n, k, len(p)), plan.term, plan.method)
+        for p in pieces
     ]
     parts = place.run(_pvalues_chunk, tasks, on_result=lambda i, _: bar.update(len(pieces[i])))
     return {
@@ -228,17 +265,12 @@ def _run(
 
 def _result(
     found: Mapping[str, Any],
-    *,
-    term: str,
-    method: str,
-    alpha: float,
-    level: float,
-    effect: Mapping[str, float],
-    seed: int | None,
+    plan: _Plan,
     size: int | None = None,
     along: str | None = None,
     nobs: int | None = None,
 ) -> PowerResult:
+    alpha, level = plan.alpha, plan.level
     p = found["p"]
     nsim = len(p)
     names = [f"sim_{i + 1}" for i in range(nsim)]
@@ -266,11 +298,11 @@ def _result(
         n_warned=warned,
         p_values=pd.Series(p, index=names, name="p_value"),
         errors=pd.Series(found["errors"], index=names, name="error", dtype=object),
-        term=term,
-        method=method,
+        term=plan.term,
+        method=plan.method,
         alpha=alpha,
-        effect=dict(effect) or None,
-        seed=seed,
+        effect=dict(plan.effect) or None,
+        seed=plan.seed,
         size=size,
     )
     text = _text(result, along=along, nobs=nobs)
@@ -372,34 +404,24 @@ def power(
     >>> pw.power
     0.5
     """
-    info = _info(fit)
-    term = _check_term(test, list(info["terms"]))
-    changes = _check_effect(effect, term, list(info["coefficients"]))
-    nsim = checks.replicates(nsim)
-    seed = checks.seed(seed)
-    alpha = _check_alpha(alpha)
-    level = checks.level(level)
-    test_name = _check_method(method, str(info["family"]))
-    place = parallel.where(workers, executor)
+    plan = _plan(fit, test, effect, nsim, seed, alpha, method, level, workers, executor)
     with parallel.interruptible() as interrupt:
-        place.prepare()
+        plan.place.prepare()
         simulated = r_value(
             "pylme4_power_simulate",
             fit.r_handle,
-            changes,
-            nsim,
-            seed,
+            plan.effect,
+            plan.nsim,
+            plan.seed,
             doing="simulating responses",
         )
         interrupt.check()
-        bar = parallel.Progress(bool(progress), nsim, "power", "fit")
+        bar = parallel.Progress(bool(progress), plan.nsim, "power", "fit")
         try:
-            found = _run(fit.r_handle, simulated, term, test_name, place, bar)
+            found = _run(fit.r_handle, simulated, plan, bar)
         finally:
             bar.close()
-    return _result(
-        found, term=term, method=test_name, alpha=alpha, level=level, effect=changes, seed=seed
-    )
+    return _result(found, plan)
 
 
 def _check_sizes(n: Any) -> list[int]:
@@ -451,9 +473,7 @@ def power_curve(
     The model must not use weights or an offset given as vectors (columns of
     the data are copied along with the rows).
     """
-    info = _info(fit)
-    term = _check_term(test, list(info["terms"]))
-    changes = _check_effect(effect, term, list(info["coefficients"]))
+    plan = _plan(fit, test, effect, nsim, seed, alpha, method, level, workers, executor)
     if not isinstance(along, str):
         raise ArgumentTypeError(f"along must be a grouping factor's name, not {along!r}")
     groups = list(fit.ngroups)
@@ -463,17 +483,11 @@ def power_curve(
             + did_you_mean(along, groups)
         )
     sizes = _check_sizes(n)
-    nsim = checks.replicates(nsim)
-    seed = checks.seed(seed)
-    alpha = _check_alpha(alpha)
-    level = checks.level(level)
-    test_name = _check_method(method, str(info["family"]))
-    place = parallel.where(workers, executor)
     results = []
     rows = []
     with parallel.interruptible() as interrupt:
-        place.prepare()
-        bar = parallel.Progress(bool(progress), nsim * len(sizes), "power curve", "fit")
+        plan.place.prepare()
+        bar = parallel.Progress(bool(progress), plan.nsim * len(sizes), "power curve", "fit")
         try:
             for size in sizes:
                 design = r_call(
@@ -488,26 +502,15 @@ def power_curve(
                     "pylme4_power_simulate_design",
                     fit.r_handle,
                     design,
-                    changes,
-                    nsim,
-                    seed,
+                    plan.effect,
+                    plan.nsim,
+                    plan.seed,
                     doing="simulating responses",
                 )
                 interrupt.check()
-                found = _run(design, simulated, term, test_name, place, bar)
+                found = _run(design, simulated, plan, bar)
                 nobs = int(simulated["dim"][0])
-                result = _result(
-                    found,
-                    term=term,
-                    method=test_name,
-                    alpha=alpha,
-                    level=level,
-                    effect=changes,
-                    seed=seed,
-                    size=size,
-                    along=along,
-                    nobs=nobs,
-                )
+                result = _result(found, plan, size=size, along=along, nobs=nobs)
                 results.append(result)
                 rows.append(
                     {
@@ -527,8 +530,8 @@ def power_curve(
     frame = pd.DataFrame(rows)
     text = "\n".join(
         [
-            f"Power for the term '{term}' by the number of levels of {along} "
-            f"({100 * level:g}% confidence intervals), {nsim} simulations each:",
+            f"Power for the term '{plan.term}' by the number of levels of {along} "
+            f"({100 * plan.level:g}% confidence intervals), {plan.nsim} simulations each:",
             "",
             frame[["n", "nobs", "power", "ci_low", "ci_high", "n_failed"]].to_string(
                 index=False, float_format=lambda x: f"{x:.4f}"

@@ -52,11 +52,13 @@ if TYPE_CHECKING:
         allfit,
         bootstrap,
         changes,
+        goodness,
         inference,
         insides,
         marginal,
         printopts,
         profiles,
+        tidying,
         wald,
     )
     from . import lmertest as lmertest_tools
@@ -659,6 +661,11 @@ class MerFit(RFitRows, formatting.RPrinted):
         ranef_postvar = insides.ranef_postvar
         influence = insides.influence
         re_pca = insides.re_pca
+        tidy = tidying.tidy
+        glance = tidying.glance
+        augment = tidying.augment
+        r2 = goodness.r2
+        icc = goodness.icc
     else:
         boot_mer = forward("pylme4.bootstrap", "boot_mer")
         all_fit = forward("pylme4.allfit", "all_fit")
@@ -686,6 +693,12 @@ class MerFit(RFitRows, formatting.RPrinted):
         refit = forward("pylme4.changes", "refit")
         refit_ml = forward("pylme4.changes", "refit_ml")
         drop1 = forward("pylme4.changes", "drop1")
+        # broom.mixed's tables and performance's R2 / ICC.
+        tidy = forward("pylme4.tidying", "tidy")
+        glance = forward("pylme4.tidying", "glance")
+        augment = forward("pylme4.tidying", "augment")
+        r2 = forward("pylme4.goodness", "r2")
+        icc = forward("pylme4.goodness", "icc")
 
     # print(summary(fit), correlation =, digits =, signif.stars =) as text.
     if TYPE_CHECKING:
@@ -857,19 +870,6 @@ class LmerFit(MerFit):
         show_tests = forward("pylme4.lmertest", "show_tests")
         step = forward("pylme4.lmertest", "step")
 
-    def tidy(self, ddf: Ddf | None = None) -> pd.DataFrame:
-        """Estimates in broom.mixed's layout.
-
-        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
-        std_error, statistic, df, p_value.  df and p_value are filled when
-        ``ddf`` asks for lmerTest's tests; random-effect rows carry standard
-        deviations (``sd__term``) and correlations (``cor__a.b``), with the
-        residual as ``sd__Observation`` in group "Residual".
-        """
-        _check_ddf(ddf)
-        lt = self._lmertest() if ddf is not None else None
-        return r_value("pylme4_tidy", self._handle, lt, ddf, doing="computing tidy()")
-
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class GlmerFit(MerFit):
@@ -935,17 +935,6 @@ class GlmerFit(MerFit):
             return GlmerSummary._from_r(outcome.value)
 
         return self._cached("summary", compute)
-
-    def tidy(self) -> pd.DataFrame:
-        """Estimates in broom.mixed's layout.
-
-        Columns effect ("fixed" / "ran_pars"), group, term, estimate,
-        std_error, statistic (z, or t for families with a scale parameter),
-        df (always NaN: Wald tests have none), p_value (lme4's Wald
-        ``Pr(>|z|)``); random-effect rows carry standard deviations
-        (``sd__term``) and correlations (``cor__a.b``).
-        """
-        return r_value("pylme4_tidy", self._handle, doing="computing tidy()")
 
 
 def _named_numbers(values: Any) -> pd.Series:

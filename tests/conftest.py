@@ -149,3 +149,24 @@ def no_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
+
+
+def assert_same_table(
+    py: pd.DataFrame, ref: pd.DataFrame, *, snake: bool = True, **tol: float
+) -> None:
+    """A table against R's data frame: R's columns in order (dotted names in
+    snake_case when ``snake``), text columns equal (R's NA as NaN), numbers
+    to ``tol`` (SAME by default; NaN where R has NA)."""
+    tol = tol or SAME
+    names = [c.replace(".", "_") for c in ref.columns] if snake else list(ref.columns)
+    assert list(py.columns) == names
+    assert len(py) == len(ref)
+    for name, column in zip(names, ref.columns):
+        mine, theirs = py[name], ref[column]
+        if pd.api.types.is_numeric_dtype(theirs) and not pd.api.types.is_bool_dtype(theirs):
+            np.testing.assert_allclose(
+                mine.to_numpy(dtype=float), theirs.to_numpy(dtype=float), err_msg=name, **tol
+            )
+        else:
+            shown = [None if pd.isna(v) else str(v) for v in mine]
+            assert shown == [None if pd.isna(v) else str(v) for v in theirs], name

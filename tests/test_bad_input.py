@@ -750,6 +750,30 @@ BAD = [
         "nsim must be a positive integer, not 0",
     ),
     Bad(
+        "tidy_bad_conf_method",
+        lambda s: lmer(FORMULA, s).tidy(conf_int=True, conf_method="wald"),
+        ArgumentError,
+        r"conf_method must be .*not 'wald' \(did you mean 'Wald'\?\)",
+    ),
+    Bad(
+        "tidy_ddf_with_profile_intervals",
+        lambda s: lmer(FORMULA, s).tidy(conf_int=True, conf_method="profile", ddf="Satterthwaite"),
+        ArgumentError,
+        "ddf applies to Wald intervals only",
+    ),
+    Bad(
+        "icc_tolerance_zero",
+        lambda s: lmer(FORMULA, s).icc(tolerance=0),
+        ArgumentError,
+        "tolerance must be a positive number, not 0",
+    ),
+    Bad(
+        "compare_models_names_count",
+        lambda s: pylme4.compare_models(lmer(FORMULA, s), names=["a", "b"]),
+        ArgumentError,
+        "one name per fit: 2 names for 1 fit$",
+    ),
+    Bad(
         "glmer_nagq_above_lme4_range",
         lambda s: pylme4.glmer(CBPP_FORMULA, _cbpp(), family="binomial", nAGQ=101),
         ArgumentError,

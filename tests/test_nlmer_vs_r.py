@@ -21,6 +21,7 @@ from conftest import (
     SAME,
     assert_estimates_match_r,
     assert_same_series,
+    assert_same_table,
     python_data,
     r,
     r_printed,
@@ -563,3 +564,18 @@ def test_re_pca_and_postvar_equal_r(orange_fit):
         "as.numeric(attr(ranef(m, condVar = TRUE)$Tree, 'postVar'))"
     )
     np.testing.assert_allclose(postvar.ravel(), np.atleast_1d(expected), **SAME)
+
+
+def test_tidy_glance_and_r2_equal_r(orange_fit):
+    # broom.mixed and performance accept an nlmerMod: their numbers, computed in R.
+    fit_r = f"m <- suppressWarnings(nlmer({LOGIS}, Orange, start = {START_R}))\n"
+    assert_same_table(
+        orange_fit.tidy(),
+        r(fit_r + "as.data.frame(suppressWarnings(broom.mixed::tidy(m)))"),
+    )
+    assert_same_table(orange_fit.glance(), r(fit_r + "as.data.frame(broom.mixed::glance(m))"))
+    r2 = orange_fit.r2()
+    expected = r(fit_r + "unlist(suppressWarnings(performance::r2_nakagawa(m)))")
+    np.testing.assert_allclose(
+        [r2.conditional, r2.marginal], np.asarray(expected, dtype=float), **SAME
+    )

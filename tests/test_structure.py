@@ -102,3 +102,21 @@ def test_developing_md_shows_the_layers_make_lint_checks():
     ]
     text = (root / "docs" / "developing.md").read_text(encoding="utf-8")
     assert "```\n" + "\n> ".join(layers) + "\n```\n" in text
+
+
+def test_every_r_helper_is_defined_once():
+    """All of pylme4/_r/R/*.R is sourced into one environment: a helper
+    defined in two files would silently replace the other."""
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "pylme4" / "_r" / "R"
+    names = Counter(
+        name
+        for source in sorted(folder.glob("*.R"))
+        for name in re.findall(
+            r"^([A-Za-z_.][\w.]*)\s*<-\s*function\b", source.read_text(encoding="utf-8"), re.M
+        )
+    )
+    assert [name for name, count in names.items() if count > 1] == []

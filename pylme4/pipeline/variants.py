@@ -29,7 +29,7 @@ def update_formula(base: Any, change: str) -> str:
 
     return str(
         r_value(
-            "pylme4_update_formula",
+            "pylme4_spec_update_formula",
             base.r_handle if hasattr(base, "r_handle") else base,
             change,
             doing="updating a model's formula",

@@ -362,34 +362,6 @@ pylme4_is_singular <- function(fit, tol) {
   lme4::isSingular(fit, tol = tol)
 }
 
-# The numbers broom.mixed's tidy() reports, built from lme4's own accessors
-# (broom.mixed is not a dependency): fixed effects with their t (or, for
-# glmer, z) statistics and, for an lmerTest fit, Satterthwaite/Kenward-Roger
-# df and p-values (glmer's Wald p-values); then the random-effect standard
-# deviations and correlations.
-pylme4_tidy <- function(fit, lt = NULL, ddf = NULL) {
-  cf <- if (is.null(lt)) stats::coef(summary(fit)) else stats::coef(summary(lt, ddf = ddf))
-  stat <- intersect(c("t value", "z value"), colnames(cf))[[1L]]
-  p <- intersect(c("Pr(>|t|)", "Pr(>|z|)"), colnames(cf))
-  fixed <- data.frame(
-    effect = "fixed", group = NA_character_, term = rownames(cf),
-    estimate = unname(cf[, "Estimate"]),
-    std_error = unname(cf[, "Std. Error"]),
-    statistic = unname(cf[, stat]),
-    df = if ("df" %in% colnames(cf)) unname(cf[, "df"]) else NA_real_,
-    p_value = if (length(p)) unname(cf[, p[[1L]]]) else NA_real_,
-    stringsAsFactors = FALSE)
-  vc <- as.data.frame(lme4::VarCorr(fit), order = "lower.tri")
-  term <- ifelse(is.na(vc$var2),
-                 paste0("sd__", ifelse(is.na(vc$var1), "Observation", vc$var1)),
-                 paste0("cor__", vc$var1, ".", vc$var2))
-  ran <- data.frame(
-    effect = "ran_pars", group = vc$grp, term = term, estimate = vc$sdcor,
-    std_error = NA_real_, statistic = NA_real_, df = NA_real_,
-    p_value = NA_real_, stringsAsFactors = FALSE)
-  rbind(fixed, ran)
-}
-
 # ---------------------------------------------------------------------------
 # Data sets
 # ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ pylme4_factor_text <- function(values, levels) {
 # keeps it, with (x || g) expanded, is what update() starts from) or, to
 # check a spec before anything is fitted, its formula's text.  Both formulas
 # have passed the spec's trust check.
-pylme4_update_formula <- function(base, change) {
+pylme4_spec_update_formula <- function(base, change) {
   old <- if (is.character(base)) stats::as.formula(base) else stats::formula(base)
   f <- stats::update.formula(old, stats::as.formula(change))
   paste(deparse(f, width.cutoff = 500L), collapse = " ")
