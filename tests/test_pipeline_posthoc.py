@@ -203,3 +203,122 @@ def test_posthoc_keys_are_recorded_only_when_given() -> None:
         "emmeans"
         not in parse_spec(GLMM_SPEC.replace("    emmeans:", "    #")).to_dict()["models"][0]
     )
+
+
+TABLES_SPEC = """\
+data:
+  dataset: sleepstudy
+models:
+  - name: m
+    formula: "Reaction ~ Days + (Days | Subject)"
+    r2: true
+    icc: true
+    tidy: {conf_int: true, conf_method: profile}
+  - name: g
+    formula: "Reaction ~ Days + (1 | Subject)"
+    ddf: Satterthwaite
+    icc: {by_group: true}
+    tidy: {effects: [fixed, ran_pars, ran_vals], conf_int: true, conf_level: 0.9}
+  - name: b
+    formula: "Reaction ~ Days + (1 | Subject)"
+    tidy: true
+"""
+
+TABLES_R = """
+sleepstudy <- lme4::sleepstudy
+text <- function(x) paste(capture.output(print(x)), collapse = "\\n")
+snake <- function(t) { t <- as.data.frame(t); names(t) <- gsub(".", "_", names(t), fixed = TRUE); t }
+m <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)
+g <- lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)
+r2 <- performance::r2_nakagawa(m, tolerance = 1e-5)
+icc <- performance::icc(m, tolerance = 1e-5)
+icc_g <- performance::icc(g, by_group = TRUE, tolerance = 1e-5)
+list(r2 = text(r2), r2_values = c(r2$R2_conditional, r2$R2_marginal),
+     icc = text(icc), icc_values = c(icc$ICC_adjusted, icc$ICC_unadjusted),
+     icc_g = text(icc_g), icc_g_values = icc_g$ICC,
+     tidy_m = snake(broom.mixed::tidy(m, conf.int = TRUE, conf.method = "profile")),
+     tidy_g = snake(broom.mixed::tidy(g, effects = c("fixed", "ran_pars", "ran_vals"),
+                                      conf.int = TRUE, conf.level = 0.9)),
+     tidy_b = snake(broom.mixed::tidy(g)))
+"""
+
+
+def _same_tidy(path: Path, expected: pd.DataFrame) -> None:
+    ours = _csv(path)
+    assert list(ours.columns) == list(expected.columns), path
+    for column in expected.columns:
+        if not pd.api.types.is_numeric_dtype(expected[column]):
+            # Text as written (pandas reads a column of level numbers as numbers).
+            mine = [
+                "NA" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v)
+                for v in ours[column]
+            ]
+            assert mine == list(expected[column].fillna("NA").astype(str)), column
+        else:
+            np.testing.assert_allclose(ours[column], expected[column], **SAME, err_msg=column)
+
+
+def test_r2_icc_and_tidy_are_performance_and_broom_mixeds_own(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(TABLES_SPEC, encoding="utf-8")
+    spec = pipeline.load_spec(tmp_path / "s.yaml")
+    out = tmp_path / "results"
+    pipeline.run(spec, out)
+    ref = r(TABLES_R)
+    assert _text(out / "m" / "r2.txt") == ref["r2"] + "\n"
+    np.testing.assert_allclose(_csv(out / "m" / "r2.csv")["value"], ref["r2_values"], **SAME)
+    assert list(_csv(out / "m" / "r2.csv")["statistic"]) == ["conditional", "marginal"]
+    assert _text(out / "m" / "icc.txt") == ref["icc"] + "\n"
+    np.testing.assert_allclose(_csv(out / "m" / "icc.csv")["value"], ref["icc_values"], **SAME)
+    assert _text(out / "g" / "icc.txt") == ref["icc_g"] + "\n"
+    np.testing.assert_allclose(_csv(out / "g" / "icc.csv")["ICC"], ref["icc_g_values"], **SAME)
+    _same_tidy(out / "m" / "tidy.csv", ref["tidy_m"])
+    _same_tidy(out / "g" / "tidy.csv", ref["tidy_g"])  # lme4's fit: no df with ddf
+    _same_tidy(out / "b" / "tidy.csv", ref["tidy_b"])
+    script = pipeline.export_r(spec)
+    assert 'pylme4_write_r2(fit, "m")' in script
+    assert 'pylme4_write_icc(fit, "g", by_group = TRUE)' in script
+    assert (
+        'pylme4_write_tidy(fit, "m", effects = c("fixed", "ran_pars"), conf_int = TRUE, '
+        'conf_level = 0.95, conf_method = "profile")'
+    ) in script
+    assert "performance, broom.mixed" in script
+    _verify_with_r(out)
+
+
+def test_r2_icc_tidy_of_a_glmer_verify_with_r(tmp_path: Path) -> None:
+    text = (
+        "data:\n  dataset: cbpp\nmodels:\n  - name: g\n"
+        '    formula: "cbind(incidence, size - incidence) ~ period + (1 | herd)"\n'
+        "    family: binomial\n    r2: true\n    icc: true\n    tidy: {conf_int: true}\n"
+    )
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "results"
+    pipeline.run(pipeline.load_spec(tmp_path / "s.yaml"), out)
+    ref = r(
+        """
+        g <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), data = lme4::cbpp,
+                   family = binomial)
+        paste(capture.output(print(performance::r2_nakagawa(g, tolerance = 1e-5))),
+              collapse = "\\n")
+        """
+    )
+    assert _text(out / "g" / "r2.txt") == ref + "\n"
+    _verify_with_r(out)
+
+
+TABLES_ERRORS = [
+    ("   r2: yes please\n", r"<s>:5: models\[0\]\.r2: must be true or false"),
+    ("   icc: {by_grp: true}\n", r".*icc: unknown key 'by_grp' \(did you mean 'by_group'\?\)"),
+    ("   tidy: {effects: [fixed, fixed]}\n", r".*tidy\.effects: 'fixed' is listed twice"),
+    ("   tidy: {effects: ran_val}\n", r".*tidy\.effects: must be one of .*'ran_vals'"),
+    ("   tidy: {conf_method: boot}\n", r".*tidy\.conf_method: must be one of Wald, profile"),
+    (
+        "   tidy: {effects: [ran_vals], conf_int: true, conf_method: profile}\n",
+        r".*tidy\.conf_method: profile intervals have no rows for the conditional modes",
+    ),
+]
+
+
+@pytest.mark.parametrize("extra,pattern", TABLES_ERRORS)
+def test_tables_spec_errors_name_line_and_key(extra: str, pattern: str) -> None:
+    test_posthoc_spec_errors_name_line_and_key(extra, pattern)

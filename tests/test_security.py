@@ -1036,6 +1036,10 @@ def test_control_values_and_column_names_reach_r_as_data(
         ),
         ("    emmeans: {specs: Days, type: \"system('touch CANARY')\"}\n", "type: must be one of"),
         ("    wald_anova: {test: \"system('touch CANARY')\"}\n", "wald_anova.test: must be one of"),
+        ("    tidy: {effects: \"system('touch CANARY')\"}\n", "tidy.effects: must be one of"),
+        ("    tidy: {conf_method: \"system('touch CANARY')\"}\n", "tidy.conf_method: must be"),
+        ("    icc: {by_group: \"system('touch CANARY')\"}\n", "icc.by_group: must be true"),
+        ("    r2: \"system('touch CANARY')\"\n", "models[0].r2: must be true or false"),
     ],
 )
 def test_emmeans_and_wald_anova_values_that_would_be_code_are_refused(

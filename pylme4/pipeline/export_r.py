@@ -336,6 +336,10 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         for m in spec.models
     ):
         needs.append("pbkrtest")
+    if any(m.r2 or m.icc is not None for m in spec.models):
+        needs.append("performance")
+    if any(m.tidy is not None for m in spec.models):
+        needs.append("broom.mixed")
     if any(m.all_fit for m in spec.models):
         needs += ["optimx", "dfoptim"]
     always = [n for o in outputs.OUTPUTS if o.key is None for n in o.file_names]

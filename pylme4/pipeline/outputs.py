@@ -480,6 +480,49 @@ def produce_wald_anova(fit: Any, model: ModelSpec, progress: Progress | None) ->
     )
 
 
+def produce_r2(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``r2: true``: Nakagawa's R² (performance)."""
+    _say(progress, f"    r2 of {model.name}")
+    r2 = fit.r2()
+    return Produced(
+        texts={"r2.txt": r2.text},
+        tables={
+            "r2": pd.DataFrame(
+                {"statistic": ["conditional", "marginal"], "value": [r2.conditional, r2.marginal]}
+            )
+        },
+    )
+
+
+def produce_icc(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``icc:``: the intraclass correlation (performance), adjusted and unadjusted or by group."""
+    spec = model.icc
+    assert spec is not None
+    _say(progress, f"    icc of {model.name}")
+    icc = fit.icc(by_group=spec.by_group)
+    if spec.by_group:
+        table = icc.table.copy()
+    else:
+        table = pd.DataFrame(
+            {"statistic": ["adjusted", "unadjusted"], "value": [icc.adjusted, icc.unadjusted]}
+        )
+    return Produced(texts={"icc.txt": icc.text}, tables={"icc": table})
+
+
+def produce_tidy(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``tidy:``: broom.mixed's tidy table, with intervals when asked."""
+    spec = model.tidy
+    assert spec is not None
+    _say(progress, f"    tidy of {model.name}")
+    table = fit.tidy(
+        effects=list(spec.effects),
+        conf_int=spec.conf_int,
+        conf_level=spec.conf_level,
+        conf_method=spec.conf_method,
+    )
+    return Produced(tables={"tidy": table})
+
+
 def compare_table(table: Any) -> pd.DataFrame:
     """``anova(m0, m1)``'s table with the models' names as column ``model``."""
     return rows_table(table, "model")
@@ -675,6 +718,39 @@ OUTPUTS: tuple[Output, ...] = (
         produce=produce_wald_anova,
         r_writer="pylme4_write_wald_anova",
         r_args=_spec_fields("wald_anova"),
+    ),
+    Output(
+        key="r2",
+        files=(
+            ("r2.txt", "print(performance::r2_nakagawa(fit, tolerance = 1e-5))"),
+            ("r2.csv", "statistic (conditional, marginal), value"),
+        ),
+        produce=produce_r2,
+        r_writer="pylme4_write_r2",
+        r_args=lambda model: {},
+    ),
+    Output(
+        key="icc",
+        files=(
+            ("icc.txt", "print(performance::icc(fit, by_group =, tolerance = 1e-5))"),
+            ("icc.csv", "statistic (adjusted, unadjusted), value; by_group: Group, ICC"),
+        ),
+        produce=produce_icc,
+        r_writer="pylme4_write_icc",
+        r_args=_spec_fields("icc"),
+    ),
+    Output(
+        key="tidy",
+        files=(
+            (
+                "tidy.csv",
+                "broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method), "
+                "columns in snake_case",
+            ),
+        ),
+        produce=produce_tidy,
+        r_writer="pylme4_write_tidy",
+        r_args=_spec_fields("tidy"),
     ),
 )
 

@@ -64,6 +64,7 @@ from ..options import (
     EMM_WEIGHTS,
     LMER_DF_VALUES,
     POWER_METHODS,
+    TIDY_EFFECTS,
     WALD_TESTS,
     WALD_TYPES,
 )
@@ -326,6 +327,26 @@ class WaldAnovaSpec:
 
 
 @dataclass(frozen=True)
+class IccSpec:
+    """``icc:`` of a model: ``performance::icc(fit, by_group =)``."""
+
+    by_group: bool = field(default=False, metadata=_read("boolean"))
+
+
+@dataclass(frozen=True)
+class TidySpec:
+    """``tidy:`` of a model: ``broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method)``."""
+
+    effects: tuple[str, ...] = field(
+        default=("fixed", "ran_pars"), metadata=_read("choices", choices=TIDY_EFFECTS)
+    )
+    conf_int: bool = field(default=False, metadata=_read("boolean"))
+    conf_level: float = field(default=0.95, metadata=_read("level"))
+    conf_method: str = field(default="Wald", metadata=_read("choice", choices=("Wald", "profile")))
+    """Wald or profile (bootstrap intervals: ``confint: {method: boot}``)."""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One entry of ``models:``."""
 
@@ -364,6 +385,10 @@ class ModelSpec:
     wald_anova: WaldAnovaSpec | None = field(
         default=None, metadata={**_read("wald_anova"), **_LATER}
     )
+    r2: bool = field(default=False, metadata={**_read("boolean"), **_LATER})
+    """Nakagawa's R² (``performance::r2_nakagawa(fit)``)."""
+    icc: IccSpec | None = field(default=None, metadata={**_read("icc"), **_LATER})
+    tidy: TidySpec | None = field(default=None, metadata={**_read("tidy"), **_LATER})
 
     @property
     def emmeans_contrasts(self) -> tuple[EmmContrastSpec, ...] | None:
@@ -987,6 +1012,25 @@ class _Reader:
     ) -> WaldAnovaSpec | None:
         return self.optional(node, key, WaldAnovaSpec, "wald_anova", "{type: 3, test: F}")  # type: ignore[no-any-return]
 
+    def read_choices(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> tuple[str, ...]:
+        """One choice or a list of them (each once)."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.fail(node, key, f"must name at least one of {', '.join(meta['choices'])}")
+        out = []
+        for item in items:
+            value = self.choice(item, key, meta["choices"])
+            if value in out:
+                self.fail(item, key, f"{value!r} is listed twice")
+            out.append(value)
+        return tuple(out)
+
+    def read_icc(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> IccSpec | None:
+        return self.optional(node, key, IccSpec, "icc", "{by_group: true}")  # type: ignore[no-any-return]
+
+    def read_tidy(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> TidySpec | None:
+        return self.optional(node, key, TidySpec, "tidy", "{conf_int: true}")  # type: ignore[no-any-return]
+
     def read_power_method(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str | None:
         if node.tag.endswith(":null"):
             return None
@@ -1319,6 +1363,18 @@ class _Reader:
                 entries["emmeans"][1],
                 f"{key}.emmeans.lmer_df",
                 f"is for lmer models; a GLMM's ({model.fun}()) means have asymptotic (z) intervals",
+            )
+        if (
+            model.tidy is not None
+            and model.tidy.conf_int
+            and model.tidy.conf_method != "Wald"
+            and "ran_vals" in model.tidy.effects
+        ):
+            self.fail(
+                entries["tidy"][1],
+                f"{key}.tidy.conf_method",
+                "profile intervals have no rows for the conditional modes (ran_vals): "
+                "broom.mixed gives them Wald intervals only",
             )
         if model.is_glmm and model.wald_anova is not None and model.wald_anova.test == "F":
             self.fail(

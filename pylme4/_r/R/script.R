@@ -575,3 +575,45 @@ pylme4_write_wald_anova <- function(fit, name, type, test) {
   pylme4_write_text(pylme4_print_lines(a), file.path(dir, "wald_anova.txt"))
   pylme4_write_rows(a, file.path(dir, "wald_anova.csv"))
 }
+
+# ---------------------------------------------------------------------------
+# performance and broom.mixed (r2:, icc:, tidy:)
+# ---------------------------------------------------------------------------
+
+# A fit made by lmerTest::lmer() as the lme4 fit pylme4 hands these packages.
+pylme4_script_lme4 <- function(fit) {
+  if (methods::is(fit, "lmerModLmerTest")) methods::as(fit, "lmerMod") else fit
+}
+
+# r2: performance::r2_nakagawa() with pylme4's tolerance, printed and as numbers.
+pylme4_write_r2 <- function(fit, name) {
+  r2 <- performance::r2_nakagawa(pylme4_script_lme4(fit), tolerance = 1e-5)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(r2), file.path(dir, "r2.txt"))
+  pylme4_write_table(data.frame(statistic = c("conditional", "marginal"),
+                                value = c(as.numeric(r2$R2_conditional),
+                                          as.numeric(r2$R2_marginal))),
+                     file.path(dir, "r2.csv"))
+}
+
+# icc: performance::icc(), adjusted and unadjusted, or one per grouping factor.
+pylme4_write_icc <- function(fit, name, by_group) {
+  icc <- performance::icc(pylme4_script_lme4(fit), by_group = by_group, tolerance = 1e-5)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(icc), file.path(dir, "icc.txt"))
+  table <- if (by_group) data.frame(Group = icc$Group, ICC = icc$ICC)
+           else data.frame(statistic = c("adjusted", "unadjusted"),
+                           value = c(as.numeric(icc$ICC_adjusted),
+                                     as.numeric(icc$ICC_unadjusted)))
+  pylme4_write_table(table, file.path(dir, "icc.csv"))
+}
+
+# tidy: broom.mixed::tidy(), its dotted column names in snake_case as pylme4
+# gives them (std.error -> std_error).
+pylme4_write_tidy <- function(fit, name, effects, conf_int, conf_level, conf_method) {
+  tab <- as.data.frame(broom.mixed::tidy(pylme4_script_lme4(fit), effects = effects,
+                                         conf.int = conf_int, conf.level = conf_level,
+                                         conf.method = conf_method))
+  names(tab) <- gsub(".", "_", names(tab), fixed = TRUE)
+  pylme4_write_table(tab, file.path(out_dir, name, "tidy.csv"))
+}
