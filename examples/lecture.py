@@ -53,10 +53,8 @@ def note(text: str) -> None:
 
 
 def show_coef(fit: pylme4.LmerFit) -> None:
-    """coef(fit) laid out as R prints it: one table per grouping factor."""
-    for group, table in fit.coef().items():
-        print(f"${group}")
-        print(r_print(table), end="\n\n")
+    """coef(fit) as R prints it (``$`class:school``` where R needs backticks)."""
+    print(fit.coef(), end="\n\n")
 
 
 def main() -> None:

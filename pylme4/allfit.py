@@ -79,16 +79,17 @@ class AllFitResult(formatting.RPrinted):
         """Whether these optimizers agree: see :func:`pylme4.allfit.check_convergence`."""
         return compare_optimizers(self, rtol=rtol, loglik_tol=loglik_tol)
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         ok = int(self.which_ok.sum())
         return f"<AllFitResult: {ok} of {len(self.which_ok)} optimizers ran>"
 
 
 @dataclass(frozen=True)
-class ConvergenceCheck:
+class ConvergenceCheck(formatting.RPrinted):
     """Whether the optimizers of ``allFit()`` agree on the estimates.
 
-    ``str(check)`` says it in words.
+    ``str(check)`` and ``repr(check)`` say it in words (R has no such
+    printout; the words are pylme4's), a notebook shows them as ``<pre>``.
     """
 
     agree: bool
@@ -110,8 +111,8 @@ class ConvergenceCheck:
     def __bool__(self) -> bool:
         return self.agree
 
-    def __str__(self) -> str:
-        return self.text
+    def brief(self) -> str:
+        return f"<ConvergenceCheck: {'agree' if self.agree else 'disagree'}>"
 
 
 def _refit_with(fit: RHandle, name: str) -> tuple[bytes, tuple[RCondition, ...]]:
@@ -236,9 +237,7 @@ def all_fit(
         times=_frame(parts["times"], ok),
         feval=_series(parts["feval"], ok, float),
         correlations=tuple(
-            str(c)
-            for c, is_cor in zip(parts["sdcor"].columns, parts["sdcor_is_cor"])
-            if is_cor
+            str(c) for c, is_cor in zip(parts["sdcor"].columns, parts["sdcor_is_cor"]) if is_cor
         ),
         errors=_series(parts["errors"], names, str),
         messages=conditions + outcome.conditions,

@@ -113,7 +113,10 @@ def _fit_one(spec: dict[str, Any], fun: Any) -> tuple[bool, Any, tuple[RConditio
                 value = fit
             elif isinstance(fun, str):
                 value = getattr(fit, fun)
-                value = value() if callable(value) else value
+                # a fit's scalars (fit.aic) are numbers that can still be
+                # called the old way: take them as numbers
+                if callable(value) and not isinstance(value, (int, float)):
+                    value = value()
             else:
                 value = fun(fit)
     except Exception as exc:  # reported to the caller, who raises or returns it

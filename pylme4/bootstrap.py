@@ -112,7 +112,7 @@ class BootResult(formatting.RPrinted):
     _rebuild: Mapping[str, Any] = field(repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<BootResult bootMer({self.statistic}): nsim={self.nsim}, "
             f"{self.t.shape[1]} statistic(s), {self.n_failed} failed>"
@@ -178,17 +178,20 @@ class BootResult(formatting.RPrinted):
         -------
         BootCI
             ``low``, ``high`` and R's printout of
-            ``boot.ci(boot_out, type = type, index = i)`` (``conf = level``
-            appears in the printed call when it is not 0.95).
+            ``boot.ci(b, type = type, index = i)``, ``b`` being the name the
+            calling code binds the bootstrap to (when exactly one name is
+            bound to it; else ``boot_out``), as R's CALL line shows the name
+            typed; ``conf = level`` appears when it is not 0.95.
 
         Examples
         --------
         >>> b = fit.boot_mer("fixef", nsim=100, seed=1)  # doctest: +SKIP
         >>> print(b.ci("Days", type="perc"))  # doctest: +SKIP
         """
-        return self._ci(term, type, level)
+        (name,) = formatting.caller_names([self], set())
+        return self._ci(term, type, level, name or "boot_out")
 
-    def _ci(self, term: str | int, type: str, level: float) -> BootCI:
+    def _ci(self, term: str | int, type: str, level: float, name: str = "boot_out") -> BootCI:
         position = self._position(term)
         if type not in CI_TYPES:
             raise choice_error("type", type, CI_TYPES)
@@ -199,6 +202,7 @@ class BootResult(formatting.RPrinted):
             position + 1,
             type,
             float(level),
+            name,
             doing="computing boot.ci()",
         )
         emit(outcome.conditions)

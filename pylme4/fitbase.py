@@ -103,6 +103,7 @@ class MerFitLike(RFit, Protocol):
 
     def fixef(self) -> pd.Series: ...
 
+    @property
     def loglik(self) -> float: ...
 
     def get_data(self) -> pd.DataFrame:
@@ -221,3 +222,67 @@ class forward:  # noqa: N801 - reads as a function call in class bodies
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         function = getattr(importlib.import_module(self.module), self.name)
         return function if obj is None else function.__get__(obj, owner)
+
+
+# ---------------------------------------------------------------------------
+# Scalars of a fit: numbers, with the old method spelling kept for a while
+# ---------------------------------------------------------------------------
+
+
+class _Callable:
+    """A fit's scalar (``fit.aic``) that can still be called as the method it
+    once was (``fit.aic()``), with a DeprecationWarning.
+
+    The scalars are attributes because they are facts of the fit, computed
+    with it, as ``fit.sigma`` and ``fit.nobs`` always were; a number that is
+    also callable keeps every old ``fit.loglik()`` working, unlike a property
+    alone, and unlike a method it prints, compares and formats as a number.
+    """
+
+    _name: str
+
+    def __call__(self) -> Any:
+        from .errors import warn
+
+        warn(
+            f"fit.{self._name}() is deprecated: fit.{self._name} is the number "
+            "itself (write it without the parentheses)",
+            DeprecationWarning,
+        )
+        return self._plain()
+
+    def _plain(self) -> Any:
+        raise NotImplementedError
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self._plain(), self._name))
+
+
+class Scalar(_Callable, float):
+    """A float attribute of a fit (``sigma``, ``loglik``, ``aic``, ``bic``,
+    ``deviance``, ``reml_criterion``); see :class:`_Callable`."""
+
+    def __new__(cls, value: float, name: str) -> Scalar:
+        self = super().__new__(cls, value)
+        self._name = name
+        return self
+
+    def _plain(self) -> float:
+        return float(self)
+
+
+class Count(_Callable, int):
+    """An integer attribute of a fit (``nobs``); see :class:`_Callable`."""
+
+    def __new__(cls, value: int, name: str) -> Count:
+        self = super().__new__(cls, value)
+        self._name = name
+        return self
+
+    def _plain(self) -> int:
+        return int(self)
+
+
+def scalar(value: float | None, name: str) -> Scalar | None:
+    """``value`` as the fit's attribute ``name`` (None stays None: R's NULL)."""
+    return None if value is None else Scalar(float(value), name)

@@ -8,8 +8,11 @@ displays and formats the few tables that have no R counterpart.
 from __future__ import annotations
 
 import html
+import sys
+from collections.abc import Sequence
+from typing import Any
 
-from .errors import ArgumentTypeError
+from .errors import _PACKAGE_DIR, ArgumentTypeError
 
 
 def pre_html(text: str) -> str:
@@ -47,16 +50,63 @@ def r_print(table: object) -> str:
     )
 
 
+def caller_names(objects: Sequence[Any], taken: set[str], depth: int = 2) -> list[str | None]:
+    """The names the user's code binds ``objects`` to, as R takes a model's
+    name from the call (``anova(m0, fit)``, ``boot.ci(b)``); None where there
+    is no single name.
+
+    ``depth`` counts frames from here to the user's: 2 is the caller of the
+    function that calls this one.  Only that frame is read, and only when it is outside
+    pylme4 (pylme4's own calls get positional names).  A name must be the
+    only one bound to its object there (its locals and its module's globals); names starting with "_" are skipped, as IPython binds ``_``,
+    ``_7``, ... to recent results.  A name is used once, and never when a
+    keyword argument already has it.
+    """
+    frame = sys._getframe(depth)
+    try:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return [None] * len(objects)
+        # A function's own names hide the module's, as Python looks them up.
+        scope = {**frame.f_globals, **frame.f_locals}
+        found: dict[int, list[str]] = {}
+        wanted = {id(obj) for obj in objects}
+        for name, value in scope.items():
+            if not name.startswith("_") and id(value) in wanted:
+                found.setdefault(id(value), []).append(name)
+    finally:
+        del frame
+    names: list[str | None] = []
+    for obj in objects:
+        candidates = found.get(id(obj), [])
+        single = candidates[0] if len(candidates) == 1 else None
+        if single is None or single in taken or sum(o is obj for o in objects) > 1:
+            names.append(None)
+        else:
+            names.append(single)
+            taken.add(single)
+    return names
+
+
 class RPrinted:
-    """Mixin of results whose printed form is R's own text: ``str(x)`` is
-    exactly what R prints, and notebooks show that text in a ``<pre>`` block.
+    """Mixin of results whose printed form is R's own text: ``str(x)`` and
+    ``repr(x)`` are exactly what R prints (so a plain or IPython prompt shows
+    what R's prompt shows), and notebooks show that text in a ``<pre>`` block.
 
     The text is ``_r_text()``: by default the result's ``text`` field (R's
     printout captured when the result was made); a class that gets its text
-    otherwise overrides ``_r_text``.  ``__repr__`` stays the class's own.
+    otherwise overrides ``_r_text``.  ``brief()`` is a one-line identity
+    (class and size) for logs and lists of results.
     """
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # @dataclass adds its field dump as __repr__ unless the class itself
+        # defines one; putting R's text in the class's own namespace (before
+        # the decorator runs) keeps R's text the repr of every dataclass result.
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = RPrinted.__repr__  # type: ignore[method-assign]
 
     def _r_text(self) -> str:
         text: str = self.text  # type: ignore[attr-defined]
@@ -64,6 +114,13 @@ class RPrinted:
 
     def __str__(self) -> str:
         return self._r_text()
+
+    def __repr__(self) -> str:
+        return self._r_text()
+
+    def brief(self) -> str:
+        """A one-line identity of the result, e.g. ``<LmerFit y ~ x + (1 | g) ...>``."""
+        return f"<{type(self).__name__}>"
 
     def _repr_html_(self) -> str:
         return pre_html(self._r_text())

@@ -92,8 +92,11 @@ def anova(
         ANOVA table of its fixed-effect terms).  The first must be a mixed
         model; ``lm()`` and ``glm()`` fits may follow it, as lme4's
         ``anova(m_lmer, m_lm)`` takes them.  R names models by the names
-        they are bound to; positional fits are bound to ``model1``,
-        ``model2``, ... in the order given.
+        they are bound to, so a positional fit gets the name the calling
+        code binds it to (``anova(m0, fit)`` prints the rows "m0" and "fit"
+        as R does) when exactly one name there is bound to it; otherwise
+        (an expression such as ``anova(fits[0], fits[1])``, or two names for
+        one fit) it is ``model1``, ``model2``, ... by its position.
     refit
         Refit REML fits by maximum likelihood before comparing (lme4's
         default, and what a likelihood-ratio test of fixed effects needs).
@@ -119,13 +122,13 @@ def anova(
     >>> m1 = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
     >>> table = pylme4.anova(m0, m1)  # doctest: +SKIP
     >>> list(table.table.index)  # doctest: +SKIP
-    ['model1', 'model2']
+    ['m0', 'm1']
     """
     if not isinstance(refit, (bool, np.bool_)):
         raise ArgumentTypeError(f"refit must be True or False, not {refit!r}")
     bound: dict[str, Any] = {}
-    for i, fit in enumerate(fits, start=1):
-        bound[f"model{i}"] = fit
+    for i, (fit, name) in enumerate(zip(fits, formatting.caller_names(fits, set(named))), start=1):
+        bound[name or f"model{i}"] = fit
     for name, fit in named.items():
         if name in bound:
             raise ArgumentError(f"two fits are named {name!r}")

@@ -22,7 +22,7 @@ from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
 from .errors import ArgumentTypeError, DataError, FormulaError, RCondition, emit
 from .families import Family, family_code
-from .fitbase import RFitRows, forward
+from .fitbase import Count, RFitRows, Scalar, forward, scalar
 from .models import NaAction, prepare_call
 from .results import used_rows
 
@@ -65,6 +65,16 @@ class _RegressionFit(RFitRows, formatting.RPrinted):
     df_residual: int
     sigma: float
     """Residual standard error (R's ``sigma()``)."""
+    loglik: float
+    """R's ``logLik()``."""
+    loglik_df: int
+    """Degrees of freedom of ``logLik()`` (parameters, with the dispersion where estimated)."""
+    aic: float
+    """R's ``AIC()``."""
+    bic: float
+    """R's ``BIC()``."""
+    deviance: float
+    """R's ``deviance()`` (the residual sum of squares for ``lm()``)."""
     messages: tuple[RCondition, ...]
     """R's warnings and messages from the fit, in order."""
     _coef: pd.Series
@@ -100,9 +110,14 @@ class _RegressionFit(RFitRows, formatting.RPrinted):
         return cls(
             formula=str(info["formula"]),
             data_name=str(info["data_name"]),
-            nobs=int(info["nobs"]),
+            nobs=Count(int(info["nobs"]), "nobs"),
             df_residual=int(info["df_residual"]),
-            sigma=float(info["sigma"]),
+            sigma=Scalar(float(info["sigma"]), "sigma"),
+            loglik=Scalar(float(info["loglik"]), "loglik"),
+            loglik_df=int(info["loglik_df"]),
+            aic=Scalar(float(info["aic"]), "aic"),
+            bic=Scalar(float(info["bic"]), "bic"),
+            deviance=Scalar(float(info["deviance"]), "deviance"),
             messages=conditions,
             _coef=coef,
             _text=str(info["text"]),
@@ -116,7 +131,7 @@ class _RegressionFit(RFitRows, formatting.RPrinted):
     def _r_text(self) -> str:
         return self._text
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<{type(self).__name__} {self.formula} | data={self.data_name}, nobs={self.nobs}>"
 
     def __reduce__(self) -> Any:
@@ -322,13 +337,7 @@ class GlmFit(_RegressionFit):
     family: str
     """R's family name, e.g. "binomial"."""
     link: str
-    deviance: float
     null_deviance: float
-    aic: float
-    loglik: float
-    """R's ``logLik()``."""
-    loglik_df: int
-    """Degrees of freedom of ``logLik()`` (parameters, with the dispersion where estimated)."""
     converged: bool
 
     _INFO_HELPER = "pylme4_glm_info"
@@ -338,11 +347,7 @@ class GlmFit(_RegressionFit):
         return {
             "family": str(info["family"]),
             "link": str(info["link"]),
-            "deviance": float(info["deviance"]),
             "null_deviance": float(info["null_deviance"]),
-            "aic": float(info["aic"]),
-            "loglik": float(info["loglik"]),
-            "loglik_df": int(info["loglik_df"]),
             "converged": bool(info["converged"]),
         }
 
@@ -502,7 +507,7 @@ class LmListFit(formatting.RPrinted):
     def _r_text(self) -> str:
         return self._text
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<LmListFit {self.formula} | data={self.data_name}, "
             f"{len(self._coef)} groups, nobs={self.nobs}>"
@@ -530,10 +535,10 @@ class LmListFit(formatting.RPrinted):
             formula=formula,
             data_name=data_name,
             group=group,
-            nobs=int(sizes.sum()),
+            nobs=Count(int(sizes.sum()), "nobs"),
             group_sizes=sizes,
             failed=tuple(str(g) for g in info["failed"]),
-            sigma=None if sigma is None else float(sigma),
+            sigma=scalar(sigma, "sigma"),
             df_residual=None if df_res is None else int(df_res),
             messages=conditions,
             _coef=coef,

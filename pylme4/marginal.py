@@ -110,7 +110,7 @@ class EmmTable(formatting.RPrinted):
     def __len__(self) -> int:
         return len(self.r_frame)
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<{type(self).__name__} {self.estimate_name}: {len(self)} rows>"
 
 
@@ -179,7 +179,7 @@ class EmmGrid(EmmTable):
     handle: RHandle = field(repr=False)
     """The emmGrid object in R (for pylme4's R helpers)."""
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         by = f" | {', '.join(self.by)}" if self.by else ""
         return f"<EmmGrid {self.estimate_name} ~ {', '.join(self.variables)}{by}: {len(self)} rows>"
 
@@ -410,7 +410,7 @@ class EmmList(formatting.RPrinted):
             f"no {key!r} here (there are: {', '.join(map(repr, self.names))})"
         )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<EmmList {', '.join(self.names)}>"
 
 

@@ -67,7 +67,7 @@ class PowerResult(formatting.RPrinted):
     """The number of levels of ``along`` (power_curve's rows), else None."""
     text: str = field(default="")
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<PowerResult {self.term} ({self.method}): {100 * self.power:.1f}% "
             f"[{100 * self.ci[0]:.1f}, {100 * self.ci[1]:.1f}], nsim={self.nsim}>"
@@ -85,7 +85,7 @@ class PowerCurve(formatting.RPrinted):
     results: tuple[PowerResult, ...]
     text: str
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<PowerCurve along {self.along}: n = {list(self.frame['n'])}>"
 
 

@@ -101,7 +101,7 @@ class Profile(formatting.RPrinted):
             (self.frame, self.which, self.text, serialize(self._handle), self._nvp),
         )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return f"<Profile of {', '.join(self.which)}: {len(self.frame)} points>"
 
     def confint(self, level: float = 0.95, parm: Which = None) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from .errors import (
     choice_error,
     emit,
 )
-from .fitbase import RFitRows, forward
+from .fitbase import Count, RFitRows, Scalar, forward, scalar
 from .options import (
     ALTERNATIVES,
     DDF_VALUES,
@@ -83,9 +83,36 @@ def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     return out
 
 
-class Ranef(dict):  # type: ignore[type-arg]
+class RList(formatting.RPrinted, dict):  # type: ignore[type-arg]
+    """An R list of data frames, one per grouping factor (lme4's ``coef()``
+    and ``ranef()``), as a dict of DataFrames whose printed form (``str``,
+    ``repr``, a notebook's ``<pre>``) is R's print of the list, computed by R
+    on first use: ``$Subject``, or ``$`class:school``` where R needs
+    backticks.  The text is the list as the fit gave it (a dict changed
+    afterwards still prints R's original).
+    """
+
+    __slots__ = ("_printer", "_text")
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], printer: Any):
+        super().__init__(frames)
+        # R's text, or how to ask R for it (a function without arguments)
+        self._printer = printer
+        self._text: str | None = printer if isinstance(printer, str) else None
+
+    def _r_text(self) -> str:
+        if self._text is None:
+            self._text = str(self._printer())
+        return self._text
+
+    def __reduce__(self) -> Any:
+        return (type(self), (dict(self), self._r_text()))
+
+
+class Ranef(RList):
     """lme4's ``ranef(fit)``: a dict of DataFrames, one per grouping factor
-    (so every use of ``ranef()`` as a dict keeps working), and, from
+    (so every use of ``ranef()`` as a dict keeps working) that prints as R
+    prints the list (:class:`RList`), and, from
     ``ranef(cond_var=True)``, ``postvar``: the conditional covariance
     matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
 
@@ -98,12 +125,14 @@ class Ranef(dict):  # type: ignore[type-arg]
 
     __slots__ = ("postvar",)
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None):
-        super().__init__(frames)
+    def __init__(
+        self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None, printer: Any
+    ):
+        super().__init__(frames, printer)
         self.postvar = postvar
 
     def __reduce__(self) -> Any:
-        return (type(self), (dict(self), self.postvar))
+        return (type(self), (dict(self), self.postvar, self._r_text()))
 
 
 def _postvar_copy(postvar: Any) -> Any:
@@ -307,9 +336,11 @@ class MerFit(RFitRows, formatting.RPrinted):
     :class:`LmerFit` (and of the generalized fits).
 
     Attributes hold what lme4 reports directly (``sigma``, ``nobs``,
-    ``ngroups``, ``theta``); methods mirror lme4's accessors (``fixef()``,
-    ``ranef()``, ``coef()``, ``VarCorr()`` as ``var_corr()``, ``vcov()``,
-    ``logLik()`` as ``loglik()``, ...).  ``str(fit)`` is exactly R's
+    ``ngroups``, ``theta``) and the fit's scalars (``loglik`` as R's
+    ``logLik()``, ``aic``, ``bic``, ``deviance``; calling them as methods
+    still works, with a DeprecationWarning); methods mirror lme4's accessors
+    (``fixef()``, ``ranef()``, ``coef()``, ``VarCorr()`` as ``var_corr()``,
+    ``vcov()``, ...).  ``str(fit)`` and ``repr(fit)`` are exactly R's
     ``print(fit)``.
     """
 
@@ -361,9 +392,9 @@ class MerFit(RFitRows, formatting.RPrinted):
         return cls(
             formula=info["formula"],
             data_name=info["data_name"],
-            nobs=int(info["nobs"]),
+            nobs=Count(int(info["nobs"]), "nobs"),
             ngroups=_group_counts(info["ngrps"]),
-            sigma=float(info["sigma"]),
+            sigma=Scalar(float(info["sigma"]), "sigma"),
             theta=_frozen_array(info["theta"]),
             optimizer=str(info["optimizer"]),
             messages=conditions,
@@ -403,10 +434,10 @@ class MerFit(RFitRows, formatting.RPrinted):
             "print", lambda: r_value("pylme4_print", self._handle, doing="printing the model")
         )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<{type(self).__name__} {self.formula} | data={self.data_name}, "
-            f"nobs={self.nobs}, logLik {self.loglik():.4f}>"
+            f"nobs={self.nobs}, logLik {self.loglik:.4f}>"
         )
 
     # -- pickling: the R object travels as R's serialize() bytes -----------
@@ -463,14 +494,25 @@ class MerFit(RFitRows, formatting.RPrinted):
         postvar = (
             {k: _postvar_copy(part["postvar"]) for k, part in parts.items()} if cond_var else None
         )
-        return Ranef(frames, postvar)
+        return Ranef(frames, postvar, lambda: self._printed("ranef", bool(cond_var)))
 
-    def coef(self) -> dict[str, pd.DataFrame]:
-        """Per-group coefficients, fixed plus random (lme4's ``coef()``)."""
+    def coef(self) -> RList:
+        """Per-group coefficients, fixed plus random (lme4's ``coef()``): a
+        dict of DataFrames that prints as R prints ``coef(fit)``."""
         parts = self._cached(
             "coef", lambda: r_value("pylme4_coef", self._handle, doing="computing coef()")
         )
-        return {k: v.copy() for k, v in _group_frames(parts).items()}
+        frames = {k: v.copy() for k, v in _group_frames(parts).items()}
+        return RList(frames, lambda: self._printed("coef"))
+
+    def _printed(self, what: str, *args: Any) -> str:
+        """R's print of ``coef(fit)`` / ``ranef(fit, condVar)`` (cached)."""
+        return self._cached(
+            f"print_{what}{args}",
+            lambda: r_value(
+                f"pylme4_print_{what}", self._handle, *args, doing=f"printing {what}()"
+            ),
+        )
 
     def var_corr(self) -> pd.DataFrame:
         """Variance components: ``as.data.frame(VarCorr(fit))``.
@@ -489,22 +531,28 @@ class MerFit(RFitRows, formatting.RPrinted):
             "vcov", lambda: r_value("pylme4_vcov", self._handle, doing="computing vcov()")
         ).copy()
 
+    # The scalars are attributes, as sigma and nobs (pylme4.fitbase.Scalar:
+    # the old method spelling, fit.aic(), still works with a DeprecationWarning).
+    @property
     def loglik(self) -> float:
         """Log-likelihood (REML criterion's for REML fits, as R's ``logLik()``)."""
-        return self._stats["loglik"]
+        return Scalar(self._stats["loglik"], "loglik")
 
+    @property
     def aic(self) -> float:
         """``AIC(fit)``."""
-        return self._stats["aic"]
+        return Scalar(self._stats["aic"], "aic")
 
+    @property
     def bic(self) -> float:
         """``BIC(fit)``."""
-        return self._stats["bic"]
+        return Scalar(self._stats["bic"], "bic")
 
+    @property
     def deviance(self) -> float:
         """Deviance: ``deviance(fit)`` for ML fits; ``deviance(fit, REML = FALSE)``
         (the ML deviance at the REML estimates) for REML fits, as lme4 reports."""
-        return self._stats["deviance"]
+        return Scalar(self._stats["deviance"], "deviance")
 
     def is_singular(self, tol: float = 1e-4) -> bool:
         """``isSingular(fit, tol)``: a variance is ~0 or a correlation is ~+/-1."""
@@ -734,13 +782,13 @@ class LmerFit(MerFit):
     @classmethod
     def _own_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
         crit = info["reml_criterion"]
-        return {"reml": bool(info["reml"]), "reml_criterion": None if crit is None else float(crit)}
+        return {"reml": bool(info["reml"]), "reml_criterion": scalar(crit, "reml_criterion")}
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         crit = (
             f"REML criterion {self.reml_criterion:.4f}"
             if self.reml_criterion is not None
-            else f"logLik {self.loglik():.4f}"
+            else f"logLik {self.loglik:.4f}"
         )
         return f"<LmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, {crit}>"
 
@@ -906,17 +954,18 @@ class GlmerFit(MerFit):
             "nb_theta": None if theta is None else float(theta),
         }
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<GlmerFit {self.formula} | family={self.family} ({self.link}), "
-            f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik():.4f}>"
+            f"data={self.data_name}, nobs={self.nobs}, logLik {self.loglik:.4f}>"
         )
 
+    @property
     def deviance(self) -> float:
         """``deviance(fit)``: for a GLMM, lme4's conditional deviance (the sum of
         the squared deviance residuals), which is *not* the "deviance"
         column of ``summary()`` (that one is -2 logLik)."""
-        return self._stats["deviance"]
+        return Scalar(self._stats["deviance"], "deviance")
 
     def residuals(self, type: ResidualType = "deviance", scaled: bool = False) -> pd.Series:
         """Residuals (``residuals(fit, type, scaled)``), indexed like ``fitted()``.
@@ -1166,8 +1215,8 @@ class NlmerFit(MerFit):
         "check_convergence", "it compares allFit() refits, which fail on a nonlinear model"
     )
 
-    def __repr__(self) -> str:
+    def brief(self) -> str:
         return (
             f"<NlmerFit {self.formula} | data={self.data_name}, nobs={self.nobs}, "
-            f"logLik {self.loglik():.4f}>"
+            f"logLik {self.loglik:.4f}>"
         )

@@ -1207,7 +1207,7 @@ def assert_fit_equals_r(fit: pylme4.LmerFit, r_fit_code: str, setup: str = "") -
     np.testing.assert_array_equal(fit.fixef().index, ref["fixef"].index)
     np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
     np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], **SAME)
     assert fit.nobs == ref["nobs"]
     assert dict(fit.ngroups) == ref["ngrps"]
     ranef = fit.ranef()
@@ -1280,7 +1280,7 @@ def test_10000_level_factor():
     )
     np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
     np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], **SAME)
     assert fit.ngroups == {"g": n}
     ranef = fit.ranef()["g"]
     assert list(ranef.index) == list(ref["levels"]["g"])
@@ -1428,7 +1428,7 @@ def _assert_same(fit: Any, ref: dict[str, Any]) -> None:
     np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
     np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
     np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], **SAME)
 
 
 def test_weights_and_offset_series_align_on_the_index(sleep):

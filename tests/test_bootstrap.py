@@ -177,17 +177,18 @@ CI_CASES = [(t, level) for t in ("perc", "basic", "norm") for level in (0.95, 0.
 
 
 def test_ci_is_boot_ci(boot40):
-    # One R bootstrap, every interval type and level, asked as a user types it.
+    # One R bootstrap, every interval type and level, asked as a user types it
+    # (the CALL line names the bootstrap as the Python code does: boot40).
     calls = "\n".join(
         f"out[[{i + 1}]] <- one('{t}', '{'' if level == 0.95 else ', conf = ' + str(level)}')"
         for i, (t, level) in enumerate(CI_CASES)
     )
     ref = r(
         "fit <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
-        "boot_out <- suppressWarnings(bootMer(fit, fixef, nsim = 40, seed = 1))\n"
+        "boot40 <- suppressWarnings(bootMer(fit, fixef, nsim = 40, seed = 1))\n"
         "boot.ci <- boot::boot.ci\n"
         "one <- function(type, conf) {\n"
-        "  call <- str2lang(sprintf('boot.ci(boot_out%s, type = \"%s\", index = 2)', conf, type))\n"
+        "  call <- str2lang(sprintf('boot.ci(boot40%s, type = \"%s\", index = 2)', conf, type))\n"
         "  ci <- suppressWarnings(eval(call))\n"
         "  tab <- ci[[c(norm = 'normal', basic = 'basic', perc = 'percent')[[type]]]]\n"
         "  list(low = unname(tab[1, ncol(tab) - 1]), high = unname(tab[1, ncol(tab)]),\n"
@@ -203,6 +204,14 @@ def test_ci_is_boot_ci(boot40):
         assert ci.text == expected["text"]
         assert ci.level == level and ci.term == "Days" and ci.replicates == 40
         assert boot40.ci(1, type=ci_type, level=level).high == ci.high
+    # three names (boot40, also, again) for the bootstrap in the caller: none
+    # is the name, and the CALL line says boot_out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        also = again = boot40
+        assert "\nboot.ci(boot.out = boot_out, type = " in again.ci("Days").text
+        del also, again
+        assert "\nboot.ci(boot.out = boot40, type = " in boot40.ci("Days").text
 
 
 def test_confint_of_the_bootstrap_is_lme4s(boot40):
@@ -274,7 +283,10 @@ def test_pickles_and_ci_still_works(sleep_fit):
     pd.testing.assert_frame_equal(clone.t, b.t)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert clone.ci("Days").text == b.ci("Days").text
+        # the same interval; R's CALL line names each by its own name
+        assert clone.ci("Days").text == b.ci("Days").text.replace(
+            "boot.out = b,", "boot.out = clone,"
+        )
 
 
 @pytest.mark.parametrize(

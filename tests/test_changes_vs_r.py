@@ -424,8 +424,8 @@ def printed(setup: str, expr: str) -> str:
 
 CAKE_LT = f"cake_m <- lmerTest::lmer({CAKE}, cake)"
 SLEEP_PAIR = (
-    "model1 <- lmer(Reaction ~ Days + (1 | Subject), sleepstudy)\n"
-    "model2 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
+    "small <- lmer(Reaction ~ Days + (1 | Subject), sleepstudy)\n"
+    "sleep_fit <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
 )
 
 
@@ -441,7 +441,7 @@ def tables(sleep, sleep_fit, cake_fit, cbpp_fit) -> dict[str, tuple[Any, str, st
     step = cake_fit.step()
     cbpp_setup = f"m0 <- glmer({CBPP}, cbpp, family = binomial)"
     return {
-        "anova": (pylme4.anova(small, sleep_fit), SLEEP_PAIR, "anova(model1, model2)"),
+        "anova": (pylme4.anova(small, sleep_fit), SLEEP_PAIR, "anova(small, sleep_fit)"),
         "lmertest_anova": (cake_fit.anova(), CAKE_LT, "anova(cake_m)"),
         "ranova": (cake_fit.ranova(), CAKE_LT, "lmerTest::ranova(cake_m)"),
         "drop1_F": (cake_fit.drop1(), CAKE_LT, "drop1(cake_m)"),

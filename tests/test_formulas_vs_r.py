@@ -251,7 +251,7 @@ def test_formula_of_300_terms_fits_as_in_r() -> None:
     np.testing.assert_allclose(fit.fixef(), ref["fixef"], **SAME)
     np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
     np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], **SAME)
 
 
 def test_r_stack_overflow_error_is_a_formula_error() -> None:

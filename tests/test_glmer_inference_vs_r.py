@@ -136,10 +136,10 @@ def test_anova_lrt_between_glmer_fits_equals_r(cbpp_fit, no_warnings):
     )
     got = pylme4.anova(m0, cbpp_fit)
     ref = r(
-        "model1 <- glmer(cbind(incidence, size - incidence) ~ 1 + (1 | herd), data = cbpp,"
+        "m0 <- glmer(cbind(incidence, size - incidence) ~ 1 + (1 | herd), data = cbpp,"
         " family = binomial)\n"
-        f"model2 <- glmer({CBIND}, data = cbpp, family = binomial)\n"
-        "a <- anova(model1, model2)\n"
+        f"cbpp_fit <- glmer({CBIND}, data = cbpp, family = binomial)\n"
+        "a <- anova(m0, cbpp_fit)\n"
         f"{R_OUT}list(table = as.data.frame(a, check.names = FALSE), text = out(a))"
     )
     assert str(got) == ref["text"]

@@ -106,14 +106,14 @@ def test_anova_between_fits_equals_r(sleep_fit):
     with pytest.warns(RMessage, match="refitting model"):
         got = pylme4.anova(m0, sleep_fit)
     ref = r(
-        "model1 <- lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)\n"
-        "model2 <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
-        "a <- suppressMessages(anova(model1, model2))\n"
+        "m0 <- lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy)\n"
+        "sleep_fit <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
+        "a <- suppressMessages(anova(m0, sleep_fit))\n"
         "list(table = as.data.frame(a, check.names = FALSE), rows = rownames(a),"
         " text = paste(capture.output(print(a)), collapse = '\\n'))"
     )
     assert str(got) == ref["text"]
-    assert list(got.table.index) == list(ref["rows"]) == ["model1", "model2"]
+    assert list(got.table.index) == list(ref["rows"]) == ["m0", "sleep_fit"]
     assert list(got.table.columns) == [
         "npar",
         "AIC",

@@ -121,9 +121,9 @@ def test_glm_bad_input(cbpp):
 # -- anova between a mixed model and lm()/glm() fits --------------------------
 
 
-def _anova_reference(setup: str) -> dict:
+def _anova_reference(setup: str, call: str = "anova(model1, model2)") -> dict:
     return r(
-        setup + "a <- suppressMessages(anova(model1, model2))\n"
+        setup + f"a <- suppressMessages({call})\n"
         "list(table = as.data.frame(a, check.names = FALSE), rows = rownames(a),"
         " text = paste(capture.output(print(a)), collapse = '\\n'))"
     )
@@ -141,12 +141,14 @@ def test_anova_lmer_against_lm_matches_r(sleepstudy):
     m = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleepstudy, data_name="sleepstudy")
     with pytest.warns(RMessage, match="refitting model"):
         got = pylme4.anova(m, pylme4.lm("Reaction ~ Days", sleepstudy, data_name="sleepstudy"))
+    # the fit bound to a name gets it, the expression its position's name
     ref = _anova_reference(
-        "model1 <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
-        "model2 <- lm(Reaction ~ Days, data = sleepstudy)\n"
+        "m <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
+        "model2 <- lm(Reaction ~ Days, data = sleepstudy)\n",
+        "anova(m, model2)",
     )
     _assert_anova_matches(got, ref)
-    assert list(got.table.index) == ["model2", "model1"]
+    assert list(got.table.index) == ["model2", "m"]
     assert round(got.table["Chisq"].iloc[1], 2) == 148.35 and got.table["Df"].iloc[1] == 3
 
 

@@ -241,13 +241,13 @@ def test_anova_of_two_nlmer_fits_matches_r():
         b = pylme4.nlmer(two, orange, start=START, data_name="Orange")
         result = pylme4.anova(a, b)
     fits = (
-        f"model1 <- nlmer({LOGIS}, Orange, start = {START_R})\n"
-        f"model2 <- nlmer({two}, Orange, start = {START_R})\n"
+        f"a <- nlmer({LOGIS}, Orange, start = {START_R})\n"
+        f"b <- nlmer({two}, Orange, start = {START_R})\n"
     )
-    ref = r(f"suppressWarnings({{{fits}as.data.frame(anova(model1, model2))}})")
+    ref = r(f"suppressWarnings({{{fits}as.data.frame(anova(a, b))}})")
     for column in ("npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"):
         np.testing.assert_allclose(result.table[column], ref[column], **SAME)
-    assert str(result) == r_printed(f"{fits}anova(model1, model2)")
+    assert str(result) == r_printed(f"{fits}anova(a, b)")
 
 
 # ---------------------------------------------------------------------------

@@ -348,7 +348,7 @@ def test_random_frames_and_formulas_fit_as_r_or_raise_pylme4_errors(example):
     np.testing.assert_allclose(fit.fixef(), ref_fixef, **SAME)
     np.testing.assert_allclose(fit.theta, np.atleast_1d(ref["theta"]), **SAME)
     np.testing.assert_allclose(fit.sigma, ref["sigma"], **SAME)
-    np.testing.assert_allclose(fit.loglik(), ref["loglik"], **SAME)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], **SAME)
     assert fit.nobs == ref["nobs"]
     assert dict(fit.ngroups) == ref["ngrps"]
     fitted = fit.fitted()

@@ -69,8 +69,10 @@ def test_results_print_r_text_and_notebooks_show_it(sleep_fit):
     assert str(sleep_fit) == r_printed(
         "lme4::lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)"
     )
-    # repr stays the short one-line form
-    assert repr(sleep_fit).startswith("<LmerFit Reaction ~ Days + (Days | Subject)")
+    # a prompt shows R's text too (repr); brief() is the one-line identity
+    for result in shown:
+        assert repr(result) == str(result)
+    assert sleep_fit.brief().startswith("<LmerFit Reaction ~ Days + (Days | Subject)")
 
 
 def test_warnings_from_deep_inside_point_at_the_users_line(sleep_fit):

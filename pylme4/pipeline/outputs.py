@@ -133,10 +133,10 @@ def fit_stats(fit: Any) -> pd.DataFrame:
     rows += [(f"ngroups:{g}", int(n)) for g, n in fit.ngroups.items()]
     rows += [
         ("sigma", fit.sigma),
-        ("logLik", fit.loglik()),
-        ("AIC", fit.aic()),
-        ("BIC", fit.bic()),
-        ("deviance", fit.deviance()),
+        ("logLik", fit.loglik),
+        ("AIC", fit.aic),
+        ("BIC", fit.bic),
+        ("deviance", fit.deviance),
     ]
     if getattr(fit, "reml_criterion", None) is not None:
         rows.append(("REMLcrit", fit.reml_criterion))

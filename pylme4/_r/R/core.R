@@ -295,6 +295,16 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
   })
 }
 
+# What R's prompt shows for coef(fit) and ranef(fit, condVar = ): names
+# that need them in backticks ($`class:school`).
+pylme4_print_coef <- function(fit) {
+  pylme4_print(stats::coef(fit))
+}
+
+pylme4_print_ranef <- function(fit, cond_var = FALSE) {
+  pylme4_print(lme4::ranef(fit, condVar = cond_var))
+}
+
 pylme4_coef <- function(fit) {
   lapply(stats::coef(fit), function(df) {
     list(values = as.data.frame(df, check.names = FALSE),

@@ -231,13 +231,14 @@ pylme4_boot_print <- function(b) {
 }
 
 # boot::boot.ci on the bootstrap, called as a user types it:
-# boot.ci(boot_out, conf = <level>, type = <type>, index = <i>).  The level
-# is written only when it is not boot.ci's default 0.95.
-pylme4_boot_ci <- function(b, index, type, conf) {
+# boot.ci(<name>, conf = <level>, type = <type>, index = <i>), <name> being
+# the Python name of the bootstrap.  The level is written only when it is
+# not boot.ci's default 0.95.
+pylme4_boot_ci <- function(b, index, type, conf, name = "boot_out") {
   env <- new.env(parent = globalenv())
-  env$boot_out <- b
+  assign(name, b, envir = env)
   env$boot.ci <- boot::boot.ci
-  args <- list(as.name("boot.ci"), as.name("boot_out"))
+  args <- list(as.name("boot.ci"), as.name(name))
   if (conf != 0.95) args$conf <- conf
   args$type <- type
   args$index <- index

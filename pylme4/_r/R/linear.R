@@ -2,10 +2,17 @@
 # lmList() (one lm() per group: no pooling).  Fitted through pylme4_fit() in
 # core.R, so their calls print as a user types them ("data = df.sleep").
 
-# Everything cheap about an lm() fit, in one round trip.
+# Everything cheap about an lm() fit, in one round trip (glm() fits too:
+# the accessors are generic).
 pylme4_lm_info <- function(fit) {
   na_act <- fit$na.action
+  ll <- stats::logLik(fit)
   list(
+    loglik = as.numeric(ll),
+    loglik_df = attr(ll, "df"),
+    aic = stats::AIC(fit),
+    bic = stats::BIC(fit),
+    deviance = stats::deviance(fit),
     formula = paste(deparse(stats::formula(fit)), collapse = " "),
     data_name = pylme4_data_name(fit$call),
     coef = as.list(stats::coef(fit)),
@@ -66,18 +73,13 @@ pylme4_lmlist_info <- function(fit) {
   )
 }
 
-# Everything cheap about a glm() fit, in one round trip: lm()'s fields (the
-# accessors are generic) plus the family, deviances and likelihood.
+# Everything cheap about a glm() fit, in one round trip: lm()'s fields plus
+# the family and the null deviance.
 pylme4_glm_info <- function(fit) {
-  ll <- stats::logLik(fit)
   c(pylme4_lm_info(fit), list(
     family = fit$family$family,
     link = fit$family$link,
-    deviance = stats::deviance(fit),
     null_deviance = fit$null.deviance,
-    aic = stats::AIC(fit),
-    loglik = as.numeric(ll),
-    loglik_df = attr(ll, "df"),
     converged = isTRUE(fit$converged)
   ))
 }
