@@ -32,8 +32,9 @@ import pytest
 from conftest import r
 
 from pylme4 import cli, pipeline
-from pylme4.pipeline import outdir, parse_spec, trust
+from pylme4.pipeline import SpecError, outdir, parse_spec, trust
 from pylme4.pipeline.export_r import r_string
+from pylme4.pipeline.trust import check_spec
 
 run_module = importlib.import_module("pylme4.pipeline.run")
 
@@ -897,3 +898,169 @@ def test_ls_means_terms_reach_r_as_text(tmp_path: Path, canary: Path, capsys) ->
         timeout=300,
     )
     assert ran.returncode != 0  # lmerTest: not a term of the model
+
+
+# ---------------------------------------------------------------------------
+# GLMM keys: family, control, weights, offset
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        "TOUCH",
+        'binomial(link = TOUCH)',
+        'binomial(link = "logit", TOUCH)',
+        "get('system')",
+        "system",
+        "Sys.time",
+        'binomial; system("touch CANARY")',
+        'binomial(link = "logit") # comment',
+        "stats::binomial(link = paste0('lo', 'git'))",
+        "MASS::negative.binomial(theta = TOUCH)",
+        "base::system('touch CANARY')",
+        "(function() binomial())()",
+    ],
+)
+def test_family_injections_are_refused(
+    family: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    family = family.replace("TOUCH", touch_code(canary)).replace("CANARY", str(canary))
+    line = refused_everywhere(
+        tmp_path, capsys, spec_text(extra=f"    family: {json.dumps(family)}\n")
+    )
+    assert "models[0].family: " in line and "is not a family a spec may give" in line, line
+    assert "--trust" in line
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["binomial", "poisson", 'binomial(link = "probit")', 'stats::poisson("sqrt")',
+     "Gamma(link = \"log\")", "MASS::negative.binomial(theta = 1.5)", "negative_binomial"],
+)
+def test_glmer_families_pass_the_trust_check(family: str) -> None:
+    check_spec(parse_spec(spec_text(extra=f"    family: {json.dumps(family)}\n")))
+
+
+def test_trust_lifts_the_family_check_but_not_one_expression(tmp_path: Path, capsys) -> None:
+    spec = parse_spec(spec_text(extra='    family: "binomial(link = make.link(\'probit\'))"\n'))
+    with pytest.raises(SpecError, match="is not a family a spec may give"):
+        check_spec(spec)
+    check_spec(spec, trust=True)
+    for family, message in [
+        ("binomial; poisson", "must be a single R expression: it holds 2 expressions"),
+        ("binomial # x", "must be a single R expression: it holds a comment"),
+    ]:
+        bad = parse_spec(spec_text(extra=f"    family: {json.dumps(family)}\n"))
+        with pytest.raises(SpecError, match=re.escape(f"models[0].family: {message}")):
+            check_spec(bad, trust=True)
+
+
+@pytest.mark.parametrize(
+    "control, message",
+    [
+        ('{optimizer: "system"}', "'system' is not one of lme4's optimizers"),
+        ('{optimizer: [bobyqa, "file.create"]}', "'file.create' is not one of lme4's optimizers"),
+        ("{optimiser: bobyqa}", "lmerControl() has no setting 'optimiser' (did you mean"),
+        ("{FUN: 1}", "lmerControl() has no setting 'FUN'"),
+        ("{tolPwrss: 1.0e-8}", "lmerControl() has no setting 'tolPwrss'"),
+        ('{"a); system(\'touch CANARY\'); list(b": 1}', "is not the name of a setting"),
+    ],
+)
+def test_control_settings_that_would_run_code_are_refused(
+    control: str, message: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    text = spec_text(extra=f"    control: {control.replace('CANARY', str(canary))}\n")
+    line = refused_everywhere(tmp_path, capsys, text)
+    assert "models[0].control" in line and message in line, line
+
+
+def test_control_values_and_column_names_reach_r_as_data(
+    tmp_path: Path, canary: Path, capsys
+) -> None:
+    # Text where a number is wanted stays text: R's optimizer stops on it, nothing runs.
+    payload = f"system('touch {canary}')"
+    column = f"Days); system('touch {canary}'); list(x"
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        spec_text(
+            extra=f"    control: {{optimizer: bobyqa, optCtrl: {{maxfun: {json.dumps(payload)}}}}}\n"
+            f"    weights: {json.dumps(column)}\n"
+            f"    offset: {json.dumps(column)}\n"
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code == cli.EXIT_BAD_SPEC, err
+    assert "models[0].weights: " in error_line(err) and "is not a column of" in error_line(err)
+    script = tmp_path / "s.R"
+    code, _, err = main(capsys, "export-r", str(spec), "-o", str(script))
+    assert code == 0, err
+    line = next(x for x in script.read_text(encoding="utf-8").splitlines() if x.startswith("fit <-"))
+    # R parses the call with the column as a symbol and the payload as a string.
+    parsed = r(
+        f"e <- str2lang({r_string(line)})[[3]]\n"
+        "list(w = is.name(e[['weights']]), o = is.name(e[['offset']]), "
+        "w_name = as.character(e[['weights']]), "
+        "m = is.character(e[['control']][['optCtrl']][['maxfun']]))"
+    )
+    assert parsed["w"] is True and parsed["o"] is True and parsed["m"] is True
+    assert parsed["w_name"] == column
+    # Without the column the spec runs: the payload is a string in the call R
+    # prints (and the canary fixture checks that nothing ran).
+    spec.write_text(
+        spec_text(extra=f"    control: {{optCtrl: {{maxfun: {json.dumps(payload)}}}}}\n"),
+        encoding="utf-8",
+    )
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out2"), "-q")
+    assert code == 0, err
+    summary = (tmp_path / "out2" / "m" / "summary.txt").read_text(encoding="utf-8")
+    assert f"lmerControl(optCtrl = list(maxfun = {r_string(payload)}))" in summary, summary
+
+
+# ---------------------------------------------------------------------------
+# emmeans: and wald_anova: — names and choices, never code
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ("    emmeans: {specs: \"Days); system('touch CANARY'); (x\"}\n", "emmeans.specs: "),
+        ("    emmeans: {specs: Days, by: \"system('touch CANARY')\"}\n", "emmeans.by: "),
+        ("    emmeans: {specs: 'pairwise ~ Days'}\n", "is not a predictor's name"),
+        ("    emmeans: {specs: Days, contrasts: [\"system('touch CANARY')\"]}\n", "must be one of"),
+        (
+            "    emmeans: {specs: Days, contrasts: [{method: pairwise, adjust: \"a'); system(b\"}]}\n",
+            "emmeans.contrasts[0].adjust: must be one of",
+        ),
+        ("    emmeans: {specs: Days, type: \"system('touch CANARY')\"}\n", "type: must be one of"),
+        ("    wald_anova: {test: \"system('touch CANARY')\"}\n", "wald_anova.test: must be one of"),
+        ("    tidy: {effects: \"system('touch CANARY')\"}\n", "tidy.effects: must be one of"),
+        ("    tidy: {conf_method: \"system('touch CANARY')\"}\n", "tidy.conf_method: must be"),
+        ("    icc: {by_group: \"system('touch CANARY')\"}\n", "icc.by_group: must be true"),
+        ("    r2: \"system('touch CANARY')\"\n", "models[0].r2: must be true or false"),
+    ],
+)
+def test_emmeans_and_wald_anova_values_that_would_be_code_are_refused(
+    extra: str, message: str, tmp_path: Path, canary: Path, capsys
+) -> None:
+    line = refused_everywhere(
+        tmp_path, capsys, spec_text(extra=extra.replace("CANARY", str(canary)))
+    )
+    assert message in line, line
+
+
+def test_emmeans_at_names_and_levels_reach_r_as_data(tmp_path: Path, canary: Path, capsys) -> None:
+    payload = f"x\"); system('touch {canary}'); list(\""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        spec_text(extra=f"    emmeans: {{specs: Days, at: {{{json.dumps(payload)}: [1]}}}}\n"),
+        encoding="utf-8",
+    )
+    code, _, err = main(capsys, "run", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code == cli.EXIT_BAD_DATA, err  # not a predictor of the model: pylme4 says so
+    assert "models[0] (m): " in error_line(err)
+    code, _, err = main(capsys, "export-r", str(spec), "-o", str(tmp_path / "s.R"))
+    assert code == 0, err
+    assert f"at = list({r_string(payload)} = c(1.0))" in (tmp_path / "s.R").read_text()

@@ -265,6 +265,15 @@ def check_formulas(
         except FormulaError as exc:
             message = str(exc).replace("is not a column of the data", f"is not a column of {where}")
             raise spec.error(key, message) from None
+        if model.update is not None:
+            continue  # weights and offset: its base model's, checked there
+        for name in ("weights", "offset"):
+            column = getattr(model, name)
+            if column is not None and column not in columns:
+                raise spec.error(
+                    f"models[{i}].{name}",
+                    f"{column!r} is not a column of {where}{suggestion(column, columns)}",
+                )
 
 
 def describe(spec: Spec) -> str:

@@ -2,7 +2,8 @@
 
 The script reads the data as pylme4 does (``read.csv`` with the spec's
 missing-value rules and factor levels, or the bundled data set), fits each
-model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``;
+model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``,
+``glmer()`` or ``glmer.nb()`` for a ``family``;
 a model with ``update:`` as ``update(<base fit>, <formula>)``), and writes the same files as ``pylme4 run`` (those of
 :data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), with numbers
 written to 17 significant digits so that they read back as the same doubles.
@@ -34,7 +35,7 @@ from typing import Any
 from .. import __version__
 from . import outputs
 from .data import NA_STRINGS
-from .spec import Level, ModelSpec, Spec, _is_r_name
+from .spec import LMERTEST_KEYS, Level, ModelSpec, Spec, _is_r_name
 from .trust import check_spec
 
 #: The R helpers the script shares with pylme4's embedded R, copied in verbatim.
@@ -208,11 +209,52 @@ def _fit_line(model: ModelSpec, spec: Spec) -> str:
         if model.reml != spec.model(model.update).reml:
             args.append(f"REML = {r_literal(model.reml)}")
         return f"fit <- update({', '.join(args)})"
-    fun = "lmerTest::lmer" if model.ddf is not None else "lmer"
-    args_text = f"{model.formula}, data = {r_name(spec.data.name)}"
-    if not model.reml:
-        args_text += ", REML = FALSE"
-    return f"fit <- {fun}({args_text})"
+    fun = "lmerTest::lmer" if model.ddf is not None else model.fun
+    args = [str(model.formula), f"data = {r_name(spec.data.name)}"]
+    if model.fun == "glmer":
+        # Code that trust.check_spec() has checked (a family of its list, or
+        # one R expression without a comment under --trust).
+        args.append(f"family = {model.family}")
+    if model.fun == "lmer" and not model.reml:
+        args.append("REML = FALSE")
+    if model.is_glmm and model.nAGQ != 1:
+        args.append(f"nAGQ = {model.nAGQ}")
+    for name in ("weights", "offset"):
+        column = getattr(model, name)
+        if column is not None:
+            args.append(f"{name} = {r_symbol(column)}")
+    if model.control is not None:
+        control = "glmerControl" if model.is_glmm else "lmerControl"
+        args.append(f"control = {control}({_r_settings(model.control)})")
+    return f"fit <- {fun}({', '.join(args)})"
+
+
+def r_symbol(name: str) -> str:
+    """A column's name as the R symbol R prints it as: bare when syntactic, else in backticks.
+
+    The spec refuses names with a backtick, a backslash or a control
+    character, which a backtick-quoted name would have to escape.
+    """
+    if _is_r_name(name):
+        return name
+    if "`" in name or "\\" in name or any(ord(ch) < 32 for ch in name):
+        raise ValueError(f"{name!r} cannot be written as an R symbol here")
+    return f"`{name}`"
+
+
+def _r_setting(value: Any) -> str:
+    """A control value as pylme4 passes it to R (numbers as doubles, as R prints them in
+    the summary's ``Control:`` line)."""
+    if isinstance(value, Mapping):
+        return f"list({_r_settings(value)})"
+    if isinstance(value, tuple):
+        return "c(" + ", ".join(_r_setting(v) for v in value) + ")"
+    return r_literal(value)
+
+
+def _r_settings(settings: Mapping[str, Any]) -> str:
+    # The names are syntactic R names (the spec checks them).
+    return ", ".join(f"{r_name(name)} = {_r_setting(value)}" for name, value in settings.items())
 
 
 def _referenced(spec: Spec) -> set[str]:
@@ -277,11 +319,27 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     check_spec(spec, trust=trust)
     path = None if script_path is None else Path(script_path)
     needs = ["lme4"]
-    lmertest_keys = ("ddf", "drop1", "step", "contest", "ls_means", "difflsmeans")
-    if any(getattr(m, k) not in (None, False) for m in spec.models for k in lmertest_keys):
+    if any(getattr(m, k) not in (None, False) for m in spec.models for k in LMERTEST_KEYS) or any(
+        m.power is not None and m.power_method in ("satterthwaite", "kenward-roger")
+        for m in spec.models
+    ):
         needs.append("lmerTest")
     if any(m.boot is not None or (m.confint and m.confint.method == "boot") for m in spec.models):
         needs.append("boot")
+    if any(m.emmeans is not None for m in spec.models):
+        needs.append("emmeans")
+    if any(m.wald_anova is not None for m in spec.models):
+        needs.append("car")
+    if any(
+        (m.emmeans is not None and m.lmer_df == "kenward-roger")
+        or (m.wald_anova is not None and m.wald_anova.test == "F")
+        for m in spec.models
+    ):
+        needs.append("pbkrtest")
+    if any(m.r2 or m.icc is not None for m in spec.models):
+        needs.append("performance")
+    if any(m.tidy is not None for m in spec.models):
+        needs.append("broom.mixed")
     if any(m.all_fit for m in spec.models):
         needs += ["optimx", "dfoptim"]
     always = [n for o in outputs.OUTPUTS if o.key is None for n in o.file_names]

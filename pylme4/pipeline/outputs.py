@@ -138,9 +138,11 @@ def fit_stats(fit: Any) -> pd.DataFrame:
         ("BIC", fit.bic),
         ("deviance", fit.deviance),
     ]
-    if fit.reml_criterion is not None:
+    if getattr(fit, "reml_criterion", None) is not None:
         rows.append(("REMLcrit", fit.reml_criterion))
     rows += [(f"theta:{i + 1}", float(t)) for i, t in enumerate(fit.theta)]
+    if getattr(fit, "nb_theta", None) is not None:
+        rows.append(("nb_theta", fit.nb_theta))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
@@ -175,7 +177,13 @@ def all_fit_table(result: Any) -> pd.DataFrame:
 
 def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
     """The outputs of every model: R's summary and the estimates."""
-    summary = fit.summary(ddf=model.ddf)  # type: ignore[arg-type]  # checked by the spec
+    # A GLMM's summary has Wald z tests (the spec refuses ddf for it).
+    summary = fit.summary() if model.is_glmm else fit.summary(ddf=model.ddf)  # type: ignore[arg-type]
+    entry: dict[str, Any] = {}
+    if model.is_glmm:
+        # A variant of a glmer.nb() fit is a glmer() with its theta (variants.py).
+        fun = "glmer" if model.update is not None and model.fun == "glmer.nb" else model.fun
+        entry = {"fun": fun, "family": model.family, "nAGQ": model.nAGQ}
     return Produced(
         texts={"summary.txt": summary.text},
         tables={
@@ -190,6 +198,7 @@ def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Prod
             "ddf": model.ddf,
             "optimizer": fit.optimizer,
             "singular": fit.is_singular(),
+            **entry,
         },
     )
 
@@ -333,6 +342,187 @@ def _ls_means_producer(key: str) -> Callable[[Any, ModelSpec, Progress | None], 
     return produce
 
 
+def _power_args(model: ModelSpec) -> dict[str, Any]:
+    """The arguments of pylme4.power() (and of the R writers) from the spec's ``power:``."""
+    spec = model.power
+    assert spec is not None
+    return {
+        "test": spec.test,
+        "seed": spec.seed,
+        "nsim": spec.nsim,
+        "alpha": spec.alpha,
+        "method": model.power_method,
+        "level": spec.level,
+        "workers": spec.workers,
+        "effect": spec.effects or None,
+    }
+
+
+def produce_power(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``power:``: power by simulation (:func:`pylme4.power`) and every p-value."""
+    from ..power_analysis import power
+
+    args = _power_args(model)
+    _say(progress, f"    power of {model.name}: {args['nsim']} simulations, seed {args['seed']}")
+    result = power(
+        fit,
+        args.pop("test"),
+        args.pop("effect"),
+        progress=progress is not None,
+        **args,
+    )
+    table = pd.DataFrame(
+        {
+            "simulation": [str(i) for i in result.p_values.index],
+            "p_value": result.p_values.to_numpy(dtype=float),
+            "error": [str(e) for e in result.errors],
+        }
+    )
+    return Produced(
+        texts={"power.txt": result.text},
+        tables={"power": table},
+        entry={
+            "power_estimate": plain(result.power),
+            "power_ci": plain(list(result.ci)),
+            "power_failed": result.n_failed,
+            "power_warned": result.n_warned,
+        },
+    )
+
+
+def produce_power_curve(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``power: {power_curve: ...}``: power by the number of levels of a grouping factor."""
+    from ..power_analysis import power_curve
+
+    curve_spec = model.power_curve
+    assert curve_spec is not None
+    args = _power_args(model)
+    _say(progress, f"    power curve of {model.name}: n = {list(curve_spec.n)}")
+    curve = power_curve(
+        fit,
+        args.pop("test"),
+        curve_spec.along,
+        list(curve_spec.n),
+        args.pop("effect"),
+        progress=progress is not None,
+        **args,
+    )
+    return Produced(tables={"power_curve": curve.frame})
+
+
+def _emmeans_args(model: ModelSpec) -> dict[str, Any]:
+    """The arguments of fit.emmeans() (and of the R writers) from the spec's ``emmeans:``."""
+    spec = model.emmeans
+    assert spec is not None
+    return {
+        "specs": spec.specs[0] if len(spec.specs) == 1 else spec.specs,
+        "by": spec.by,
+        "at": spec.at,
+        "type": spec.type,
+        "lmer_df": model.lmer_df,
+        "level": spec.level,
+        "weights": spec.weights,
+    }
+
+
+def _grid(fit: Any, model: ModelSpec) -> Any:
+    args = _emmeans_args(model)
+    at = args["at"]
+    return fit.emmeans(
+        args["specs"] if isinstance(args["specs"], str) else list(args["specs"]),
+        by=None if args["by"] is None else list(args["by"]),
+        at=None if at is None else {k: list(v) for k, v in at.items()},
+        type=args["type"],
+        lmer_df=args["lmer_df"],
+        level=args["level"],
+        weights=args["weights"],
+    )
+
+
+def produce_emmeans(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``emmeans:``: estimated marginal means (emmeans), printed and as R's table."""
+    _say(progress, f"    emmeans of {model.name}")
+    grid = _grid(fit, model)
+    return Produced(texts={"emmeans.txt": grid.text}, tables={"emmeans": grid.r_frame})
+
+
+def _contrast_label(spec: Any) -> str:
+    return spec.method + ("" if spec.adjust is None else f", adjust = {spec.adjust}")
+
+
+def produce_emmeans_contrasts(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``emmeans.contrasts``: emmeans' contrast() of the grid, one per entry."""
+    assert model.emmeans_contrasts is not None
+    grid = _grid(fit, model)
+    texts, parts = [], []
+    for spec in model.emmeans_contrasts:
+        _say(progress, f"    emmeans contrast {_contrast_label(spec)} of {model.name}")
+        result = grid.contrast(spec.method, adjust=spec.adjust)
+        texts.append(f"{_contrast_label(spec)}:\n{result.text}")
+        frame = result.r_frame.copy()
+        frame.insert(0, "adjust", spec.adjust or "default")
+        frame.insert(0, "method", spec.method)
+        parts.append(frame)
+    return Produced(
+        texts={"emmeans_contrasts.txt": "\n\n".join(texts)},
+        tables={"emmeans_contrasts": pd.concat(parts, ignore_index=True)},
+    )
+
+
+def produce_wald_anova(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``wald_anova:``: car::Anova()'s Wald tests of the fixed-effect terms."""
+    spec = model.wald_anova
+    assert spec is not None
+    _say(progress, f"    wald_anova of {model.name}: type {spec.type}, {spec.test}")
+    table = fit.wald_anova(type=spec.type, test=spec.test)
+    return Produced(
+        texts={"wald_anova.txt": table.text}, tables={"wald_anova": rows_table(table, "term")}
+    )
+
+
+def produce_r2(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``r2: true``: Nakagawa's R² (performance)."""
+    _say(progress, f"    r2 of {model.name}")
+    r2 = fit.r2()
+    return Produced(
+        texts={"r2.txt": r2.text},
+        tables={
+            "r2": pd.DataFrame(
+                {"statistic": ["conditional", "marginal"], "value": [r2.conditional, r2.marginal]}
+            )
+        },
+    )
+
+
+def produce_icc(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``icc:``: the intraclass correlation (performance), adjusted and unadjusted or by group."""
+    spec = model.icc
+    assert spec is not None
+    _say(progress, f"    icc of {model.name}")
+    icc = fit.icc(by_group=spec.by_group)
+    if spec.by_group:
+        table = icc.table.copy()
+    else:
+        table = pd.DataFrame(
+            {"statistic": ["adjusted", "unadjusted"], "value": [icc.adjusted, icc.unadjusted]}
+        )
+    return Produced(texts={"icc.txt": icc.text}, tables={"icc": table})
+
+
+def produce_tidy(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+    """``tidy:``: broom.mixed's tidy table, with intervals when asked."""
+    spec = model.tidy
+    assert spec is not None
+    _say(progress, f"    tidy of {model.name}")
+    table = fit.tidy(
+        effects=list(spec.effects),
+        conf_int=spec.conf_int,
+        conf_level=spec.conf_level,
+        conf_method=spec.conf_method,
+    )
+    return Produced(tables={"tidy": table})
+
+
 def compare_table(table: Any) -> pd.DataFrame:
     """``anova(m0, m1)``'s table with the models' names as column ``model``."""
     return rows_table(table, "model")
@@ -372,11 +562,16 @@ OUTPUTS: tuple[Output, ...] = (
             ("summary.txt", "R's printed summary (lmerTest's when ddf is set)"),
             (
                 "fixef.csv",
-                "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|))",
+                "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|)); "
+                "a GLMM's: z value, Pr(>|z|)",
             ),
             ("ranef.csv", "as.data.frame(ranef(fit, condVar = TRUE))"),
             ("var_corr.csv", "as.data.frame(VarCorr(fit))"),
-            ("stats.csv", "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta"),
+            (
+                "stats.csv",
+                "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta "
+                "(nb_theta of glmer.nb)",
+            ),
         ),
         produce=produce_model,
         r_writer="pylme4_write_model",
@@ -459,6 +654,103 @@ OUTPUTS: tuple[Output, ...] = (
         produce=_ls_means_producer("difflsmeans"),
         r_writer="pylme4_write_difflsmeans",
         r_args=_spec_fields("difflsmeans"),
+    ),
+    Output(
+        key="power",
+        files=(
+            ("power.txt", "pylme4.power()'s report: power, interval, test, failures"),
+            ("power.csv", "every simulation's p-value (simulation, p_value, error)"),
+        ),
+        produce=produce_power,
+        r_writer="pylme4_write_power",
+        r_args=_power_args,
+    ),
+    Output(
+        key="power_curve",
+        files=(
+            (
+                "power_curve.csv",
+                "power by size: n, power, ci_low, ci_high, successes, nsim, n_failed, "
+                "n_warned, nobs",
+            ),
+        ),
+        produce=produce_power_curve,
+        r_writer="pylme4_write_power_curve",
+        r_args=lambda model: {
+            "test": _power_args(model)["test"],
+            "along": model.power_curve.along if model.power_curve else None,
+            "n": model.power_curve.n if model.power_curve else None,
+            **{k: v for k, v in _power_args(model).items() if k != "test"},
+        },
+    ),
+    Output(
+        key="emmeans",
+        files=(
+            ("emmeans.txt", "print(emmeans(fit, specs, by =, at =, type =, lmer.df =, ...))"),
+            ("emmeans.csv", "as.data.frame(summary(<the grid>)) with R's column names"),
+        ),
+        produce=produce_emmeans,
+        r_writer="pylme4_write_emmeans",
+        r_args=_emmeans_args,
+    ),
+    Output(
+        key="emmeans_contrasts",
+        files=(
+            ("emmeans_contrasts.txt", "print(contrast(<grid>, method, adjust =)) of each entry"),
+            (
+                "emmeans_contrasts.csv",
+                "the same: method, adjust (default: the method's), then R's columns",
+            ),
+        ),
+        produce=produce_emmeans_contrasts,
+        r_writer="pylme4_write_emmeans_contrasts",
+        r_args=lambda model: {
+            **_emmeans_args(model),
+            "contrasts": [asdict(c) for c in model.emmeans_contrasts or ()],
+        },
+    ),
+    Output(
+        key="wald_anova",
+        files=(
+            ("wald_anova.txt", "print(car::Anova(fit, type =, test.statistic =))"),
+            ("wald_anova.csv", "the same table: term, Chisq, Df, Pr(>Chisq) (or F, ...)"),
+        ),
+        produce=produce_wald_anova,
+        r_writer="pylme4_write_wald_anova",
+        r_args=_spec_fields("wald_anova"),
+    ),
+    Output(
+        key="r2",
+        files=(
+            ("r2.txt", "print(performance::r2_nakagawa(fit, tolerance = 1e-5))"),
+            ("r2.csv", "statistic (conditional, marginal), value"),
+        ),
+        produce=produce_r2,
+        r_writer="pylme4_write_r2",
+        r_args=lambda model: {},
+    ),
+    Output(
+        key="icc",
+        files=(
+            ("icc.txt", "print(performance::icc(fit, by_group =, tolerance = 1e-5))"),
+            ("icc.csv", "statistic (adjusted, unadjusted), value; by_group: Group, ICC"),
+        ),
+        produce=produce_icc,
+        r_writer="pylme4_write_icc",
+        r_args=_spec_fields("icc"),
+    ),
+    Output(
+        key="tidy",
+        files=(
+            (
+                "tidy.csv",
+                "broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method), "
+                "columns in snake_case",
+            ),
+        ),
+        produce=produce_tidy,
+        r_writer="pylme4_write_tidy",
+        r_args=_spec_fields("tidy"),
     ),
 )
 

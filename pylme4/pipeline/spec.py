@@ -20,6 +20,12 @@ A spec names one data set and the models to fit on it::
         reml: false
         drop1: true            # lmerTest's F tests; also step:, contest:,
                                # ls_means:, difflsmeans:
+      - name: glmm
+        formula: "cbind(y, n - y) ~ x + (1 | g)"
+        family: binomial       # glmer(); negative_binomial: glmer.nb()
+        nAGQ: 1
+        control: {optimizer: bobyqa}   # also on lmer models, as are weights:, offset:
+        power: {test: x, effect: 0.5, nsim: 200, seed: 1}
     compare:                   # anova() between named models
       - name: reml_vs_ml
         models: [nested, ml]
@@ -46,7 +52,22 @@ from typing import Any, NoReturn
 import yaml
 
 from ..errors import PylmeError, one_line, suggestion
-from ..options import ANOVA_DDF_VALUES, BOOT_STATISTICS, BOOT_TYPES, CONFINT_METHODS, DDF_VALUES
+from ..options import (
+    ANOVA_DDF_VALUES,
+    BOOT_STATISTICS,
+    BOOT_TYPES,
+    CONFINT_METHODS,
+    CONTRAST_METHODS,
+    DDF_VALUES,
+    EMM_ADJUSTS,
+    EMM_TYPES,
+    EMM_WEIGHTS,
+    LMER_DF_VALUES,
+    POWER_METHODS,
+    TIDY_EFFECTS,
+    WALD_TESTS,
+    WALD_TYPES,
+)
 
 # A model's name becomes a directory name: keep it portable and free of dots,
 # so it can never collide with results.json or spec.yaml.
@@ -57,6 +78,8 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _R_NAME = re.compile(r"(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*|\.")
 # An R package's name, as R CMD check requires it.
 _R_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]")
+# A predictor's name as emmeans takes it in specs, by and at.
+_PREDICTOR = re.compile(r"[A-Za-z.][A-Za-z0-9._]*")
 #: R's integers (seeds, counts): what set.seed() and bootMer accept.
 R_INT_MAX = 2**31 - 1
 _R_RESERVED = frozenset(
@@ -226,6 +249,104 @@ class LsMeansSpec:
 
 
 @dataclass(frozen=True)
+class PowerCurveSpec:
+    """``power.power_curve:``: ``pylme4.power_curve(fit, test, along, n, ...)``."""
+
+    along: str = field(metadata=_read("text"))
+    """The grouping factor whose levels are added (or dropped)."""
+    n: tuple[int, ...] = field(metadata=_read("sizes"))
+    """The numbers of its levels to try."""
+
+
+@dataclass(frozen=True)
+class PowerSpec:
+    """``power:`` of a model: ``pylme4.power(fit, test, effect, nsim, seed, ...)``, the loop
+    of docs/power.md."""
+
+    test: str = field(metadata=_read("text"))
+    """A fixed-effect term, as R names it."""
+    seed: int = field(metadata=_SEED)
+    nsim: int = field(default=1000, metadata=_COUNT)
+    effect: float | Mapping[str, float] | None = field(default=None, metadata=_read("effect"))
+    """A number (the coefficient named like ``test``), or coefficient -> value."""
+    alpha: float = field(default=0.05, metadata=_read("level"))
+    method: str | None = field(default=None, metadata=_read("power_method"))
+    """satterthwaite, kenward-roger, lrt or wald; by default satterthwaite
+    for an lmer and lrt for a GLMM."""
+    level: float = field(default=0.95, metadata=_read("level"))
+    workers: int = field(default=1, metadata=_COUNT)
+    power_curve: PowerCurveSpec | None = field(default=None, metadata=_read("power_curve"))
+
+    @property
+    def effects(self) -> dict[str, float]:
+        """``effect`` as coefficient -> value (a number sets the coefficient named ``test``)."""
+        if self.effect is None:
+            return {}
+        if isinstance(self.effect, Mapping):
+            return dict(self.effect)
+        return {self.test: float(self.effect)}
+
+
+@dataclass(frozen=True)
+class EmmContrastSpec:
+    """One entry of ``emmeans.contrasts``: emmeans' ``contrast(grid, method, adjust =)``."""
+
+    method: str = field(metadata=_read("choice", choices=CONTRAST_METHODS))
+    adjust: str | None = field(default=None, metadata=_read("optional_choice", choices=EMM_ADJUSTS))
+    """None: the method's own default (Tukey for pairwise, ...)."""
+
+
+@dataclass(frozen=True)
+class EmmeansSpec:
+    """``emmeans:`` of a model: ``emmeans::emmeans(fit, specs, by, at, type, lmer.df, ...)``."""
+
+    specs: tuple[str, ...] = field(metadata=_read("predictors"))
+    """The predictors whose marginal means are estimated (one or a list)."""
+    by: tuple[str, ...] | None = field(default=None, metadata=_read("predictors"))
+    at: Mapping[str, tuple[float | str, ...]] | None = field(default=None, metadata=_read("at"))
+    """Predictor -> the values (numbers) or levels (text) of the reference grid."""
+    type: str | None = field(default=None, metadata=_read("optional_choice", choices=EMM_TYPES))
+    lmer_df: str | None = field(
+        default=None, metadata=_read("optional_choice", choices=LMER_DF_VALUES)
+    )
+    """An lmer's degrees of freedom; pylme4's default (kenward-roger) is written out."""
+    level: float = field(default=0.95, metadata=_read("level"))
+    weights: str | None = field(
+        default=None, metadata=_read("optional_choice", choices=EMM_WEIGHTS)
+    )
+    contrasts: tuple[EmmContrastSpec, ...] = field(default=(), metadata=_read("emm_contrasts"))
+
+
+@dataclass(frozen=True)
+class WaldAnovaSpec:
+    """``wald_anova:`` of a model: ``car::Anova(fit, type =, test.statistic =)``."""
+
+    type: str = field(default="II", metadata=_read("wald_type"))
+    """II or III (2 and 3 are read as these)."""
+    test: str = field(default="Chisq", metadata=_read("choice", choices=WALD_TESTS))
+
+
+@dataclass(frozen=True)
+class IccSpec:
+    """``icc:`` of a model: ``performance::icc(fit, by_group =)``."""
+
+    by_group: bool = field(default=False, metadata=_read("boolean"))
+
+
+@dataclass(frozen=True)
+class TidySpec:
+    """``tidy:`` of a model: ``broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method)``."""
+
+    effects: tuple[str, ...] = field(
+        default=("fixed", "ran_pars"), metadata=_read("choices", choices=TIDY_EFFECTS)
+    )
+    conf_int: bool = field(default=False, metadata=_read("boolean"))
+    conf_level: float = field(default=0.95, metadata=_read("level"))
+    conf_method: str = field(default="Wald", metadata=_read("choice", choices=("Wald", "profile")))
+    """Wald or profile (bootstrap intervals: ``confint: {method: boot}``)."""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One entry of ``models:``."""
 
@@ -249,6 +370,72 @@ class ModelSpec:
     )
     ls_means: LsMeansSpec | None = field(default=None, metadata={**_read("ls_means"), **_LATER})
     difflsmeans: LsMeansSpec | None = field(default=None, metadata={**_read("ls_means"), **_LATER})
+    family: str | None = field(default=None, metadata={**_read("family"), **_LATER})
+    """A GLMM: ``glmer(..., family = <family>)`` (R code: ``binomial``,
+    ``binomial(link = "probit")``; checked by :mod:`.trust`), or
+    :data:`NEGATIVE_BINOMIAL` for ``glmer.nb()``, which estimates theta."""
+    nAGQ: int = field(default=1, metadata={**_read("nagq"), **_LATER})  # R's own spelling
+    control: Mapping[str, Any] | None = field(default=None, metadata={**_read("control"), **_LATER})
+    """lmerControl() (glmerControl() with ``family``) settings: name -> a
+    number, logical, text, a list of them, or a mapping of them (``optCtrl``)."""
+    weights: str | None = field(default=None, metadata={**_read("column"), **_LATER})
+    offset: str | None = field(default=None, metadata={**_read("column"), **_LATER})
+    power: PowerSpec | None = field(default=None, metadata={**_read("power"), **_LATER})
+    emmeans: EmmeansSpec | None = field(default=None, metadata={**_read("emmeans"), **_LATER})
+    wald_anova: WaldAnovaSpec | None = field(
+        default=None, metadata={**_read("wald_anova"), **_LATER}
+    )
+    r2: bool = field(default=False, metadata={**_read("boolean"), **_LATER})
+    """Nakagawa's R² (``performance::r2_nakagawa(fit)``)."""
+    icc: IccSpec | None = field(default=None, metadata={**_read("icc"), **_LATER})
+    tidy: TidySpec | None = field(default=None, metadata={**_read("tidy"), **_LATER})
+
+    @property
+    def emmeans_contrasts(self) -> tuple[EmmContrastSpec, ...] | None:
+        """``emmeans.contrasts`` (its output is asked for by it), or None."""
+        return (
+            None if self.emmeans is None or not self.emmeans.contrasts else self.emmeans.contrasts
+        )
+
+    @property
+    def lmer_df(self) -> str | None:
+        """emmeans' ``lmer.df`` for this model: as given, kenward-roger for an lmer, None
+        for a GLMM."""
+        if self.is_glmm:
+            return None
+        given = None if self.emmeans is None else self.emmeans.lmer_df
+        return given or "kenward-roger"
+
+    @property
+    def power_curve(self) -> PowerCurveSpec | None:
+        """``power.power_curve`` (its output is asked for by it)."""
+        return None if self.power is None else self.power.power_curve
+
+    @property
+    def power_method(self) -> str:
+        """The test of ``power:``: as given, or pylme4.power()'s default for the model."""
+        method = None if self.power is None else self.power.method
+        return method or ("lrt" if self.is_glmm else "satterthwaite")
+
+    @property
+    def is_glmm(self) -> bool:
+        """Whether the model is fitted with glmer() or glmer.nb() (it has a family)."""
+        return self.family is not None
+
+    @property
+    def fun(self) -> str:
+        """The lme4 function that fits the model: lmer, glmer or glmer.nb."""
+        if self.family is None:
+            return "lmer"
+        return "glmer.nb" if self.family == NEGATIVE_BINOMIAL else "glmer"
+
+
+#: ``family:`` of a negative binomial model with theta estimated (lme4's ``glmer.nb()``).
+NEGATIVE_BINOMIAL = "negative_binomial"
+#: Keys of a model that lmerTest computes, for linear mixed models only.
+LMERTEST_KEYS = ("ddf", "drop1", "step", "contest", "ls_means", "difflsmeans")
+#: Keys of the model call that a variant (``update:``) takes from its base model.
+CALL_KEYS = ("family", "nAGQ", "control", "weights", "offset")
 
 
 @dataclass(frozen=True)
@@ -338,6 +525,8 @@ class Spec:
                 out[f"{model.name}.boot"] = model.boot.seed
             if model.confint is not None and model.confint.seed is not None:
                 out[f"{model.name}.confint"] = model.confint.seed
+            if model.power is not None:
+                out[f"{model.name}.power"] = model.power.seed
         return out
 
     def to_dict(self, levels: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
@@ -631,6 +820,239 @@ class _Reader:
             return None
         return self.choice(node, key, DDF_VALUES)
 
+    def read_family(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        # What R may make of it is checked by trust.check_spec (an allow-list).
+        return " ".join(self.string(node, key).split())
+
+    def read_nagq(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> int:
+        return self.integer(node, key, 0, 100)
+
+    def read_column(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        """A column's name (checked against the data with the formulas)."""
+        name = self.string(node, key)
+        if "`" in name or "\\" in name or any(ord(ch) < 32 for ch in name):
+            # The script writes it as an R symbol in backticks.
+            self.fail(
+                node,
+                key,
+                f"{name!r}: a column name with '`', '\\' or a control "
+                "character cannot be used here",
+            )
+        return name
+
+    def read_control(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> Mapping[str, Any]:
+        example = "{optimizer: bobyqa, optCtrl: {maxfun: 100000}}"
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                f"must be a mapping of control settings such as {example}, not {_kind(node)}",
+            )
+        return self.settings(node, key, depth=0)
+
+    def settings(self, node: yaml.MappingNode, key: str, depth: int) -> Mapping[str, Any]:
+        out: dict[str, Any] = {}
+        for name_node, value_node in node.value:
+            name = self.string(name_node, key)
+            if not _is_r_name(name):
+                self.fail(name_node, key, f"{name!r} is not the name of a setting")
+            if name in out:
+                self.fail(name_node, key, f"the setting {name!r} is given twice")
+            sub = self.join(key, name)
+            self.lines[sub] = name_node.start_mark.line + 1
+            if isinstance(value_node, yaml.MappingNode) and depth == 0:
+                out[name] = self.settings(value_node, sub, depth=1)
+            elif isinstance(value_node, yaml.SequenceNode) and value_node.value:
+                out[name] = tuple(self.setting(item, sub) for item in value_node.value)
+            else:
+                out[name] = self.setting(value_node, sub)
+        return MappingProxyType(out)
+
+    def setting(self, node: yaml.Node, key: str) -> bool | int | float | str:
+        """One control value: a logical, a number or text (never code)."""
+        value = self.scalar(node, key, "must be a number, true/false or text")
+        if isinstance(value, (bool, int)):
+            return value
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                self.fail(node, key, f"must be a finite number, not {_kind(node)}")
+            return value
+        if value is None:
+            self.fail(node, key, "must be a number, true/false or text, not empty")
+        text = self.string(node, key)
+        # YAML 1.1 reads 1e5 as text; in a control setting it can only mean a number.
+        if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", text):
+            return float(text)
+        return text
+
+    def read_text(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        """A name R receives as a string (a term, a grouping factor), never as code."""
+        return self.string(node, key)
+
+    def read_sizes(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> tuple[int, ...]:
+        items = node.value if isinstance(node, yaml.SequenceNode) else None
+        if not items:
+            self.fail(
+                node,
+                key,
+                f"must be a list of numbers of levels, e.g. [10, 20, 40], not {_kind(node)}",
+            )
+        return tuple(self.integer(item, key, 2) for item in items)
+
+    def read_effect(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> float | Mapping[str, float]:
+        example = "a number, or coefficients and values such as {Days: 3}"
+        if isinstance(node, yaml.MappingNode) and node.value:
+            out: dict[str, float] = {}
+            for name_node, value_node in node.value:
+                name = self.string(name_node, key)
+                if name in out:
+                    self.fail(name_node, key, f"the coefficient {name!r} is given twice")
+                out[name] = self.weights(
+                    yaml.SequenceNode("tag:yaml.org,2002:seq", [value_node]),
+                    f"{key}.{name}",
+                    example,
+                )[0]
+            return MappingProxyType(out)
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(node, key, f"must be {example}")
+            if not isinstance(value, bool) and isinstance(value, (int, float)):
+                if value != value or value in (float("inf"), float("-inf")):
+                    self.fail(node, key, f"must be a finite number, not {_kind(node)}")
+                return float(value)
+        self.fail(node, key, f"must be {example}, not {_kind(node)}")
+
+    def read_optional_choice(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> str | None:
+        if node.tag.endswith(":null"):
+            return None
+        return self.choice(node, key, meta["choices"])
+
+    def read_predictors(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """Predictor names (one or a list): R receives them as text, never as code."""
+        names = self.read_terms(node, key, meta)
+        for name in names:
+            if not _PREDICTOR.fullmatch(name):
+                self.fail(
+                    node,
+                    key,
+                    f"{name!r} is not a predictor's name (letters, digits, '.' and '_'); "
+                    "write means of several predictors as a list, e.g. [recipe, temperature]",
+                )
+        return names
+
+    def read_at(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> Mapping[str, tuple[float | str, ...]]:
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                f"must map predictors to values, e.g. {{temp: [175, 185]}}, not {_kind(node)}",
+            )
+        out: dict[str, tuple[float | str, ...]] = {}
+        for name_node, value_node in node.value:
+            name = self.string(name_node, key)
+            sub = self.join(key, name)
+            self.lines[sub] = name_node.start_mark.line + 1
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            if not items:
+                self.fail(value_node, sub, "must give at least one value")
+            values = [self.scalar(item, sub, "must be numbers or levels") for item in items]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                out[name] = tuple(float(v) for v in values)
+            elif all(isinstance(v, str) for v in values):
+                out[name] = tuple(self.string(item, sub) for item in items)
+            else:
+                self.fail(value_node, sub, "must be numbers, or levels written as text")
+        return MappingProxyType(out)
+
+    def read_emm_contrasts(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> tuple[EmmContrastSpec, ...]:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.fail(
+                node,
+                key,
+                f"must be a list such as [{{method: pairwise, adjust: holm}}], not {_kind(node)}",
+            )
+        out = []
+        for i, item in enumerate(node.value):
+            sub = f"{key}[{i}]"
+            if isinstance(item, yaml.ScalarNode):
+                out.append(EmmContrastSpec(method=self.choice(item, sub, CONTRAST_METHODS)))
+                continue
+            entries = self.mapping(item, sub, yaml_keys(EmmContrastSpec), "a contrast")
+            out.append(EmmContrastSpec(**self.fields(EmmContrastSpec, entries, sub)))
+        return tuple(out)
+
+    def read_emmeans(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> EmmeansSpec:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(
+                node,
+                key,
+                "must be a mapping such as {specs: recipe, contrasts: "
+                f"[pairwise]}}, not {_kind(node)}",
+            )
+        entries = self.mapping(node, key, yaml_keys(EmmeansSpec), "emmeans")
+        return EmmeansSpec(**self.fields(EmmeansSpec, entries, key))
+
+    def read_wald_type(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str:
+        value = self.scalar(node, key, "must be 2, 3, II or III")
+        if isinstance(value, bool) or value not in WALD_TYPES:
+            self.fail(node, key, f"must be 2, 3, II or III, not {_kind(node)}")
+        return WALD_TYPES[value]
+
+    def read_wald_anova(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> WaldAnovaSpec | None:
+        return self.optional(node, key, WaldAnovaSpec, "wald_anova", "{type: 3, test: F}")  # type: ignore[no-any-return]
+
+    def read_choices(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> tuple[str, ...]:
+        """One choice or a list of them (each once)."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.fail(node, key, f"must name at least one of {', '.join(meta['choices'])}")
+        out = []
+        for item in items:
+            value = self.choice(item, key, meta["choices"])
+            if value in out:
+                self.fail(item, key, f"{value!r} is listed twice")
+            out.append(value)
+        return tuple(out)
+
+    def read_icc(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> IccSpec | None:
+        return self.optional(node, key, IccSpec, "icc", "{by_group: true}")  # type: ignore[no-any-return]
+
+    def read_tidy(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> TidySpec | None:
+        return self.optional(node, key, TidySpec, "tidy", "{conf_int: true}")  # type: ignore[no-any-return]
+
+    def read_power_method(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> str | None:
+        if node.tag.endswith(":null"):
+            return None
+        return self.choice(node, key, POWER_METHODS)
+
+    def read_power_curve(
+        self, node: yaml.Node, key: str, meta: Mapping[str, Any]
+    ) -> PowerCurveSpec:
+        entries = self.mapping(node, key, yaml_keys(PowerCurveSpec), "power_curve")
+        return PowerCurveSpec(**self.fields(PowerCurveSpec, entries, key))
+
+    def read_power(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> PowerSpec:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(
+                node,
+                key,
+                "must be a mapping such as {test: Days, effect: 3, nsim: 100, "
+                f"seed: 1}} (a seed is required), not {_kind(node)}",
+            )
+        entries = self.mapping(node, key, yaml_keys(PowerSpec), "power")
+        return PowerSpec(**self.fields(PowerSpec, entries, key))
+
     def read_alpha(self, node: yaml.Node, key: str, meta: Mapping[str, Any]) -> float:
         value = self.scalar(node, key, "must be a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -885,6 +1307,19 @@ class _Reader:
         entries = self.mapping(node, key, yaml_keys(ModelSpec), "a model")
         values = self.fields(ModelSpec, entries, key)
         base = values.get("update")
+        if base is not None:
+            for name in CALL_KEYS:
+                if name in entries:
+                    self.fail(
+                        entries[name][0],
+                        f"{key}.{name}",
+                        f"a variant takes {name!r} from its base model {base!r} "
+                        "(as R's update() does); give it there",
+                    )
+        elif "family" in entries:
+            self.glmm_keys(entries, key, values)
+        elif "nAGQ" in entries:
+            self.fail(entries["nAGQ"][0], f"{key}.nAGQ", "is only used with 'family' (a glmer)")
         if base is None:
             if "formula" not in entries:
                 self.fail(
@@ -893,7 +1328,7 @@ class _Reader:
                     "'formula' is missing; a model requires it "
                     "(or 'update: <a model above>' to make a variant of that model)",
                 )
-            return ModelSpec(**values)
+            return self.checked(ModelSpec(**values), entries, key)
         names = [m.name for m in above]
         if base not in names:
             where = entries["update"][1]
@@ -908,10 +1343,79 @@ class _Reader:
                 f"{key}.update",
                 f"no model {base!r} above this one{suggestion(base, names)}{later}{known}",
             )
-        if "reml" not in entries:
+        parent = next(m for m in above if m.name == base)
+        if parent.is_glmm:
+            values.update({name: getattr(parent, name) for name in CALL_KEYS})
+            self.glmm_keys(entries, key, values)
+        elif "reml" not in entries:
             # R's update() keeps the base model's REML unless told otherwise.
-            values["reml"] = next(m for m in above if m.name == base).reml
-        return ModelSpec(**values)
+            values["reml"] = parent.reml
+        if parent.weights is not None or parent.offset is not None or parent.control:
+            values.update({name: getattr(parent, name) for name in CALL_KEYS})
+        return self.checked(ModelSpec(**values), entries, key)
+
+    def checked(
+        self, model: ModelSpec, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str
+    ) -> ModelSpec:
+        """Checks across keys: a power test, emmeans' df and a Wald test the model's kind has."""
+        if model.is_glmm and model.emmeans is not None and model.emmeans.lmer_df is not None:
+            self.fail(
+                entries["emmeans"][1],
+                f"{key}.emmeans.lmer_df",
+                f"is for lmer models; a GLMM's ({model.fun}()) means have asymptotic (z) intervals",
+            )
+        if (
+            model.tidy is not None
+            and model.tidy.conf_int
+            and model.tidy.conf_method != "Wald"
+            and "ran_vals" in model.tidy.effects
+        ):
+            self.fail(
+                entries["tidy"][1],
+                f"{key}.tidy.conf_method",
+                "profile intervals have no rows for the conditional modes (ran_vals): "
+                "broom.mixed gives them Wald intervals only",
+            )
+        if model.is_glmm and model.wald_anova is not None and model.wald_anova.test == "F":
+            self.fail(
+                entries["wald_anova"][1],
+                f"{key}.wald_anova.test",
+                "F (Kenward-Roger F tests) is for lmer models; a GLMM takes Chisq",
+            )
+        method = model.power.method if model.power is not None else None
+        if method is not None:
+            glmm_only, lmer_only = ("wald",), ("satterthwaite", "kenward-roger")
+            if (model.is_glmm and method in lmer_only) or (
+                not model.is_glmm and method in glmm_only
+            ):
+                kind = f"a GLMM ({model.fun}())" if model.is_glmm else "an lmer model"
+                fits = "lrt, wald" if model.is_glmm else "satterthwaite, kenward-roger, lrt"
+                self.fail(
+                    entries["power"][1],
+                    f"{key}.power.method",
+                    f"{method!r} is not a test of {kind}; it takes {fits}",
+                )
+        return model
+
+    def glmm_keys(
+        self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str, values: dict[str, Any]
+    ) -> None:
+        """A glmer has no REML and no lmerTest tools: refuse the keys that ask for them."""
+        fun = "glmer.nb()" if values["family"] == NEGATIVE_BINOMIAL else "glmer()"
+        for name in ("reml", *LMERTEST_KEYS):
+            if name in entries:
+                what = (
+                    "a GLMM is fitted by maximum likelihood (no REML)"
+                    if name == "reml"
+                    else "is lmerTest's, for linear mixed models (lmer) only; a GLMM's "
+                    "summary has Wald z tests"
+                )
+                self.fail(
+                    entries[name][0],
+                    f"{key}.{name}",
+                    f"{what} (this model is fitted with {fun}, as its 'family' says)",
+                )
+        values["reml"] = False
 
     def compare(self, node: yaml.Node, models: tuple[ModelSpec, ...]) -> tuple[CompareSpec, ...]:
         self.lines.setdefault("compare", node.start_mark.line + 1)

@@ -12,7 +12,20 @@ A spec travels by e-mail and through repositories, so ``pylme4 run``,
 - ``data.csv`` must be a relative path that stays inside the spec's folder,
   also after following symbolic links.
 
-``trust=True`` (the CLI's ``--trust``) lifts both rules for a spec the user
+- a model's ``family`` must be one of glmer()'s families written as a
+  name (``poisson``), a call of it with a link (``binomial(link =
+  "probit")``, links of :data:`pylme4.families.LINKS`), or
+  ``MASS::negative.binomial(theta = <number>)`` (:data:`FAMILY_FUNCTIONS`);
+  R evaluates it, and a bare name that is a function is called;
+- ``control`` settings must be named as lmerControl()/glmerControl() name
+  them (:data:`CONTROL_SETTINGS`), and ``optimizer`` must be one of lme4's
+  (:data:`OPTIMIZERS`): lme4 looks an optimizer given as text up with
+  ``get()`` and calls it.  Its values are numbers, logicals and text, passed
+  to R as data;
+- ``weights`` and ``offset`` are column names, checked against the data and
+  passed as R symbols;
+
+``trust=True`` (the CLI's ``--trust``) lifts these rules for a spec the user
 vouches for; results.json records that it was used.  Whatever the trust, the
 code must be exactly one R expression without a comment, because the
 exported R script writes it as code.
@@ -32,8 +45,9 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 from types import MappingProxyType
 
-from ..errors import one_line
-from .spec import Spec, SpecError
+from ..errors import one_line, suggestion
+from ..families import FAMILIES, LINKS
+from .spec import NEGATIVE_BINOMIAL, ModelSpec, Spec, SpecError
 
 #: The functions a spec's R code may call, by the package that exports them.
 #: A name may be written alone (``ns(Days, 3)``) or with its package
@@ -110,7 +124,54 @@ ALLOWED: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 #: The spec fields R evaluates as code, as ``Spec.lines`` keys (``{i}``: each model).
-CODE_FIELDS = ("models[{i}].formula",)
+CODE_FIELDS = ("models[{i}].formula", "models[{i}].family")
+
+#: The families a spec's ``family:`` may call: glmer()'s (pylme4.families.FAMILIES),
+#: and MASS's negative binomial with a known theta.
+FAMILY_FUNCTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"stats": FAMILIES, "MASS": ("negative.binomial",)}
+)
+
+#: The settings of lmerControl() (lme4 1.1-31) and those glmerControl() adds.
+CONTROL_SETTINGS = (
+    "optimizer",
+    "restart_edge",
+    "boundary.tol",
+    "calc.derivs",
+    "use.last.params",
+    "sparseX",
+    "standardize.X",
+    "check.nobs.vs.rankZ",
+    "check.nobs.vs.nlev",
+    "check.nlev.gtreq.5",
+    "check.nlev.gtr.1",
+    "check.nobs.vs.nRE",
+    "check.rankX",
+    "check.scaleX",
+    "check.formula.LHS",
+    "check.conv.grad",
+    "check.conv.singular",
+    "check.conv.hess",
+    "optCtrl",
+    "mod.type",
+)
+GLMER_CONTROL_SETTINGS = ("tolPwrss", "compDev", "nAGQ0initStep", "check.response.not.const")
+
+#: The optimizers lme4 knows by name (lmerControl's ``optimizer``).
+OPTIMIZERS = ("Nelder_Mead", "bobyqa", "nloptwrap", "nlminbwrap", "nmkbw", "optimx")
+
+_FAMILY_NAME = "|".join(re.escape(f) for f in FAMILIES)
+_LINK = "|".join(re.escape(link) for link in LINKS)
+_NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?"
+# The shapes a family may have without --trust (spaces as R allows them).
+_FAMILY_SHAPES = (
+    re.compile(rf"(?:stats::)?(?:{_FAMILY_NAME})"),
+    re.compile(rf"(?:stats::)?(?:{_FAMILY_NAME})\(\s*(?:link\s*=\s*)?\"(?:{_LINK})\"\s*\)"),
+    re.compile(
+        rf"MASS::negative\.binomial\(\s*(?:theta\s*=\s*)?{_NUMBER}\s*"
+        rf"(?:,\s*link\s*=\s*\"(?:{_LINK})\"\s*)?\)"
+    ),
+)
 
 
 def allowed_names() -> tuple[str, ...]:
@@ -129,7 +190,56 @@ def check_spec(spec: Spec, *, trust: bool = False) -> None:
     for i, model in enumerate(spec.models):
         if model.formula is not None:
             check_code(spec, f"models[{i}].formula", model.formula, trust=trust)
+        if model.update is not None:
+            continue  # its family and control are its base model's, checked there
+        if model.family is not None and model.family != NEGATIVE_BINOMIAL:
+            check_family(spec, f"models[{i}].family", model.family, trust=trust)
+        if model.control is not None:
+            check_control(spec, f"models[{i}].control", model, trust=trust)
     check_data_path(spec, trust=trust)
+
+
+def check_family(spec: Spec, key: str, text: str, *, trust: bool = False) -> None:
+    """``text`` is one of the family shapes a spec may give (any one R expression with trust)."""
+    if trust:
+        check_code(spec, key, text, trust=True)
+        return
+    if any(shape.fullmatch(text) for shape in _FAMILY_SHAPES):
+        return
+    head = re.match(r"[A-Za-z.][A-Za-z0-9._:]*", text)
+    name = head.group(0) if head else text
+    names = [*FAMILIES, NEGATIVE_BINOMIAL, "MASS::negative.binomial"]
+    raise spec.error(
+        key,
+        f"{text!r} is not a family a spec may give: one of {', '.join(FAMILIES)}, "
+        f"optionally with a link ('binomial(link = \"probit\")'; links: {', '.join(LINKS)}), "
+        f"{NEGATIVE_BINOMIAL} (glmer.nb(), theta estimated) or "
+        f"MASS::negative.binomial(theta = <number>){suggestion(name, names)}; "
+        "if you trust this spec, run it with --trust",
+    )
+
+
+def check_control(spec: Spec, key: str, model: ModelSpec, *, trust: bool = False) -> None:
+    """The settings are the control function's, and ``optimizer`` is one of lme4's."""
+    assert model.control is not None
+    known = CONTROL_SETTINGS + (GLMER_CONTROL_SETTINGS if model.is_glmm else ())
+    fun = "glmerControl" if model.is_glmm else "lmerControl"
+    for name, value in model.control.items():
+        if name not in known and not trust:
+            raise spec.error(
+                f"{key}.{name}",
+                f"{fun}() has no setting {name!r}{suggestion(name, known)}",
+            )
+        if name == "optimizer" and not trust:
+            values = value if isinstance(value, tuple) else (value,)
+            for item in values:
+                if item not in OPTIMIZERS:
+                    raise spec.error(
+                        f"{key}.{name}",
+                        f"{item!r} is not one of lme4's optimizers "
+                        f"({', '.join(OPTIMIZERS)}){suggestion(str(item), OPTIMIZERS)}; "
+                        "lme4 calls the function of that name (run with --trust for your own)",
+                    )
 
 
 def check_code(spec: Spec, key: str, text: str, *, trust: bool = False) -> None:
@@ -191,4 +301,16 @@ def check_data_path(spec: Spec, *, trust: bool = False) -> None:
         )
 
 
-__all__ = ["ALLOWED", "CODE_FIELDS", "SpecError", "allowed_names", "check_code", "check_spec"]
+__all__ = [
+    "ALLOWED",
+    "CODE_FIELDS",
+    "CONTROL_SETTINGS",
+    "FAMILY_FUNCTIONS",
+    "OPTIMIZERS",
+    "SpecError",
+    "allowed_names",
+    "check_code",
+    "check_control",
+    "check_family",
+    "check_spec",
+]

@@ -14,6 +14,7 @@ column is a spec error with its line.  When fits gain ``fit.update()``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -75,11 +76,44 @@ def fit_model(
     same data: that call is ``lmer(formula, data, REML = reml)``, so fitting
     it gives the same fit, printed with the same formula.
     """
-    from ..models import lmer
+    from ..models import glmer, glmer_nb, lmer
 
     if model.update is None:
         assert model.formula is not None  # the spec requires one
         formula = model.formula
     else:
         formula = update_formula(base, model.formula if model.formula is not None else ". ~ .")
-    return lmer(formula, frame, reml=model.reml, data_name=data_name), formula
+    # A variant's call arguments are its base model's (the spec copies them),
+    # as R's update() re-evaluates the base call with only the formula changed.
+    common: dict[str, Any] = {
+        "data_name": data_name,
+        "weights": model.weights,
+        "offset": model.offset,
+        "control": control_dict(model.control),
+    }
+    if model.fun == "glmer.nb" and base is not None:
+        # glmer.nb() records its fit as a glmer() call with theta fixed at its
+        # estimate, so R's update() refits with that theta and does not
+        # estimate it again; repr() is the same double.
+        family = f"MASS::negative.binomial(theta = {float(base.nb_theta)!r})"
+        return glmer(formula, frame, family=family, nAGQ=model.nAGQ, **common), formula
+    if model.fun == "glmer.nb":
+        return glmer_nb(formula, frame, nAGQ=model.nAGQ, **common), formula
+    if model.fun == "glmer":
+        assert model.family is not None
+        return glmer(formula, frame, family=model.family, nAGQ=model.nAGQ, **common), formula
+    return lmer(formula, frame, reml=model.reml, **common), formula
+
+
+def control_dict(control: Any) -> dict[str, Any] | None:
+    """The spec's control settings as pylme4's ``control=`` takes them (lists for R vectors)."""
+    if control is None:
+        return None
+    return {
+        name: control_dict(value)
+        if isinstance(value, Mapping)
+        else list(value)
+        if isinstance(value, tuple)
+        else value
+        for name, value in control.items()
+    }

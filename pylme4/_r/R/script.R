@@ -139,7 +139,8 @@ pylme4_write_model <- function(fit, name, ddf = NULL) {
   dir.create(dir, recursive = TRUE, showWarnings = FALSE)
   # A variant made by update() has its base model's class: lme4's summary
   # (of an lmerMod) unless ddf asks for lmerTest's, as pylme4 prints it.
-  s <- if (is.null(ddf)) summary(methods::as(fit, "lmerMod"))
+  s <- if (methods::is(fit, "glmerMod")) summary(fit)
+       else if (is.null(ddf)) summary(methods::as(fit, "lmerMod"))
        else summary(pylme4_script_lmertest(fit), ddf = ddf)
   pylme4_write_text(utils::capture.output(print(s)), file.path(dir, "summary.txt"))
   cf <- coef(s)
@@ -161,7 +162,10 @@ pylme4_write_model <- function(fit, name, ddf = NULL) {
     # at the REML estimates is what summary() and pylme4 report as deviance.
     deviance = if (reml) deviance(fit, REML = FALSE) else deviance(fit),
     if (reml) c(REMLcrit = REMLcrit(fit)),
-    stats::setNames(theta, paste0("theta:", seq_along(theta)))
+    stats::setNames(theta, paste0("theta:", seq_along(theta))),
+    # glmer.nb()'s estimate of the negative binomial's theta.
+    if (inherits(fit, "glmerMod") && grepl("^Negative Binomial", family(fit)$family))
+      c(nb_theta = lme4::getME(fit, "glmer.nb.theta"))
   )
   pylme4_write_table(data.frame(statistic = names(stats), value = unname(stats)),
                      file.path(dir, "stats.csv"))
@@ -314,7 +318,11 @@ pylme4_write_difflsmeans <- function(fit, name, level, ddf, which = NULL) {
 # made by lmerTest::lmer() are compared as the lme4 fits they are.
 pylme4_write_compare <- function(fits, name, refit) {
   env <- new.env(parent = globalenv())
-  for (nm in names(fits)) assign(nm, methods::as(fits[[nm]], "lmerMod"), envir = env)
+  # lme4's anova() for lmer fits (not lmerTest's); a glmer stays as it is.
+  for (nm in names(fits)) {
+    x <- fits[[nm]]
+    assign(nm, if (methods::is(x, "lmerMod")) methods::as(x, "lmerMod") else x, envir = env)
+  }
   args <- c(list(as.name("anova")), lapply(names(fits), as.name))
   if (!refit) args$refit <- FALSE
   a <- eval(as.call(args), envir = env)
@@ -322,4 +330,290 @@ pylme4_write_compare <- function(fits, name, refit) {
   dir.create(dir, recursive = TRUE, showWarnings = FALSE)
   pylme4_write_text(pylme4_print_lines(a), file.path(dir, "anova.txt"))
   pylme4_write_rows(a, file.path(dir, "anova.csv"), first = "model")
+}
+
+# ---------------------------------------------------------------------------
+# Power by simulation (power:), the loop of docs/power.md written out in R
+# alone: it does not share pylme4's power.R, so that verify --with-r checks
+# pylme4's p-values against an independent loop.
+# ---------------------------------------------------------------------------
+
+# One simulated response put into the data: the response column (or the
+# successes and a failures column of cbind(); failures written as an
+# expression such as size - incidence follow from the successes).
+pylme4_script_response <- function(data, lhs, y, rows) {
+  if (is.name(lhs)) {
+    data[[as.character(lhs)]][rows] <- as.numeric(y)
+    return(data)
+  }
+  y <- matrix(y, ncol = 2L)
+  data[[as.character(lhs[[2L]])]][rows] <- y[, 1L]
+  if (is.name(lhs[[3L]])) data[[as.character(lhs[[3L]])]][rows] <- y[, 2L]
+  data
+}
+
+# The p-value of `term` for the model's own call fitted afresh to `data`
+# (bound here under the name the call uses as `data`).
+pylme4_script_power_p <- function(fit, data, term, method) {
+  call <- stats::getCall(fit)
+  call$data <- quote(data)
+  full <- eval(call)
+  switch(method,
+    satterthwaite = ,
+    `kenward-roger` = {
+      lt <- if (inherits(full, "lmerModLmerTest")) full else lmerTest::as_lmerModLmerTest(full)
+      ddf <- if (method == "satterthwaite") "Satterthwaite" else "Kenward-Roger"
+      stats::anova(lt, ddf = ddf)[term, "Pr(>F)"]
+    },
+    lrt = {
+      reduced <- call
+      reduced$formula <- stats::update.formula(stats::formula(fit), paste(". ~ . -", term))
+      small <- eval(reduced)
+      if (methods::is(full, "lmerMod")) {
+        full <- methods::as(full, "lmerMod")
+        small <- methods::as(small, "lmerMod")
+      }
+      stats::anova(small, full)[2L, "Pr(>Chisq)"]
+    },
+    wald = stats::coef(summary(full))[term, "Pr(>|z|)"])
+}
+
+# p-values (NA for a fit that failed, with its error), and warnings counted,
+# for every simulated response in `ys` (simulate()'s data frame).
+pylme4_script_power_loop <- function(fit, data, ys, rows, term, method) {
+  lhs <- stats::formula(fit)[[2L]]
+  m <- length(ys)
+  p <- rep(NA_real_, m)
+  errors <- rep("", m)
+  warned <- integer(m)
+  for (i in seq_len(m)) {
+    d <- pylme4_script_response(data, lhs, ys[[i]], rows)
+    p[i] <- withCallingHandlers(
+      tryCatch(pylme4_script_power_p(fit, d, term, method),
+               error = function(e) {
+                 errors[i] <<- conditionMessage(e)
+                 NA_real_
+               }),
+      warning = function(w) {
+        warned[i] <<- warned[i] + 1L
+        invokeRestart("muffleWarning")
+      },
+      message = function(msg) invokeRestart("muffleMessage"))
+  }
+  list(p = p, errors = errors, warned = warned)
+}
+
+pylme4_script_newparams <- function(fit, effect) {
+  beta <- lme4::fixef(fit)
+  for (coef in names(effect)) beta[[coef]] <- effect[[coef]]
+  params <- list(theta = lme4::getME(fit, "theta"), beta = beta)
+  if (!lme4::isGLMM(fit)) params$sigma <- stats::sigma(fit)
+  params
+}
+
+# Power with its Clopper-Pearson interval (binom.test's) from the p-values.
+pylme4_script_power_summary <- function(found, alpha, level) {
+  ok <- !is.na(found$p)
+  successes <- sum(found$p[ok] < alpha)
+  done <- sum(ok)
+  ci <- if (done > 0L) as.numeric(stats::binom.test(successes, done, conf.level = level)$conf.int)
+        else c(NaN, NaN)
+  list(power = if (done > 0L) successes / done else NaN, ci = ci, successes = successes,
+       nsim = length(found$p), n_failed = sum(!ok), n_warned = sum(found$warned > 0L))
+}
+
+pylme4_script_percent <- function(x) if (is.nan(x)) "NA" else sprintf("%.2f%%", 100 * x)
+
+# pylme4's printout of a power result (R has no print for this loop).
+pylme4_script_power_text <- function(s, term, method, alpha, level, effect, seed) {
+  tests <- c(
+    satterthwaite = "F test with Satterthwaite's degrees of freedom (lmerTest)",
+    `kenward-roger` = "F test with Kenward-Roger's degrees of freedom (lmerTest)",
+    lrt = "likelihood-ratio test against the model without the term",
+    wald = "Wald z test")
+  changed <- if (length(effect))
+    sprintf("Simulated with %s; other parameters as fitted",
+            paste(sprintf("%s = %g", names(effect), unlist(effect)), collapse = ", "))
+  else "Simulated with the fitted parameters"
+  c(sprintf("Power for the term '%s', (%g%% confidence interval):", term, 100 * level),
+    sprintf("      %s (%s, %s)", pylme4_script_percent(s$power),
+            pylme4_script_percent(s$ci[1L]), pylme4_script_percent(s$ci[2L])),
+    "",
+    sprintf("Test: %s, alpha = %g", tests[[method]], alpha),
+    changed,
+    "",
+    sprintf("Based on %d simulations (%d failed, %d with warnings), seed = %d",
+            s$nsim, s$n_failed, s$n_warned, as.integer(seed)))
+}
+
+# power: responses simulated from the fit (with `effect`), the model fitted
+# afresh to each and `test` tested; power.txt and the p-values in power.csv.
+# `workers` is how many processes pylme4 used, which the p-values do not
+# depend on.
+pylme4_write_power <- function(fit, name, test, seed, nsim, alpha, method, level,
+                               workers = 1, effect = NULL) {
+  data <- eval(stats::getCall(fit)$data, globalenv())
+  rows <- as.integer(rownames(stats::model.frame(fit)))
+  ys <- stats::simulate(fit, nsim = nsim, seed = seed,
+                        newparams = pylme4_script_newparams(fit, effect))
+  found <- pylme4_script_power_loop(fit, data, ys, rows, test, method)
+  s <- pylme4_script_power_summary(found, alpha, level)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_script_power_text(s, test, method, alpha, level, effect, seed),
+                    file.path(dir, "power.txt"))
+  pylme4_write_table(data.frame(simulation = paste0("sim_", seq_len(nsim)), p_value = found$p,
+                                error = found$errors),
+                     file.path(dir, "power.csv"))
+}
+
+# The design extended (or cut) to `size` levels of `along`: level j copies
+# the rows of level ((j - 1) %% L) + 1; copies are named <level>_2, ...
+pylme4_script_extend <- function(data, along, size) {
+  levs <- levels(factor(data[[along]]))
+  L <- length(levs)
+  parts <- lapply(seq_len(size), function(j) {
+    src <- levs[(j - 1L) %% L + 1L]
+    rows <- data[as.character(data[[along]]) == src, , drop = FALSE]
+    copy <- (j - 1L) %/% L
+    rows[[along]] <- if (copy == 0L) src else paste0(src, "_", copy + 1L)
+    rows
+  })
+  out <- do.call(rbind, parts)
+  rownames(out) <- NULL
+  out[[along]] <- factor(out[[along]], levels = unique(out[[along]]))
+  out
+}
+
+# power.power_curve: power for designs with n levels of `along`, responses
+# simulated with simulate() of the formula (the same seed for every size).
+pylme4_write_power_curve <- function(fit, name, test, along, n, seed, nsim, alpha, method,
+                                     level, workers = 1, effect = NULL) {
+  data <- eval(stats::getCall(fit)$data, globalenv())
+  data <- data[as.integer(rownames(stats::model.frame(fit))), , drop = FALSE]
+  family <- if (lme4::isGLMM(fit)) stats::family(fit) else NULL
+  rows <- lapply(n, function(size) {
+    d0 <- pylme4_script_extend(data, along, size)
+    ys <- stats::simulate(stats::formula(fit), newdata = d0, family = family, nsim = nsim,
+                          seed = seed, newparams = pylme4_script_newparams(fit, effect))
+    found <- pylme4_script_power_loop(fit, d0, ys, seq_len(nrow(d0)), test, method)
+    s <- pylme4_script_power_summary(found, alpha, level)
+    data.frame(n = as.integer(size), power = s$power, ci_low = s$ci[1L], ci_high = s$ci[2L],
+               successes = s$successes, nsim = s$nsim, n_failed = s$n_failed,
+               n_warned = s$n_warned, nobs = nrow(d0))
+  })
+  pylme4_write_table(do.call(rbind, rows), file.path(out_dir, name, "power_curve.csv"))
+}
+
+# ---------------------------------------------------------------------------
+# emmeans and car::Anova (emmeans:, wald_anova:)
+# ---------------------------------------------------------------------------
+
+# emmeans(fit, specs, ...) with only the arguments the spec gives (lmer.df
+# written out for an lmer, as pylme4 passes it).  A fit made by
+# lmerTest::lmer() is given as the lme4 fit it is, as pylme4 gives it.
+pylme4_script_emmeans <- function(fit, specs, by, at, type, lmer_df, level, weights) {
+  if (methods::is(fit, "lmerModLmerTest")) fit <- methods::as(fit, "lmerMod")
+  args <- list(fit, specs)
+  if (!is.null(by)) args$by <- by
+  if (!is.null(at)) args$at <- at
+  if (!is.null(type)) args$type <- type
+  if (!is.null(lmer_df)) args$lmer.df <- lmer_df
+  if (!is.null(weights)) args$weights <- weights
+  if (level != 0.95) args$level <- level
+  do.call(emmeans::emmeans, args)
+}
+
+# A summary of emmeans as a plain table with R's column names.
+pylme4_script_emm_frame <- function(x) {
+  frame <- as.data.frame(summary(x))
+  attributes(frame) <- attributes(frame)[c("names", "row.names", "class")]
+  class(frame) <- "data.frame"
+  frame
+}
+
+pylme4_write_emmeans <- function(fit, name, specs, by = NULL, at = NULL, type = NULL,
+                                 lmer_df = NULL, level = 0.95, weights = NULL) {
+  emm <- pylme4_script_emmeans(fit, specs, by, at, type, lmer_df, level, weights)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(summary(emm)), file.path(dir, "emmeans.txt"))
+  pylme4_write_table(pylme4_script_emm_frame(emm), file.path(dir, "emmeans.csv"))
+}
+
+# emmeans' contrast() of the grid for each entry (method, adjust), printed
+# after "method[, adjust = ...]:" and as one table with method and adjust
+# ("default": the method's own) in front of R's columns.
+pylme4_write_emmeans_contrasts <- function(fit, name, specs, by = NULL, at = NULL,
+                                           type = NULL, lmer_df = NULL, level = 0.95,
+                                           weights = NULL, contrasts) {
+  emm <- pylme4_script_emmeans(fit, specs, by, at, type, lmer_df, level, weights)
+  texts <- character()
+  parts <- list()
+  for (spec in contrasts) {
+    args <- list(emm, method = spec$method)
+    if (!is.null(spec$adjust)) args$adjust <- spec$adjust
+    ctr <- do.call(emmeans::contrast, args)
+    label <- if (is.null(spec$adjust)) spec$method
+             else paste0(spec$method, ", adjust = ", spec$adjust)
+    texts <- c(texts, paste(c(paste0(label, ":"), pylme4_print_lines(summary(ctr))),
+                            collapse = "\n"))
+    parts[[length(parts) + 1L]] <- cbind(
+      data.frame(method = spec$method,
+                 adjust = if (is.null(spec$adjust)) "default" else spec$adjust),
+      pylme4_script_emm_frame(ctr))
+  }
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(paste(texts, collapse = "\n\n"), file.path(dir, "emmeans_contrasts.txt"))
+  pylme4_write_table(do.call(rbind, parts), file.path(dir, "emmeans_contrasts.csv"))
+}
+
+# wald_anova: car::Anova(fit, type = "II" | "III", test.statistic = test).
+pylme4_write_wald_anova <- function(fit, name, type, test) {
+  # lme4's fit (pylme4 tests it), also when the script fitted with lmerTest.
+  if (methods::is(fit, "lmerModLmerTest")) fit <- methods::as(fit, "lmerMod")
+  a <- car::Anova(fit, type = type, test.statistic = test)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(a), file.path(dir, "wald_anova.txt"))
+  pylme4_write_rows(a, file.path(dir, "wald_anova.csv"))
+}
+
+# ---------------------------------------------------------------------------
+# performance and broom.mixed (r2:, icc:, tidy:)
+# ---------------------------------------------------------------------------
+
+# A fit made by lmerTest::lmer() as the lme4 fit pylme4 hands these packages.
+pylme4_script_lme4 <- function(fit) {
+  if (methods::is(fit, "lmerModLmerTest")) methods::as(fit, "lmerMod") else fit
+}
+
+# r2: performance::r2_nakagawa() with pylme4's tolerance, printed and as numbers.
+pylme4_write_r2 <- function(fit, name) {
+  r2 <- performance::r2_nakagawa(pylme4_script_lme4(fit), tolerance = 1e-5)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(r2), file.path(dir, "r2.txt"))
+  pylme4_write_table(data.frame(statistic = c("conditional", "marginal"),
+                                value = c(as.numeric(r2$R2_conditional),
+                                          as.numeric(r2$R2_marginal))),
+                     file.path(dir, "r2.csv"))
+}
+
+# icc: performance::icc(), adjusted and unadjusted, or one per grouping factor.
+pylme4_write_icc <- function(fit, name, by_group) {
+  icc <- performance::icc(pylme4_script_lme4(fit), by_group = by_group, tolerance = 1e-5)
+  dir <- file.path(out_dir, name)
+  pylme4_write_text(pylme4_print_lines(icc), file.path(dir, "icc.txt"))
+  table <- if (by_group) data.frame(Group = icc$Group, ICC = icc$ICC)
+           else data.frame(statistic = c("adjusted", "unadjusted"),
+                           value = c(as.numeric(icc$ICC_adjusted),
+                                     as.numeric(icc$ICC_unadjusted)))
+  pylme4_write_table(table, file.path(dir, "icc.csv"))
+}
+
+# tidy: broom.mixed::tidy(), its dotted column names in snake_case as pylme4
+# gives them (std.error -> std_error).
+pylme4_write_tidy <- function(fit, name, effects, conf_int, conf_level, conf_method) {
+  tab <- as.data.frame(broom.mixed::tidy(pylme4_script_lme4(fit), effects = effects,
+                                         conf.int = conf_int, conf.level = conf_level,
+                                         conf.method = conf_method))
+  names(tab) <- gsub(".", "_", names(tab), fixed = TRUE)
+  pylme4_write_table(tab, file.path(out_dir, name, "tidy.csv"))
 }
