@@ -16,7 +16,7 @@ R_DEBS := r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-boot \
 R_CHECK := quit(status = !all(vapply(strsplit("$(R_PACKAGES)", " ")[[1]], \
            requireNamespace, TRUE, quietly = TRUE)))
 
-.PHONY: setup r-packages demo test lint bench clean
+.PHONY: setup r-packages demo test lint bench clean FORCE
 
 setup: r-packages $(VENV)/.installed
 
@@ -36,12 +36,25 @@ r-packages:
 	       "or run 'make setup' as root on Debian/Ubuntu." >&2; exit 1; \
 	fi
 
-# The virtual environment, rebuilt when pyproject.toml changes.  rpy2 compiles
-# against the installed R, so R must come first (order-only prerequisite).
-$(VENV)/.installed: pyproject.toml | r-packages
+# The virtual environment, rebuilt when pyproject.toml changes or the rpy2
+# requirement for the installed R does.  rpy2 compiles against the installed R,
+# so R must come first (order-only prerequisite), and which rpy2 release fits
+# depends on R's version: pylme4/rversions.py (standard library only, so the
+# system Python runs it before anything is installed) holds that table and
+# writes the row for this R as a pip constraint.
+$(VENV)/rpy2-constraint.txt: FORCE | r-packages
+	@mkdir -p $(VENV)
+	@$(PYTHON) pylme4/rversions.py > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+	@echo "setup: R $$(Rscript --vanilla -e 'cat(format(getRversion()))') needs $$(cat $@)"
+
+$(VENV)/.installed: pyproject.toml pylme4/rversions.py $(VENV)/rpy2-constraint.txt | r-packages
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check \
+	  -c $(VENV)/rpy2-constraint.txt -e '.[test]'
 	@touch $@
+
+FORCE:
 
 demo: setup
 	$(PY) examples/lecture.py

@@ -23,13 +23,11 @@ from importlib import metadata
 
 from ._r.session import INSTALL_HINT, R_PACKAGES
 from .errors import RNotAvailableError
+from .rversions import MIN_R, parse_version, rpy2_requirement
 
 # Python distributions whose import name is not their (lower-case) name.
 _IMPORT_NAMES = {"pyyaml": "yaml"}
 _MIN_PYTHON = (3, 10)
-_MIN_R = (4, 2)
-# rpy2 3.5 builds against R 4.2 .. 4.4; rpy2 releases after 3.6.6 need R >= 4.5.
-_RPY2_NEW_R = (4, 5)
 _TIMEOUT = 120
 
 
@@ -56,13 +54,19 @@ def _apt(packages: list[str]) -> str | None:
     return f"{sudo}apt-get install -y --no-install-recommends {' '.join(packages)}"
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.replace("-", ".").split("."):
-        if not piece.isdigit():
-            break
-        parts.append(int(piece))
-    return tuple(parts)
+def _requirement_allows(requirement: str, version: tuple[int, ...]) -> bool:
+    """Whether ``version`` meets ``requirement`` (the ``>=`` and ``<`` bounds of the table)."""
+    for spec in requirement.removeprefix("rpy2").split(","):
+        spec = spec.strip()
+        if spec.startswith(">=") and version < parse_version(spec[2:]):
+            return False
+        if (
+            spec.startswith("<")
+            and not spec.startswith("<=")
+            and version >= parse_version(spec[1:])
+        ):
+            return False
+    return True
 
 
 def check_python() -> Check:
@@ -105,8 +109,11 @@ def python_requirements() -> dict[str, str]:
     return out
 
 
-def check_python_packages() -> list[Check]:
-    """pylme4's Python dependencies are importable (rpy2 without starting R)."""
+def check_python_packages(r_version: tuple[int, ...] | None = None) -> list[Check]:
+    """pylme4's Python dependencies are importable (rpy2 without starting R).
+
+    A missing rpy2's fix names the release that fits R ``r_version``.
+    """
     requirements = python_requirements()
     if not requirements:
         return [
@@ -123,6 +130,8 @@ def check_python_packages() -> list[Check]:
         try:
             importlib.import_module(module)
         except ImportError as exc:
+            if dist == "rpy2" and r_version is not None:
+                requirement = rpy2_requirement(r_version) or requirement
             checks.append(Check(dist, False, f"cannot be imported ({exc})", _pip(requirement)))
             continue
         try:
@@ -192,8 +201,8 @@ def check_r() -> tuple[Check, tuple[int, ...] | None, dict[str, str]]:
     lines = done.stdout.split("\n")
     version_text, home = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
     packages = dict(line.split()[:2] for line in lines[2:] if len(line.split()) >= 2)
-    version = _version_tuple(version_text)
-    if version[:2] < _MIN_R:
+    version = parse_version(version_text)
+    if version[:2] < MIN_R:
         return Check("R", False, f"{version_text} is older than 4.2", fix), version, packages
     return Check("R", True, f"{version_text} ({home})"), version, packages
 
@@ -217,32 +226,37 @@ def check_r_packages(found: dict[str, str]) -> Check:
 
 
 def check_rpy2_versions(r_version: tuple[int, ...] | None) -> Check | None:
-    """rpy2's release fits this R (3.5 for R < 4.5, a later one for R >= 4.5)."""
+    """The installed rpy2 fits this R, by the table of :mod:`pylme4.rversions`.
+
+    None when rpy2 or R is missing (other checks say so).
+    """
     try:
-        rpy2 = _version_tuple(metadata.version("rpy2"))
+        rpy2 = parse_version(metadata.version("rpy2"))
     except metadata.PackageNotFoundError:
         return None
     if r_version is None:
         return None
-    if r_version[:2] >= _RPY2_NEW_R and rpy2[:2] < (3, 6):
+    wanted = rpy2_requirement(r_version)
+    if wanted is None:  # an R too old for pylme4: the R check says so
+        return None
+    if _requirement_allows(wanted, rpy2):
         return Check(
             "rpy2 and R",
-            False,
-            f"rpy2 {'.'.join(map(str, rpy2))} does not support R {'.'.join(map(str, r_version))}",
-            _pip("rpy2>=3.6"),
+            True,
+            f"rpy2 {'.'.join(map(str, rpy2))} fits R {'.'.join(map(str, r_version))} ({wanted})",
         )
-    if r_version[:2] < _RPY2_NEW_R and rpy2[:2] >= (3, 6):
-        return Check(
-            "rpy2 and R",
-            False,
-            f"rpy2 {'.'.join(map(str, rpy2))} needs R >= 4.5, this R is "
-            f"{'.'.join(map(str, r_version))}",
-            _pip(python_requirements().get("rpy2", "rpy2<3.6")),
-        )
-    return None
+    return Check(
+        "rpy2 and R",
+        False,
+        f"rpy2 {'.'.join(map(str, rpy2))} does not fit R {'.'.join(map(str, r_version))}, "
+        f"which needs {wanted}",
+        # rpy2 compiles against R: build it from source for this R.
+        f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-cache-dir "
+        f"--no-binary rpy2 {shlex.quote(wanted)}",
+    )
 
 
-def check_embedded_r() -> Check:
+def check_embedded_r(r_version: tuple[int, ...] | None = None) -> Check:
     """rpy2 starts R in a Python process and pylme4's R helpers load."""
     code = (
         "from pylme4._r import session\n"
@@ -253,9 +267,12 @@ def check_embedded_r() -> Check:
     )
     # rpy2 compiles against the R it finds at install time: reinstall it
     # from source after R changed.
+    wanted = (rpy2_requirement(r_version) if r_version else None) or python_requirements().get(
+        "rpy2", "rpy2"
+    )
     fix = (
         f"{shlex.quote(sys.executable)} -m pip install --force-reinstall --no-cache-dir "
-        f"--no-binary rpy2 {shlex.quote(python_requirements().get('rpy2', 'rpy2'))}"
+        f"--no-binary rpy2 {shlex.quote(wanted)}"
     )
     try:
         done = subprocess.run(
@@ -276,16 +293,15 @@ def check_embedded_r() -> Check:
 
 def diagnose() -> list[Check]:
     """Every check, in order; checks that need something missing are skipped."""
-    packages = check_python_packages()
-    checks = [check_python(), *packages]
     r_check, r_version, r_packages = check_r()
-    checks.append(r_check)
+    packages = check_python_packages(r_version)
+    checks = [check_python(), *packages, r_check]
     if r_check.ok:
         checks.append(check_r_packages(r_packages))
     pair = check_rpy2_versions(r_version)
     if pair is not None:
         checks.append(pair)
     python_ok = all(c.ok for c in packages)
-    if r_check.ok and python_ok and pair is None:
-        checks.append(check_embedded_r())
+    if r_check.ok and python_ok and (pair is None or pair.ok):
+        checks.append(check_embedded_r(r_version))
     return checks
