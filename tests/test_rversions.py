@@ -5,6 +5,7 @@ same script the Makefile runs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -123,3 +124,55 @@ def test_doctor_fix_for_a_missing_rpy2_fits_r(monkeypatch):
         assert not check.ok
         assert check.fix is not None
         assert check.fix.endswith(f"'{rversions.rpy2_requirement(r_version)}'")
+
+
+def _fake_r(tmp_path: Path, version: str) -> dict[str, str]:
+    """A PATH whose Rscript claims to be R ``version`` (with every R package
+    pylme4 needs), for the R this machine does not have."""
+    from pylme4._r.session import R_PACKAGES
+
+    packages = "".join(f"{p} 1.0\\n" for p in R_PACKAGES)
+    script = tmp_path / "bin" / "Rscript"
+    script.parent.mkdir()
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        f"  *R.home*) printf '{version}\\n/opt/R/{version}\\n{packages}' ;;\n"
+        f"  *) printf '{version}' ;;\n"
+        "esac\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return dict(os.environ, PATH=f"{script.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("version", ["4.4.2", "4.5.1"])
+def test_setup_and_doctor_with_another_r_on_path(tmp_path, version):
+    env = _fake_r(tmp_path, version)
+    wanted = rversions.rpy2_requirement(rversions.parse_version(version))
+    # What `make setup` runs to write the pip constraint.
+    done = subprocess.run(
+        ["python3", str(ROOT / "pylme4" / "rversions.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.strip() == wanted
+    done = subprocess.run(
+        [sys.executable, "-m", "pylme4", "doctor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    line = next(x for x in done.stdout.splitlines() if "rpy2 and R:" in x)
+    rpy2 = metadata.version("rpy2")
+    if rversions.parse_version(rpy2) < (3, 6) and version.startswith("4.5"):
+        assert f"rpy2 {rpy2} does not fit R {version}, which needs {wanted}" in line
+        assert wanted in done.stdout.split(line, 1)[1]  # the fix names it
+        assert done.returncode != 0
+    else:
+        assert line.startswith("ok") and f"fits R {version} ({wanted})" in line
