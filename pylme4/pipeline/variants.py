@@ -68,35 +68,28 @@ def formulas(spec: Spec) -> dict[str, str]:
 def fit_model(
     model: ModelSpec, frame: pd.DataFrame, data_name: str, base: Any = None
 ) -> tuple[Any, str]:
-    """The model's fit and the formula it was fitted with: ``lmer(formula, ...)``, or for a
-    variant (``base``: the base model's fit) what R's ``update()`` fits.
-
-    update.merMod refits the base model's call with the formula
-    ``update.formula(formula(base), change)`` and the REML given, on the
-    same data: that call is ``lmer(formula, data, REML = reml)``, so fitting
-    it gives the same fit, printed with the same formula.
-    """
+    """The model's fit and the formula it was fitted with: ``lmer(formula, ...)``
+    (or glmer / glmer.nb), or for a variant (``base``: the base model's fit)
+    ``base.update(change)``, R's ``update()``."""
     from ..models import glmer, glmer_nb, lmer
 
-    if model.update is None:
-        assert model.formula is not None  # the spec requires one
-        formula = model.formula
-    else:
-        formula = update_formula(base, model.formula if model.formula is not None else ". ~ .")
-    # A variant's call arguments are its base model's (the spec copies them),
-    # as R's update() re-evaluates the base call with only the formula changed.
+    if model.update is not None:
+        # R's update(base, change, REML = reml): the base fit's own update(),
+        # which re-evaluates its call (data, weights, offset, control, family;
+        # a glmer.nb fit's call is glmer() with its theta fixed) with only the
+        # formula and REML changed.
+        change = model.formula if model.formula is not None else ". ~ ."
+        changes = {"reml": model.reml} if model.fun == "lmer" else {}
+        fit = base.update(change, **changes)
+        return fit, update_formula(base, change)
+    assert model.formula is not None  # the spec requires one
+    formula = model.formula
     common: dict[str, Any] = {
         "data_name": data_name,
         "weights": model.weights,
         "offset": model.offset,
         "control": control_dict(model.control),
     }
-    if model.fun == "glmer.nb" and base is not None:
-        # glmer.nb() records its fit as a glmer() call with theta fixed at its
-        # estimate, so R's update() refits with that theta and does not
-        # estimate it again; repr() is the same double.
-        family = f"MASS::negative.binomial(theta = {float(base.nb_theta)!r})"
-        return glmer(formula, frame, family=family, nAGQ=model.nAGQ, **common), formula
     if model.fun == "glmer.nb":
         return glmer_nb(formula, frame, nAGQ=model.nAGQ, **common), formula
     if model.fun == "glmer":
