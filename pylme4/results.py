@@ -8,6 +8,7 @@ Printed forms are R's own: ``str(x)`` is exactly what ``print(x)`` shows in R.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -1178,8 +1179,8 @@ class NlmerFit(MerFit):
         """lme4's ``confint()`` (see :func:`pylme4.inference.confint`):
         ``method="profile"`` or ``"Wald"``; ``"boot"`` is not available for
         nlmer fits (bootMer simulates)."""
-        # confint(fit, parm, level, method, ...), as lme4's argument order
-        method = kwargs.get("method", args[2] if len(args) > 2 else "profile")
+        bound = inspect.signature(MerFit.confint).bind(self, *args, **kwargs)
+        method = bound.arguments.get("method", "profile")
         if method == "boot":
             raise ArgumentError(
                 f"confint(method='boot') is not available for nlmer fits: {_NO_SIMULATE}"
