@@ -78,10 +78,14 @@ def fit_model(
         # which re-evaluates its call (data, weights, offset, control, family;
         # a glmer.nb fit's call is glmer() with its theta fixed) with only the
         # formula and REML changed.
-        change = model.formula if model.formula is not None else ". ~ ."
+        # Without a change R's update(base, REML = FALSE) keeps the call's formula
+        # as written; `. ~ .` would go through update.formula(), which drops an
+        # explicit `1 +` and so changes the printed "Formula:" line.
         changes = {"reml": model.reml} if model.fun == "lmer" else {}
-        fit = base.update(change, **changes)
-        return fit, update_formula(base, change)
+        fit = base.update(model.formula, **changes)
+        if model.formula is None:
+            return fit, base.formula
+        return fit, update_formula(base, model.formula)
     assert model.formula is not None  # the spec requires one
     formula = model.formula
     common: dict[str, Any] = {
