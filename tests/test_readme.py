@@ -1,9 +1,9 @@
 """The README is executable (issue 17).
 
-Every Python block of README.md runs as written, in the README's order, as a
-reader pasting them one after another would run them: later blocks use the
-names earlier ones made, and a block that starts with ``import pylme4`` starts
-a fresh script.  The shell blocks run too where they can (the pipeline
+Every Python block of README.md runs as written, in the README's order.  A
+block that starts with ``import pylme4`` starts a fresh script; every other
+block runs on what that opening block made (``sleep``, ``fit``) and nothing
+else, as a reader who pastes the quick start and then any one section gets it.  The shell blocks run too where they can (the pipeline
 commands on the README's own spec, in a temporary folder), or are listed in
 ``NOT_RUN`` with the reason.  The "R -> pylme4" table names every function
 and method pylme4 offers, and every claim about time points at a measurement.
@@ -103,24 +103,26 @@ def test_every_shell_line_runs_or_says_why_not():
 
 
 class Reader:
-    """Pastes the README's Python blocks into one session, in order."""
+    """Runs the README's Python blocks in order, each on a copy of what its opening block made."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.namespace: dict[str, Any] = {}
+        self.opening: dict[str, Any] = {}
         self.done = 0
 
     def run_through(self, index: int) -> None:
-        # A test selected alone (-k) still gets the names earlier blocks make.
+        # A test selected alone (-k) still gets its opening block run first.
         while self.done <= index:
             block = PYTHON[self.done]
-            if block.code.startswith("import pylme4"):
-                self.namespace = {"__name__": "__main__"}
+            opens = block.code.startswith("import pylme4")
+            namespace = {"__name__": "__main__"} if opens else dict(self.opening)
             # Padding puts the code on its README line numbers, so a traceback
             # shows README.md and the failing line itself.
             source = "\n" * block.lineno + block.code
             self.done += 1
-            exec(compile(source, str(README), "exec"), self.namespace)
+            exec(compile(source, str(README), "exec"), namespace)
+            if opens:
+                self.opening = namespace
 
 
 @pytest.fixture(scope="module")
