@@ -8,8 +8,10 @@ console callbacks write into :data:`CONSOLE`, which ``call.py`` drains per call.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import warnings
 from importlib import resources
 from typing import Any
 
@@ -97,6 +99,7 @@ def _capture_console(text: str) -> None:
 def _start() -> Any:
     """Start the embedded R and load the helpers; return the helper environment."""
     try:
+        _skip_ld_library_path_probe()
         import rpy2.rinterface as ri
         import rpy2.rinterface_lib.callbacks as callbacks
     except Exception as exc:  # ImportError, or rpy2 failing to find/load libR
@@ -155,6 +158,28 @@ def _start() -> Any:
     return env
 
 
+def _skip_ld_library_path_probe() -> None:
+    """Spare rpy2's import an ``Rscript`` run that pylme4 undoes anyway.
+
+    When its library module is first imported, rpy2 runs ``Rscript -e
+    'cat(Sys.getenv("LD_LIBRARY_PATH"))'`` (0.15-0.3 s, a sixth of R's whole
+    start) only to prepend the answer to ``LD_LIBRARY_PATH`` once R runs.
+    That cannot affect this process (the dynamic loader read the variable
+    when the process began; libR is found by its full path), only children,
+    and :func:`_start` removes it again so that children load their own
+    libraries.  So the probe answers "nothing to add".  If rpy2 was imported
+    before (by the user), this changes nothing.
+    """
+    import sys
+
+    if "rpy2.rinterface_lib.openrlib" in sys.modules:
+        return
+    import rpy2.situation
+
+    if hasattr(rpy2.situation, "r_ld_library_path_from_subprocess"):
+        rpy2.situation.r_ld_library_path_from_subprocess = lambda r_home: ""
+
+
 def _without_event_hook() -> None:
     """Stop R from calling back into Python to "process events".
 
@@ -196,6 +221,69 @@ def _end_r_at_exit() -> None:
     atexit.register(end)
 
 
+# rpy2 warns when R is started outside the main thread, because it then does
+# not install Python's default SIGINT handler.  That handler is Python's own
+# default anyway, and Ctrl-C reaches R through interrupt.py, not through it.
+_THREAD_WARNING = "R is not initialized by the main thread"
+
+_starter: dict[str, threading.Thread] = {}
+
+
+def start_in_background() -> None:
+    """Begin starting R in a thread, so that it overlaps the caller's Python work.
+
+    Starting R (rpy2's import, R itself, ``library(lme4)``, the helpers)
+    takes over a second, most of it inside R with Python's GIL released, while
+    the caller is typically importing pandas and reading its data.  The
+    starting thread holds :data:`LOCK` from before this function returns
+    until R is ready, so every R call (all take LOCK) waits for it: nothing
+    can reach R half-started.  If LOCK is busy, or R cannot start, nothing
+    happens here and R starts (or fails, with its message) on first use as
+    before.  Called at most once per process; never from a forked child.
+    """
+    if "helpers" in _state or "thread" in _starter:
+        return
+    # A filter of its own, added here in the caller's thread: catch_warnings()
+    # in the starting thread would swap the process-wide filter list under the
+    # feet of the caller (pandas adds filters while it is imported).
+    warnings.filterwarnings("ignore", message=_THREAD_WARNING, module=r"rpy2\.")
+    holding = threading.Event()
+
+    def run() -> None:
+        if not LOCK.acquire(blocking=False):
+            holding.set()
+            return
+        try:
+            holding.set()
+            _start_here()
+        except BaseException:  # the first R call starts R again, and reports the error
+            pass
+        finally:
+            LOCK.release()
+
+    thread = threading.Thread(target=run, name="pylme4-r-start", daemon=True)
+    _starter["thread"] = thread
+    thread.start()
+    holding.wait()
+    # A process must not exit while the thread is inside R.
+    atexit.register(join_start)
+
+
+def join_start() -> None:
+    """Wait until a start begun by :func:`start_in_background` has ended."""
+    thread = _starter.get("thread")
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
+
+
+def _start_here() -> Any:
+    """Start R in this process (call with LOCK held); return the helper environment."""
+    env = _start()
+    _state["pid"] = os.getpid()
+    _state["helpers"] = env
+    return env
+
+
 def helpers() -> Any:
     """The environment holding the R helpers (``_r/R/*.R``); starts R on first use."""
     env = _state.get("helpers")
@@ -211,10 +299,7 @@ def helpers() -> Any:
                     "use the 'spawn' start method for worker processes"
                 )
             return _state["helpers"]
-        env = _start()
-        _state["pid"] = os.getpid()
-        _state["helpers"] = env
-    return env
+        return _start_here()
 
 
 def is_started() -> bool:
