@@ -83,3 +83,24 @@ def test_started_r_is_the_one_every_call_uses():
     session.start_in_background()
     session.join_start()
     assert session.helpers() is env
+
+
+def test_starting_r_runs_no_rscript_for_ld_library_path():
+    # rpy2 would run `Rscript -e 'cat(Sys.getenv("LD_LIBRARY_PATH"))'` at
+    # import (a sixth of R's start) for a setting session._start undoes.
+    done = _run(
+        """
+        import os, subprocess
+        runs = []
+        check_output = subprocess.check_output
+        def spy(cmd, *args, **kwargs):
+            runs.append(" ".join(map(str, cmd)))
+            return check_output(cmd, *args, **kwargs)
+        subprocess.check_output = spy
+        before = os.environ.get("LD_LIBRARY_PATH")
+        import pylme4
+        pylme4.datasets.load("sleepstudy")
+        print([r for r in runs if "LD_LIBRARY_PATH" in r], os.environ.get("LD_LIBRARY_PATH") == before)
+        """
+    )
+    assert done.stdout.strip() == "[] True"

@@ -99,7 +99,6 @@ def _capture_console(text: str) -> None:
 def _start() -> Any:
     """Start the embedded R and load the helpers; return the helper environment."""
     try:
-        _skip_ld_library_path_probe()
         import rpy2.rinterface as ri
         import rpy2.rinterface_lib.callbacks as callbacks
     except Exception as exc:  # ImportError, or rpy2 failing to find/load libR
@@ -156,28 +155,6 @@ def _start() -> Any:
     _without_event_hook()
     _end_r_at_exit()
     return env
-
-
-def _skip_ld_library_path_probe() -> None:
-    """Spare rpy2's import an ``Rscript`` run that pylme4 undoes anyway.
-
-    When its library module is first imported, rpy2 runs ``Rscript -e
-    'cat(Sys.getenv("LD_LIBRARY_PATH"))'`` (0.15-0.3 s, a sixth of R's whole
-    start) only to prepend the answer to ``LD_LIBRARY_PATH`` once R runs.
-    That cannot affect this process (the dynamic loader read the variable
-    when the process began; libR is found by its full path), only children,
-    and :func:`_start` removes it again so that children load their own
-    libraries.  So the probe answers "nothing to add".  If rpy2 was imported
-    before (by the user), this changes nothing.
-    """
-    import sys
-
-    if "rpy2.rinterface_lib.openrlib" in sys.modules:
-        return
-    import rpy2.situation
-
-    if hasattr(rpy2.situation, "r_ld_library_path_from_subprocess"):
-        rpy2.situation.r_ld_library_path_from_subprocess = lambda r_home: ""
 
 
 def _without_event_hook() -> None:
