@@ -104,3 +104,28 @@ def test_starting_r_runs_no_rscript_for_ld_library_path():
         """
     )
     assert done.stdout.strip() == "[] True"
+
+
+def test_a_fork_taken_while_r_starts_fails_clearly_in_the_child():
+    # Not -W error: Python warns about fork() in a process with threads.
+    done = run_python(
+        "-c",
+        textwrap.dedent(
+            """
+            import os
+            import pylme4
+            pylme4.datasets  # R starts in the background
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    pylme4.datasets.load("sleepstudy")
+                except pylme4.RNotAvailableError as exc:
+                    os._exit(0 if "spawn" in str(exc) else 2)
+                os._exit(3)
+            _, status = os.waitpid(pid, 0)
+            print(os.waitstatus_to_exitcode(status), pylme4.datasets.load("sleepstudy").shape)
+            """
+        ),
+        timeout=180,
+    )
+    assert done.stdout.split("\n")[0] == "0 (180, 3)"

@@ -203,7 +203,8 @@ def _end_r_at_exit() -> None:
 # default anyway, and Ctrl-C reaches R through interrupt.py, not through it.
 _THREAD_WARNING = "R is not initialized by the main thread"
 
-_starter: dict[str, threading.Thread] = {}
+# "thread": the starting thread; "running": present while it is inside the start.
+_starter: dict[str, Any] = {}
 
 
 def start_in_background() -> None:
@@ -230,12 +231,14 @@ def start_in_background() -> None:
         if not LOCK.acquire(blocking=False):
             holding.set()
             return
+        _starter["running"] = True
         try:
             holding.set()
             _start_here()
         except BaseException:  # the first R call starts R again, and reports the error
             pass
         finally:
+            _starter.pop("running", None)
             LOCK.release()
 
     thread = threading.Thread(target=run, name="pylme4-r-start", daemon=True)
@@ -244,6 +247,22 @@ def start_in_background() -> None:
     holding.wait()
     # A process must not exit while the thread is inside R.
     atexit.register(join_start)
+
+
+def _after_fork_in_child() -> None:
+    """A fork taken while R was starting: R is half made in the child's memory and
+    LOCK is held by a thread the child does not have.  Give the child a free
+    LOCK and make its R calls fail as after any fork of a process with R
+    (helpers() says to spawn workers), instead of waiting forever."""
+    global LOCK
+    if _starter.pop("running", None):
+        LOCK = threading.RLock()
+        _state["helpers"] = None
+        _state["pid"] = os.getppid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def join_start() -> None:
