@@ -129,3 +129,28 @@ def test_a_fork_taken_while_r_starts_fails_clearly_in_the_child():
         timeout=180,
     )
     assert done.stdout.split("\n")[0] == "0 (180, 3)"
+
+
+def test_r_calls_no_python_hook_while_it_loads_lme4():
+    # R calls its "process events" hook from R_CheckUserInterrupt(); rpy2's
+    # hook takes the GIL each time, so while the main thread ran Python an R
+    # start in the background thread crawled (library(lme4) took 110 s
+    # instead of 1 s beside a busy loop).  The hook must be gone before
+    # library() runs.
+    done = _run(
+        """
+        import rpy2.rinterface as ri
+        from rpy2.rinterface_lib import openrlib
+        from pylme4._r import session
+        seen = []
+        evalr = ri.evalr
+        def spy(code, *args, **kwargs):
+            if "library(" in code:
+                seen.append(openrlib.rlib.ptr_R_ProcessEvents == openrlib.ffi.NULL)
+            return evalr(code, *args, **kwargs)
+        ri.evalr = spy
+        session.helpers()
+        print(seen)
+        """
+    )
+    assert done.stdout.strip() == "[True]"
