@@ -111,9 +111,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from .tables import ModelTable, compare_models
 
 
+# Names whose first use comes right before R is needed (data sets, fits).
+# Reaching one of them starts R in a background thread (session.LOCK keeps
+# every R call waiting until R is ready), so that R's start of a second and
+# more overlaps importing pandas and preparing the data.  Result classes,
+# errors and the rest do not start R.
+_STARTS_R = frozenset(
+    {"datasets", "lmer", "glmer", "glmer_nb", "lm", "glm", "lm_list", "nlmer", "fit_many"}
+)
+
+
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'pylme4' has no attribute {name!r}")
+    if name in _STARTS_R:
+        from ._r.session import start_in_background
+
+        start_in_background()
     module_name = _EXPORTS[name]
     if module_name is None:
         value = importlib.import_module(f".{name}", __name__)

@@ -4,7 +4,7 @@ Checks Python, the Python packages, R, the R packages and whether rpy2 can
 start R and load pylme4's helpers.  Each problem comes with the exact command
 that fixes it.  This module must work when R, rpy2 or pandas are missing, so
 it imports nothing but the standard library (and ``pylme4._r.session``,
-which imports no rpy2 at module level), and it asks R through ``Rscript``
+which loads neither R nor rpy2's C library), and it asks R through ``Rscript``
 subprocesses, and rpy2 through a Python subprocess, so that a broken R or a
 crashing rpy2 cannot take the doctor down with it.
 """

@@ -8,8 +8,10 @@ console callbacks write into :data:`CONSOLE`, which ``call.py`` drains per call.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import warnings
 from importlib import resources
 from typing import Any
 
@@ -126,6 +128,10 @@ def _start() -> Any:
             os.environ.pop("LD_LIBRARY_PATH", None)
         else:
             os.environ["LD_LIBRARY_PATH"] = ld_library_path
+    # Before library(lme4): each hook call takes the GIL, so with the hook
+    # an R start in the background thread crawls while the main thread runs
+    # Python (library(lme4) took 110 s instead of 1 s beside a busy loop).
+    _without_event_hook()
     # Non-ASCII column names and factor labels need a UTF-8 character locale;
     # under the C locale R would print them as <U+00E9>.
     ri.evalr('if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))')
@@ -150,7 +156,6 @@ def _start() -> Any:
             code = source.read_text(encoding="utf-8")
             ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([code])), env)
     CONSOLE.clear()
-    _without_event_hook()
     _end_r_at_exit()
     return env
 
@@ -196,6 +201,88 @@ def _end_r_at_exit() -> None:
     atexit.register(end)
 
 
+# rpy2 warns when R is started outside the main thread, because it then does
+# not install Python's default SIGINT handler.  That handler is Python's own
+# default anyway, and Ctrl-C reaches R through interrupt.py, not through it.
+_THREAD_WARNING = "R is not initialized by the main thread"
+
+# "thread": the starting thread; "running": present while it is inside the start.
+_starter: dict[str, Any] = {}
+
+
+def start_in_background() -> None:
+    """Begin starting R in a thread, so that it overlaps the caller's Python work.
+
+    Starting R (rpy2's import, R itself, ``library(lme4)``, the helpers)
+    takes over a second, most of it inside R with Python's GIL released, while
+    the caller is typically importing pandas and reading its data.  The
+    starting thread holds :data:`LOCK` from before this function returns
+    until R is ready, so every R call (all take LOCK) waits for it: nothing
+    can reach R half-started.  If LOCK is busy, or R cannot start, nothing
+    happens here and R starts (or fails, with its message) on first use as
+    before.  Called at most once per process; never from a forked child.
+    """
+    if "helpers" in _state or "thread" in _starter:
+        return
+    # A filter of its own, added here in the caller's thread: catch_warnings()
+    # in the starting thread would swap the process-wide filter list under the
+    # feet of the caller (pandas adds filters while it is imported).
+    warnings.filterwarnings("ignore", message=_THREAD_WARNING, module=r"rpy2\.")
+    holding = threading.Event()
+
+    def run() -> None:
+        if not LOCK.acquire(blocking=False):
+            holding.set()
+            return
+        _starter["running"] = True
+        try:
+            holding.set()
+            _start_here()
+        except BaseException:  # the first R call starts R again, and reports the error
+            pass
+        finally:
+            _starter.pop("running", None)
+            LOCK.release()
+
+    thread = threading.Thread(target=run, name="pylme4-r-start", daemon=True)
+    _starter["thread"] = thread
+    thread.start()
+    holding.wait()
+    # A process must not exit while the thread is inside R.
+    atexit.register(join_start)
+
+
+def _after_fork_in_child() -> None:
+    """A fork taken while R was starting: R is half made in the child's memory and
+    LOCK is held by a thread the child does not have.  Give the child a free
+    LOCK and make its R calls fail as after any fork of a process with R
+    (helpers() says to spawn workers), instead of waiting forever."""
+    global LOCK
+    if _starter.pop("running", None):
+        LOCK = threading.RLock()
+        _state["helpers"] = None
+        _state["pid"] = os.getppid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def join_start() -> None:
+    """Wait until a start begun by :func:`start_in_background` has ended."""
+    thread = _starter.get("thread")
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
+
+
+def _start_here() -> Any:
+    """Start R in this process (call with LOCK held); return the helper environment."""
+    env = _start()
+    _state["pid"] = os.getpid()
+    _state["helpers"] = env
+    return env
+
+
 def helpers() -> Any:
     """The environment holding the R helpers (``_r/R/*.R``); starts R on first use."""
     env = _state.get("helpers")
@@ -211,10 +298,7 @@ def helpers() -> Any:
                     "use the 'spawn' start method for worker processes"
                 )
             return _state["helpers"]
-        env = _start()
-        _state["pid"] = os.getpid()
-        _state["helpers"] = env
-    return env
+        return _start_here()
 
 
 def is_started() -> bool:
