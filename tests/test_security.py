@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import importlib
 import json
 import os
@@ -422,10 +423,14 @@ def test_verify_refuses_an_edited_stored_spec(results: Path, canary: Path, capsy
     edit_results(results, lambda d: d["provenance"]["spec"].update(text=evil))
     code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
     assert code == cli.EXIT_DIFFERENT, out + err
-    assert out.splitlines()[0] == (
-        "DIFFERENT spec.yaml: stored the spec in results.json, now a different text "
-        "(spec.yaml or results.json was edited after the run)"
-    )
+    stored_hash = hashlib.sha256(evil.encode("utf-8")).hexdigest()
+    now_hash = hashlib.sha256((results / "spec.yaml").read_bytes()).hexdigest()
+    assert out.splitlines() == [
+        f"spec CHANGED: spec.yaml against the spec stored in results.json, "
+        f"sha256 {stored_hash} -> {now_hash}",
+        "FAILED 1 difference(s) against the re-run and R's own script "
+        "(numbers compared with rtol=1e-08, atol=1e-12; text exactly)",
+    ]
     # Both edited alike: the trust check refuses it.
     (results / "spec.yaml").write_text(evil, encoding="utf-8")
     code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
@@ -517,7 +522,11 @@ def test_force_replaces_only_the_manifests_files(results: Path, tmp_path: Path, 
     spec = tmp_path / "good.yaml"
     spec.write_text(spec_text().replace("name: m", "name: m2"), encoding="utf-8")
     code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q")
-    assert code == 2 and "use --force" in error_line(err)
+    line = error_line(err)
+    assert code == 2 and "already holds the results of an earlier run" in line, line
+    wrote = len(outdir.read_manifest(results).files)  # type: ignore[union-attr]
+    assert f"run the same command with --force: only the {wrote} files pylme4 wrote" in line
+    assert "choose another folder with --out" in line
     assert snapshot(results) == old
     code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q", "--force")
     assert code == 0, err
@@ -778,7 +787,11 @@ def test_results_into_an_empty_folder_and_a_deleted_result(tmp_path: Path, capsy
     (tmp_path / "empty" / "m" / "fixef.csv").unlink()
     code, out, err = main(capsys, "verify", str(tmp_path / "empty"), "-q")
     assert code == cli.EXIT_DIFFERENT
-    assert out.splitlines()[0] == "DIFFERENT m/fixef.csv: stored missing, now written by the re-run"
+    assert out.splitlines()[3:6] == [
+        "differences in 1 file(s) (the first 3 of each):",
+        "  m/fixef.csv: 1 difference(s)",
+        "    stored missing, now written by the re-run",
+    ]
 
 
 # ---------------------------------------------------------------------------
