@@ -42,9 +42,24 @@ models:
     boot: {nsim: 20, seed: 1}
     confint: Wald
   - name: casks
-    formula: "strength ~ cask + (1 | batch)"
+    formula: "strength ~ cask + x + (1 | batch)"
     emmeans: {specs: cask}
 """
+
+#: Numbers R's read.csv reads one unit in the last place away from the correctly
+#: rounded double (R 4.2, x86_64): a covariate of the spec, so that the fits
+#: differ in the last bits unless pylme4 reads the data as R does.
+MISREAD = [
+    "-0.0053348515",
+    "0.996162819593644",
+    "0.0878402949360318",
+    "0.2006619139996383",
+    "-0.046736428",
+    "-0.00811843850518659",
+    "-585.887843477074",
+    "0.542571760306716",
+    "-763.006201061534",
+]
 
 #: pylme4's bookkeeping, which the script does not write (docs: README, export_r.py).
 EXCLUDED = ("results.json", ".pylme4-manifest")
@@ -67,7 +82,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     analysis.R from `pylme4 export-r -o`."""
     folder = tmp_path_factory.mktemp("project")
     (folder / "data").mkdir()
-    r(f"write.csv(lme4::Pastes, '{folder / 'data' / 'pastes.csv'}', row.names = FALSE)")
+    csv = folder / "data" / "pastes.csv"
+    r(f"write.csv(lme4::Pastes, '{csv}', row.names = FALSE)")
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ',"x"'] + [
+        f"{line},{MISREAD[i % len(MISREAD)]}" for i, line in enumerate(lines[1:])
+    ]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "analysis.yaml").write_text(SPEC, encoding="utf-8")
     done = cli("run", "analysis.yaml", "--out", "results", "-q", cwd=folder)
     assert done.returncode == 0, done.stderr
