@@ -5,8 +5,9 @@ missing-value rules and factor levels, or the bundled data set), fits each
 model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``,
 ``glmer()`` or ``glmer.nb()`` for a ``family``;
 a model with ``update:`` as ``update(<base fit>, <formula>)``), and writes the same files as ``pylme4 run`` (those of
-:data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), with numbers
-written to 17 significant digits so that they read back as the same doubles.
+:data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), in pylme4's
+own formats (:func:`pylme4.pipeline.run.csv_text`), so that the
+files are byte for byte those of ``pylme4 run``.
 ``pylme4 verify --with-r`` runs it with Rscript and compares R's own numbers
 with the stored ones.
 

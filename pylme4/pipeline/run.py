@@ -6,8 +6,10 @@ Layout of a results folder::
     DIR/results.json           every number, the normalised spec, provenance
 {layout}
 
-Numbers in CSV files are written with enough digits to read back the same
-double; missing values are ``NA``; text is UTF-8 with ``\\n`` line ends.  The
+CSV files have numbers with 17 significant digits (they read back as the
+same double), quoted text and ``NA`` for missing values (:func:`csv_text`);
+every file is UTF-8 with ``\\n`` line ends.  The exported R script writes the
+same bytes (``pylme4_csv_text`` in ``_r/R/script.R``).  The
 results are built in a hidden folder and moved into place when complete, so
 a failed run never leaves half a results folder behind; ``DIR/.pylme4-manifest``
 lists the files pylme4 wrote, the only ones a later ``--force`` run replaces

@@ -10,7 +10,8 @@
 #
 # The writers write into file.path(out_dir, name), `out_dir` being the
 # script's own (bound by the generated part); pylme4 itself writes its files
-# from Python and never calls them.
+# from Python (pipeline/run.py) and never calls them, in the same formats
+# (pylme4_csv_text below), so that both results folders hold the same bytes.
 
 # ---------------------------------------------------------------------------
 # Shared with pylme4's inference (inference.R)
