@@ -110,7 +110,10 @@ def _cmd_export_r(args: argparse.Namespace) -> int:
     output = Path(args.output)
     text = export_r(spec, script_path=output, trust=args.trust)
     output.write_text(text, encoding="utf-8")  # an OSError: main() names the file
-    _err(f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR])")
+    _err(
+        f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR]; "
+        "OUTDIR defaults to results-r beside the script)"
+    )
     return EXIT_OK
 
 

@@ -245,3 +245,15 @@ def test_the_data_are_rs_doubles_to_the_last_bit(tmp_path: Path) -> None:
     rs = r(f"read.csv('{path}', na.strings = c('NA', ''), check.names = FALSE)$x")
     assert [v.hex() for v in ours] == [float(v).hex() for v in rs]
     assert any(float(t) != v for t, v in zip(texts, ours) if t)  # not pandas' own reading
+
+
+def test_only_a_path_the_spec_writes_absolute_stays_absolute(tmp_path: Path) -> None:
+    from pylme4.pipeline import export_r, parse_spec
+
+    (tmp_path / "d.csv").write_text("y,g\n1,a\n2,b\n3,a\n", encoding="utf-8")
+    text = SPEC.replace("data/pastes.csv", str(tmp_path / "d.csv"))
+    absolute = export_r(parse_spec(text, base_dir=tmp_path), tmp_path / "s" / "a.R", trust=True)
+    assert f"data_file <- {str(tmp_path / 'd.csv')!r}".replace("'", '"') in absolute
+    relative = export_r(parse_spec(SPEC, base_dir=tmp_path), tmp_path / "s" / "a.R")
+    assert 'data_file <- file.path(script_dir, "../data/pastes.csv")' in relative
+    assert str(tmp_path) not in relative

@@ -185,7 +185,10 @@ def _data_lines(spec: Spec, script_dir: Path) -> list[str]:
     name = r_name(spec.data.name)
     lines = ["# ---- data " + "-" * 66]
     if spec.csv_path is not None:
-        relative = _relative(Path(spec.csv_path).resolve(), script_dir)
+        # A path the spec writes absolute (allowed under --trust) names a place
+        # on this machine, and stays so; the spec's relative paths stay relative.
+        absolute = Path(str(spec.data.csv)).is_absolute()
+        relative = None if absolute else _relative(Path(spec.csv_path).resolve(), script_dir)
         if relative is not None:
             lines += [
                 "# The data file, relative to this script's folder.",
@@ -325,7 +328,8 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         ``pylme4 export-r spec.yaml > analysis.R`` puts it).  The script
         finds the data file relative to its own folder when it runs, so the
         folder can be copied or mounted elsewhere as a whole; only a data file
-        on another drive (Windows) is written as an absolute path.
+        the spec names by an absolute path (``--trust``), or one on another
+        drive (Windows), is written as an absolute path.
     trust
         Lift the allow-list of :mod:`pylme4.pipeline.trust` (``--trust``).
 
