@@ -355,7 +355,9 @@ def test_levels_cells_and_column_names_reach_r_as_data(
             f"r_out/m/{f}"
             for f in ["fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"]
         ),
+        "r_out/spec.yaml",  # the spec's text, byte for byte as pylme4 copies it
     ]
+    assert (work / "r_out" / "spec.yaml").read_bytes() == (tmp_path / "s.yaml").read_bytes()
     ours = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv", keep_default_na=False)
     theirs = pd.read_csv(work / "r_out" / "m" / "fixef.csv", keep_default_na=False)
     assert list(theirs["term"]) == list(ours["term"])
@@ -629,12 +631,15 @@ def test_os_errors_are_one_line_and_keep_earlier_results(
     spec = tmp_path / "good.yaml"
     calls: list[str] = []
     if case == "enospc-csv":
+        real_write_bytes = Path.write_bytes
 
-        def to_csv(self, path, *args, **kwargs):
-            calls.append(str(path))
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        def write_bytes(self, *args, **kwargs):
+            if self.suffix == ".csv":  # pipeline.run.write_csv's file
+                calls.append(str(self))
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+            return real_write_bytes(self, *args, **kwargs)
 
-        monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+        monkeypatch.setattr(Path, "write_bytes", write_bytes)
     elif case == "enospc-text":
         real_write = Path.write_text
 
