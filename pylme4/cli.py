@@ -96,11 +96,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         progress=_progress(args),
         trust=args.trust,
     )
-    for line in report.warnings:
-        _err(f"warning: provenance differs: {line}")
-    for difference in report.differences:
-        print(f"DIFFERENT {difference}")
-    print(("OK " if report.ok else "FAILED ") + report.summary())
+    print(report.text(verbose=args.verbose))
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
@@ -114,7 +110,10 @@ def _cmd_export_r(args: argparse.Namespace) -> int:
     output = Path(args.output)
     text = export_r(spec, script_path=output, trust=args.trust)
     output.write_text(text, encoding="utf-8")  # an OSError: main() names the file
-    _err(f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR])")
+    _err(
+        f"wrote {output} (run it with: Rscript {shlex.quote(str(output))} [OUTDIR]; "
+        "OUTDIR defaults to results-r beside the script)"
+    )
     return EXIT_OK
 
 
@@ -170,11 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="fit the models of a spec and write the results")
     run.add_argument("spec", metavar="SPEC", help="the YAML spec (e.g. analysis.yaml)")
-    run.add_argument("--out", required=True, metavar="DIR", help="the results folder")
+    run.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="the results folder: new or empty, or earlier results with --force",
+    )
     run.add_argument(
         "--force",
         action="store_true",
-        help="replace earlier results in DIR (only the files pylme4 wrote there)",
+        help="replace the results of an earlier run in DIR: only the files pylme4 wrote "
+        "there (listed in DIR/.pylme4-manifest) are replaced, your own files stay; a "
+        "folder with files but no pylme4 results is refused even with --force",
     )
     _trust_option(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -197,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--atol", type=float, default=1e-12, help="absolute tolerance for numbers (default 1e-12)"
+    )
+    verify.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every differing value (by default: a count per file and the first few)",
     )
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     _trust_option(verify)

@@ -244,23 +244,26 @@ def test_verify_names_an_edited_number_and_text(results: Path, tmp_path: Path) -
 
     done = cli("verify", str(edited), "--spec", str(results.parent / "analysis.yaml"), cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    lines = sorted(line for line in done.stdout.splitlines() if line.startswith("DIFFERENT"))
-    assert len(lines) == 2, done.stdout
-    assert lines[0].startswith("DIFFERENT ml/summary.txt: line 3: stored '   Data: paste', now")
-    assert lines[1] == (
-        f"DIFFERENT nested/fixef.csv: row 1 [(Intercept)], column 'Estimate': "
-        f"stored {float(estimate) + 1e-3!r}, now {float(estimate)!r}"
-    )
-    assert done.stdout.splitlines()[-1].startswith("FAILED 2 difference(s)")
-    assert "warning: provenance differs: r lme4: 0.0-1 when stored" in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("data unchanged: pastes.csv, sha256 ")
+    assert lines[1].startswith("spec unchanged: analysis.yaml, sha256 ")
+    lme4 = r("utils::packageDescription('lme4')$Version")
+    assert lines[2:4] == ["software CHANGED:", f"  r lme4: 0.0-1 -> {lme4}"]
+    assert lines[4] == "differences in 2 file(s) (the first 3 of each):"
+    assert lines[5:7] == ["  ml/summary.txt: 1 difference(s)", lines[6]]
+    assert lines[6].startswith("    line 3: stored '   Data: paste', now")
+    assert lines[7:9] == [
+        "  nested/fixef.csv: 1 difference(s)",
+        f"    row 1 [(Intercept)], column 'Estimate': "
+        f"stored {float(estimate) + 1e-3!r}, now {float(estimate)!r}",
+    ]
+    assert lines[9].startswith("FAILED 2 difference(s)") and len(lines) == 10
 
 
 def test_version_changes_name_r_once_also_for_older_results() -> None:
     older = {"r": {"version": "4.2.2", "packages": {"R": "4.2.2", "lme4": "1.1-35"}}}
     now = {"r": {"version": "4.4.1", "packages": {"lme4": "1.1-35"}}}
-    assert pipeline.provenance.version_changes(older, now) == [
-        "r version: 4.2.2 when stored, 4.4.1 now"
-    ]
+    assert pipeline.provenance.version_changes(older, now) == ["r version: 4.2.2 -> 4.4.1"]
     assert pipeline.provenance.version_changes(older, {"r": {**now["r"], "version": "4.2.2"}}) == []
 
 
@@ -323,10 +326,13 @@ def test_export_r_script_reproduces_the_stored_numbers(results: Path, tmp_path: 
                     assert list(a.astype(str)) == list(b.astype(str)), (model, name, column)
 
 
-def test_export_r_to_stdout_uses_the_absolute_data_path(project: Path) -> None:
-    done = cli("export-r", "analysis.yaml", cwd=project)
+def test_export_r_to_stdout_is_relative_to_the_current_folder(project: Path) -> None:
+    # Without -o the script is for the current folder (`export-r ... > analysis.R`).
+    (project / "scripts").mkdir(exist_ok=True)
+    done = cli("export-r", "../analysis.yaml", cwd=project / "scripts")
     assert done.returncode == 0
-    assert f'data_file <- "{(project / "pastes.csv").resolve()}"' in done.stdout
+    assert 'data_file <- file.path(script_dir, "../pastes.csv")' in done.stdout
+    assert str(project) not in done.stdout  # no absolute path left
     assert 'write_model(fit, "ml")' in done.stdout
 
 
@@ -1476,11 +1482,12 @@ def test_cli_lists_comparisons_and_verifies_them(tmp_path: Path) -> None:
         "m0: Reaction ~ Days + (1 | Subject)",
     ]
     edited = (tmp_path / "out" / "days" / "anova.csv").read_text(encoding="utf-8")
-    (tmp_path / "out" / "days" / "anova.csv").write_text(edited.replace("m1,", "m9,"))
+    (tmp_path / "out" / "days" / "anova.csv").write_text(edited.replace('"m1",', '"m9",'))
     done = cli("verify", "out", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert (
-        "DIFFERENT days/anova.csv: row 1 [m9], column 'model': stored 'm9', now 'm1'" in done.stdout
+        "  days/anova.csv: 1 difference(s)\n"
+        "    row 1 [m9], column 'model': stored 'm9', now 'm1'\n" in done.stdout
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import importlib
 import json
 import os
@@ -354,7 +355,9 @@ def test_levels_cells_and_column_names_reach_r_as_data(
             f"r_out/m/{f}"
             for f in ["fixef.csv", "ranef.csv", "stats.csv", "summary.txt", "var_corr.csv"]
         ),
+        "r_out/spec.yaml",  # the spec's text, byte for byte as pylme4 copies it
     ]
+    assert (work / "r_out" / "spec.yaml").read_bytes() == (tmp_path / "s.yaml").read_bytes()
     ours = pd.read_csv(tmp_path / "out" / "m" / "fixef.csv", keep_default_na=False)
     theirs = pd.read_csv(work / "r_out" / "m" / "fixef.csv", keep_default_na=False)
     assert list(theirs["term"]) == list(ours["term"])
@@ -422,10 +425,14 @@ def test_verify_refuses_an_edited_stored_spec(results: Path, canary: Path, capsy
     edit_results(results, lambda d: d["provenance"]["spec"].update(text=evil))
     code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
     assert code == cli.EXIT_DIFFERENT, out + err
-    assert out.splitlines()[0] == (
-        "DIFFERENT spec.yaml: stored the spec in results.json, now a different text "
-        "(spec.yaml or results.json was edited after the run)"
-    )
+    stored_hash = hashlib.sha256(evil.encode("utf-8")).hexdigest()
+    now_hash = hashlib.sha256((results / "spec.yaml").read_bytes()).hexdigest()
+    assert out.splitlines() == [
+        f"spec CHANGED: spec.yaml against the spec stored in results.json, "
+        f"sha256 {stored_hash} -> {now_hash}",
+        "FAILED 1 difference(s) against the re-run and R's own script "
+        "(numbers compared with rtol=1e-08, atol=1e-12; text exactly)",
+    ]
     # Both edited alike: the trust check refuses it.
     (results / "spec.yaml").write_text(evil, encoding="utf-8")
     code, out, err = main(capsys, "verify", str(results), "-q", "--with-r")
@@ -517,7 +524,11 @@ def test_force_replaces_only_the_manifests_files(results: Path, tmp_path: Path, 
     spec = tmp_path / "good.yaml"
     spec.write_text(spec_text().replace("name: m", "name: m2"), encoding="utf-8")
     code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q")
-    assert code == 2 and "use --force" in error_line(err)
+    line = error_line(err)
+    assert code == 2 and "already holds the results of an earlier run" in line, line
+    wrote = len(outdir.read_manifest(results).files)  # type: ignore[union-attr]
+    assert f"run the same command with --force: only the {wrote} files pylme4 wrote" in line
+    assert "choose another folder with --out" in line
     assert snapshot(results) == old
     code, _, err = main(capsys, "run", str(spec), "--out", str(results), "-q", "--force")
     assert code == 0, err
@@ -620,12 +631,15 @@ def test_os_errors_are_one_line_and_keep_earlier_results(
     spec = tmp_path / "good.yaml"
     calls: list[str] = []
     if case == "enospc-csv":
+        real_write_bytes = Path.write_bytes
 
-        def to_csv(self, path, *args, **kwargs):
-            calls.append(str(path))
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        def write_bytes(self, *args, **kwargs):
+            if self.suffix == ".csv":  # pipeline.run.write_csv's file
+                calls.append(str(self))
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+            return real_write_bytes(self, *args, **kwargs)
 
-        monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+        monkeypatch.setattr(Path, "write_bytes", write_bytes)
     elif case == "enospc-text":
         real_write = Path.write_text
 
@@ -778,7 +792,11 @@ def test_results_into_an_empty_folder_and_a_deleted_result(tmp_path: Path, capsy
     (tmp_path / "empty" / "m" / "fixef.csv").unlink()
     code, out, err = main(capsys, "verify", str(tmp_path / "empty"), "-q")
     assert code == cli.EXIT_DIFFERENT
-    assert out.splitlines()[0] == "DIFFERENT m/fixef.csv: stored missing, now written by the re-run"
+    assert out.splitlines()[3:6] == [
+        "differences in 1 file(s) (the first 3 of each):",
+        "  m/fixef.csv: 1 difference(s)",
+        "    stored missing, now written by the re-run",
+    ]
 
 
 # ---------------------------------------------------------------------------

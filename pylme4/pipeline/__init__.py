@@ -4,7 +4,9 @@
 R's printed summaries, the estimates as CSV and ``results.json`` (every
 number, plus what produced them); ``pylme4 verify DIR`` (:func:`verify`)
 re-runs the stored spec and compares every output; ``pylme4 export-r SPEC``
-(:func:`export_r`) writes the same analysis as a standalone R script.
+(:func:`export_r`) writes the same analysis as a standalone R script, whose
+paths are relative to its own folder and whose files are byte for byte
+those of ``run`` (``diff -r -x results.json -x .pylme4-manifest`` is empty).
 
 Importing this package does not start R.
 """

@@ -5,8 +5,9 @@ missing-value rules and factor levels, or the bundled data set), fits each
 model with ``lmer()`` (``lmerTest::lmer()`` when the spec asks for ``ddf``,
 ``glmer()`` or ``glmer.nb()`` for a ``family``;
 a model with ``update:`` as ``update(<base fit>, <formula>)``), and writes the same files as ``pylme4 run`` (those of
-:data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), with numbers
-written to 17 significant digits so that they read back as the same doubles.
+:data:`pylme4.pipeline.outputs.OUTPUTS` the spec asks for), in pylme4's
+own formats (:func:`pylme4.pipeline.run.csv_text`), so that the
+files are byte for byte those of ``pylme4 run``.
 ``pylme4 verify --with-r`` runs it with Rscript and compares R's own numbers
 with the stored ones.
 
@@ -18,7 +19,16 @@ then one ``pylme4_write_compare()`` per ``compare:`` entry, whose arguments are 
 
 Usage of the script::
 
-    Rscript analysis.R [OUTDIR]        # default OUTDIR: results-r
+    Rscript analysis.R [OUTDIR]        # default OUTDIR: results-r beside the script
+
+Every path in the script is relative to the script's own folder (found at
+run time from Rscript's ``--file=``): the data file, and the default results
+folder.  So the folder with the script and the data can be copied or mounted
+anywhere and the script run from any working directory.  An OUTDIR given on
+the command line is relative to the current folder, as any argument is.  The
+script writes its files byte for byte as ``pylme4 run`` writes them (the
+formats of :func:`pylme4.pipeline.run.csv_text`), and ``spec.yaml`` too;
+results.json and ``.pylme4-manifest`` are pylme4's own.
 """
 
 from __future__ import annotations
@@ -163,20 +173,30 @@ def _r_path(spec: Spec, path: str) -> str:
         ) from None
 
 
-def _data_lines(spec: Spec, script_path: Path | None) -> list[str]:
+def _relative(path: Path, folder: Path) -> str | None:
+    """``path`` relative to ``folder`` in '/' form, or None where there is none (another drive)."""
+    try:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    except ValueError:
+        return None
+
+
+def _data_lines(spec: Spec, script_dir: Path) -> list[str]:
     name = r_name(spec.data.name)
     lines = ["# ---- data " + "-" * 66]
     if spec.csv_path is not None:
-        csv = spec.csv_path
-        if script_path is not None:
-            relative = os.path.relpath(csv, Path(script_path).resolve().parent)
+        # A path the spec writes absolute (allowed under --trust) names a place
+        # on this machine, and stays so; the spec's relative paths stay relative.
+        absolute = Path(str(spec.data.csv)).is_absolute()
+        relative = None if absolute else _relative(Path(spec.csv_path).resolve(), script_dir)
+        if relative is not None:
             lines += [
                 "# The data file, relative to this script's folder.",
                 "script_dir <- pylme4_script_dir()",
-                f"data_file <- file.path(script_dir, {_r_path(spec, Path(relative).as_posix())})",
+                f"data_file <- file.path(script_dir, {_r_path(spec, relative)})",
             ]
         else:
-            lines.append(f"data_file <- {_r_path(spec, str(csv))}")
+            lines.append(f"data_file <- {_r_path(spec, str(spec.csv_path))}")
         lines.append(
             f"{name} <- read.csv(data_file, na.strings = {_r_vector(NA_STRINGS)}, "
             'check.names = FALSE, encoding = "UTF-8")'
@@ -304,9 +324,12 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     spec
         A validated spec.
     script_path
-        Where the script will be saved: the data file is then found relative
-        to the script's folder (so the two can move together).  Without it
-        the data file's absolute path is written.
+        Where the script will be saved (default: in the current folder, where
+        ``pylme4 export-r spec.yaml > analysis.R`` puts it).  The script
+        finds the data file relative to its own folder when it runs, so the
+        folder can be copied or mounted elsewhere as a whole; only a data file
+        the spec names by an absolute path (``--trust``), or one on another
+        drive (Windows), is written as an absolute path.
     trust
         Lift the allow-list of :mod:`pylme4.pipeline.trust` (``--trust``).
 
@@ -318,6 +341,7 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     """
     check_spec(spec, trust=trust)
     path = None if script_path is None else Path(script_path)
+    script_dir = (Path.cwd() if path is None else path.resolve().parent).resolve()
     needs = ["lme4"]
     if any(getattr(m, k) not in (None, False) for m in spec.models for k in LMERTEST_KEYS) or any(
         m.power is not None and m.power_method in ("satterthwaite", "kenward-roger")
@@ -348,8 +372,11 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
         f"# Written by pylme4 {__version__} from {_comment(Path(spec.source).name)}: "
         "the same analysis in R alone.",
         "#",
-        "#   Rscript " + (path.name if path is not None else "analysis.R") + " [OUTDIR]"
-        "      (OUTDIR defaults to results-r)",
+        "#   Rscript " + (path.name if path is not None else "analysis.R") + " [OUTDIR]",
+        "#",
+        "# OUTDIR defaults to results-r in this script's folder; the data file is found",
+        "# relative to this script's folder too, so the folder can be copied or mounted",
+        "# anywhere and run from any working directory.",
         "#",
         *textwrap.wrap(
             f"writes OUTDIR/<model>/{', '.join(always)} (and {', '.join(asked)} when the spec "
@@ -372,8 +399,19 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     analysis = [
         f"# ---- the analysis of {_comment(Path(spec.source).name)} " + "-" * 40,
         "out_dir <- pylme4_script_start()",
+        "# The spec this script was written from, copied into OUTDIR as `pylme4 run` does.",
+        "pylme4_write_spec(c(",
+        *(f"  {r_string(line)}," for line in spec.text.splitlines(keepends=True)),
+        "  NULL))",
     ]
-    body = [*header, script_helpers().rstrip("\n"), "", *analysis, *_data_lines(spec, path), ""]
+    body = [
+        *header,
+        script_helpers().rstrip("\n"),
+        "",
+        *analysis,
+        *_data_lines(spec, script_dir),
+        "",
+    ]
     if _referenced(spec):
         body += [
             "# The fits that update() and anova() below refer to, by model name.",

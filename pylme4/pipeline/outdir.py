@@ -172,12 +172,16 @@ def check_out_dir(out_dir: Path, *, force: bool) -> Manifest | None:
     if manifest is None:
         raise OutputDirError(
             f"--out {out_dir} is not empty and holds no pylme4 results (no {MANIFEST}); "
-            "give a new or empty folder (pylme4 never replaces files it did not write)"
+            "choose a new or empty folder with --out (pylme4 never replaces files it did "
+            "not write, not even with --force)"
         )
     if not force:
         raise OutputDirError(
-            f"--out {out_dir} holds earlier results; use --force to replace them "
-            "(only the files pylme4 wrote there are replaced)"
+            f"--out {out_dir} already holds the results of an earlier run, kept as they are. "
+            f"To replace them, run the same command with --force: only the "
+            f"{len(manifest.files)} files pylme4 wrote there (listed in {MANIFEST}) are "
+            "replaced, and your own files in the folder stay.  To keep them, choose "
+            "another folder with --out."
         )
     return manifest
 

@@ -127,7 +127,7 @@ def _get(block: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def version_changes(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """One line per software version (or BLAS, platform) that differs."""
+    """One line per software version (or BLAS, platform) that differs: ``what: old -> new``."""
     changes = []
     paths = list(_VERSION_PATHS)
     # Earlier results.json files also list R among the packages; R's version
@@ -140,5 +140,5 @@ def version_changes(stored: Mapping[str, Any], current: Mapping[str, Any]) -> li
         before, after = _get(stored, path), _get(current, path)
         if before != after:
             label = " ".join(p for p in path if p != "packages")
-            changes.append(f"{label}: {before} when stored, {after} now")
+            changes.append(f"{label}: {before} -> {after}")
     return changes

@@ -6,8 +6,10 @@ Layout of a results folder::
     DIR/results.json           every number, the normalised spec, provenance
 {layout}
 
-Numbers in CSV files are written with enough digits to read back the same
-double; missing values are ``NA``; text is UTF-8 with ``\\n`` line ends.  The
+CSV files have numbers with 17 significant digits (they read back as the
+same double), quoted text and ``NA`` for missing values (:func:`csv_text`);
+every file is UTF-8 with ``\\n`` line ends.  The exported R script writes the
+same bytes (``pylme4_csv_text`` in ``_r/R/script.R``).  The
 results are built in a hidden folder and moved into place when complete, so
 a failed run never leaves half a results folder behind; ``DIR/.pylme4-manifest``
 lists the files pylme4 wrote, the only ones a later ``--force`` run replaces
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import PylmeError, RMessage, RNotAvailableError, RWarning, one_line
@@ -101,9 +105,51 @@ def _say(progress: Progress | None, text: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cell(value: Any) -> str:
+    """One CSV cell (the format of ``pylme4_csv_cells`` in ``_r/R/script.R``)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "NA"
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return "NA"
+        if math.isinf(number):
+            return "Inf" if number > 0 else "-Inf"
+        # Python's formatting and C's printf are both correctly rounded: R's
+        # sprintf("%.17g") gives the same text.
+        return f"{number:.17g}"
+    return _quote(str(value))
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as pylme4's CSV text, which the exported R script writes byte for byte.
+
+    A header of the quoted column names; numbers with 17 significant digits
+    (``%.17g``: they read back as the same doubles), text quoted with a quote
+    inside doubled (R's ``write.csv``), logicals ``TRUE``/``FALSE``, ``NA``
+    for missing values, ``\n`` after every line.  The R side is
+    ``pylme4_csv_text`` in ``_r/R/script.R``.
+    """
+    lines = [",".join(_quote(str(c)) for c in frame.columns)]
+    columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
+    lines += [",".join(_cell(v) for v in row) for row in zip(*columns)]
+    return "".join(line + "\n" for line in lines)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as CSV: no index, NA for missing, shortest round-trip floats."""
-    frame.to_csv(path, index=False, na_rep="NA", lineterminator="\n", encoding="utf-8")
+    """A table as a CSV file (:func:`csv_text`)."""
+    write_text(csv_text(frame), path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Text as UTF-8 bytes, line ends as they are (``\n`` on every platform)."""
+    path.write_bytes(text.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------
@@ -138,7 +184,7 @@ def _fit_model(
 def _write(made: Produced, folder: Path) -> dict[str, Any]:
     """Write what a producer made into ``folder``; the results.json entry that lists it."""
     for name, text in made.texts.items():
-        (folder / name).write_text(text + "\n", encoding="utf-8")
+        write_text(text + "\n", folder / name)
     for name, table in made.tables.items():
         write_csv(table, folder / f"{name}.csv")
     entry = made.entry
@@ -234,7 +280,7 @@ def _run_into(
     formulas = variants.formulas(spec)
     _say(progress, f"checking the formulas against {len(loaded.frame.columns)} columns")
     pdata.check_formulas(spec, loaded.frame, where, formulas)
-    (folder / SPEC_COPY).write_text(spec.text, encoding="utf-8")
+    write_text(spec.text, folder / SPEC_COPY)
 
     models: dict[str, Any] = {}
     fits: dict[str, Any] = {}

@@ -8,6 +8,12 @@ strings in results.json must be identical.  Software versions that differ
 from the stored provenance are warnings, not failures: the numbers decide.
 A changed data file (its SHA-256) is a failure.
 
+The report (:meth:`VerifyReport.text`) puts the causes first: whether the
+data or the spec changed (their SHA-256 when stored and now), then which
+software versions changed (old -> new), then the differing values grouped
+per file with a count per file and a few examples (every one with
+``verbose``).
+
 With ``with_r=True`` the spec is also exported as an R script
 (:mod:`pylme4.pipeline.export_r`), run with Rscript, and R's own files are
 compared with the stored ones the same way.
@@ -15,6 +21,7 @@ compared with the stored ones the same way.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -36,8 +43,8 @@ from .spec import Spec, SpecError, parse_spec
 
 Progress = Callable[[str], None]
 
-# How many differences to list per file before summarising the rest.
-_PER_FILE = 10
+#: How many differences of one file the short report shows.
+EXAMPLES_PER_FILE = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,11 @@ class Difference:
     def __str__(self) -> str:
         place = f"{self.file}: {self.where}" if self.where else self.file
         return f"{place}: stored {self.stored}, now {self.now}"
+
+    def detail(self) -> str:
+        """The difference without the file's name (the report lists it above)."""
+        place = f"{self.where}: " if self.where else ""
+        return f"{place}stored {self.stored}, now {self.now}"
 
 
 @dataclass
@@ -92,18 +104,46 @@ class _Tally:
 
 
 @dataclass(frozen=True)
+class Input:
+    """What went into the results (``"data"`` or ``"spec"``): its SHA-256 when stored and now."""
+
+    kind: str
+    name: str
+    """The data file or data set, or the spec file."""
+    stored: str | None
+    now: str | None
+    rows: tuple[Any, Any] | None = None
+    """The data's rows when stored and now."""
+
+    @property
+    def changed(self) -> bool:
+        return self.stored != self.now or (self.rows is not None and self.rows[0] != self.rows[1])
+
+    def __str__(self) -> str:
+        if not self.changed:
+            return f"{self.kind} unchanged: {self.name}, sha256 {self.now}"
+        rows = ""
+        if self.rows is not None and self.rows[0] != self.rows[1]:
+            rows = f" ({self.rows[0]} -> {self.rows[1]} rows)"
+        return f"{self.kind} CHANGED: {self.name}, sha256 {self.stored} -> {self.now}{rows}"
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """The outcome of :func:`verify`."""
 
     differences: tuple[Difference, ...]
     warnings: tuple[str, ...]
-    """Provenance that changed (software versions, BLAS, platform)."""
+    """Provenance that changed (software versions, BLAS, platform): ``what: old -> new``."""
     tolerance: Tolerance
     numbers: int
     identical: int
     texts: int
     files: int
     with_r: bool
+    inputs: tuple[Input, ...] = ()
+    """The data and the spec, with their hashes when stored and now (empty when nothing
+    was re-run)."""
 
     @property
     def ok(self) -> bool:
@@ -127,6 +167,45 @@ class VerifyReport:
             f"{len(self.differences)} difference(s) against {against} "
             f"(numbers compared with {self.tolerance}; text exactly)"
         )
+
+    def by_file(self) -> dict[str, list[Difference]]:
+        """The differences of each file, in the order found; the data's hash (reported
+        with the inputs) left out."""
+        files: dict[str, list[Difference]] = {}
+        spec_changed = any(i.kind == "spec" and i.changed for i in self.inputs)
+        for d in self.differences:
+            if d.file.endswith(RESULTS_JSON) and d.where.startswith(_INPUT_WHERE):
+                continue
+            if spec_changed and d.file == SPEC_COPY and not d.where:
+                continue
+            files.setdefault(d.file, []).append(d)
+        return files
+
+    def text(self, verbose: bool = False) -> str:
+        """The report, causes first: the inputs (data, spec) and whether they changed, the
+        software versions that changed, the differences grouped by file (a count and
+        the first :data:`EXAMPLES_PER_FILE` of each; all with ``verbose``), and last
+        :meth:`summary` prefixed with OK or FAILED."""
+        lines = []
+        if not self.ok or self.warnings or verbose:
+            lines += [str(i) for i in self.inputs]
+            if self.warnings:
+                lines.append("software CHANGED:")
+                lines += [f"  {w}" for w in self.warnings]
+            elif any(i.kind == "data" for i in self.inputs):  # there was a re-run
+                lines.append("software unchanged")
+        files = self.by_file()
+        if files:
+            shown = "every one" if verbose else f"the first {EXAMPLES_PER_FILE} of each"
+            lines.append(f"differences in {len(files)} file(s) ({shown}):")
+        for name, found in files.items():
+            lines.append(f"  {name}: {len(found)} difference(s)")
+            keep = found if verbose else found[:EXAMPLES_PER_FILE]
+            lines += [f"    {d.detail()}" for d in keep]
+            if len(found) > len(keep):
+                lines.append(f"    ... {len(found) - len(keep)} more (--verbose lists them)")
+        lines.append(("OK " if self.ok else "FAILED ") + self.summary())
+        return "\n".join(lines)
 
 
 def _show(value: Any) -> str:
@@ -179,7 +258,6 @@ def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> 
     if len(a) != len(b):
         tally.add(name, "rows", str(len(a)), str(len(b)))
         return
-    before = len(tally.differences)
     numeric = {
         c: all(_as_number(x) is not None for x in pd.concat([a[c], b[c]]))
         and not all(x == "NA" for x in a[c])
@@ -196,20 +274,11 @@ def compare_csv(tally: _Tally, name: str, stored_path: Path, now_path: Path) -> 
                 tally.texts += 1
                 if x != y:
                     tally.add(name, where, repr(x), repr(y))
-    _cap(tally, before, name)
 
 
 def _row_label(frame: pd.DataFrame, i: int, numeric: Mapping[str, bool]) -> str:
     keys = [str(frame.at[i, c]) for c in frame.columns if not numeric[c]]
     return f" [{', '.join(keys)}]" if keys else ""
-
-
-def _cap(tally: _Tally, before: int, name: str) -> None:
-    """Keep the first few differences of one file and count the rest."""
-    found = tally.differences[before:]
-    if len(found) > _PER_FILE:
-        del tally.differences[before + _PER_FILE :]
-        tally.add(name, "", "...", f"{len(found) - _PER_FILE} more differences in this file")
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -240,7 +309,6 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 
 def compare_json(tally: _Tally, name: str, stored: Any, now: Any) -> None:
     """Two JSON values leaf by leaf: numbers to the tolerance, everything else exactly."""
-    before = len(tally.differences)
     a, b = dict(_walk(stored, "")), dict(_walk(now, ""))
     for path in [*a, *(p for p in b if p not in a)]:
         if path not in a or path not in b:
@@ -262,7 +330,6 @@ def compare_json(tally: _Tally, name: str, stored: Any, now: Any) -> None:
             tally.texts += 1
             if x != y:
                 tally.add(name, path, _show(x), _show(y))
-    _cap(tally, before, name)
 
 
 def _is_number(value: Any) -> bool:
@@ -336,6 +403,29 @@ def _comparable(results: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in results.items() if k != "provenance"}
 
 
+_INPUT_WHERE = "provenance.data."
+
+
+def inputs(stored: Mapping[str, Any], now: Mapping[str, Any]) -> tuple[Input, ...]:
+    """The data and the spec of two results.json files (stored, re-run), with their hashes."""
+    a = stored.get("provenance", {})
+    b = now.get("provenance", {})
+    data_a, data_b = a.get("data", {}), b.get("data", {})
+    spec_a, spec_b = a.get("spec", {}), b.get("spec", {})
+    name = data_b.get("file") or data_b.get("dataset") or "the data"
+    spec_name = Path(spec_b.get("path") or SPEC_COPY).name
+    return (
+        Input(
+            "data",
+            str(name),
+            data_a.get("sha256"),
+            data_b.get("sha256"),
+            rows=(data_a.get("rows"), data_b.get("rows")),
+        ),
+        Input("spec", spec_name, spec_a.get("sha256"), spec_b.get("sha256")),
+    )
+
+
 def _compare_inputs(
     tally: _Tally, name: str, stored: Mapping[str, Any], now: Mapping[str, Any]
 ) -> None:
@@ -347,7 +437,7 @@ def _compare_inputs(
         if a.get(key) != b.get(key):
             what = a.get("file") or a.get("dataset") or "the data"
             tally.add(
-                name, f"provenance.data.{key} (of {what})", _show(a.get(key)), _show(b.get(key))
+                name, f"{_INPUT_WHERE}{key} (of {what})", _show(a.get(key)), _show(b.get(key))
             )
 
 
@@ -387,6 +477,16 @@ def spec_mismatch(results_dir: Path, results: Mapping[str, Any]) -> str | None:
     if beside != text:
         return "a different text (spec.yaml or results.json was edited after the run)"
     return None
+
+
+def _spec_copy_input(results_dir: Path, results: Mapping[str, Any]) -> Input:
+    """The spec stored in results.json against the folder's spec.yaml (their hashes)."""
+    stored = hashlib.sha256(results["provenance"]["spec"]["text"].encode("utf-8")).hexdigest()
+    try:
+        now: str | None = hashlib.sha256((results_dir / SPEC_COPY).read_bytes()).hexdigest()
+    except OSError:
+        now = None
+    return Input("spec", f"{SPEC_COPY} against the spec stored in {RESULTS_JSON}", stored, now)
 
 
 def verify(
@@ -440,7 +540,7 @@ def verify(
     mismatch = spec_mismatch(results_dir, stored)
     if mismatch is not None:
         tally.add(SPEC_COPY, "", "the spec in results.json", mismatch)
-        return _report(tally, (), tolerance, with_r)
+        return _report(tally, (), tolerance, with_r, (_spec_copy_input(results_dir, stored),))
     spec = stored_spec(results_dir, stored, spec_path)
     manifest = read_manifest(results_dir)
     with tempfile.TemporaryDirectory(prefix="pylme4-verify-") as tmp:
@@ -469,6 +569,7 @@ def verify(
             warnings = provenance.version_changes(
                 stored.get("provenance", {}), fresh.results["provenance"]
             )
+            changed = inputs(stored, fresh.results)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             raise OutputDirError(
                 f"{results_dir / RESULTS_JSON}: a value has the wrong type or shape "
@@ -476,11 +577,15 @@ def verify(
             ) from None
         if with_r:
             _verify_with_r(tally, spec, results_dir, Path(tmp), progress, rscript, trust)
-    return _report(tally, warnings, tolerance, with_r)
+    return _report(tally, warnings, tolerance, with_r, changed)
 
 
 def _report(
-    tally: _Tally, warnings: Sequence[str], tolerance: Tolerance, with_r: bool
+    tally: _Tally,
+    warnings: Sequence[str],
+    tolerance: Tolerance,
+    with_r: bool,
+    changed: tuple[Input, ...] = (),
 ) -> VerifyReport:
     return VerifyReport(
         differences=tuple(tally.differences),
@@ -491,6 +596,7 @@ def _report(
         texts=tally.texts,
         files=tally.files,
         with_r=with_r,
+        inputs=changed,
     )
 
 
@@ -505,7 +611,7 @@ def _verify_with_r(
 ) -> None:
     program = doctor.require_rscript(rscript)
     script = tmp / "analysis.R"
-    script.write_text(export_r(spec, script_path=None, trust=trust), encoding="utf-8")
+    script.write_text(export_r(spec, script_path=script, trust=trust), encoding="utf-8")
     r_dir = tmp / "r"
     if progress is not None:
         progress(f"running the exported R script with {program}")

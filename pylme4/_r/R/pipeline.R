@@ -27,6 +27,14 @@ pylme4_provenance <- function() {
   )
 }
 
+# The doubles read.csv() reads from the text of a CSV file's decimal columns
+# (a named list of character vectors): type.convert() and as.numeric() both
+# parse with R_strtod, which is not always correctly rounded, so pandas'
+# reading can differ in the last bit.
+pylme4_parse_doubles <- function(columns) {
+  lapply(columns, function(x) I(as.numeric(x)))
+}
+
 # The text factor(x, levels = ...) matches: as.character() of the column's
 # values and of each level (a list of length-one vectors: text, integers,
 # doubles and logicals as the spec writes them), as the exported R script's

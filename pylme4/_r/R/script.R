@@ -10,7 +10,8 @@
 #
 # The writers write into file.path(out_dir, name), `out_dir` being the
 # script's own (bound by the generated part); pylme4 itself writes its files
-# from Python and never calls them.
+# from Python (pipeline/run.py) and never calls them, in the same formats
+# (pylme4_csv_text below), so that both results folders hold the same bytes.
 
 # ---------------------------------------------------------------------------
 # Shared with pylme4's inference (inference.R)
@@ -82,18 +83,22 @@ pylme4_level_text <- function(levels) {
 # The exported script: reading the data
 # ---------------------------------------------------------------------------
 
-# Where the script writes: its first command-line argument, or results-r.
+# Where the script writes: its first command-line argument (a path relative
+# to the current folder, as every command's argument), or results-r in the
+# script's own folder, so that a copied or mounted folder runs as it is.
 # Summaries print with UTF-8 quotes in pylme4's R; the script does the same.
 pylme4_script_start <- function(args = commandArgs(trailingOnly = TRUE)) {
   suppressPackageStartupMessages(library(lme4))
   if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))
-  if (length(args) >= 1L) args[[1L]] else "results-r"
+  if (length(args) >= 1L) args[[1L]] else file.path(pylme4_script_dir(), "results-r")
 }
 
-# The folder the script's data file is relative to: the script's own.
+# The folder every path of the script is relative to: the script's own
+# (Rscript's --file=; `Rscript -` and an R session read from the current one).
 pylme4_script_dir <- function() {
   file_arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
-  if (length(file_arg)) dirname(normalizePath(sub("^--file=", "", file_arg[[1L]])))
+  if (length(file_arg) && file_arg[[1L]] != "--file=-")
+    dirname(normalizePath(sub("^--file=", "", file_arg[[1L]])))
   else getwd()
 }
 
@@ -115,22 +120,50 @@ pylme4_as_factor <- function(x, levels, column) {
 # The exported script: writing files as `pylme4 run` writes them
 # ---------------------------------------------------------------------------
 
-# A table as CSV: numbers with 17 significant digits (they read back as the
-# same doubles), NA for missing values, UTF-8, "\n" line ends.
-pylme4_write_table <- function(x, path) {
-  x <- as.data.frame(x, stringsAsFactors = FALSE)
-  numeric <- vapply(x, is.numeric, TRUE)
-  for (j in which(numeric))
-    x[[j]] <- ifelse(is.na(x[[j]]), NA_character_, sprintf("%.17g", x[[j]]))
-  utils::write.csv(x, path, row.names = FALSE, na = "NA", fileEncoding = "UTF-8",
-                   eol = "\n", quote = which(!numeric))
+# pylme4's file formats, written here and by pylme4 itself
+# (pipeline/run.py: csv_text, write_text) byte for byte the same:
+# - a table as CSV: a header of the quoted column names; numbers with
+#   sprintf("%.17g") (C's printf, correctly rounded in both, so the same
+#   text, which reads back as the same double); text quoted, a quote inside
+#   doubled (write.csv's quoting); logicals TRUE / FALSE; NA for missing;
+# - text (and CSV) as UTF-8 bytes with "\n" line ends and a final newline,
+#   written in binary so that no platform changes the line ends.
+pylme4_csv_quote <- function(x) {
+  ifelse(is.na(x), "NA", paste0('"', gsub('"', '""', enc2utf8(x), fixed = TRUE), '"'))
 }
 
-# Text as a UTF-8 file ending in a newline.
+pylme4_csv_cells <- function(x) {
+  if (is.factor(x)) x <- as.character(x)
+  if (is.character(x)) return(pylme4_csv_quote(x))
+  if (is.logical(x)) return(ifelse(is.na(x), "NA", ifelse(x, "TRUE", "FALSE")))
+  ifelse(is.na(x), "NA", sprintf("%.17g", as.numeric(x)))
+}
+
+pylme4_csv_text <- function(x) {
+  x <- as.data.frame(x, stringsAsFactors = FALSE)
+  header <- paste(pylme4_csv_quote(names(x)), collapse = ",")
+  rows <- if (nrow(x)) do.call(paste, c(unname(lapply(x, pylme4_csv_cells)), sep = ","))
+  paste0(c(header, rows), "\n", collapse = "")
+}
+
+pylme4_write_bytes <- function(text, path) {
+  writeBin(charToRaw(enc2utf8(text)), path)
+}
+
+pylme4_write_table <- function(x, path) {
+  pylme4_write_bytes(pylme4_csv_text(x), path)
+}
+
+# Text (lines, or one string with newlines inside) as a file ending in a newline.
 pylme4_write_text <- function(text, path) {
-  con <- file(path, open = "w", encoding = "UTF-8")
-  writeLines(text, con)
-  close(con)
+  pylme4_write_bytes(paste0(text, "\n", collapse = ""), path)
+}
+
+# The spec (its lines, each with its line end), byte for byte as `pylme4 run`
+# copies it into its results.
+pylme4_write_spec <- function(lines) {
+  dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
+  pylme4_write_bytes(paste0(lines, collapse = ""), file.path(out_dir, "spec.yaml"))
 }
 
 # The outputs every model writes: R's printed summary and the numbers.
