@@ -56,7 +56,8 @@ NOT_RUN = {
     "docker run -v $PWD:/work IMAGE run /work/analysis.yaml --out /work/results": "no container engine on the test machines",
 }
 
-# Each shell line that runs: (folder, exit code, a line its output must hold).
+# Each shell line that runs: (folder, exit code, a line its output must hold,
+# or None where a later line checks what it wrote).
 # "project" is a temporary folder holding the README's spec and its CSV.
 RUNS = {
     "pylme4 run analysis.yaml --out results": ("project", 0, r"^\s*nested/\s+summary\.txt "),
@@ -69,6 +70,10 @@ RUNS = {
     ),
     "pylme4 export-r analysis.yaml -o analysis.R": ("project", 0, r"wrote analysis\.R"),
     "pylme4 doctor": ("project", 0, r"^everything pylme4 needs is here"),
+    # The exported script prints nothing of its own; the diff below checks
+    # every file it wrote against pylme4's.
+    "Rscript analysis.R": ("project", 0, None),
+    "diff -r -x results.json -x .pylme4-manifest results results-r": ("project", 0, r"\A\Z"),
     # the row for the R on PATH, whichever it is
     "python3 pylme4/rversions.py": ("clone", 0, r"^rpy2>=3\.\d+(\.\d+)?(,<3\.\d+)?$"),
     "python3 pylme4/rversions.py 4.5.1": ("clone", 0, r"^rpy2>=3\.6$"),
@@ -200,10 +205,14 @@ def test_shell_lines_run_with_their_exit_code_and_output(project: Path) -> None:
         output = done.stdout + done.stderr
         assert done.returncode == code, f"{line}: exit {done.returncode}\n{output}"
         assert "Traceback" not in output, f"{line}:\n{output}"
-        assert re.search(pattern, output, flags=re.M), f"{line}: no line {pattern!r} in\n{output}"
+        if pattern is not None:
+            assert re.search(pattern, output, flags=re.M), f"{line}: no line {pattern!r} in\n{output}"
         if line == "pylme4 run analysis.yaml --out results":
             kept.write_text("mine\n", encoding="utf-8")
-    assert kept.read_text(encoding="utf-8") == "mine\n"
+        if line == "pylme4 run analysis.yaml --out results --force":
+            assert kept.read_text(encoding="utf-8") == "mine\n"
+            # Out of the way of the README's diff -r, which would list it.
+            kept.unlink()
     assert (project / "results" / "nested" / "summary.txt").exists()
     assert (project / "analysis.R").read_text(encoding="utf-8").startswith("# Written by pylme4")
 
