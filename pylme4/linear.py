@@ -20,10 +20,11 @@ import pandas as pd
 from . import checks, formatting
 from ._r.call import r_call, r_value, serialize, unserialize
 from ._r.convert import Columns, RHandle
-from .errors import ArgumentTypeError, DataError, FormulaError, RCondition, emit
-from .families import Family, family_code
+from .errors import ArgumentTypeError, FormulaError, RCondition, emit
+from .families import Family
 from .fitbase import Count, RFitRows, Scalar, forward, scalar
-from .models import NaAction, prepare_call
+from .models import NaAction, family_code_for, prepare_call
+from .paramdocs import shared_params
 from .results import used_rows
 
 if TYPE_CHECKING:
@@ -88,6 +89,14 @@ class _RegressionFit(RFitRows, formatting.RPrinted):
 
     # The R helper that reads the fit in one round trip (see linear.R).
     _INFO_HELPER = "pylme4_lm_info"
+
+    # print(summary(fit), digits =, signif.stars =) as text.
+    if TYPE_CHECKING:
+        summary_text = printopts.summary_text
+        to_string = printopts.fit_text
+    else:
+        summary_text = forward("pylme4.printopts", "summary_text")
+        to_string = forward("pylme4.printopts", "fit_text")
 
     @classmethod
     def _extra_fields(cls, info: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,14 +208,6 @@ class LmFit(_RegressionFit):
     ``predict()`` are R's accessors.
     """
 
-    # print(summary(fit), digits =, signif.stars =) as text.
-    if TYPE_CHECKING:
-        summary_text = printopts.summary_text
-        to_string = printopts.fit_text
-    else:
-        summary_text = forward("pylme4.printopts", "summary_text")
-        to_string = forward("pylme4.printopts", "fit_text")
-
     def summary(self) -> LmSummary:
         """R's ``summary()``: coefficient table with t tests, R-squared, F test."""
 
@@ -226,6 +227,7 @@ class LmFit(_RegressionFit):
         return self._cached("summary", compute)
 
 
+@shared_params
 def lm(
     formula: str,
     data: Any,
@@ -244,17 +246,11 @@ def lm(
     ----------
     formula
         An R model formula as text, e.g. ``"reaction ~ days"``.
-    data
-        A pandas DataFrame (polars and Arrow tables are converted once).
-    data_name
-        The name R binds the data to; R's printout shows it in the call.
-    weights, offset
-        A column name, or an array with one value per row (by position; a
-        pandas Series is matched to the rows by its index).
-    na_action
-        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
-    contrasts
-        Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
+    {data}
+    {data_name}
+    {weights, offset}
+    {na_action}
+    {contrasts}
 
     Returns
     -------
@@ -268,12 +264,11 @@ def lm(
     >>> fit.coef().round(5).tolist()
     [252.3207, 10.32766]
     """
-    if isinstance(formula, str) and "|" in formula:
-        raise FormulaError(
-            f"the formula {formula!r} has a random-effects or grouping bar '|'; lm() fits one "
-            "regression to all rows: use pylme4.lmer() for a mixed model or "
-            "pylme4.lm_list() for one regression per group"
-        )
+    _no_bar(
+        formula,
+        "lm() fits one regression to all rows: use pylme4.lmer() for a mixed model or "
+        "pylme4.lm_list() for one regression per group",
+    )
     prepared = prepare_call(
         formula,
         data,
@@ -281,21 +276,34 @@ def lm(
         weights=weights,
         offset=offset,
         na_action=na_action,
-        control=None,
         contrasts=contrasts,
         values={},
         control_fun="lmerControl",
     )
+    fit: LmFit = _fit_regression(LmFit, "lm", prepared)
+    return fit
+
+
+def _no_bar(formula: str, advice: str) -> None:
+    """lm() and glm() fit one model to all rows: a bar is a mixed model's."""
+    if isinstance(formula, str) and "|" in formula:
+        raise FormulaError(
+            f"the formula {formula!r} has a random-effects or grouping bar '|'; {advice}"
+        )
+
+
+def _fit_regression(cls: type[_RegressionFit], fun_name: str, prepared: dict[str, Any]) -> Any:
+    """Fit with R's `fun_name` (lm or glm) and build a `cls` result."""
     df: pd.DataFrame = prepared["df"]
     outcome = r_call(
         "pylme4_fit",
-        "lm",
+        fun_name,
         data=Columns(df, prepared["columns"]),
-        doing="fitting the model with lm()",
+        doing=f"fitting the model with {fun_name}()",
         keep=True,
         **prepared["args"],
     )
-    fit: LmFit = LmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
+    fit = cls._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
     emit(outcome.conditions)
     return fit
 
@@ -351,14 +359,6 @@ class GlmFit(_RegressionFit):
             "converged": bool(info["converged"]),
         }
 
-    # print(summary(fit), digits =, signif.stars =) as text.
-    if TYPE_CHECKING:
-        summary_text = printopts.summary_text
-        to_string = printopts.fit_text
-    else:
-        summary_text = forward("pylme4.printopts", "summary_text")
-        to_string = forward("pylme4.printopts", "fit_text")
-
     def summary(self) -> GlmSummary:
         """R's ``summary()``: coefficient table with Wald tests, deviances, AIC."""
 
@@ -379,6 +379,7 @@ class GlmFit(_RegressionFit):
         return self._cached("summary", compute)
 
 
+@shared_params
 def glm(
     formula: str,
     data: Any,
@@ -400,23 +401,14 @@ def glm(
     formula
         An R model formula as text; for the binomial family the response may
         be ``cbind(successes, failures)``.
-    data
-        A pandas DataFrame (polars and Arrow tables are converted once).
-    family
-        A family name (``"binomial"``, ``"poisson"``, ``"Gamma"``,
-        ``"gaussian"``, ``"inverse.gaussian"``), a :class:`~pylme4.Family`, or
-        R code such as ``'binomial(link = "probit")'``, as for ``glmer()``;
+    {data}
+    {family}
         None (the default) is R's default, gaussian, and leaves the family
         out of the call as R prints it.
-    data_name
-        The name R binds the data to; R's printout shows it in the call.
-    weights, offset
-        A column name, or an array with one value per row (by position; a
-        pandas Series is matched to the rows by its index).
-    na_action
-        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
-    contrasts
-        Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
+    {data_name}
+    {weights, offset}
+    {na_action}
+    {contrasts}
 
     Returns
     -------
@@ -431,17 +423,8 @@ def glm(
     >>> round(fit.coef()["period2"], 4)  # doctest: +SKIP
     -1.1307
     """
-    if isinstance(formula, str) and "|" in formula:
-        raise FormulaError(
-            f"the formula {formula!r} has a random-effects or grouping bar '|'; glm() fits one "
-            "model to all rows: use pylme4.glmer() for a mixed model"
-        )
-    code = None if family is None else family_code(family)
-    if code == data_name:
-        # R would find the data, not the family function, under that name.
-        raise DataError(
-            f"data_name {data_name!r} is the name of the family; choose another data_name"
-        )
+    _no_bar(formula, "glm() fits one model to all rows: use pylme4.glmer() for a mixed model")
+    code = None if family is None else family_code_for(family, data_name)
     prepared = prepare_call(
         formula,
         data,
@@ -449,7 +432,6 @@ def glm(
         weights=weights,
         offset=offset,
         na_action=na_action,
-        control=None,
         contrasts=contrasts,
         values={},
         control_fun="glm.control",
@@ -458,17 +440,7 @@ def glm(
     )
     if code is not None:
         prepared["args"]["code"] = {"family": code, **prepared["args"]["code"]}
-    df: pd.DataFrame = prepared["df"]
-    outcome = r_call(
-        "pylme4_fit",
-        "glm",
-        data=Columns(df, prepared["columns"]),
-        doing="fitting the model with glm()",
-        keep=True,
-        **prepared["args"],
-    )
-    fit: GlmFit = GlmFit._from_r(outcome.value, outcome.conditions, df.index, prepared["variables"])
-    emit(outcome.conditions)
+    fit: GlmFit = _fit_regression(GlmFit, "glm", prepared)
     return fit
 
 
@@ -559,6 +531,7 @@ def _restore_lm_list(
     return LmListFit._from_r(unserialize(payload), messages, formula, data_name)
 
 
+@shared_params
 def lm_list(
     formula: str,
     data: Any,
@@ -572,10 +545,8 @@ def lm_list(
     ----------
     formula
         ``"response ~ terms | group"``, e.g. ``"reaction ~ days | subject"``.
-    data
-        A pandas DataFrame.
-    data_name
-        The name R binds the data to; R's printout shows it in the call.
+    {data}
+    {data_name}
     pool
         Pool the residual variance across groups (lmList's default), which
         gives the printed "Residual standard error".
@@ -606,11 +577,6 @@ def lm_list(
         formula,
         data,
         data_name=data_name,
-        weights=None,
-        offset=None,
-        na_action="omit",
-        control=None,
-        contrasts=None,
         values={} if pool else {"pool": False},
         control_fun="lmerControl",
     )

@@ -22,6 +22,7 @@ from .errors import (
 )
 from .families import Family, family_code
 from .options import NA_ACTIONS, NaAction
+from .paramdocs import shared_params
 from .results import GlmerFit, LmerFit
 
 # Names under which weights/offset given as arrays are bound next to the data.
@@ -112,9 +113,7 @@ def call_pieces(df: pd.DataFrame, given: Mapping[str, Any], control_fun: str) ->
         elif arg == "start":
             values["start"] = _start(value)
         elif arg == "reml":
-            if not isinstance(value, (bool, np.bool_)):
-                raise ArgumentTypeError(f"reml must be True or False, not {value!r}")
-            values["REML"] = bool(value)
+            values["REML"] = _reml(value)
         elif arg == "nAGQ":
             values["nAGQ"] = _check_nagq(value)
         elif arg == "family":
@@ -129,6 +128,23 @@ def call_pieces(df: pd.DataFrame, given: Mapping[str, Any], control_fun: str) ->
         "extra": extra,
         "columns": columns,
     }
+
+
+def _reml(value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"reml must be True or False, not {value!r}")
+    return bool(value)
+
+
+def family_code_for(family: str | Family, data_name: str) -> str:
+    """The R code of ``family`` for a call whose data R binds to ``data_name``."""
+    code = family_code(family)
+    if code == data_name:
+        # R would find the data, not the family function, under that name.
+        raise DataError(
+            f"data_name {data_name!r} is the name of the family; choose another data_name"
+        )
+    return code
 
 
 def _subset(value: Any, df: pd.DataFrame) -> tuple[str | None, np.ndarray | None, list[str]]:
@@ -194,13 +210,13 @@ def prepare_call(
     data: Any,
     *,
     data_name: str,
-    weights: Any,
-    offset: Any,
-    na_action: str,
-    control: Any,
-    contrasts: Mapping[str, str] | None,
     values: dict[str, Any],
     control_fun: str,
+    weights: Any = None,
+    offset: Any = None,
+    na_action: str = "omit",
+    control: Any = None,
+    contrasts: Mapping[str, str] | None = None,
     numeric_response: bool = True,
     formula_check: Callable[[str, Sequence[str]], checks.FormulaVars] | None = None,
     row_args: Mapping[str, Any] | None = None,
@@ -255,6 +271,7 @@ def prepare_call(
     }
 
 
+@shared_params
 def lmer(
     formula: str,
     data: Any,
@@ -278,30 +295,15 @@ def lmer(
         ``(1 | g)``, ``(0 + x | g)``, ``(x || g)``, ``(1 | a/b)``, ``(1 | a) + (1 | b)``,
         interactions, ``poly()``, ``I()``.  Column names with spaces or other
         non-syntactic characters are written in backticks, as in R.
-    data
-        A pandas DataFrame (polars and Arrow tables are converted once).
+    {data}
     reml
         Fit by REML (lme4's default) or, with ``False``, by maximum likelihood.
-    data_name
-        The name R binds the data to; R's printout shows it after ``Data:``.
-    weights, offset
-        A column name, or an array with one value per row (by position); a
-        pandas Series is matched to the rows by its index, as pandas aligns Series.
-    na_action
-        ``"omit"`` (R's default), ``"exclude"`` (fitted values and residuals are
-        padded with NaN for dropped rows), or ``"fail"``.
-    control
-        lmerControl() settings as a dict, e.g. ``{"optimizer": "bobyqa",
-        "optCtrl": {"maxfun": 1e5}}``, or R code such as
-        ``'lmerControl(optimizer = "Nelder_Mead")'``.
-    contrasts
-        Contrasts per factor column, e.g. ``{"condition": "contr.sum"}``.
-    subset
-        The rows to fit: one True/False per row (a boolean array by
-        position, or a Series matched to the rows by its index; R's
-        summary then shows ``Subset: .subset``), or an R expression such as
-        ``"Days > 2"``, evaluated in the data as R's ``subset =`` is
-        (one expression, checked as a formula is).
+    {data_name}
+    {weights, offset}
+    {na_action}
+    {control: lmerControl}
+    {contrasts}
+    {subset}
     start
         Starting values: a vector of theta, or ``{"theta": [...]}``, as
         lme4's ``start``.
@@ -322,8 +324,6 @@ def lmer(
     >>> round(fit.fixef()["Days"], 3)
     10.467
     """
-    if not isinstance(reml, (bool, np.bool_)):
-        raise ArgumentTypeError(f"reml must be True or False, not {reml!r}")
     prepared = prepare_call(
         formula,
         data,
@@ -333,7 +333,7 @@ def lmer(
         na_action=na_action,
         control=control,
         contrasts=contrasts,
-        values={} if reml else {"REML": False},
+        values={} if _reml(reml) else {"REML": False},
         control_fun="lmerControl",
         row_args={"subset": subset, "start": start},
     )
@@ -381,6 +381,7 @@ def _check_nagq(nAGQ: Any) -> int:
     return int(nAGQ)
 
 
+@shared_params
 def glmer(
     formula: str,
     data: Any,
@@ -406,36 +407,20 @@ def glmer(
         An lme4 formula as text, used unchanged.  For the binomial family the
         response may be ``cbind(successes, failures)``, a 0/1 (or logical)
         column, or a proportion with the numbers of trials as ``weights``.
-    data
-        A pandas DataFrame (polars and Arrow tables are converted once).
-    family
-        ``"binomial"``, ``"poisson"``, ``"Gamma"``, ``"gaussian"`` or
-        ``"inverse.gaussian"`` (canonical link), a :class:`~pylme4.Family`
-        naming the link (``Family("binomial", "probit")``), or R code such as
-        ``'binomial(link = "cloglog")'``.  The printed call shows it as an R
-        user types it (``family = binomial``).  As in lme4, the gaussian
-        family with the identity link is a deprecated shortcut to ``lmer()``:
-        R warns and the fit is a linear mixed model.
-    weights, offset
-        A column name, or an array with one value per row (by position; a
-        pandas Series is matched to the rows by its index).  The offset is on
-        the scale of the linear predictor (e.g. ``np.log(exposure)``); an
-        ``offset(log(exposure))`` term in the formula works too.
-    nAGQ
-        Points of adaptive Gauss-Hermite quadrature: 1 (the Laplace
-        approximation, lme4's default), 0 (faster, less exact), or more, up to
-        100 (models with a single scalar random effect only).
-    control
-        glmerControl() settings as a dict, e.g. ``{"optimizer": "bobyqa"}``,
-        or R code such as ``'glmerControl(optimizer = "bobyqa")'``.
-    data_name
-        The name R binds the data to; R's printout shows it after ``Data:``.
-    na_action
-        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
-    contrasts
-        Contrasts per factor column, e.g. ``{"period": "contr.sum"}``.
-    subset
-        The rows to fit, as for :func:`lmer`.
+    {data}
+    {family}
+        As in lme4, the gaussian family with the identity link is a deprecated
+        shortcut to ``lmer()``: R warns and the fit is a linear mixed model.
+    {weights, offset}
+        The offset is on the scale of the linear predictor (e.g.
+        ``np.log(exposure)``); an ``offset(log(exposure))`` term in the
+        formula works too.
+    {nAGQ}
+    {control: glmerControl}
+    {data_name}
+    {na_action}
+    {contrasts}
+    {subset}
     start
         Starting values: ``{"theta": [...], "fixef": [...]}`` (either key
         alone), or a vector of theta, as lme4's ``start``.
@@ -463,12 +448,7 @@ def glmer(
     >>> round(fit.fixef()["period2"], 4)
     -0.9919
     """
-    code = family_code(family)
-    if code == data_name:
-        # R would find the data, not the family function, under that name.
-        raise DataError(
-            f"data_name {data_name!r} is the name of the family; choose another data_name"
-        )
+    code = family_code_for(family, data_name)
     prepared = _prepare_glmer(
         formula,
         data,
@@ -485,6 +465,7 @@ def glmer(
     return _fit(GlmerFit, "glmer", prepared)
 
 
+@shared_params
 def glmer_nb(
     formula: str,
     data: Any,
@@ -504,7 +485,26 @@ def glmer_nb(
     and refits until theta settles; the result is a ``glmer()`` fit with
     family ``MASS::negative.binomial(theta = ...)``, whose theta is
     ``fit.nb_theta``.  The arguments are those of :func:`glmer` without
-    ``family`` (and without ``start``, ``mustart`` and ``etastart``).
+    ``family`` (and without ``start``, ``mustart`` and ``etastart``, which
+    lme4's ``glmer.nb`` would pass to its Poisson start fit).
+
+    Parameters
+    ----------
+    formula
+        An lme4 formula as text, used unchanged; the response is a count.
+    {data}
+    {weights, offset}
+    {nAGQ}
+    {control: glmerControl}
+    {data_name}
+    {na_action}
+    {contrasts}
+    {subset}
+
+    Returns
+    -------
+    GlmerFit
+        The fitted model, with R's warnings and messages as for :func:`glmer`.
 
     Examples
     --------

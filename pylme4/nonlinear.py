@@ -21,9 +21,11 @@ from .errors import (
 )
 from .models import _fit, prepare_call
 from .options import NaAction
+from .paramdocs import shared_params
 from .results import NlmerFit
 
 
+@shared_params
 def nlmer(
     formula: str,
     data: Any,
@@ -46,8 +48,7 @@ def nlmer(
         ``"circumference ~ SSlogis(age, Asym, xmid, scal) ~ Asym | Tree"``.
         The random-effects part names the model's parameters:
         ``"... ~ (Asym | Tree) + (xmid | Tree)"``.
-    data
-        A pandas DataFrame (polars and Arrow tables are converted once).
+    {data}
         lme4's nlmer cannot use column names that need backticks.
     start
         The starting values of the model's parameters, one for each:
@@ -55,17 +56,14 @@ def nlmer(
         200, ...)``), or ``{"nlpars": {...}, "theta": [...]}`` as lme4
         also takes (lme4 1.1-31 does not use ``theta``).  The fixed effects
         come in this order.
-    data_name
-        The name R binds the data to; R's printout shows it after ``Data:``.
+    {data_name}
     nAGQ
         1 (lme4's default: theta and the fixed effects optimised together,
         Laplace approximation) or 0 (theta alone); lme4 1.1-31 has not
         implemented more points for nonlinear models.
-    control
-        nlmerControl() settings as a dict, e.g. ``{"tolPwrss": 1e-8}``, or R
-        code such as ``'nlmerControl(optimizer = "bobyqa")'``.
-    na_action
-        ``"omit"`` (R's default), ``"exclude"`` or ``"fail"``.
+    {control: nlmerControl}
+        lme4 1.1-31's ``nlmerControl()`` also takes ``tolPwrss``.
+    {na_action}
 
     Returns
     -------
@@ -103,11 +101,8 @@ def nlmer(
         formula,
         data,
         data_name=data_name,
-        weights=None,
-        offset=None,
         na_action=na_action,
         control=control,
-        contrasts=None,
         values={} if nAGQ == 1 else {"nAGQ": int(nAGQ)},
         control_fun="nlmerControl",
         formula_check=formula_check,
