@@ -310,6 +310,31 @@ def test_r_table_names_every_function_pylme4_offers():
     assert not NOT_WRAPPING - set(api), "NOT_WRAPPING names something pylme4 no longer has"
 
 
+# The README's table is the one home of R call -> pylme4 call rows: a
+# docs/api-*.md page links to it and keeps what a row cannot hold (examples,
+# argument details, what is not reproduced).  api-pipeline-keys.md maps spec
+# keys, not R functions, to R calls.
+TABLE_LINK = "../README.md#r---pylme4"
+NOT_R_FUNCTION_PAGES = {"api-pipeline-keys.md"}
+R_TABLE_HEADER = re.compile(r"^\|\s*R\b[^|]*\|[^|]*pylme4", re.M)
+
+
+def test_api_pages_link_to_the_r_table_instead_of_repeating_it():
+    # GitHub's anchor of the heading "R -> pylme4" is "r---pylme4".
+    assert "\n## R -> pylme4\n" in README.read_text(encoding="utf-8")
+    pages = sorted((ROOT / "docs").glob("api-*.md"))
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        header = R_TABLE_HEADER.search(text)
+        assert header is None, (
+            f"docs/{page.name} has an R -> pylme4 table ({header.group(0)!r}): "
+            "its rows belong in README.md's table"
+        )
+        if page.name not in NOT_R_FUNCTION_PAGES:
+            assert TABLE_LINK in text, f"docs/{page.name} does not link README.md's table"
+
+
 # ---- time --------------------------------------------------------------
 
 TIME = re.compile(
