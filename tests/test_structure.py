@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import html
 import inspect
+import re
 import warnings
 
 import pytest
 from conftest import r_printed
 
 import pylme4
-from pylme4 import allfit, bootstrap, errors, inference, profiles
+from pylme4 import allfit, bootstrap, errors, inference, paramdocs, profiles
 from pylme4.fitbase import LmerFitLike, MerFitLike, RFit
 from pylme4.formatting import RPrinted
 
@@ -122,3 +123,24 @@ def test_every_r_helper_is_defined_once():
         )
     )
     assert [name for name, count in names.items() if count > 1] == []
+
+
+FITTING = ["lmer", "glmer", "glmer_nb", "nlmer", "lm", "glm", "lm_list"]
+
+
+@pytest.mark.parametrize("name", FITTING)
+def test_help_of_a_fitting_function_describes_every_parameter(name):
+    # Shared descriptions come from pylme4.paramdocs (one home each); help()
+    # must show them whole, with no placeholder left.
+    function = getattr(pylme4, name)
+    doc = inspect.getdoc(function)
+    assert doc is not None and "\n{" not in doc
+    headings = {
+        part
+        for line in doc.splitlines()
+        if re.fullmatch(r"\w+(, \w+)*", line)
+        for part in line.split(", ")
+    }
+    assert set(inspect.signature(function).parameters) <= headings
+    if "data_name" in inspect.signature(function).parameters:
+        assert paramdocs.fill("{data_name}").split("\n", 1)[1].strip() in doc
