@@ -255,3 +255,40 @@ parallel.stop_workers()
 
 def test_a_forked_child_leaves_the_parents_workers_alone():
     assert _run(WORKERS, timeout=300).splitlines() == ["child 0", "kept True"]
+
+
+# R's random stream: a forked child starts from a copy of the parent's
+# .Random.seed (as mclapply's children do), so children that draw without a
+# seed draw what the parent draws next; `seed=` gives each task its own
+# reproducible stream, R's own for that seed.
+RNG = """
+import json, os
+import pylme4
+sleep = pylme4.datasets.load("sleepstudy")
+fit = pylme4.lmer("Reaction ~ Days + (1 | Subject)", sleep)
+fit.simulate(nsim=1)  # the stream is under way before the forks
+def draw(seed):
+    return fit.simulate(nsim=1, seed=seed).to_numpy().ravel().tolist()
+pids = []
+for seed in (None, None, 1, 2):
+    pid = os.fork()
+    if pid == 0:
+        print(json.dumps([seed, draw(seed)]), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+print(json.dumps(["parent", draw(None)]), flush=True)
+"""
+
+
+def test_forked_children_copy_rs_random_stream_and_seed_separates_them():
+    rows = [json.loads(line) for line in _run(RNG).splitlines()]
+    assert [row[0] for row in rows] == [None, None, 1, 2, "parent"]
+    unseeded = [rows[0][1], rows[1][1], rows[4][1]]
+    assert unseeded[0] == unseeded[1] == unseeded[2]
+    for seed, values in rows[2:4]:
+        expected = r(
+            "m <- lmer(Reaction ~ Days + (1 | Subject), data = sleepstudy); "
+            f"unlist(simulate(m, nsim = 1, seed = {seed}), use.names = FALSE)"
+        )
+        np.testing.assert_allclose(values, np.asarray(expected), rtol=1e-12, atol=0)
+    assert rows[2][1] != rows[3][1] != unseeded[0]
