@@ -292,3 +292,43 @@ def test_forked_children_copy_rs_random_stream_and_seed_separates_them():
         )
         np.testing.assert_allclose(values, np.asarray(expected), rtol=1e-12, atol=0)
     assert rows[2][1] != rows[3][1] != unseeded[0]
+
+
+# A fork taken by another thread while the main thread is in an R call: the
+# child refuses R, and its own Ctrl-C does not reach the parent's R call
+# through the wakeup fd it inherited (the parent's watcher pipe).
+CROSSTALK = """
+import os, signal, threading, time
+import pylme4
+from pylme4._r.call import run_code
+run_code("NULL")
+result = {}
+def forker():
+    time.sleep(0.5)  # the main thread is inside R by now
+    pid = os.fork()
+    if pid == 0:
+        code = 5
+        try:
+            run_code("1")
+        except pylme4.RNotAvailableError:
+            code = 0
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        os._exit(code)
+    result["code"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+t = threading.Thread(target=forker)
+t.start()
+try:
+    print(run_code("t <- proc.time()[[3]]; while (proc.time()[[3]] - t < 3) NULL; 42"))
+except KeyboardInterrupt:
+    print("interrupted")
+t.join()
+print(result["code"])
+"""
+
+
+def test_a_childs_ctrl_c_does_not_interrupt_the_parents_r_call():
+    assert _run(CROSSTALK, timeout=120).splitlines() == ["42.0", "0"]
