@@ -332,3 +332,36 @@ print(result["code"])
 
 def test_a_childs_ctrl_c_does_not_interrupt_the_parents_r_call():
     assert _run(CROSSTALK, timeout=120).splitlines() == ["42.0", "0"]
+
+
+# Two threads forking at once: another at-fork hook that waits (registered
+# before pylme4's, so it runs after pylme4's "before" hook, holding LOCK) lets
+# the second thread's fork begin meanwhile.  The first fork's child has R,
+# the second's refuses it, and the parent's LOCK is free afterwards.
+TWO_FORKS = """
+import os, threading, time
+os.register_at_fork(before=lambda: time.sleep(0.3))
+import pylme4
+from pylme4._r.call import run_code
+from pylme4._r import session
+run_code("NULL")
+codes = []
+def forker():
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if run_code("1 + 1") == 2 else 4)
+        except pylme4.RNotAvailableError:
+            os._exit(2)
+    codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+threads = [threading.Thread(target=forker) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(codes), session.LOCK.acquire(timeout=10), run_code("2 + 2"))
+"""
+
+
+def test_two_threads_forking_at_once_leave_the_lock_free():
+    assert _run(TWO_FORKS, timeout=120).splitlines() == ["[0, 2] True 4.0"]

@@ -267,8 +267,11 @@ def start_in_background() -> None:
 # from the forking thread, but a stuck start must not hang the fork).
 _FORK_WAITS_FOR_START = 60.0
 
-# Set by _before_fork in the forking thread, read right after the fork.
-_fork: dict[str, Any] = {}
+# Forking thread's ident -> rpy2's lock or None, for a fork that holds LOCK:
+# set by _before_fork, read right after the fork in the same thread (in the
+# child too: the thread keeps its ident).  Per thread, as two threads may fork
+# at once (another at-fork hook may let a second one in).
+_fork: dict[int, Any] = {}
 
 _FORKED_BUSY = (
     "this process was forked while R was in use by another thread of its parent "
@@ -299,7 +302,8 @@ def _before_fork() -> None:
     script that forks right after its first ``pylme4.datasets`` would
     otherwise always fork mid-start.
     """
-    _fork.clear()
+    me = threading.get_ident()
+    _fork.pop(me, None)
     starter = _starter.get("thread")
     if (
         _starter.get("running")
@@ -316,12 +320,13 @@ def _before_fork() -> None:
     if rlock is not None and not rlock.acquire(blocking=False):
         LOCK.release()
         return
-    _fork["held"] = rlock
+    _fork[me] = rlock
 
 
 def _after_fork_in_parent() -> None:
-    if "held" in _fork:
-        rlock = _fork.pop("held")
+    me = threading.get_ident()
+    if me in _fork:
+        rlock = _fork.pop(me)
         if rlock is not None:
             rlock.release()
         LOCK.release()
@@ -338,8 +343,11 @@ def _after_fork_in_child() -> None:
     LOCK, and every R call fails instead of waiting forever.
     """
     global LOCK
-    if "held" in _fork:
-        rlock = _fork.pop("held")
+    me = threading.get_ident()
+    held = me in _fork
+    rlock = _fork.pop(me, None)
+    _fork.clear()  # other threads' forks in progress are the parent's
+    if held:
         if rlock is not None:
             rlock.release()
         LOCK.release()

@@ -112,19 +112,25 @@ def _other_thread_stack() -> tuple[int, int] | None:
     return low.value + size.value, int(_HEAD_ROOM * size.value)
 
 
+# Forking thread's ident -> whether it runs on R's stack (per thread: two
+# threads may fork at once).
+_forking: dict[int, bool] = {}
+
+
 def _before_fork() -> None:
-    _state["fork_on_r_stack"] = _on_r_stack()
+    _forking[threading.get_ident()] = _on_r_stack()
 
 
 def _after_fork_in_child() -> None:
     # The forking thread is the child's main thread, but its stack is still
     # the one it had: R's R_CStackStart describes it only if it was the
     # thread on R's stack.  A cached answer for this thread stays true.
-    _state["main_on_r_stack"] = _state.pop("fork_on_r_stack", True)
+    _state["main_on_r_stack"] = _forking.pop(threading.get_ident(), True)
+    _forking.clear()
 
 
 def _after_fork_in_parent() -> None:
-    _state.pop("fork_on_r_stack", None)
+    _forking.pop(threading.get_ident(), None)
 
 
 if hasattr(os, "register_at_fork"):
