@@ -106,29 +106,38 @@ def test_starting_r_runs_no_rscript_for_ld_library_path():
     assert done.stdout.strip() == "[] True"
 
 
-def test_a_fork_taken_while_r_starts_fails_clearly_in_the_child():
+# A fork taken while R starts in the background waits for the start to end
+# (session._before_fork), so the child gets a whole R and can fit; if the start
+# takes longer than the fork may wait (here: not at all), the child's R calls
+# fail clearly instead of hanging on the lock held by the parent's starting
+# thread.  The parent goes on either way.
+FORK_WHILE_STARTING = """
+import os
+import pylme4
+from pylme4._r import session
+session._FORK_WAITS_FOR_START = %s
+pylme4.datasets  # R starts in the background
+assert session._starter.get("running")
+pid = os.fork()
+if pid == 0:
+    try:
+        os._exit(0 if pylme4.datasets.load("sleepstudy").shape == (180, 3) else 4)
+    except pylme4.RNotAvailableError as exc:
+        os._exit(2 if "spawn" in str(exc) else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), pylme4.datasets.load("sleepstudy").shape)
+"""
+
+
+def test_a_fork_taken_while_r_starts_waits_and_the_child_has_r():
     # Not -W error: Python warns about fork() in a process with threads.
-    done = run_python(
-        "-c",
-        textwrap.dedent(
-            """
-            import os
-            import pylme4
-            pylme4.datasets  # R starts in the background
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    pylme4.datasets.load("sleepstudy")
-                except pylme4.RNotAvailableError as exc:
-                    os._exit(0 if "spawn" in str(exc) else 2)
-                os._exit(3)
-            _, status = os.waitpid(pid, 0)
-            print(os.waitstatus_to_exitcode(status), pylme4.datasets.load("sleepstudy").shape)
-            """
-        ),
-        timeout=180,
-    )
+    done = run_python("-c", FORK_WHILE_STARTING % "60.0", timeout=180)
     assert done.stdout.split("\n")[0] == "0 (180, 3)"
+
+
+def test_a_fork_taken_while_r_is_still_starting_fails_clearly_in_the_child():
+    done = run_python("-c", FORK_WHILE_STARTING % "0.0", timeout=180)
+    assert done.stdout.split("\n")[0] == "2 (180, 3)"
 
 
 def test_r_calls_no_python_hook_while_it_loads_lme4():

@@ -137,6 +137,28 @@ def leave() -> None:
     # Bytes still in the pipe are passed on to that fd by the watcher.
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: a free ``_lock`` (the
+    watcher may have held it at the fork), the main thread looked up again
+    (a fork from another thread makes that thread the child's main one), and
+    no R call in progress.  The pipe is made anew by :func:`_pipe`."""
+    global _lock
+    _lock = threading.Lock()
+    _state.pop("main", None)
+    if _state["active"]:
+        # Forked while the main thread was in an R call (the child's R is
+        # refused then): the wakeup fd is the parent's pipe, and a SIGINT of
+        # the child must not reach the parent's watcher.
+        _state["active"] = False
+        with contextlib.suppress(ValueError, OSError):
+            signal.set_wakeup_fd(_state["forward"])
+    _state["forward"] = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _main() -> threading.Thread:
     main = _state.get("main")
     if main is None:

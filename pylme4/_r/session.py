@@ -4,6 +4,8 @@ R is not thread-safe, so every call into R in pylme4 holds :data:`LOCK`.
 Importing this module does not start R; :func:`helpers` does, the first time it
 is called.  R's console output never reaches the user's terminal: rpy2's
 console callbacks write into :data:`CONSOLE`, which ``call.py`` drains per call.
+A process forked while no thread was inside R uses its copy of the parent's R
+(as R's parallel::mcfork() children do); see :func:`_before_fork`.
 """
 
 from __future__ import annotations
@@ -189,7 +191,15 @@ def _end_r_at_exit() -> None:
 
     from rpy2.rinterface_lib import embedded, openrlib
 
+    owner = os.getpid()
+
     def end() -> None:
+        # A forked child inherits this hook with its copy of R, whose
+        # temporary directory is the parent's own (R's parallel::mcfork
+        # children share it too, and leave with _exit()): only the process
+        # that started R ends it.
+        if os.getpid() != owner:
+            return
         # Never wait forever at exit for a thread stuck inside R.
         if LOCK.acquire(timeout=5):
             try:
@@ -220,7 +230,7 @@ def start_in_background() -> None:
     until R is ready, so every R call (all take LOCK) waits for it: nothing
     can reach R half-started.  If LOCK is busy, or R cannot start, nothing
     happens here and R starts (or fails, with its message) on first use as
-    before.  Called at most once per process; never from a forked child.
+    before.  Called at most once per process.
     """
     if "helpers" in _state or "thread" in _starter:
         return
@@ -252,20 +262,111 @@ def start_in_background() -> None:
     atexit.register(join_start)
 
 
+# How long a fork waits for R's start in the background thread to end, so that
+# the child gets a whole R (the start takes a second or two; it needs nothing
+# from the forking thread, but a stuck start must not hang the fork).
+_FORK_WAITS_FOR_START = 60.0
+
+# Forking thread's ident -> rpy2's lock or None, for a fork that holds LOCK:
+# set by _before_fork, read right after the fork in the same thread (in the
+# child too: the thread keeps its ident).  Per thread, as two threads may fork
+# at once (another at-fork hook may let a second one in).
+_fork: dict[int, Any] = {}
+
+_FORKED_BUSY = (
+    "this process was forked while R was in use by another thread of its parent "
+    "process (or still starting), so its copy of R is not usable; fork while no "
+    "thread is inside R, or use the 'spawn' start method for worker processes "
+    "(pylme4's own workers= need neither)"
+)
+
+
+def _rpy2_lock() -> Any:
+    """rpy2's own lock, if rpy2's library module is loaded (never imported here)."""
+    import sys
+
+    openrlib = sys.modules.get("rpy2.rinterface_lib.openrlib")
+    return getattr(openrlib, "rlock", None)
+
+
+def _before_fork() -> None:
+    """In the forking thread, just before a fork: hold R idle across it.
+
+    R is not thread-safe, but a copy of an R that no thread is inside is a
+    whole R: R's own parallel::mcfork() relies on that.  So the fork holds
+    :data:`LOCK` (and rpy2's lock) while it happens, which no thread can
+    take while another is in R.  The attempt never blocks: if another thread
+    is inside R, or this thread is itself inside an R section, the fork goes
+    ahead at once and the child refuses R (:func:`helpers`).  Only a start
+    begun by :func:`start_in_background` is waited for (bounded), since a
+    script that forks right after its first ``pylme4.datasets`` would
+    otherwise always fork mid-start.
+    """
+    me = threading.get_ident()
+    _fork.pop(me, None)
+    starter = _starter.get("thread")
+    if (
+        _starter.get("running")
+        and starter is not None
+        and starter is not threading.current_thread()
+    ):
+        starter.join(_FORK_WAITS_FOR_START)
+    # The RLock would let this thread in again even inside an R section.
+    if LOCK._is_owned():  # type: ignore[attr-defined]
+        return
+    if not LOCK.acquire(blocking=False):
+        return
+    rlock = _rpy2_lock()
+    if rlock is not None and not rlock.acquire(blocking=False):
+        LOCK.release()
+        return
+    _fork[me] = rlock
+
+
+def _after_fork_in_parent() -> None:
+    me = threading.get_ident()
+    if me in _fork:
+        rlock = _fork.pop(me)
+        if rlock is not None:
+            rlock.release()
+        LOCK.release()
+
+
 def _after_fork_in_child() -> None:
-    """A fork taken while R was starting: R is half made in the child's memory and
-    LOCK is held by a thread the child does not have.  Give the child a free
-    LOCK and make its R calls fail as after any fork of a process with R
-    (helpers() says to spawn workers), instead of waiting forever."""
+    """In the child: its own R if R was idle at the fork, else a clear refusal.
+
+    Idle: this thread took the locks before the fork and gives them back;
+    R's state is the parent's as of the fork, R's temporary directory the
+    parent's (never removed from here: see :func:`_end_r_at_exit`), the RNG
+    state the parent's too.  Busy: R may be half way through something in
+    this copy, and LOCK is held by a thread the child does not have; a free
+    LOCK, and every R call fails instead of waiting forever.
+    """
     global LOCK
-    if _starter.pop("running", None):
+    me = threading.get_ident()
+    held = me in _fork
+    rlock = _fork.pop(me, None)
+    _fork.clear()  # other threads' forks in progress are the parent's
+    if held:
+        if rlock is not None:
+            rlock.release()
+        LOCK.release()
+        if _state.get("helpers") is not None:
+            _state["pid"] = os.getpid()
+    else:
         LOCK = threading.RLock()
         _state["helpers"] = None
-        _state["pid"] = os.getppid()
+        _state["pid"] = None
+    # The starting thread, if any, is the parent's.
+    _starter.pop("running", None)
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 
 
 def join_start() -> None:
@@ -291,12 +392,7 @@ def helpers() -> Any:
     with LOCK:
         if "helpers" in _state:
             if _state["pid"] != os.getpid():
-                # A forked child shares the parent's R memory but not its
-                # state: using it corrupts both.  Workers must be spawned.
-                raise RNotAvailableError(
-                    "R was started in a parent process and this process is a fork of it; "
-                    "use the 'spawn' start method for worker processes"
-                )
+                raise RNotAvailableError(_FORKED_BUSY)
             return _state["helpers"]
         return _start_here()
 

@@ -17,7 +17,9 @@ entered any other way runs as rpy2 set it up:
   ``__libc_stack_end``, which is the main thread's stack whichever thread
   started R; the limit is 95% of RLIMIT_STACK, as R sets it for itself (the
   rest is the head room R needs to handle the error).  With an unlimited
-  stack R keeps no limit either, and neither does pylme4.
+  stack R keeps no limit either, and neither does pylme4.  (In a process
+  forked from another thread, that thread is the main one but keeps its own
+  stack: it counts as "any other thread".)
 - any other thread (a thread pool, a Dask worker thread): its stack lies
   elsewhere, so R's numbers would make every call fail or none be checked.
   On Linux, pthread_getattr_np() gives the thread's stack (lowest address
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import threading
 from typing import Any
 
@@ -109,13 +112,50 @@ def _other_thread_stack() -> tuple[int, int] | None:
     return low.value + size.value, int(_HEAD_ROOM * size.value)
 
 
+# Forking thread's ident -> whether it runs on R's stack (per thread: two
+# threads may fork at once).
+_forking: dict[int, bool] = {}
+
+
+def _before_fork() -> None:
+    _forking[threading.get_ident()] = _on_r_stack()
+
+
+def _after_fork_in_child() -> None:
+    # The forking thread is the child's main thread, but its stack is still
+    # the one it had: R's R_CStackStart describes it only if it was the
+    # thread on R's stack.  A cached answer for this thread stays true.
+    _state["main_on_r_stack"] = _forking.pop(threading.get_ident(), True)
+    _forking.clear()
+
+
+def _after_fork_in_parent() -> None:
+    _forking.pop(threading.get_ident(), None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
+def _on_r_stack() -> bool:
+    """Whether this thread runs on the stack R measured at start-up (the
+    process's original main thread)."""
+    return threading.current_thread() is threading.main_thread() and bool(
+        _state.get("main_on_r_stack", True)
+    )
+
+
 def _this_thread_stack() -> tuple[int, int] | None:
     try:
         return _threads.stack  # type: ignore[no-any-return]
     except AttributeError:
         pass
     try:
-        if threading.current_thread() is threading.main_thread():
+        if _on_r_stack():
             stack = _main_thread_stack()
         else:
             stack = _other_thread_stack()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,16 @@ class Interrupt:
 
 
 _active: Interrupt | None = None
+
+
+def _after_fork_in_child() -> None:
+    # A block of the parent's forking thread is not the child's to end.
+    global _active
+    _active = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager

@@ -163,8 +163,14 @@ def _run_folder() -> str:
     global _folder
     if _folder is None:
         _folder = tempfile.mkdtemp(prefix="pylme4-workers-")
-        atexit.register(shutil.rmtree, _folder, True)
+        atexit.register(_remove_run_folder, _folder, os.getpid())
     return _folder
+
+
+def _remove_run_folder(folder: str, owner: int) -> None:
+    # A forked child inherits this atexit hook; the folder is its parent's.
+    if os.getpid() == owner:
+        shutil.rmtree(folder, True)
 
 
 def _exit_code(exc: BaseException) -> str:
@@ -485,6 +491,22 @@ def running_pids() -> list[int]:
 
 
 atexit.register(discard_pool)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must not use (nor, at exit, kill) its parent's workers:
+    the executor's threads and pipes are the parent's.  It starts its own
+    workers if it asks for some.  Locks another thread held at the fork
+    would never be released here."""
+    global _pool, _folder
+    _pool = None
+    _folder = None
+    _pool_lock._at_fork_reinit()  # type: ignore[attr-defined]
+    run_lock._at_fork_reinit()  # type: ignore[attr-defined]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def run_in_workers(

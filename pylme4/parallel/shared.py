@@ -79,6 +79,11 @@ def stage(value: Any, folder: str) -> Any:
 _objects: OrderedDict[str, Any] = OrderedDict()
 _objects_lock = threading.Lock()
 
+if hasattr(os, "register_at_fork"):
+    # A forked child keeps the objects (its R is a copy of the parent's), but
+    # not a thread that held the lock at the fork.
+    os.register_at_fork(after_in_child=_objects_lock._at_fork_reinit)  # type: ignore[attr-defined]
+
 
 def resolve(value: Any) -> Any:
     """The R object a :class:`Shared` or :class:`Staged` stands for in this
