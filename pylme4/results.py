@@ -496,16 +496,27 @@ class MerFit(RFitRows, formatting.RPrinted):
         levels they can take a sizeable fraction of the fit's time).
         """
         cond_var = bool(cond_var)
-        parts = self._cached(
-            f"ranef{cond_var}",
-            lambda: r_value("pylme4_ranef", self._handle, cond_var, doing="computing ranef()"),
-        )
+
+        def compute() -> tuple[RHandle, Any]:
+            handle = r_call(
+                "pylme4_ranef_object", self._handle, cond_var, doing="computing ranef()", keep=True
+            ).value
+            return handle, r_value("pylme4_ranef_parts", handle, cond_var, doing="reading ranef()")
+
+        handle, parts = self._cached(f"ranef{cond_var}", compute)
         frames = {k: v.copy() for k, v in _group_frames(parts).items()}
         postvar = condsd = None
         if cond_var:
             postvar = {k: _postvar_copy(part["postvar"]) for k, part in parts.items()}
             condsd = {k: v.copy() for k, v in _group_frames(parts, "condsd").items()}
-        return Ranef(frames, postvar, lambda: self._printed("ranef", cond_var), condsd)
+
+        def printer() -> str:
+            return self._cached(
+                f"print_ranef{cond_var}",
+                lambda: r_value("pylme4_print", handle, doing="printing ranef()"),
+            )
+
+        return Ranef(frames, postvar, printer, condsd)
 
     def coef(self) -> RList:
         """Per-group coefficients, fixed plus random (lme4's ``coef()``): a
