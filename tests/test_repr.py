@@ -386,6 +386,9 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
         ("gm",),
     ),
     "ls_means": (lambda: _fit("ck").ls_means(), "lmerTest::ls_means(ck)", ("ck",)),
+    "ls_means without factors": (
+        lambda: _fit("fit").ls_means(), "lmerTest::ls_means(fit_lt)", ("fit_lt",)
+    ),
     "difflsmeans": (lambda: _fit("ck").difflsmeans(), "lmerTest::difflsmeans(ck)", ("ck",)),
     "contest": (
         lambda: _fit("fit").contest(np.eye(2)),
