@@ -387,7 +387,9 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
     ),
     "ls_means": (lambda: _fit("ck").ls_means(), "lmerTest::ls_means(ck)", ("ck",)),
     "ls_means without factors": (
-        lambda: _fit("fit").ls_means(), "lmerTest::ls_means(fit_lt)", ("fit_lt",)
+        lambda: _fit("fit").ls_means(),
+        "lmerTest::ls_means(fit_lt)",
+        ("fit_lt",),
     ),
     "difflsmeans": (lambda: _fit("ck").difflsmeans(), "lmerTest::difflsmeans(ck)", ("ck",)),
     "contest": (
@@ -409,6 +411,7 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
         ("pm",),
     ),
     "rePCA": (lambda: _fit("fit").re_pca(), "lme4::rePCA(fit)", ("fit",)),
+    "rePCA term": (lambda: _fit("fit").re_pca()["Subject"], "lme4::rePCA(fit)$Subject", ("fit",)),
 }
 
 # What R's console shows for the value of `code`: print()'s output, then what
