@@ -92,6 +92,16 @@ FITS: dict[str, tuple[Any, str]] = {
         lambda: pylme4.lmer(CAKE, _data("cake"), data_name="cake"),
         f"ck <- lmerTest::lmer({CAKE}, data = cake)",
     ),
+    "gm0": (
+        lambda: pylme4.glmer(
+            f"{CBPP.split(' ~ ')[0]} ~ 1 + (1 | herd)",
+            _data("cbpp"),
+            family="binomial",
+            data_name="cbpp",
+        ),
+        f"gm0 <- lme4::glmer({CBPP.split(' ~ ')[0]} ~ 1 + (1 | herd), data = cbpp,"
+        " family = binomial)",
+    ),
 }
 
 R_DATA = (
@@ -315,6 +325,18 @@ summary(lme4::allFit(fit, meth.tab = mt[names_all %in% c("bobyqa", "Nelder_Mead"
                                         drop = FALSE], verbose = FALSE))"""
 
 
+def _glmer_anova():
+    gm0, gm = _fit("gm0"), _fit("gm")
+    return pylme4.anova(gm0, gm)
+
+
+def _boot_ci_norm():
+    b = _boot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return b.ci("(Intercept)", type="norm", level=0.9)
+
+
 def _all_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -347,6 +369,17 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
     "lmList": (lambda: _fit("lmlist"), "lmlist", ("lmlist",)),
     "anova of models": (_anova_named, "suppressMessages(anova(m0, fit))", ("m0", "fit")),
     "lmerTest anova": (lambda: _fit("fit").anova(), "anova(fit_lt)", ("fit_lt",)),
+    "lmerTest anova, type 1, Kenward-Roger": (
+        lambda: _fit("ck").anova(type=1, ddf="Kenward-Roger"),
+        'anova(ck, type = 1, ddf = "Kenward-Roger")',
+        ("ck",),
+    ),
+    "anova of glmer models": (_glmer_anova, "anova(gm0, gm)", ("gm0", "gm")),
+    "Kenward-Roger summary": (
+        lambda: _fit("ck").summary(ddf="Kenward-Roger"),
+        'summary(ck, ddf = "Kenward-Roger")',
+        ("ck",),
+    ),
     "ranova": (lambda: _fit("fit").ranova(), "lmerTest::ranova(fit_lt)", ("fit_lt",)),
     "lmerTest drop1": (lambda: _fit("fit").drop1(), "drop1(fit_lt)", ("fit_lt",)),
     "lme4 drop1": (lambda: _fit("fit").drop1(test="Chisq"), 'drop1(fit, test = "Chisq")', ("fit",)),
@@ -363,6 +396,11 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
     "glmer ranef": (lambda: _fit("gm").ranef(), "ranef(gm)", ("gm",)),
     "boot": (_boot, R_BOOT + "b", ("fit",)),
     "boot ci": (_boot_ci, R_BOOT + 'boot.ci(b, type = "perc", index = 2)', ("fit",)),
+    "boot ci, normal, 90%": (
+        _boot_ci_norm,
+        R_BOOT + 'boot.ci(b, conf = 0.9, type = "norm", index = 1)',
+        ("fit",),
+    ),
     "all_fit": (_all_fit, R_ALLFIT, ("fit",)),
     "profile": (
         lambda: _fit("fit").profile(which="beta_"),
@@ -379,6 +417,11 @@ PRINTED: dict[str, tuple[Any, str, tuple[str, ...]]] = {
         lambda: _fit("gm").emmeans("period").confint(),
         'confint(emmeans::emmeans(gm, "period"))',
         ("gm",),
+    ),
+    "emtrends": (
+        lambda: _fit("ck").emtrends("recipe", var="temp"),
+        'emmeans::emtrends(ck, "recipe", var = "temp")',
+        ("ck",),
     ),
     "emm_list": (
         lambda: _fit("gm").emmeans("pairwise ~ period"),
