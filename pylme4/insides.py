@@ -385,10 +385,11 @@ def influence(
 
 
 @dataclass(frozen=True)
-class PrComp:
+class PrComp(formatting.RPrinted):
     """One grouping factor's ``prcomp`` object of lme4's ``rePCA()``: the
     singular values of the relative covariance factor (``sdev``, in units of
-    the residual standard deviation) and its left singular vectors."""
+    the residual standard deviation) and its left singular vectors.
+    ``str()`` is R's ``print(rePCA(fit)$g)``."""
 
     sdev: np.ndarray
     rotation: pd.DataFrame
@@ -399,6 +400,7 @@ class PrComp:
     importance: pd.DataFrame
     """``summary()``'s importance table: rows "Standard deviation",
     "Proportion of Variance", "Cumulative Proportion"; one column per component."""
+    text: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,7 @@ def re_pca(fit: MerFitLike) -> RePCA:
             center=bool(part["center"]),
             scale=bool(part["scale"]),
             importance=part["importance"],
+            text=part["text"],
         )
         for name, part in parts["terms"].items()
     }

@@ -468,7 +468,15 @@ class LmListFit(formatting.RPrinted):
     failed: tuple[str, ...]
     """Groups whose lm() failed (R keeps them as NULL fits; their coefficients are NaN)."""
     sigma: float | None
-    """Pooled residual standard error (None with ``pool=False``)."""
+    """R's ``sigma(fit)``: the pooled residual standard error (lme4 pools it
+    even for ``pool=False``)."""
+    loglik: float | None
+    """R's ``logLik(fit)``: the groups' models' log-likelihood (the pooled
+    model's with ``pool=True``)."""
+    aic: float | None
+    """R's ``AIC(fit)``."""
+    bic: float | None
+    """R's ``BIC(fit)``."""
     df_residual: int | None
     """Residual degrees of freedom of the pooled SD."""
     messages: tuple[RCondition, ...]
@@ -511,6 +519,9 @@ class LmListFit(formatting.RPrinted):
             group_sizes=sizes,
             failed=tuple(str(g) for g in info["failed"]),
             sigma=scalar(sigma, "sigma"),
+            loglik=scalar(info["loglik"], "loglik"),
+            aic=scalar(info["aic"], "aic"),
+            bic=scalar(info["bic"], "bic"),
             df_residual=None if df_res is None else int(df_res),
             messages=conditions,
             _coef=coef,

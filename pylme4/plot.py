@@ -403,24 +403,25 @@ def caterpillar(fit: MerFit, group: str | None = None, *, level: float = 0.95) -
     per-participant view behind the "Partial pooling" / "Coefficients" slides.
 
     For each term of the grouping factor ``group`` (default: the first),
-    the conditional modes from ``fit.ranef(cond_var=True)`` with intervals
-    ``condval +/- z * condsd``, ``z`` the normal quantile for ``level``.
+    the conditional modes from ``fit.ranef()`` with intervals
+    ``mode +/- z * condsd``, ``z`` the normal quantile for ``level``.
     """
     level = checks.level(level)
     ranef = fit.ranef(cond_var=True)
+    assert ranef.condsd is not None  # cond_var=True computes them
     if group is None:
         group = next(iter(ranef))
     if group not in ranef:
         raise ArgumentLookupError(f"no grouping factor {group!r}; the model has {list(ranef)}")
-    table = ranef[group]
-    terms = list(table["condval"].columns)
+    table, condsd = ranef[group], ranef.condsd[group]
+    terms = list(table.columns)
     z = NormalDist().inv_cdf(0.5 + level / 2)
     n = len(table)
     fig = _figure(figsize=(3.2 * len(terms) + 0.6, max(2.5, 0.22 * n + 1.2)), layout="constrained")
     axes = fig.subplots(1, len(terms), squeeze=False).ravel()
     for ax, term in zip(axes, terms):
-        values = table["condval"][term].astype(float)
-        sds = table["condsd"][term].astype(float)
+        values = table[term].astype(float)
+        sds = condsd[term].astype(float)
         order = np.argsort(values.to_numpy(), kind="stable")
         pos = np.arange(n)
         ax.errorbar(

@@ -71,16 +71,13 @@ def _frozen_array(values: Any) -> np.ndarray:
     return arr
 
 
-def _group_frames(groups: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """R's list of per-group data frames (values + levels) as DataFrames indexed by level."""
+def _group_frames(groups: Mapping[str, Any], part_name: str = "values") -> dict[str, pd.DataFrame]:
+    """R's list of per-group data frames (``part_name`` + levels) as
+    DataFrames indexed by level."""
     out = {}
     for name, part in groups.items():
         index = pd.Index(list(part["levels"]), name=name)
-        values = part["values"].set_axis(index, axis=0)
-        if "condsd" in part:
-            condsd = part["condsd"].set_axis(index, axis=0)
-            values = pd.concat({"condval": values, "condsd": condsd}, axis=1)
-        out[name] = values
+        out[name] = part[part_name].set_axis(index, axis=0)
     return out
 
 
@@ -112,28 +109,39 @@ class RList(formatting.RPrinted, dict):  # type: ignore[type-arg]
 
 class Ranef(RList):
     """lme4's ``ranef(fit)``: a dict of DataFrames, one per grouping factor
-    (so every use of ``ranef()`` as a dict keeps working) that prints as R
-    prints the list (:class:`RList`), and, from
-    ``ranef(cond_var=True)``, ``postvar``: the conditional covariance
-    matrices, R's ``attr(ranef(fit, condVar = TRUE)[[g]], "postVar")``.
+    (the conditional modes: one row per level, one column per term, as R's
+    ``ranef(fit)$g``) that prints as R prints the list (:class:`RList`).
 
-    ``postvar[g]`` is a numpy array shaped as R's (terms x terms x levels),
-    or, for a factor with several uncorrelated blocks (``(x || g)``), R's
-    list of such arrays, one per block (a dict keyed by R's names where R
-    names them, as lme4 1.1-31 does: ``{"(Intercept)": ..., "Days": ...}``).
-    ``postvar`` is None without ``cond_var``.
+    With ``cond_var=True`` (the default, as lme4's ``condVar = TRUE``):
+
+    - ``postvar[g]``: the conditional covariance matrices, R's
+      ``attr(ranef(fit)[[g]], "postVar")``, a numpy array shaped as R's
+      (terms x terms x levels), or, for a factor with several uncorrelated
+      blocks (``(x || g)``), R's list of such arrays, one per block (a dict
+      keyed by R's names where R names them, as lme4 1.1-31 does:
+      ``{"(Intercept)": ..., "Days": ...}``);
+    - ``condsd[g]``: their diagonals' square roots, the conditional standard
+      deviations, as a DataFrame shaped as ``ranef[g]`` (the ``condsd``
+      column of R's ``as.data.frame(ranef(fit))``).
+
+    Both are None with ``cond_var=False``.
     """
 
-    __slots__ = ("postvar",)
+    __slots__ = ("condsd", "postvar")
 
     def __init__(
-        self, frames: Mapping[str, pd.DataFrame], postvar: dict[str, Any] | None, printer: Any
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        postvar: dict[str, Any] | None,
+        printer: Any,
+        condsd: dict[str, pd.DataFrame] | None = None,
     ):
         super().__init__(frames, printer)
         self.postvar = postvar
+        self.condsd = condsd
 
     def __reduce__(self) -> Any:
-        return (type(self), (dict(self), self.postvar, self._r_text()))
+        return (type(self), (dict(self), self.postvar, self._r_text(), self.condsd))
 
 
 def _postvar_copy(postvar: Any) -> Any:
@@ -474,28 +482,41 @@ class MerFit(RFitRows, formatting.RPrinted):
         """Fixed-effect estimates (lme4's ``fixef()``)."""
         return self._fixef.copy()
 
-    def ranef(self, cond_var: bool = False) -> Ranef:
+    def ranef(self, cond_var: bool = True) -> Ranef:
         """Conditional modes of the random effects (lme4's ``ranef()``).
 
         A :class:`Ranef`, a dict with one DataFrame per grouping factor,
-        indexed by level, one column per term.  With ``cond_var=True`` the
-        columns are a two-level index: ``"condval"`` (the modes) and
-        ``"condsd"`` (their conditional standard deviations, the square roots
-        of the diagonals of lme4's ``postVar``), and ``.postvar`` holds the
-        whole conditional covariance matrices as R's ``attr(, "postVar")``
-        (terms x terms x levels per grouping factor).
+        indexed by level, one column per term, that prints as R's
+        ``print(ranef(fit))``.  ``cond_var=True`` (lme4 1.1-31's default,
+        ``condVar = TRUE``) also computes the conditional variances:
+        ``.postvar`` holds lme4's ``attr(, "postVar")`` arrays (terms x terms
+        x levels per grouping factor) and ``.condsd`` the conditional
+        standard deviations (a DataFrame per grouping factor, shaped as the
+        modes).  ``cond_var=False`` skips them (on a model with thousands of
+        levels they can take a sizeable fraction of the fit's time).
         """
-        parts = self._cached(
-            f"ranef{bool(cond_var)}",
-            lambda: r_value(
-                "pylme4_ranef", self._handle, bool(cond_var), doing="computing ranef()"
-            ),
-        )
+        cond_var = bool(cond_var)
+
+        def compute() -> tuple[RHandle, Any]:
+            handle = r_call(
+                "pylme4_ranef_object", self._handle, cond_var, doing="computing ranef()", keep=True
+            ).value
+            return handle, r_value("pylme4_ranef_parts", handle, cond_var, doing="reading ranef()")
+
+        handle, parts = self._cached(f"ranef{cond_var}", compute)
         frames = {k: v.copy() for k, v in _group_frames(parts).items()}
-        postvar = (
-            {k: _postvar_copy(part["postvar"]) for k, part in parts.items()} if cond_var else None
-        )
-        return Ranef(frames, postvar, lambda: self._printed("ranef", bool(cond_var)))
+        postvar = condsd = None
+        if cond_var:
+            postvar = {k: _postvar_copy(part["postvar"]) for k, part in parts.items()}
+            condsd = {k: v.copy() for k, v in _group_frames(parts, "condsd").items()}
+
+        def printer() -> str:
+            return self._cached(
+                f"print_ranef{cond_var}",
+                lambda: r_value("pylme4_print", handle, doing="printing ranef()"),
+            )
+
+        return Ranef(frames, postvar, printer, condsd)
 
     def coef(self) -> RList:
         """Per-group coefficients, fixed plus random (lme4's ``coef()``): a

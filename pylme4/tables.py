@@ -34,7 +34,9 @@ _STATISTICS = (("logLik", "Log likelihood"), ("AIC", "AIC"), ("BIC", "BIC"))
 class ModelTable:
     """Models side by side (:func:`compare_models`): the numbers, and the table shown.
 
-    ``str(table)`` is :meth:`to_text`; notebooks show :meth:`to_html`.
+    ``str(table)`` and ``repr(table)`` are :meth:`to_text` (what a plain or
+    IPython prompt shows, as every printed result shows its table there);
+    notebooks show :meth:`to_html`; ``brief()`` is a one-line identity.
     """
 
     names: tuple[str, ...]
@@ -71,6 +73,10 @@ class ModelTable:
         return self.to_text()
 
     def __repr__(self) -> str:
+        return self.to_text()
+
+    def brief(self) -> str:
+        """A one-line identity: ``<ModelTable of 2 models: m0, fit>``."""
         return f"<ModelTable of {len(self.names)} models: {', '.join(self.names)}>"
 
     def _repr_html_(self) -> str:

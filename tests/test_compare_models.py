@@ -162,7 +162,11 @@ def test_without_p_values_there_are_no_stars(fits):
 def test_frozen(table):
     with pytest.raises(dataclasses.FrozenInstanceError):
         table.digits = 2  # type: ignore[misc]
-    assert repr(table) == "<ModelTable of 3 models: Intercepts, Slopes, cbpp>"
+    assert table.brief() == "<ModelTable of 3 models: Intercepts, Slopes, cbpp>"
+    # at a prompt: the table itself (R has no such printout to compare with)
+    assert repr(table) == str(table) == table.to_text()
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(table) == table.to_text()
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def _snapshot(fit: pylme4.LmerFit) -> dict[str, Any]:
     return {
         "fixef": fit.fixef(),
         "ranef": fit.ranef(),
-        "ranef_cv": fit.ranef(cond_var=True),
+        "ranef_modes": fit.ranef(cond_var=False),
         "coef": fit.coef(),
         "var_corr": fit.var_corr(),
         "vcov": fit.vcov(),

@@ -633,11 +633,11 @@ def test_shared_pieces_still_match_r_for_lmer():
 def test_ranef_cond_var_matches_r_postvar():
     cbpp = pylme4.datasets.load("cbpp")
     fit = pylme4.glmer(CBIND, cbpp, family="binomial", data_name="cbpp")
-    re = fit.ranef(cond_var=True)["herd"]
+    ranef = fit.ranef()  # condVar = TRUE, lme4's default
     expected = r(
         f"m <- glmer({CBIND}, data = cbpp, family = binomial)\n"
-        "re <- ranef(m, condVar = TRUE)$herd\n"
+        "re <- ranef(m)$herd\n"
         "list(condsd = sqrt(attr(re, 'postVar')[1, 1, ]), condval = unname(as.matrix(re)))"
     )
-    np.testing.assert_allclose(re["condsd"].to_numpy().ravel(), expected["condsd"], **SAME)
-    np.testing.assert_allclose(re["condval"].to_numpy(), expected["condval"], **SAME)
+    np.testing.assert_allclose(ranef.condsd["herd"].to_numpy().ravel(), expected["condsd"], **SAME)
+    np.testing.assert_allclose(ranef["herd"].to_numpy(), expected["condval"], **SAME)

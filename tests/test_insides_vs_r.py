@@ -238,7 +238,7 @@ def test_ranef_postvar_equals_r():
 
 
 def test_ranef_cond_var_carries_postvar_equal_to_r():
-    # ranef(cond_var=True) is still a dict of DataFrames, and .postvar holds
+    # ranef() (condVar = TRUE) is still a dict of DataFrames, and .postvar holds
     # R's attr(, "postVar") arrays (sleepstudy's covariance of intercept and
     # slope, -21.44 for subject 308, is one of them).
     for key in MODELS:
@@ -256,7 +256,7 @@ def test_ranef_cond_var_carries_postvar_equal_to_r():
     got = fit.ranef(cond_var=True).postvar["Subject"][0, 1, 0]
     np.testing.assert_allclose(got, ref, **SAME)
     assert round(got, 2) == round(ref, 2) == -21.44
-    assert fit.ranef().postvar is None
+    assert fit.ranef(cond_var=False).postvar is None
     again = pickle.loads(pickle.dumps(fit.ranef(cond_var=True)))
     np.testing.assert_array_equal(again.postvar["Subject"], fit.ranef_postvar()["Subject"])
     pd.testing.assert_frame_equal(again["Subject"], fit.ranef(cond_var=True)["Subject"])

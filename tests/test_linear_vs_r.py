@@ -134,7 +134,13 @@ def test_lm_list_without_pooling_matches_r(sleep):
     fit = pylme4.lm_list("reaction ~ days | subject", sleep, data_name="df.sleep", pool=False)
     ref = r_printed(SLEEP + "lmList(reaction ~ days | subject, data = df.sleep, pool = FALSE)")
     assert str(fit) == ref
-    assert fit.sigma is None and fit.df_residual is None
+    # R's sigma() of an lmList4 pools whatever pool says; the df are pool=TRUE's
+    assert fit.df_residual is None
+    np.testing.assert_allclose(
+        fit.sigma,
+        r(SLEEP + "sigma(lmList(reaction ~ days | subject, df.sleep, pool = FALSE))"),
+        **SAME,
+    )
 
 
 def test_bad_formulas_are_named(sleep):

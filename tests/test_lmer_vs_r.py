@@ -305,27 +305,33 @@ def test_predict_newdata_matches_r():
 def test_ranef_cond_var_matches_r_postvar():
     sleep = pylme4.datasets.load("sleepstudy")
     fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
-    re = fit.ranef(cond_var=True)["Subject"]
+    ranef = fit.ranef()  # condVar = TRUE, lme4's default
     expected = r(
         "m <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n"
-        "re <- ranef(m, condVar = TRUE)$Subject; pv <- attr(re, 'postVar')\n"
+        "re <- ranef(m)$Subject; pv <- attr(re, 'postVar')\n"
         "list(condsd = cbind(sqrt(pv[1, 1, ]), sqrt(pv[2, 2, ])), condval = unname(as.matrix(re)))"
     )
-    np.testing.assert_allclose(re["condsd"].to_numpy(), expected["condsd"].to_numpy(), **SAME)
-    np.testing.assert_allclose(re["condval"].to_numpy(), expected["condval"].to_numpy(), **SAME)
+    condsd = ranef.condsd["Subject"]
+    assert list(condsd.columns) == list(ranef["Subject"].columns) == ["(Intercept)", "Days"]
+    np.testing.assert_allclose(condsd.to_numpy(), expected["condsd"].to_numpy(), **SAME)
+    np.testing.assert_allclose(ranef["Subject"].to_numpy(), expected["condval"].to_numpy(), **SAME)
+    # without the conditional variances: the same modes, nothing else
+    modes = fit.ranef(cond_var=False)
+    assert modes.postvar is None and modes.condsd is None
+    pd.testing.assert_frame_equal(modes["Subject"], ranef["Subject"])
 
 
 def test_ranef_cond_var_of_uncorrelated_terms():
     # For (Days || Subject) lme4 gives postVar as a list, one array per term.
     sleep = pylme4.datasets.load("sleepstudy")
     fit = pylme4.lmer("Reaction ~ Days + (Days || Subject)", sleep, data_name="sleepstudy")
-    re = fit.ranef(cond_var=True)["Subject"]
+    condsd = fit.ranef().condsd["Subject"]
     expected = r(
         "m <- lmer(Reaction ~ Days + (Days || Subject), data = sleepstudy)\n"
-        "pv <- attr(ranef(m, condVar = TRUE)$Subject, 'postVar')\n"
+        "pv <- attr(ranef(m)$Subject, 'postVar')\n"
         "cbind(sqrt(pv[[1]][1, 1, ]), sqrt(pv[[2]][1, 1, ]))"
     )
-    np.testing.assert_allclose(re["condsd"].to_numpy(), expected.to_numpy(), **SAME)
+    np.testing.assert_allclose(condsd.to_numpy(), expected.to_numpy(), **SAME)
 
 
 def test_weights_as_array_equal_weights_as_column():

@@ -5,6 +5,7 @@ tqdm's notebook widget."""
 from __future__ import annotations
 
 import base64
+import html
 from pathlib import Path
 
 import pytest
@@ -58,15 +59,28 @@ def test_no_cell_raises(cells):
         assert not [o for o in cell.outputs if o.output_type == "error"], _source(cell)
 
 
+def _value(cell, mime: str) -> str:
+    """The cell's value as Jupyter shows it in ``mime``."""
+    (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+    return result["data"][mime]
+
+
 def test_summaries_are_rs_printed_text(cells):
-    lm_text = _stdout(_cell(cells, "fit_complete.summary()"))
-    assert lm_text == r_printed(SLEEP + "summary(lm(reaction ~ days, data = df.sleep))") + "\n"
-    lmer_text = _stdout(_cell(cells, 'summary(ddf="Satterthwaite")'))
-    expected = r_printed(
-        SLEEP + f"m <- lmerTest::lmer({CORRELATED}, data = df.sleep)\n"
-        "summary(m, ddf = 'Satterthwaite')"
-    )
-    assert lmer_text == expected + "\n"
+    lm_cell = _cell(cells, "fit_complete.summary()")
+    lmer_cell = _cell(cells, 'summary(ddf="Satterthwaite")')
+    expected = {
+        "lm": r_printed(SLEEP + "summary(lm(reaction ~ days, data = df.sleep))"),
+        "lmer": r_printed(
+            SLEEP + f"m <- lmerTest::lmer({CORRELATED}, data = df.sleep)\n"
+            "summary(m, ddf = 'Satterthwaite')"
+        ),
+    }
+    for name, cell in (("lm", lm_cell), ("lmer", lmer_cell)):
+        # the summary is the cell's value: R's text as plain text (IPython's
+        # pretty printer drops a final newline) and as an HTML <pre> block
+        assert _value(cell, "text/plain") == expected[name].rstrip("\n"), name
+        assert _value(cell, "text/html") == f"<pre>{html.escape(expected[name])}</pre>", name
+        assert not _stdout(cell), name
 
 
 @pytest.mark.parametrize(

@@ -94,19 +94,20 @@ def test_shrinkage_without_random_slopes_draws_no_contours():
 def test_caterpillar_shows_conditional_intervals_sorted(fit):
     fig = plot.caterpillar(fit, level=0.9)
     assert [ax.get_title() for ax in fig.axes] == ["(Intercept)", "days"]
-    re = fit.ranef(cond_var=True)["subject"]
+    ranef = fit.ranef()
+    re, condsd = ranef["subject"], ranef.condsd["subject"]
     ax = fig.axes[1]
     (container,) = ax.containers
-    order = np.argsort(re["condval"]["days"].to_numpy(), kind="stable")
+    order = np.argsort(re["days"].to_numpy(), kind="stable")
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [str(g) for g in re.index[order]]
     x, _ = container.lines[0].get_data()
-    np.testing.assert_allclose(x, re["condval"]["days"].to_numpy()[order], rtol=1e-12)
+    np.testing.assert_allclose(x, re["days"].to_numpy()[order], rtol=1e-12)
     # Error bar half-widths are z(0.95) * condsd.
     segments = container.lines[2][0].get_segments()
     widths = np.array([seg[1][0] - seg[0][0] for seg in segments]) / 2
     np.testing.assert_allclose(
-        widths, r("qnorm(0.95)") * re["condsd"]["days"].to_numpy()[order], rtol=1e-9
+        widths, r("qnorm(0.95)") * condsd["days"].to_numpy()[order], rtol=1e-9
     )
     with pytest.raises(KeyError, match="school"):
         plot.caterpillar(fit, "school")

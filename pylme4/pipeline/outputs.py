@@ -102,8 +102,9 @@ def _say(progress: Progress | None, text: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def ranef_long(ranef: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """``fit.ranef(cond_var=True)`` laid out as R's ``as.data.frame(ranef(fit, condVar = TRUE))``.
+def ranef_long(ranef: Any) -> pd.DataFrame:
+    """``fit.ranef()`` (a ``results.Ranef`` with ``condsd``) laid out as R's
+    ``as.data.frame(ranef(fit, condVar = TRUE))``.
 
     One row per (grouping factor, term, level): grpvar, term, grp, condval,
     condsd; terms vary slowest within a grouping factor, as in R.
@@ -111,15 +112,15 @@ def ranef_long(ranef: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = []
     for grpvar, frame in ranef.items():
         levels = [str(x) for x in frame.index]
-        for term in frame["condval"].columns:
+        for term in frame.columns:
             parts.append(
                 pd.DataFrame(
                     {
                         "grpvar": grpvar,
                         "term": term,
                         "grp": levels,
-                        "condval": frame["condval"][term].to_numpy(dtype=float),
-                        "condsd": frame["condsd"][term].to_numpy(dtype=float),
+                        "condval": frame[term].to_numpy(dtype=float),
+                        "condsd": ranef.condsd[grpvar][term].to_numpy(dtype=float),
                     }
                 )
             )
@@ -188,7 +189,7 @@ def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Prod
         texts={"summary.txt": summary.text},
         tables={
             "fixef": summary.fixed_effects.rename_axis("term").reset_index(),
-            "ranef": ranef_long(fit.ranef(cond_var=True)),
+            "ranef": ranef_long(fit.ranef()),
             "var_corr": fit.var_corr(),
             "stats": fit_stats(fit),
         },

@@ -271,8 +271,13 @@ pylme4_lmer_summary <- function(fit, lt = NULL, ddf = NULL) {
 
 # ranef() as a list of data frames; with cond_var, the conditional standard
 # deviations (square roots of the diagonal of "postVar") alongside.
-pylme4_ranef <- function(fit, cond_var = FALSE) {
-  re <- lme4::ranef(fit, condVar = cond_var)
+# ranef() stays in R (a handle), so that printing it later does not compute
+# the conditional variances again.
+pylme4_ranef_object <- function(fit, cond_var = TRUE) {
+  lme4::ranef(fit, condVar = cond_var)
+}
+
+pylme4_ranef_parts <- function(re, cond_var) {
   lapply(re, function(df) {
     out <- list(values = as.data.frame(df, check.names = FALSE),
                 levels = I(rownames(df)))
@@ -299,10 +304,6 @@ pylme4_ranef <- function(fit, cond_var = FALSE) {
 # that need them in backticks ($`class:school`).
 pylme4_print_coef <- function(fit) {
   pylme4_print(stats::coef(fit))
-}
-
-pylme4_print_ranef <- function(fit, cond_var = FALSE) {
-  pylme4_print(lme4::ranef(fit, condVar = cond_var))
 }
 
 pylme4_coef <- function(fit) {

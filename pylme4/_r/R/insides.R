@@ -106,7 +106,7 @@ pylme4_re_pca <- function(fit) {
     x <- p[[nm]]
     list(sdev = I(x$sdev), rotation = as.matrix(x$rotation),
          center = x$center, scale = x$scale,
-         importance = s[[nm]]$importance)
+         importance = s[[nm]]$importance, text = pylme4_print(x))
   })
   names(terms) <- names(p)
   list(terms = terms, names = I(names(p)), text = pylme4_print(p),

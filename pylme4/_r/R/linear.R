@@ -63,11 +63,17 @@ pylme4_lmlist_info <- function(fit) {
   cf <- stats::coef(fit)
   sizes <- vapply(fit, function(m) if (is.null(m)) 0L else length(stats::fitted(m)), 0L)
   pooled <- if (fit@pool) lme4:::pooledSD(fit) else NULL
+  # R's scalars of the list (logLik sums the groups' fits; R has no nobs()
+  # or deviance() for an lmList4); NULL where R cannot compute one.
+  stat <- function(f) tryCatch(as.numeric(f(fit)), error = function(e) NULL)
   list(
     coef = list(values = as.data.frame(cf, check.names = FALSE), levels = as.list(rownames(cf))),
     sizes = as.list(sizes),
     failed = as.list(names(fit)[vapply(fit, is.null, NA)]),
-    sigma = if (is.null(pooled)) NULL else c(pooled),
+    sigma = stat(stats::sigma),
+    loglik = stat(stats::logLik),
+    aic = stat(stats::AIC),
+    bic = stat(stats::BIC),
     df_residual = if (is.null(pooled)) NULL else attr(pooled, "df"),
     text = pylme4_print(fit)
   )

@@ -4,7 +4,11 @@
 # as R has it together with R's printout of it.
 
 pylme4_lmertest_table <- function(x) {
-  list(table = as.data.frame(x, check.names = FALSE),
+  # lmerTest 3.1-3's as.data.frame() of an ls_means table with no rows (a
+  # model without factors) fails on 1:length(term_names); R prints it fine.
+  empty <- inherits(x, "ls_means") && nrow(x) == 0L
+  list(table = if (empty) as.data.frame(unclass(x), check.names = FALSE)
+               else as.data.frame(x, check.names = FALSE),
        rows = I(rownames(x)),
        text = pylme4_print(x),
        # what its print method reads besides the values (printopts.R)
