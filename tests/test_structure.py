@@ -122,3 +122,18 @@ def test_every_r_helper_is_defined_once():
         )
     )
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_every_pipeline_output_row_has_its_r_writer_and_distinct_files():
+    """A row of pipeline.outputs.OUTPUTS is all a new output needs in Python: its R
+    writer (named from its key) must be in script.R, and its files' names fit their kind."""
+    from pylme4.pipeline import outputs
+    from pylme4.pipeline.export_r import script_helpers
+
+    helpers = script_helpers()
+    for output in outputs.OUTPUTS:
+        assert f"\n{output.r_writer} <- function(fit, name" in helpers, output.key
+        for file in output.files:
+            ending = ".txt" if isinstance(file, outputs.Text) else ".csv"
+            assert file.name.endswith(ending), file.name
+    assert len(set(outputs.MODEL_FILES)) == len(outputs.MODEL_FILES)
