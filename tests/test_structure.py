@@ -144,3 +144,18 @@ def test_help_of_a_fitting_function_describes_every_parameter(name):
     assert set(inspect.signature(function).parameters) <= headings
     if "data_name" in inspect.signature(function).parameters:
         assert paramdocs.fill("{data_name}").split("\n", 1)[1].strip() in doc
+
+
+def test_every_pipeline_output_row_has_its_r_writer_and_distinct_files():
+    """A row of pipeline.outputs.OUTPUTS is all a new output needs in Python: its R
+    writer (named from its key) must be in script.R, and its files' names fit their kind."""
+    from pylme4.pipeline import outputs
+    from pylme4.pipeline.export_r import script_helpers
+
+    helpers = script_helpers()
+    for output in outputs.OUTPUTS:
+        assert f"\n{output.r_writer} <- function(fit, name" in helpers, output.key
+        for file in output.files:
+            ending = ".txt" if isinstance(file, outputs.Text) else ".csv"
+            assert file.name.endswith(ending), file.name
+    assert len(set(outputs.MODEL_FILES)) == len(outputs.MODEL_FILES)

@@ -45,7 +45,7 @@ from typing import Any
 from .. import __version__
 from . import outputs
 from .data import NA_STRINGS
-from .spec import LMERTEST_KEYS, Level, ModelSpec, Spec, _is_r_name
+from .spec import Level, ModelSpec, Spec, _is_r_name
 from .trust import check_spec
 
 #: The R helpers the script shares with pylme4's embedded R, copied in verbatim.
@@ -293,7 +293,7 @@ def _model_lines(model: ModelSpec, spec: Spec) -> list[str]:
         call = ["fit", r_string(model.name)]
         call += [
             f"{name} = {r_literal(value)}"
-            for name, value in output.r_args(model).items()
+            for name, value in output.r_arguments(model).items()
             if value is not None
         ]
         lines.append(f"{output.r_writer}({', '.join(call)})")
@@ -343,29 +343,11 @@ def export_r(spec: Spec, script_path: str | Path | None = None, *, trust: bool =
     path = None if script_path is None else Path(script_path)
     script_dir = (Path.cwd() if path is None else path.resolve().parent).resolve()
     needs = ["lme4"]
-    if any(getattr(m, k) not in (None, False) for m in spec.models for k in LMERTEST_KEYS) or any(
-        m.power is not None and m.power_method in ("satterthwaite", "kenward-roger")
-        for m in spec.models
-    ):
-        needs.append("lmerTest")
-    if any(m.boot is not None or (m.confint and m.confint.method == "boot") for m in spec.models):
-        needs.append("boot")
-    if any(m.emmeans is not None for m in spec.models):
-        needs.append("emmeans")
-    if any(m.wald_anova is not None for m in spec.models):
-        needs.append("car")
-    if any(
-        (m.emmeans is not None and m.lmer_df == "kenward-roger")
-        or (m.wald_anova is not None and m.wald_anova.test == "F")
-        for m in spec.models
-    ):
-        needs.append("pbkrtest")
-    if any(m.r2 or m.icc is not None for m in spec.models):
-        needs.append("performance")
-    if any(m.tidy is not None for m in spec.models):
-        needs.append("broom.mixed")
-    if any(m.all_fit for m in spec.models):
-        needs += ["optimx", "dfoptim"]
+    # The packages the R writers of the outputs the spec asks for need, row by row.
+    for output in outputs.OUTPUTS:
+        for model in spec.models:
+            if output.wanted(model):
+                needs += [p for p in output.r_needs(model) if p not in needs]
     always = [n for o in outputs.OUTPUTS if o.key is None for n in o.file_names]
     asked = [n for o in outputs.OUTPUTS if o.key is not None for n in o.file_names]
     header = [

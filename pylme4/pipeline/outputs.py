@@ -1,22 +1,28 @@
-"""The outputs of a pipeline, one row each: what asks for it, who makes it, where it goes.
+"""The outputs of a pipeline, one row each: what asks for it, how it is obtained, what it writes.
 
-Each :class:`Output` is one thing ``pylme4 run`` writes for a model: the
-key of the model's spec that asks for it (None: every model), the Python
-producer that computes it from the fit, the files it writes (with a line
-saying what each holds), and the R function of ``pylme4/_r/R/script.R``
-that writes the same files in the exported R script.  ``run`` writes files
-from these rows, ``verify`` and the results folder's manifest know the files
-from them, ``export-r`` calls their R writers, and the layout in the docs is
-made from them (:func:`layout`).
+Each :class:`Output` in :data:`OUTPUTS` is one thing ``pylme4 run`` writes
+for a model: the key of the model's spec that asks for it (None: every
+model), how its result is obtained from the fit (``obtain``), the files made
+from that result (a :class:`Text` of R's printout, a :class:`Table` per CSV
+of its numbers, each with a line saying what it holds), the values it adds
+to results.json (``records``), and, for the exported R script, the
+arguments of its R writer ``pylme4_write_<key>`` (``pylme4/_r/R/script.R``,
+which writes the same files) and the R packages that writer needs.
 
-A new output is a row here, its producer (below) and its R writer in
-script.R.
+One generic writer, :meth:`Output.produce`, makes every row's files: ``run``
+writes them, ``verify`` and the results folder's manifest know the files
+from the rows, ``export-r`` calls their R writers, and the layout in the
+docs is made from them (:func:`layout`).
+
+A new output is a row in :data:`OUTPUTS` and its R writer in script.R; a
+function of its own (below the helpers) only where obtaining the result
+takes more than one call.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
@@ -31,7 +37,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Produced:
-    """What a producer made: files' texts, tables (written as ``<name>.csv``) and
+    """What an output made: files' texts, tables (written as ``<name>.csv``) and
     further entries for the model's part of results.json."""
 
     texts: dict[str, str] = field(default_factory=dict)
@@ -40,19 +46,70 @@ class Produced:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """What a row's ``obtain`` (and ``say``) is given."""
+
+    fit: Any
+    model: ModelSpec
+    spec: Any
+    """The model's value of the row's key (``model.boot``: a BootSpec, ...); None for
+    the outputs of every model."""
+    progress: Progress | None
+
+    @property
+    def shown(self) -> bool:
+        """Whether progress is shown (long computations then report their own)."""
+        return self.progress is not None
+
+    def say(self, text: str) -> None:
+        """A progress line, indented under the model's."""
+        if self.progress is not None:
+            self.progress(f"    {text}")
+
+
+def _printout(result: Any) -> str:
+    return str(result.text)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text file of an output: R's printout of the result (by default its ``text``)."""
+
+    name: str
+    about: str
+    make: Callable[[Any], str] = _printout
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file of an output: the table ``make`` lays out from the result."""
+
+    name: str
+    about: str
+    make: Callable[[Any], pd.DataFrame]
+
+
+@dataclass(frozen=True)
 class Output:
     """One output of a model (see the module's docstring)."""
 
     key: str | None
     """The ``ModelSpec`` field that asks for it; None for the outputs of every model."""
-    files: tuple[tuple[str, str], ...]
-    """(file name, what it holds), in the model's folder."""
-    produce: Callable[[Any, ModelSpec, Progress | None], Produced]
-    """``produce(fit, model, progress)``: compute the output with pylme4."""
-    r_writer: str
-    """The function of ``_r/R/script.R`` that writes the files in the exported script."""
-    r_args: Callable[[ModelSpec], Mapping[str, Any]]
-    """The writer's arguments after ``(fit, name)``; a None value is left out (NULL in R)."""
+    obtain: Callable[[Ask], Any]
+    """Compute the output's result with pylme4 (one R result, or one the files share)."""
+    files: tuple[Text | Table, ...]
+    """The files made from the result, in the model's folder, in the order written."""
+    records: Callable[[Any], Mapping[str, Any]] | None = None
+    """Values from the result for the model's entry in results.json (besides the tables)."""
+    say: str | Callable[[Ask], str] | None = "{key} of {model}"
+    """The progress line before ``obtain``: a template (``{key}``, ``{model}``: the
+    model's name, ``{spec}``), a function, or None (``obtain`` says its own)."""
+    r_args: Callable[[ModelSpec], Mapping[str, Any]] | None = None
+    """The R writer's arguments after ``(fit, name)``; a None value is left out (NULL
+    in R).  Default: every field of the model's sub-spec of ``key``, by name."""
+    r_packages: tuple[str, ...] | Callable[[ModelSpec], tuple[str, ...]] = ()
+    """The R packages (besides lme4) the R writer needs, or a function of the model
+    that says which."""
 
     def wanted(self, model: ModelSpec) -> bool:
         """Whether ``model`` asks for this output."""
@@ -60,7 +117,41 @@ class Output:
 
     @property
     def file_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.files)
+        return tuple(file.name for file in self.files)
+
+    @property
+    def r_writer(self) -> str:
+        """The function of ``_r/R/script.R`` that writes the files in the exported script."""
+        return f"pylme4_write_{self.key or 'model'}"
+
+    def r_needs(self, model: ModelSpec) -> tuple[str, ...]:
+        """The R packages (besides lme4) the R writer needs for ``model``."""
+        return self.r_packages if isinstance(self.r_packages, tuple) else self.r_packages(model)
+
+    def r_arguments(self, model: ModelSpec) -> Mapping[str, Any]:
+        """The arguments of :attr:`r_writer` after ``(fit, name)`` for ``model``."""
+        if self.r_args is not None:
+            return self.r_args(model)
+        value = None if self.key is None else getattr(model, self.key)
+        return asdict(value) if is_dataclass(value) and not isinstance(value, type) else {}
+
+    def produce(self, fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
+        """The generic writer: obtain the result, then make each file and the records from it."""
+        ask = Ask(fit, model, None if self.key is None else getattr(model, self.key), progress)
+        if isinstance(self.say, str):
+            ask.say(self.say.format(key=self.key, model=model.name, spec=ask.spec))
+        elif self.say is not None:
+            ask.say(self.say(ask))
+        result = self.obtain(ask)
+        made = Produced()
+        for file in self.files:
+            if isinstance(file, Text):
+                made.texts[file.name] = file.make(result)
+            else:
+                made.tables[file.name.removesuffix(".csv")] = file.make(result)
+        if self.records is not None:
+            made.entry.update(self.records(result))
+        return made
 
 
 # ---------------------------------------------------------------------------
@@ -92,14 +183,28 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _say(progress: Progress | None, text: str) -> None:
-    if progress is not None:
-        progress(text)
+# ---------------------------------------------------------------------------
+# Tables laid out from results
+# ---------------------------------------------------------------------------
 
 
-# ---------------------------------------------------------------------------
-# Producers
-# ---------------------------------------------------------------------------
+def index_column(frame: pd.DataFrame, first: str) -> pd.DataFrame:
+    """A frame whose row names matter, with them as its first column, named ``first``."""
+    return frame.rename_axis(first).reset_index()
+
+
+def rows_table(table: Any, first: str) -> pd.DataFrame:
+    """An R table whose row names matter (anova, ls_means) with them as column ``first``."""
+    return index_column(table.table, first)
+
+
+def _by_term(table: Any) -> pd.DataFrame:
+    return rows_table(table, "term")
+
+
+def _statistics(result: Any, *names: str) -> pd.DataFrame:
+    """Named numbers of a result as rows: statistic, value."""
+    return pd.DataFrame({"statistic": list(names), "value": [getattr(result, n) for n in names]})
 
 
 def ranef_long(ranef: Any) -> pd.DataFrame:
@@ -176,128 +281,6 @@ def all_fit_table(result: Any) -> pd.DataFrame:
     return table
 
 
-def produce_model(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """The outputs of every model: R's summary and the estimates."""
-    # A GLMM's summary has Wald z tests (the spec refuses ddf for it).
-    summary = fit.summary() if model.is_glmm else fit.summary(ddf=model.ddf)  # type: ignore[arg-type]
-    entry: dict[str, Any] = {}
-    if model.is_glmm:
-        # A variant of a glmer.nb() fit is a glmer() with its theta (variants.py).
-        fun = "glmer" if model.update is not None and model.fun == "glmer.nb" else model.fun
-        entry = {"fun": fun, "family": model.family, "nAGQ": model.nAGQ}
-    return Produced(
-        texts={"summary.txt": summary.text},
-        tables={
-            "fixef": summary.fixed_effects.rename_axis("term").reset_index(),
-            "ranef": ranef_long(fit.ranef()),
-            "var_corr": fit.var_corr(),
-            "stats": fit_stats(fit),
-        },
-        entry={
-            "formula": model.formula,
-            "reml": model.reml,
-            "ddf": model.ddf,
-            "optimizer": fit.optimizer,
-            "singular": fit.is_singular(),
-            **entry,
-        },
-    )
-
-
-def produce_boot(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``boot:``: the parametric bootstrap, its replicates and percentile intervals."""
-    boot = model.boot
-    assert boot is not None
-    workers = f" on {boot.workers} workers" if boot.workers > 1 else ""
-    _say(progress, f"    bootstrap of {model.name}: {boot.nsim} refits{workers}, seed {boot.seed}")
-    b = fit.boot_mer(
-        boot.fun,  # type: ignore[arg-type]  # checked by the spec
-        nsim=boot.nsim,
-        seed=boot.seed,
-        type=boot.type,  # type: ignore[arg-type]
-        use_u=boot.use_u,
-        workers=boot.workers,
-        progress=progress is not None,
-    )
-    replicates = b.t.copy()
-    replicates.insert(0, "replicate", range(1, len(replicates) + 1))
-    return Produced(
-        texts={"boot.txt": str(b)},
-        tables={
-            "boot": replicates,
-            "boot_ci": b.confint(level=0.95, type="perc").rename_axis("statistic").reset_index(),
-        },
-        entry={
-            "boot_t0": {str(k): float(v) for k, v in b.t0.items()},
-            "boot_failed": int(b.n_failed),
-            "boot_messages": table_json(b.messages),
-        },
-    )
-
-
-def produce_all_fit(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``all_fit: true``: the fit refitted with every optimizer."""
-    _say(progress, f"    allFit of {model.name}: refitting with every optimizer")
-    return Produced(tables={"all_fit": all_fit_table(fit.all_fit(progress=progress is not None))})
-
-
-def produce_confint(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``confint:``: confidence intervals of the parameters."""
-    ci = model.confint
-    assert ci is not None
-    _say(progress, f"    confint of {model.name}: method {ci.method}")
-    table = fit.confint(
-        method=ci.method,  # type: ignore[arg-type]
-        level=ci.level,
-        nsim=ci.nsim,
-        seed=ci.seed,
-        progress=progress is not None,
-    )
-    return Produced(tables={"confint": table.rename_axis("parameter").reset_index()})
-
-
-def rows_table(table: Any, first: str) -> pd.DataFrame:
-    """An R table whose row names matter (anova, ls_means) with them as column ``first``."""
-    frame: pd.DataFrame = table.table
-    return frame.rename_axis(first).reset_index()
-
-
-def produce_drop1(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``drop1:``: lmerTest's F tests of dropping each marginal fixed-effect term."""
-    from ..lmertest import lmertest_drop1
-
-    spec = model.drop1
-    assert spec is not None
-    _say(progress, f"    drop1 of {model.name}: ddf {spec.ddf}")
-    table = lmertest_drop1(fit, spec.ddf)  # type: ignore[arg-type]  # checked by the spec
-    return Produced(texts={"drop1.txt": table.text}, tables={"drop1": rows_table(table, "term")})
-
-
-def produce_step(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``step:``: lmerTest's backward elimination of random, then fixed terms."""
-    spec = model.step
-    assert spec is not None
-    _say(progress, f"    step of {model.name}: backward elimination")
-    result = fit.step(
-        reduce_fixed=spec.reduce_fixed,
-        reduce_random=spec.reduce_random,
-        alpha_random=spec.alpha_random,
-        alpha_fixed=spec.alpha_fixed,
-        ddf=spec.ddf,
-    )
-    # lmerTest's step() always tests both kinds (the reduce_ flags only stop
-    # the elimination), so both tables are there.
-    assert result.random is not None and result.fixed is not None
-    return Produced(
-        texts={"step.txt": result.text},
-        tables={
-            "step_random": rows_table(result.random, "term"),
-            "step_fixed": rows_table(result.fixed, "term"),
-        },
-        entry={"step_formula": result.final_formula},
-    )
-
-
 def contest_long(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """One contrast's table as rows (contrast, row, statistic, value), row by row."""
     return pd.DataFrame(
@@ -310,37 +293,127 @@ def contest_long(name: str, table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def produce_contest(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``contest:``: lmerTest's tests of the named contrasts of the fixed effects."""
-    assert model.contest is not None
-    texts, parts = [], []
-    for name, spec in model.contest.items():
-        _say(progress, f"    contest {name} of {model.name}")
-        try:
-            result = fit.contest(np.array(spec.L, dtype=float), joint=spec.joint, ddf=spec.ddf)
-        except (ArgumentError, ArgumentTypeError) as exc:
-            # Say which of the model's contrasts is wrong (the run names the model).
-            raise type(exc)(f"contest {name!r}: {exc}") from None
-        texts.append(f"{name}:\n{result.text}")
-        parts.append(contest_long(name, result.table))
-    return Produced(
-        texts={"contest.txt": "\n\n".join(texts)},
-        tables={"contest": pd.concat(parts, ignore_index=True)},
+def _icc_table(icc: Any) -> pd.DataFrame:
+    # by_group gives a table (Group, ICC); otherwise the two numbers.
+    table = getattr(icc, "table", None)
+    if table is not None:
+        return table.copy()
+    return _statistics(icc, "adjusted", "unadjusted")
+
+
+def _replicates(boot: Any) -> pd.DataFrame:
+    replicates = boot.t.copy()
+    replicates.insert(0, "replicate", range(1, len(replicates) + 1))
+    return replicates
+
+
+def _p_values(result: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "simulation": [str(i) for i in result.p_values.index],
+            "p_value": result.p_values.to_numpy(dtype=float),
+            "error": [str(e) for e in result.errors],
+        }
     )
 
 
-def _ls_means_producer(key: str) -> Callable[[Any, ModelSpec, Progress | None], Produced]:
-    """``ls_means:`` or ``difflsmeans:``: lmerTest's least-squares means (or their differences)."""
+# ---------------------------------------------------------------------------
+# Results that take more than one call
+# ---------------------------------------------------------------------------
 
-    def produce(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-        spec = getattr(model, key)
-        _say(progress, f"    {key} of {model.name}")
-        method = fit.difflsmeans if key == "difflsmeans" else fit.ls_means
-        which = None if spec.which is None else list(spec.which)
-        result = method(which=which, level=spec.level, ddf=spec.ddf)
-        return Produced(texts={f"{key}.txt": result.text}, tables={key: rows_table(result, "term")})
 
-    return produce
+@dataclass(frozen=True)
+class _Summary:
+    """Every model's result: its summary, beside the fit and spec its other files and values
+    come from."""
+
+    fit: Any
+    model: ModelSpec
+    summary: Any
+
+
+def _summarise(ask: Ask) -> _Summary:
+    model = ask.model
+    # A GLMM's summary has Wald z tests (the spec refuses ddf for it).
+    summary = ask.fit.summary() if model.is_glmm else ask.fit.summary(ddf=model.ddf)
+    return _Summary(ask.fit, model, summary)
+
+
+def _model_records(made: _Summary) -> dict[str, Any]:
+    model = made.model
+    entry: dict[str, Any] = {}
+    if model.is_glmm:
+        # A variant of a glmer.nb() fit is a glmer() with its theta (variants.py).
+        fun = "glmer" if model.update is not None and model.fun == "glmer.nb" else model.fun
+        entry = {"fun": fun, "family": model.family, "nAGQ": model.nAGQ}
+    return {
+        "formula": model.formula,
+        "reml": model.reml,
+        "ddf": model.ddf,
+        "optimizer": made.fit.optimizer,
+        "singular": made.fit.is_singular(),
+        **entry,
+    }
+
+
+def _boot_says(ask: Ask) -> str:
+    boot = ask.spec
+    workers = f" on {boot.workers} workers" if boot.workers > 1 else ""
+    return f"bootstrap of {ask.model.name}: {boot.nsim} refits{workers}, seed {boot.seed}"
+
+
+def _boot(ask: Ask) -> Any:
+    boot = ask.spec
+    return ask.fit.boot_mer(
+        boot.fun,
+        nsim=boot.nsim,
+        seed=boot.seed,
+        type=boot.type,
+        use_u=boot.use_u,
+        workers=boot.workers,
+        progress=ask.shown,
+    )
+
+
+def _drop1(ask: Ask) -> Any:
+    from ..lmertest import lmertest_drop1
+
+    return lmertest_drop1(ask.fit, ask.spec.ddf)
+
+
+def _ls_means(ask: Ask, method: Callable[..., Any]) -> Any:
+    """``method``: the fit's ls_means or difflsmeans (lmerTest's, with the same arguments)."""
+    spec = ask.spec
+    which = None if spec.which is None else list(spec.which)
+    return method(which=which, level=spec.level, ddf=spec.ddf)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The results of a list of entries (contrasts) as one: their printouts, each after
+    ``<label>:`` and a blank line apart, and their tables one below the other."""
+
+    text: str
+    table: pd.DataFrame
+
+
+def _joined(parts: Iterable[tuple[str, str, pd.DataFrame]]) -> Joined:
+    texts, tables = [], []
+    for label, text, table in parts:
+        texts.append(f"{label}:\n{text}")
+        tables.append(table)
+    return Joined("\n\n".join(texts), pd.concat(tables, ignore_index=True))
+
+
+def _contests(ask: Ask) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    for name, spec in ask.spec.items():
+        ask.say(f"contest {name} of {ask.model.name}")
+        try:
+            result = ask.fit.contest(np.array(spec.L, dtype=float), joint=spec.joint, ddf=spec.ddf)
+        except (ArgumentError, ArgumentTypeError) as exc:
+            # Say which of the model's contrasts is wrong (the run names the model).
+            raise type(exc)(f"contest {name!r}: {exc}") from None
+        yield name, result.text, contest_long(name, result.table)
 
 
 def _power_args(model: ModelSpec) -> dict[str, Any]:
@@ -359,56 +432,42 @@ def _power_args(model: ModelSpec) -> dict[str, Any]:
     }
 
 
-def produce_power(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``power:``: power by simulation (:func:`pylme4.power`) and every p-value."""
+def _power(ask: Ask) -> Any:
     from ..power_analysis import power
 
-    args = _power_args(model)
-    _say(progress, f"    power of {model.name}: {args['nsim']} simulations, seed {args['seed']}")
-    result = power(
-        fit,
-        args.pop("test"),
-        args.pop("effect"),
-        progress=progress is not None,
-        **args,
-    )
-    table = pd.DataFrame(
-        {
-            "simulation": [str(i) for i in result.p_values.index],
-            "p_value": result.p_values.to_numpy(dtype=float),
-            "error": [str(e) for e in result.errors],
-        }
-    )
-    return Produced(
-        texts={"power.txt": result.text},
-        tables={"power": table},
-        entry={
-            "power_estimate": plain(result.power),
-            "power_ci": plain(list(result.ci)),
-            "power_failed": result.n_failed,
-            "power_warned": result.n_warned,
-        },
-    )
+    args = _power_args(ask.model)
+    return power(ask.fit, args.pop("test"), args.pop("effect"), progress=ask.shown, **args)
 
 
-def produce_power_curve(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``power: {power_curve: ...}``: power by the number of levels of a grouping factor."""
+def _power_curve(ask: Ask) -> Any:
     from ..power_analysis import power_curve
 
-    curve_spec = model.power_curve
-    assert curve_spec is not None
-    args = _power_args(model)
-    _say(progress, f"    power curve of {model.name}: n = {list(curve_spec.n)}")
-    curve = power_curve(
-        fit,
+    args = _power_args(ask.model)
+    return power_curve(
+        ask.fit,
         args.pop("test"),
-        curve_spec.along,
-        list(curve_spec.n),
+        ask.spec.along,
+        list(ask.spec.n),
         args.pop("effect"),
-        progress=progress is not None,
+        progress=ask.shown,
         **args,
     )
-    return Produced(tables={"power_curve": curve.frame})
+
+
+def _power_curve_args(model: ModelSpec) -> dict[str, Any]:
+    args = _power_args(model)
+    curve = model.power_curve
+    return {
+        "test": args.pop("test"),
+        "along": curve.along if curve else None,
+        "n": curve.n if curve else None,
+        **args,
+    }
+
+
+def _lmertest_power(model: ModelSpec) -> tuple[str, ...]:
+    # The script's own power loop tests with lmerTest for these methods.
+    return ("lmerTest",) if model.power_method in ("satterthwaite", "kenward-roger") else ()
 
 
 def _emmeans_args(model: ModelSpec) -> dict[str, Any]:
@@ -440,88 +499,20 @@ def _grid(fit: Any, model: ModelSpec) -> Any:
     )
 
 
-def produce_emmeans(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``emmeans:``: estimated marginal means (emmeans), printed and as R's table."""
-    _say(progress, f"    emmeans of {model.name}")
-    grid = _grid(fit, model)
-    return Produced(texts={"emmeans.txt": grid.text}, tables={"emmeans": grid.r_frame})
-
-
 def _contrast_label(spec: Any) -> str:
     return spec.method + ("" if spec.adjust is None else f", adjust = {spec.adjust}")
 
 
-def produce_emmeans_contrasts(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``emmeans.contrasts``: emmeans' contrast() of the grid, one per entry."""
-    assert model.emmeans_contrasts is not None
-    grid = _grid(fit, model)
-    texts, parts = [], []
-    for spec in model.emmeans_contrasts:
-        _say(progress, f"    emmeans contrast {_contrast_label(spec)} of {model.name}")
+def _emmeans_contrasts(ask: Ask) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    grid = _grid(ask.fit, ask.model)
+    for spec in ask.spec:
+        label = _contrast_label(spec)
+        ask.say(f"emmeans contrast {label} of {ask.model.name}")
         result = grid.contrast(spec.method, adjust=spec.adjust)
-        texts.append(f"{_contrast_label(spec)}:\n{result.text}")
         frame = result.r_frame.copy()
         frame.insert(0, "adjust", spec.adjust or "default")
         frame.insert(0, "method", spec.method)
-        parts.append(frame)
-    return Produced(
-        texts={"emmeans_contrasts.txt": "\n\n".join(texts)},
-        tables={"emmeans_contrasts": pd.concat(parts, ignore_index=True)},
-    )
-
-
-def produce_wald_anova(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``wald_anova:``: car::Anova()'s Wald tests of the fixed-effect terms."""
-    spec = model.wald_anova
-    assert spec is not None
-    _say(progress, f"    wald_anova of {model.name}: type {spec.type}, {spec.test}")
-    table = fit.wald_anova(type=spec.type, test=spec.test)
-    return Produced(
-        texts={"wald_anova.txt": table.text}, tables={"wald_anova": rows_table(table, "term")}
-    )
-
-
-def produce_r2(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``r2: true``: Nakagawa's R² (performance)."""
-    _say(progress, f"    r2 of {model.name}")
-    r2 = fit.r2()
-    return Produced(
-        texts={"r2.txt": r2.text},
-        tables={
-            "r2": pd.DataFrame(
-                {"statistic": ["conditional", "marginal"], "value": [r2.conditional, r2.marginal]}
-            )
-        },
-    )
-
-
-def produce_icc(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``icc:``: the intraclass correlation (performance), adjusted and unadjusted or by group."""
-    spec = model.icc
-    assert spec is not None
-    _say(progress, f"    icc of {model.name}")
-    icc = fit.icc(by_group=spec.by_group)
-    if spec.by_group:
-        table = icc.table.copy()
-    else:
-        table = pd.DataFrame(
-            {"statistic": ["adjusted", "unadjusted"], "value": [icc.adjusted, icc.unadjusted]}
-        )
-    return Produced(texts={"icc.txt": icc.text}, tables={"icc": table})
-
-
-def produce_tidy(fit: Any, model: ModelSpec, progress: Progress | None) -> Produced:
-    """``tidy:``: broom.mixed's tidy table, with intervals when asked."""
-    spec = model.tidy
-    assert spec is not None
-    _say(progress, f"    tidy of {model.name}")
-    table = fit.tidy(
-        effects=list(spec.effects),
-        conf_int=spec.conf_int,
-        conf_level=spec.conf_level,
-        conf_method=spec.conf_method,
-    )
-    return Produced(tables={"tidy": table})
+        yield label, result.text, frame
 
 
 def compare_table(table: Any) -> pd.DataFrame:
@@ -541,16 +532,6 @@ def produce_compare(fits: Mapping[str, Any], compare: CompareSpec) -> Produced:
     )
 
 
-def _spec_fields(key: str) -> Callable[[ModelSpec], Mapping[str, Any]]:
-    """Every field of the model's sub-spec ``key`` (BootSpec, ConfintSpec), by name."""
-
-    def args(model: ModelSpec) -> Mapping[str, Any]:
-        value = getattr(model, key)
-        return asdict(value) if is_dataclass(value) and not isinstance(value, type) else {}
-
-    return args
-
-
 # ---------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------
@@ -559,199 +540,289 @@ def _spec_fields(key: str) -> Callable[[ModelSpec], Mapping[str, Any]]:
 OUTPUTS: tuple[Output, ...] = (
     Output(
         key=None,
+        say=None,
+        obtain=_summarise,
         files=(
-            ("summary.txt", "R's printed summary (lmerTest's when ddf is set)"),
-            (
+            Text(
+                "summary.txt",
+                "R's printed summary (lmerTest's when ddf is set)",
+                lambda made: made.summary.text,
+            ),
+            Table(
                 "fixef.csv",
                 "coef(summary(fit)): term, Estimate, Std. Error, (df,) t value (, Pr(>|t|)); "
                 "a GLMM's: z value, Pr(>|z|)",
+                lambda made: index_column(made.summary.fixed_effects, "term"),
             ),
-            ("ranef.csv", "as.data.frame(ranef(fit, condVar = TRUE))"),
-            ("var_corr.csv", "as.data.frame(VarCorr(fit))"),
-            (
+            Table(
+                "ranef.csv",
+                "as.data.frame(ranef(fit, condVar = TRUE))",
+                lambda made: ranef_long(made.fit.ranef()),
+            ),
+            Table("var_corr.csv", "as.data.frame(VarCorr(fit))", lambda made: made.fit.var_corr()),
+            Table(
                 "stats.csv",
                 "nobs, groups, sigma, logLik, AIC, BIC, deviance, REMLcrit, theta "
                 "(nb_theta of glmer.nb)",
+                lambda made: fit_stats(made.fit),
             ),
         ),
-        produce=produce_model,
-        r_writer="pylme4_write_model",
+        records=_model_records,
         r_args=lambda model: {"ddf": model.ddf},
+        r_packages=lambda model: () if model.ddf is None else ("lmerTest",),
     ),
     Output(
         key="boot",
+        say=_boot_says,
+        obtain=_boot,
         files=(
-            ("boot.txt", "print(bootMer(fit, FUN, nsim, seed = seed))"),
-            ("boot.csv", "the replicates, one row each"),
-            ("boot_ci.csv", 'confint(<bootMer>, type = "perc")'),
+            Text("boot.txt", "print(bootMer(fit, FUN, nsim, seed = seed))", str),
+            Table("boot.csv", "the replicates, one row each", _replicates),
+            Table(
+                "boot_ci.csv",
+                'confint(<bootMer>, type = "perc")',
+                lambda b: index_column(b.confint(level=0.95, type="perc"), "statistic"),
+            ),
         ),
-        produce=produce_boot,
-        r_writer="pylme4_write_boot",
-        r_args=_spec_fields("boot"),
+        records=lambda b: {
+            "boot_t0": {str(k): float(v) for k, v in b.t0.items()},
+            "boot_failed": int(b.n_failed),
+            "boot_messages": table_json(b.messages),
+        },
+        r_packages=("boot",),
     ),
     Output(
         key="all_fit",
-        files=(("all_fit.csv", "summary(allFit(fit)) without the timings"),),
-        produce=produce_all_fit,
-        r_writer="pylme4_write_all_fit",
-        r_args=lambda model: {},
+        say="allFit of {model}: refitting with every optimizer",
+        obtain=lambda ask: ask.fit.all_fit(progress=ask.shown),
+        files=(Table("all_fit.csv", "summary(allFit(fit)) without the timings", all_fit_table),),
+        r_packages=("optimx", "dfoptim"),
     ),
     Output(
         key="confint",
-        files=(("confint.csv", "confint(fit, method = ...)"),),
-        produce=produce_confint,
-        r_writer="pylme4_write_confint",
-        r_args=_spec_fields("confint"),
+        say="confint of {model}: method {spec.method}",
+        obtain=lambda ask: ask.fit.confint(
+            method=ask.spec.method,
+            level=ask.spec.level,
+            nsim=ask.spec.nsim,
+            seed=ask.spec.seed,
+            progress=ask.shown,
+        ),
+        files=(
+            Table(
+                "confint.csv",
+                "confint(fit, method = ...)",
+                lambda ci: index_column(ci, "parameter"),
+            ),
+        ),
+        r_packages=lambda model: (
+            ("boot",) if model.confint and model.confint.method == "boot" else ()
+        ),
     ),
     Output(
         key="drop1",
+        say="drop1 of {model}: ddf {spec.ddf}",
+        obtain=_drop1,
         files=(
-            ("drop1.txt", "print(drop1(fit, ddf = ddf)) (lmerTest's F tests)"),
-            ("drop1.csv", "drop1(fit, ddf = ddf): term, Sum Sq, ..., Pr(>F)"),
+            Text("drop1.txt", "print(drop1(fit, ddf = ddf)) (lmerTest's F tests)"),
+            Table("drop1.csv", "drop1(fit, ddf = ddf): term, Sum Sq, ..., Pr(>F)", _by_term),
         ),
-        produce=produce_drop1,
-        r_writer="pylme4_write_drop1",
-        r_args=_spec_fields("drop1"),
+        r_packages=("lmerTest",),
     ),
     Output(
         key="step",
-        files=(
-            ("step.txt", "print(step(fit, ...)) (lmerTest's backward elimination)"),
-            ("step_random.csv", "step(fit, ...)$random: the random-effect eliminations"),
-            ("step_fixed.csv", "step(fit, ...)$fixed: the fixed-effect eliminations"),
+        say="step of {model}: backward elimination",
+        obtain=lambda ask: ask.fit.step(
+            reduce_fixed=ask.spec.reduce_fixed,
+            reduce_random=ask.spec.reduce_random,
+            alpha_random=ask.spec.alpha_random,
+            alpha_fixed=ask.spec.alpha_fixed,
+            ddf=ask.spec.ddf,
         ),
-        produce=produce_step,
-        r_writer="pylme4_write_step",
-        r_args=_spec_fields("step"),
+        # lmerTest's step() always tests both kinds (the reduce_ flags only stop
+        # the elimination), so both tables are there.
+        files=(
+            Text("step.txt", "print(step(fit, ...)) (lmerTest's backward elimination)"),
+            Table(
+                "step_random.csv",
+                "step(fit, ...)$random: the random-effect eliminations",
+                lambda s: _by_term(s.random),
+            ),
+            Table(
+                "step_fixed.csv",
+                "step(fit, ...)$fixed: the fixed-effect eliminations",
+                lambda s: _by_term(s.fixed),
+            ),
+        ),
+        records=lambda s: {"step_formula": s.final_formula},
+        r_packages=("lmerTest",),
     ),
     Output(
         key="contest",
+        say=None,
+        obtain=lambda ask: _joined(_contests(ask)),
         files=(
-            ("contest.txt", "print(contest(fit, L, joint, ddf)) of each named contrast"),
-            ("contest.csv", "the same, one row per number: contrast, row, statistic, value"),
+            Text("contest.txt", "print(contest(fit, L, joint, ddf)) of each named contrast"),
+            Table(
+                "contest.csv",
+                "the same, one row per number: contrast, row, statistic, value",
+                lambda joined: joined.table,
+            ),
         ),
-        produce=produce_contest,
-        r_writer="pylme4_write_contest",
         r_args=lambda model: {
             "contest": {name: asdict(c) for name, c in (model.contest or {}).items()}
         },
+        r_packages=("lmerTest",),
     ),
     Output(
         key="ls_means",
+        obtain=lambda ask: _ls_means(ask, ask.fit.ls_means),
         files=(
-            ("ls_means.txt", "print(ls_means(fit, which, level, ddf))"),
-            ("ls_means.csv", "ls_means(fit, ...): term, Estimate, ..., Pr(>|t|)"),
+            Text("ls_means.txt", "print(ls_means(fit, which, level, ddf))"),
+            Table("ls_means.csv", "ls_means(fit, ...): term, Estimate, ..., Pr(>|t|)", _by_term),
         ),
-        produce=_ls_means_producer("ls_means"),
-        r_writer="pylme4_write_ls_means",
-        r_args=_spec_fields("ls_means"),
+        r_packages=("lmerTest",),
     ),
     Output(
         key="difflsmeans",
+        obtain=lambda ask: _ls_means(ask, ask.fit.difflsmeans),
         files=(
-            ("difflsmeans.txt", "print(difflsmeans(fit, which, level, ddf))"),
-            ("difflsmeans.csv", "difflsmeans(fit, ...): term, Estimate, ..., Pr(>|t|)"),
+            Text("difflsmeans.txt", "print(difflsmeans(fit, which, level, ddf))"),
+            Table(
+                "difflsmeans.csv", "difflsmeans(fit, ...): term, Estimate, ..., Pr(>|t|)", _by_term
+            ),
         ),
-        produce=_ls_means_producer("difflsmeans"),
-        r_writer="pylme4_write_difflsmeans",
-        r_args=_spec_fields("difflsmeans"),
+        r_packages=("lmerTest",),
     ),
     Output(
         key="power",
+        say="power of {model}: {spec.nsim} simulations, seed {spec.seed}",
+        obtain=_power,
         files=(
-            ("power.txt", "pylme4.power()'s report: power, interval, test, failures"),
-            ("power.csv", "every simulation's p-value (simulation, p_value, error)"),
+            Text("power.txt", "pylme4.power()'s report: power, interval, test, failures"),
+            Table(
+                "power.csv", "every simulation's p-value (simulation, p_value, error)", _p_values
+            ),
         ),
-        produce=produce_power,
-        r_writer="pylme4_write_power",
+        records=lambda result: {
+            "power_estimate": plain(result.power),
+            "power_ci": plain(list(result.ci)),
+            "power_failed": result.n_failed,
+            "power_warned": result.n_warned,
+        },
         r_args=_power_args,
+        r_packages=_lmertest_power,
     ),
     Output(
         key="power_curve",
+        say=lambda ask: f"power curve of {ask.model.name}: n = {list(ask.spec.n)}",
+        obtain=_power_curve,
         files=(
-            (
+            Table(
                 "power_curve.csv",
                 "power by size: n, power, ci_low, ci_high, successes, nsim, n_failed, "
                 "n_warned, nobs",
+                lambda curve: curve.frame,
             ),
         ),
-        produce=produce_power_curve,
-        r_writer="pylme4_write_power_curve",
-        r_args=lambda model: {
-            "test": _power_args(model)["test"],
-            "along": model.power_curve.along if model.power_curve else None,
-            "n": model.power_curve.n if model.power_curve else None,
-            **{k: v for k, v in _power_args(model).items() if k != "test"},
-        },
+        r_args=_power_curve_args,
+        r_packages=_lmertest_power,
     ),
     Output(
         key="emmeans",
+        obtain=lambda ask: _grid(ask.fit, ask.model),
         files=(
-            ("emmeans.txt", "print(emmeans(fit, specs, by =, at =, type =, lmer.df =, ...))"),
-            ("emmeans.csv", "as.data.frame(summary(<the grid>)) with R's column names"),
+            Text("emmeans.txt", "print(emmeans(fit, specs, by =, at =, type =, lmer.df =, ...))"),
+            Table(
+                "emmeans.csv",
+                "as.data.frame(summary(<the grid>)) with R's column names",
+                lambda grid: grid.r_frame,
+            ),
         ),
-        produce=produce_emmeans,
-        r_writer="pylme4_write_emmeans",
         r_args=_emmeans_args,
+        r_packages=lambda model: (
+            ("emmeans",) + (("pbkrtest",) if model.lmer_df == "kenward-roger" else ())
+        ),
     ),
     Output(
         key="emmeans_contrasts",
+        say=None,
+        obtain=lambda ask: _joined(_emmeans_contrasts(ask)),
         files=(
-            ("emmeans_contrasts.txt", "print(contrast(<grid>, method, adjust =)) of each entry"),
-            (
+            Text(
+                "emmeans_contrasts.txt", "print(contrast(<grid>, method, adjust =)) of each entry"
+            ),
+            Table(
                 "emmeans_contrasts.csv",
                 "the same: method, adjust (default: the method's), then R's columns",
+                lambda joined: joined.table,
             ),
         ),
-        produce=produce_emmeans_contrasts,
-        r_writer="pylme4_write_emmeans_contrasts",
         r_args=lambda model: {
             **_emmeans_args(model),
             "contrasts": [asdict(c) for c in model.emmeans_contrasts or ()],
         },
+        r_packages=("emmeans",),
     ),
     Output(
         key="wald_anova",
+        say="wald_anova of {model}: type {spec.type}, {spec.test}",
+        obtain=lambda ask: ask.fit.wald_anova(type=ask.spec.type, test=ask.spec.test),
         files=(
-            ("wald_anova.txt", "print(car::Anova(fit, type =, test.statistic =))"),
-            ("wald_anova.csv", "the same table: term, Chisq, Df, Pr(>Chisq) (or F, ...)"),
+            Text("wald_anova.txt", "print(car::Anova(fit, type =, test.statistic =))"),
+            Table(
+                "wald_anova.csv",
+                "the same table: term, Chisq, Df, Pr(>Chisq) (or F, ...)",
+                _by_term,
+            ),
         ),
-        produce=produce_wald_anova,
-        r_writer="pylme4_write_wald_anova",
-        r_args=_spec_fields("wald_anova"),
+        r_packages=lambda model: (
+            ("car",) + (("pbkrtest",) if model.wald_anova and model.wald_anova.test == "F" else ())
+        ),
     ),
     Output(
         key="r2",
+        obtain=lambda ask: ask.fit.r2(),
         files=(
-            ("r2.txt", "print(performance::r2_nakagawa(fit, tolerance = 1e-5))"),
-            ("r2.csv", "statistic (conditional, marginal), value"),
+            Text("r2.txt", "print(performance::r2_nakagawa(fit, tolerance = 1e-5))"),
+            Table(
+                "r2.csv",
+                "statistic (conditional, marginal), value",
+                lambda r2: _statistics(r2, "conditional", "marginal"),
+            ),
         ),
-        produce=produce_r2,
-        r_writer="pylme4_write_r2",
-        r_args=lambda model: {},
+        r_packages=("performance",),
     ),
     Output(
         key="icc",
+        obtain=lambda ask: ask.fit.icc(by_group=ask.spec.by_group),
         files=(
-            ("icc.txt", "print(performance::icc(fit, by_group =, tolerance = 1e-5))"),
-            ("icc.csv", "statistic (adjusted, unadjusted), value; by_group: Group, ICC"),
+            Text("icc.txt", "print(performance::icc(fit, by_group =, tolerance = 1e-5))"),
+            Table(
+                "icc.csv",
+                "statistic (adjusted, unadjusted), value; by_group: Group, ICC",
+                _icc_table,
+            ),
         ),
-        produce=produce_icc,
-        r_writer="pylme4_write_icc",
-        r_args=_spec_fields("icc"),
+        r_packages=("performance",),
     ),
     Output(
         key="tidy",
+        obtain=lambda ask: ask.fit.tidy(
+            effects=list(ask.spec.effects),
+            conf_int=ask.spec.conf_int,
+            conf_level=ask.spec.conf_level,
+            conf_method=ask.spec.conf_method,
+        ),
         files=(
-            (
+            Table(
                 "tidy.csv",
                 "broom.mixed::tidy(fit, effects, conf.int, conf.level, conf.method), "
                 "columns in snake_case",
+                lambda table: table,
             ),
         ),
-        produce=produce_tidy,
-        r_writer="pylme4_write_tidy",
-        r_args=_spec_fields("tidy"),
+        r_packages=("broom.mixed",),
     ),
 )
 
@@ -781,9 +852,9 @@ def layout(prefix: str = "DIR/<model>/", compare_prefix: str = "DIR/<comparison>
     width = max(len(name) for name in MODEL_FILES) + len(prefix) + 2
     lines = []
     for output in OUTPUTS:
-        for name, about in output.files:
+        for file in output.files:
             asked = f"   ({output.key}:)" if output.key is not None else ""
-            lines.append(f"    {prefix + name:<{width}} {about}{asked}")
+            lines.append(f"    {prefix + file.name:<{width}} {file.about}{asked}")
     for name, about in COMPARE_FILES:
         lines.append(f"    {compare_prefix + name:<{width}} {about}   (compare:)")
     return "\n".join(lines)
