@@ -76,6 +76,7 @@ _EXPORTS = {
     "EmmTable": "marginal",
     "compare_models": "tables",
     "ModelTable": "tables",
+    "r_print": "formatting",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -100,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SingularFitWarning,
     )
     from .families import Family
+    from .formatting import r_print
     from .inference import AnovaTable, anova
     from .linear import GlmFit, GlmSummary, LmFit, LmListFit, glm, lm, lm_list
     from .marginal import EmmGrid, EmmList, EmmTable

@@ -26,16 +26,20 @@ def r_print(table: object) -> str:
     The values go to R with the index as row names (a Series' index as
     names) and R's own ``print()`` lays them out, so the text reads exactly as
     the same table does in R (7 significant digits, R's column alignment).
+    A frame with pandas' default index (0, 1, ...) has R's automatic row
+    names 1, 2, ..., as the same data frame has in R.
     """
     import pandas as pd
 
     from ._r.call import r_value
 
     if isinstance(table, pd.DataFrame):
+        index = table.index
+        automatic = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
         return r_value(
             "pylme4_print_frame",
             table,
-            [str(i) for i in table.index],
+            [str(i + 1) if automatic else str(i) for i in index],
             doing="printing a table",
         )
     if isinstance(table, pd.Series):

@@ -569,3 +569,17 @@ def test_coef_and_ranef_lists_stay_dicts_of_frames_and_pickle(fit):
     assert repr(ranef) == repr(fit.ranef()) and ranef.postvar is not None
     assert list(ranef) == ["Subject"] and isinstance(ranef["Subject"], pd.DataFrame)
     pd.testing.assert_frame_equal(ranef.condsd["Subject"], fit.ranef().condsd["Subject"])
+
+
+# -- r_print: any pandas table in R's layout ----------------------------------
+
+
+def test_r_print_gives_r_row_names_for_pandas_default_index(fit):
+    # var_corr() is as.data.frame(VarCorr(fit)): automatic row names 1..n in
+    # R, a default 0-based index in pandas.
+    assert pylme4.r_print(fit.var_corr()) == r_printed(
+        R_FIT + "as.data.frame(VarCorr(fit))"
+    )
+    # A frame indexed by labels keeps them as row names.
+    coef = fit.coef()["Subject"]
+    assert pylme4.r_print(coef) == r_printed(R_FIT + 'coef(fit)[["Subject"]]')
