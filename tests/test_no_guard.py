@@ -142,8 +142,9 @@ HOLD_R = textwrap.dedent(
     local({
       gate <- Sys.getenv("PYLME4_TEST_GATE")
       file.create(file.path(gate, paste0("starting-", Sys.getpid())))
-      give_up <- Sys.time() + 600
-      while (!file.exists(file.path(gate, "open")) && Sys.time() < give_up) Sys.sleep(0.01)
+      # until the gate opens, or the test script (the workers' parent) is gone
+      parent <- as.integer(Sys.getenv("PYLME4_TEST_PARENT"))
+      while (!file.exists(file.path(gate, "open")) && tools::pskill(parent, 0L)) Sys.sleep(0.01)
     })
     """
 )
@@ -157,6 +158,9 @@ CTRL_C_FIRST_CALL = textwrap.dedent(
     from pylme4._r.call import run_code
     from pylme4.parallel import pool
 
+    # Ctrl-C as in a terminal, even when the tests run as a background job
+    # (which ignores SIGINT, and pylme4 then leaves it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     warnings.simplefilter("ignore")
     sleep = pylme4.datasets.load("sleepstudy")
     fit = pylme4.lmer("Reaction ~ Days + (Days | Subject)", sleep, data_name="sleepstudy")
@@ -164,6 +168,7 @@ CTRL_C_FIRST_CALL = textwrap.dedent(
     gate = pathlib.Path.cwd()
     os.environ["R_PROFILE_USER"] = str(gate / "hold.R")
     os.environ["PYLME4_TEST_GATE"] = str(gate)
+    os.environ["PYLME4_TEST_PARENT"] = str(os.getpid())
     main = threading.main_thread().ident
     sent, returned = {}, threading.Event()
 
