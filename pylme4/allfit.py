@@ -195,19 +195,19 @@ def all_fit(
         # allFit tries them in its own order; so does this.
         names = [o for o in available if o in names]
 
-    place.prepare()
-    handle = fit.r_handle
-    fit_ref = place.fit_ref(fit)
-    remote = place.remote
-    bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")
-    try:
-        results = place.run(
-            _refit_with if remote else _refit_here,
-            [(fit_ref, name) for name in names],
-            on_result=lambda i, r: bar.update(1),
-        )
-    finally:
-        bar.close()
+    with place.starting():
+        handle = fit.r_handle
+        fit_ref = place.fit_ref(fit)
+        remote = place.remote
+        bar = parallel.Progress(bool(progress), len(names), "allFit", "optimizer")
+        try:
+            results = place.run(
+                _refit_with if remote else _refit_here,
+                [(fit_ref, name) for name in names],
+                on_result=lambda i, r: bar.update(1),
+            )
+        finally:
+            bar.close()
     conditions = tuple(c for _, conds in results for c in conds)
     outcome = r_call(
         "pylme4_allfit_summary",

@@ -520,8 +520,8 @@ def boot_mer(
             ) from None
 
     # Ctrl-C is noted and acted on between steps (a long R call would
-    # otherwise swallow it).
-    with parallel.interruptible() as interrupt:
+    # otherwise swallow it).  The workers start while this simulates.
+    with place.starting(), parallel.interruptible() as interrupt:
         return _boot(
             fit,
             fun,
@@ -553,7 +553,6 @@ def _boot(
     interrupt: parallel.Interrupt,
 ) -> BootResult:
     """boot_mer's steps, once its arguments are checked."""
-    place.prepare()  # workers start while this simulates
     handle = fit.r_handle
     r_value("pylme4_boot_seed", None if seed is None else int(seed), doing="setting the seed")
     # bootMer evaluates the statistic on the fit after setting the seed and

@@ -405,8 +405,7 @@ def power(
     0.5
     """
     plan = _plan(fit, test, effect, nsim, seed, alpha, method, level, workers, executor)
-    with parallel.interruptible() as interrupt:
-        plan.place.prepare()
+    with plan.place.starting(), parallel.interruptible() as interrupt:
         simulated = r_value(
             "pylme4_power_simulate",
             fit.r_handle,
@@ -485,8 +484,7 @@ def power_curve(
     sizes = _check_sizes(n)
     results = []
     rows = []
-    with parallel.interruptible() as interrupt:
-        plan.place.prepare()
+    with plan.place.starting(), parallel.interruptible() as interrupt:
         bar = parallel.Progress(bool(progress), plan.nsim * len(sizes), "power curve", "fit")
         try:
             for size in sizes:

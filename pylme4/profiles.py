@@ -340,17 +340,17 @@ def run_profile(
 ) -> RHandle:
     """``profile(fit, which = chosen, ...)`` with one task per parameter, put
     together in R (as profile.merMod does); R's warnings are raised once each."""
-    place.prepare()
-    fit_ref = place.fit_ref(fit)
-    bar = parallel.Progress(bool(progress), len(chosen), "profile", "parameter")
-    try:
-        parts = place.run(
-            _profile_part,
-            [(fit_ref, i, args) for i in chosen],
-            on_result=lambda i, r: bar.update(1),
-        )
-    finally:
-        bar.close()
+    with place.starting():
+        fit_ref = place.fit_ref(fit)
+        bar = parallel.Progress(bool(progress), len(chosen), "profile", "parameter")
+        try:
+            parts = place.run(
+                _profile_part,
+                [(fit_ref, i, args) for i in chosen],
+                on_result=lambda i, r: bar.update(1),
+            )
+        finally:
+            bar.close()
     seen: set[tuple[str, str]] = set()
     conditions = []
     for _, conds in parts:  # the same warning from several parameters once

@@ -6,6 +6,7 @@ SIGINT: the pytest process itself is never signalled.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -145,3 +146,64 @@ print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, run_code("1
 def test_an_r_call_inside_interruptible_is_stopped():
     done = run_python("-c", INTERRUPTIBLE, timeout=120)
     assert done.stdout.split() == ["interrupted", "True", "True", "2.0"]
+
+
+# One Ctrl-C at a random moment among many short R calls, a hundred times,
+# with Python's handler and inside parallel.interruptible(): it ends its own
+# block with KeyboardInterrupt, and the next block's calls all run.  (Much of
+# a short call is spent setting up and ending pylme4_capture, outside its
+# interrupt handler: such a stop came back as an RError with R's last error
+# message.  And a watcher thread delayed by load read the signal after its
+# call had ended and stopped the next block instead.)
+ROUNDS = """
+import collections, contextlib, json, os, random, signal, threading, time
+from pylme4 import parallel
+from pylme4._r.call import run_code
+from pylme4.errors import RError
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even in a background job
+run_code("NULL")
+SHORT = "for (i in 1:3000) NULL; 1"
+rng = random.Random(1)
+
+def block(i):
+    return parallel.interruptible() if i % 2 else contextlib.nullcontext()
+
+def outcome(run):
+    try:
+        return run()
+    except KeyboardInterrupt:
+        return "KeyboardInterrupt"
+    except RError as exc:
+        return f"RError: {exc}"
+
+def until_ctrl_c(i, timer):
+    with block(i) as flag:
+        timer.start()
+        give_up = time.monotonic() + 60
+        while time.monotonic() < give_up:
+            run_code(SHORT)
+            if flag is not None:
+                flag.check()
+    return "not interrupted"
+
+def calls(i):
+    with block(i) as flag:
+        for _ in range(20):
+            run_code(SHORT)
+            if flag is not None:
+                flag.check()
+    return "ran"
+
+seen = collections.Counter()
+for i in range(100):
+    timer = threading.Timer(rng.uniform(0, 0.02), os.kill, (os.getpid(), signal.SIGINT))
+    first = outcome(lambda: until_ctrl_c(i, timer))
+    timer.join()
+    seen[first + " / " + outcome(lambda: calls(i))] += 1
+print(json.dumps(seen))
+"""
+
+
+def test_each_ctrl_c_stops_its_own_r_call_as_keyboard_interrupt():
+    done = run_python("-c", ROUNDS, timeout=600)
+    assert json.loads(done.stdout) == {"KeyboardInterrupt / ran": 100}

@@ -80,7 +80,7 @@ def r_call(
     env = session.helpers()
     with session.LOCK:
         session.release_pending()
-        checked = stoppable = False
+        checked = stoppable = stopped = False
         try:
             checked = stack.enter()
             stoppable = interrupt.enter()
@@ -92,13 +92,29 @@ def r_call(
             raise
         finally:
             if stoppable:
-                interrupt.leave()
+                stopped = interrupt.leave()
             if checked:
                 stack.leave()
+            if stoppable:
+                interrupt.deliver()
+    if isinstance(error, _Escaped):
+        # R stopped outside pylme4_capture's handler (setting up or ending the
+        # capture): a Ctrl-C then, not an error with R's last message.
+        if stopped:
+            raise KeyboardInterrupt(f"interrupted while {doing}")
+        raise error.error
     if error is not None:
         raise error
     assert outcome is not None
     return outcome
+
+
+class _Escaped(Exception):
+    """Internal: R failed outside pylme4_capture(); ``error`` says so."""
+
+    def __init__(self, error: RError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _call_locked(
@@ -124,7 +140,7 @@ def _call_locked(
     except RRuntimeError as failure:  # only outside the capture (e.g. interrupts)
         session.CONSOLE.clear()
         message = str(failure).strip()
-        return None, RError(f"R failed while {doing}: {message}", str(failure))
+        return None, _Escaped(RError(f"R failed while {doing}: {message}", str(failure)))
     value, error, kinds, texts, output, interrupted = (result[i] for i in range(6))
     if interrupted[0]:
         session.CONSOLE.clear()

@@ -30,7 +30,8 @@ workers within two seconds and leaves the session usable
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from .pool import (
     call,
     chunks,
     discard_pool,
+    discard_pool_after_interrupt,
     get_pool,
     picklable,
     run_in_workers,
@@ -123,11 +125,25 @@ class Where:
         """Whether tasks leave this process (their arguments must travel)."""
         return self.executor is not None or self.workers > 1
 
-    def prepare(self) -> None:
-        """Start pylme4's workers without waiting (they start while the
-        caller does its own work); nothing for the other places."""
-        if self.executor is None and self.workers > 1:
+    @contextlib.contextmanager
+    def starting(self) -> Iterator[None]:
+        """Start pylme4's workers without waiting, for a block that does the
+        caller's own work (they start meanwhile) and then runs the tasks;
+        nothing for the other places.
+
+        Ctrl-C anywhere in the block stops the workers, as it does while
+        they run tasks: the key pressed while the caller still simulates
+        (the workers just started, not yet given a task) must not leave them
+        behind."""
+        if self.executor is not None or self.workers == 1:
+            yield
+            return
+        try:
             prepare_workers(self.workers)
+            yield
+        except KeyboardInterrupt:
+            discard_pool_after_interrupt()
+            raise
 
     def fit_ref(self, fit: Any) -> Any:
         """How a task receives ``fit``: its R object here, a :class:`Shared`

@@ -469,6 +469,16 @@ def discard_pool() -> None:
             pool.stop()
 
 
+def discard_pool_after_interrupt() -> None:
+    """Kill the workers after Ctrl-C outside :func:`run_in_workers` (which
+    discards them itself), unless another thread's call is running on them."""
+    if run_lock.acquire(blocking=False):
+        try:
+            discard_pool()
+        finally:
+            run_lock.release()
+
+
 def worker_pids() -> list[int]:
     """Process ids of the live worker processes."""
     with _pool_lock:
