@@ -163,3 +163,32 @@ def test_r_calls_no_python_hook_while_it_loads_lme4():
         """
     )
     assert done.stdout.strip() == "[True]"
+
+
+def test_r_set_up_runs_in_the_callers_thread_and_only_packages_in_the_background():
+    # R's set-up changes process-wide C library state (locale, environment,
+    # signals); run in the starting thread while the main thread imported
+    # modules, it crashed the process (segfault in Rf_initialize_R) about
+    # once in 20-40 starts under load.
+    done = _run(
+        """
+        import threading
+        import rpy2.rinterface as ri
+        seen = {}
+        initr, evalr = ri.initr_simple, ri.evalr
+        def spy_initr(*args, **kwargs):
+            seen["initr"] = threading.current_thread().name
+            return initr(*args, **kwargs)
+        def spy_evalr(code, *args, **kwargs):
+            if "library(" in code:
+                seen["library"] = threading.current_thread().name
+            return evalr(code, *args, **kwargs)
+        ri.initr_simple, ri.evalr = spy_initr, spy_evalr
+        import pylme4
+        from pylme4._r import session
+        pylme4.datasets
+        session.join_start()
+        print(seen["initr"], seen["library"], session.is_started())
+        """
+    )
+    assert done.stdout.split() == ["MainThread", "pylme4-r-start", "True"]

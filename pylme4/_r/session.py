@@ -98,8 +98,25 @@ def _capture_console(text: str) -> None:
     CONSOLE.append(text)
 
 
-def _start() -> Any:
-    """Start the embedded R and load the helpers; return the helper environment."""
+def _initialize() -> Any:
+    """Start the embedded R itself (rpy2, R's set-up, the locale); return rpy2's
+    ``rinterface``.  Done once per process; the packages come in :func:`_start`.
+
+    R's set-up changes process-wide C library state (the locale, environment
+    variables, signal handlers) that is not safe against other threads using
+    it, so :func:`start_in_background` runs this part in the caller's thread
+    and only the package loading in the starting thread: started in the
+    thread while the main thread imported modules, R's set-up crashed the
+    process (a segfault in Rf_initialize_R) about once in 20 starts under load.
+    """
+    done = _state.get("initialized")
+    if done is not None:
+        if done != os.getpid():
+            # Forked after R's set-up but before its packages were loaded.
+            raise RNotAvailableError(_FORKED_BUSY)
+        import rpy2.rinterface as ri
+
+        return ri
     try:
         import rpy2.rinterface as ri
         import rpy2.rinterface_lib.callbacks as callbacks
@@ -137,6 +154,13 @@ def _start() -> Any:
     # Non-ASCII column names and factor labels need a UTF-8 character locale;
     # under the C locale R would print them as <U+00E9>.
     ri.evalr('if (!l10n_info()[["UTF-8"]]) invisible(Sys.setlocale("LC_CTYPE", "C.UTF-8"))')
+    _state["initialized"] = os.getpid()
+    return ri
+
+
+def _start() -> Any:
+    """Start the embedded R and load the helpers; return the helper environment."""
+    ri = _initialize()
     missing = list(
         ri.evalr(
             "c(" + ",".join(f'"{p}"' for p in _ATTACHED) + ")"
@@ -223,10 +247,12 @@ _starter: dict[str, Any] = {}
 def start_in_background() -> None:
     """Begin starting R in a thread, so that it overlaps the caller's Python work.
 
-    Starting R (rpy2's import, R itself, ``library(lme4)``, the helpers)
-    takes over a second, most of it inside R with Python's GIL released, while
-    the caller is typically importing pandas and reading its data.  The
-    starting thread holds :data:`LOCK` from before this function returns
+    Starting R takes over a second, most of it ``library(lme4)`` inside R
+    with Python's GIL released, while the caller is typically importing
+    pandas and reading its data.  rpy2's import and R's own set-up (about
+    0.15 s) run here, in the caller's thread (see :func:`_initialize`);
+    ``library(lme4)`` and the helpers in the starting thread, which holds
+    :data:`LOCK` from before this function returns
     until R is ready, so every R call (all take LOCK) waits for it: nothing
     can reach R half-started.  If LOCK is busy, or R cannot start, nothing
     happens here and R starts (or fails, with its message) on first use as
@@ -238,13 +264,26 @@ def start_in_background() -> None:
     # in the starting thread would swap the process-wide filter list under the
     # feet of the caller (pandas adds filters while it is imported).
     warnings.filterwarnings("ignore", message=_THREAD_WARNING, module=r"rpy2\.")
+    # The RLock would let a caller inside an R section in again: LOCK is busy.
+    if LOCK._is_owned() or not LOCK.acquire(blocking=False):  # type: ignore[attr-defined]
+        return
+    try:
+        # R's own set-up here, in the caller's thread (see _initialize).
+        _initialize()
+    except Exception:  # the first R call tries again, and reports the error
+        LOCK.release()
+        return
+    # Set before LOCK is let go: a fork from now on waits for the thread.
+    _starter["running"] = True
+    LOCK.release()
     holding = threading.Event()
 
     def run() -> None:
         if not LOCK.acquire(blocking=False):
+            # Another thread took LOCK first; its R call loads the packages.
+            _starter.pop("running", None)
             holding.set()
             return
-        _starter["running"] = True
         try:
             holding.set()
             _start_here()
