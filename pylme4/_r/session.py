@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-import warnings
 from importlib import resources
 from typing import Any
 
@@ -235,11 +234,6 @@ def _end_r_at_exit() -> None:
     atexit.register(end)
 
 
-# rpy2 warns when R is started outside the main thread, because it then does
-# not install Python's default SIGINT handler.  That handler is Python's own
-# default anyway, and Ctrl-C reaches R through interrupt.py, not through it.
-_THREAD_WARNING = "R is not initialized by the main thread"
-
 # "thread": the starting thread; "running": present while it is inside the start.
 _starter: dict[str, Any] = {}
 
@@ -252,18 +246,14 @@ def start_in_background() -> None:
     pandas and reading its data.  rpy2's import and R's own set-up (about
     0.15 s) run here, in the caller's thread (see :func:`_initialize`);
     ``library(lme4)`` and the helpers in the starting thread, which holds
-    :data:`LOCK` from before this function returns
-    until R is ready, so every R call (all take LOCK) waits for it: nothing
-    can reach R half-started.  If LOCK is busy, or R cannot start, nothing
+    :data:`LOCK` from before this function returns until R is ready, so
+    every R call (all take LOCK) waits for it: nothing can reach R
+    half-started.  If LOCK is busy, or R cannot start, nothing
     happens here and R starts (or fails, with its message) on first use as
     before.  Called at most once per process.
     """
     if "helpers" in _state or "thread" in _starter:
         return
-    # A filter of its own, added here in the caller's thread: catch_warnings()
-    # in the starting thread would swap the process-wide filter list under the
-    # feet of the caller (pandas adds filters while it is imported).
-    warnings.filterwarnings("ignore", message=_THREAD_WARNING, module=r"rpy2\.")
     # The RLock would let a caller inside an R section in again: LOCK is busy.
     if LOCK._is_owned() or not LOCK.acquire(blocking=False):  # type: ignore[attr-defined]
         return
