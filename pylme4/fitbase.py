@@ -240,6 +240,13 @@ class _Callable:
     """
 
     _name: str
+    # The number type the subclass also is (float, int): what a call returns.
+    _kind: type
+
+    def __new__(cls, value: Any, name: str) -> Any:
+        self = super().__new__(cls, value)  # type: ignore[call-arg]
+        self._name = name
+        return self
 
     def __call__(self) -> Any:
         from .errors import warn
@@ -252,7 +259,7 @@ class _Callable:
         return self._plain()
 
     def _plain(self) -> Any:
-        raise NotImplementedError
+        return self._kind(self)
 
     def __reduce__(self) -> Any:
         return (type(self), (self._plain(), self._name))
@@ -262,25 +269,13 @@ class Scalar(_Callable, float):
     """A float attribute of a fit (``sigma``, ``loglik``, ``aic``, ``bic``,
     ``deviance``, ``reml_criterion``); see :class:`_Callable`."""
 
-    def __new__(cls, value: float, name: str) -> Scalar:
-        self = super().__new__(cls, value)
-        self._name = name
-        return self
-
-    def _plain(self) -> float:
-        return float(self)
+    _kind = float
 
 
 class Count(_Callable, int):
     """An integer attribute of a fit (``nobs``); see :class:`_Callable`."""
 
-    def __new__(cls, value: int, name: str) -> Count:
-        self = super().__new__(cls, value)
-        self._name = name
-        return self
-
-    def _plain(self) -> int:
-        return int(self)
+    _kind = int
 
 
 def scalar(value: float | None, name: str) -> Scalar | None:
