@@ -85,17 +85,13 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 
 def read_csv(path: Path) -> pd.DataFrame:
     """A CSV file read as ``read.csv(path, na.strings = c("NA", ""), check.names = FALSE)``."""
-    options: dict[str, Any] = {}
-    if int(pd.__version__.split(".")[0]) < 3:
-        # pandas 2's default parser can be off in the last bit; pandas 3's is
-        # correctly rounded (and deprecates the option).
-        options["float_precision"] = "round_trip"
+    # pandas' own doubles only tell which columns are decimal: _r_doubles
+    # replaces every one of them with R's parse of the text.
     frame = pd.read_csv(
         path,
         keep_default_na=False,
         na_values=list(NA_STRINGS),
         encoding="utf-8",
-        **options,
     )
     return _r_doubles(path, frame)
 
